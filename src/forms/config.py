@@ -1,0 +1,83 @@
+"""One frozen Settings object, built by the CLI from a TOML file and the environment.
+
+Nothing is read at import time; the CLI builds Settings and passes it down.
+Environment variables override the file: ``FORMS_HOME``, and ``FORMS_<NAME>`` for every setting
+below (upper case), e.g. ``FORMS_EXTRACT_TIMEOUT_S=20``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forms.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, with its help text in ``metadata['help']``."""
+
+    home: Path = field(default=Path("var"), metadata={"help": "folder for the store, spool and outbox"})
+    rulebook_dir: Path | None = field(
+        default=None, metadata={"help": "folder of rulebook files (R8.yaml …); default: the packaged ones"}
+    )
+    max_pdf_bytes: int = field(default=20 * 1024 * 1024, metadata={"help": "largest PDF read, in bytes"})
+    max_mail_bytes: int = field(default=40 * 1024 * 1024, metadata={"help": "largest mail read, in bytes"})
+    max_pages: int = field(default=50, metadata={"help": "PDFs with more pages are refused (FORM_UNREADABLE)"})
+    extract_timeout_s: float = field(default=60.0, metadata={"help": "time limit to read one PDF, seconds"})
+    extract_memory_mb: int = field(default=3072, metadata={"help": "memory limit of a reader process, MiB"})
+    workers: int = field(default=0, metadata={"help": "reader processes; 0 = one per core"})
+    ocr_min_confidence: float = field(
+        default=0.90, metadata={"help": "a scanned field read below this is LOW_CONFIDENCE"}
+    )
+    allowed_sender_domains: tuple[str, ...] = field(
+        default=(), metadata={"help": "bank mail domains accepted; empty = no sender check"}
+    )
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, tuple):
+            items = value if isinstance(value, list | tuple) else str(value).split(",")
+            return tuple(str(x).strip() for x in items if str(x).strip())
+        if isinstance(default, Path) or name in ("rulebook_dir",):
+            return Path(value) if value not in (None, "") else None
+        return value
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: cannot read {value!r}: {exc}") from exc
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``path`` (TOML, optional) overridden by ``env`` (default: os.environ)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values.update(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    unknown = set(values) - set(defaults)
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}")
+    for name in defaults:
+        key = "FORMS_HOME" if name == "home" else f"FORMS_{name.upper()}"
+        if key in env:
+            values[name] = env[key]
+    coerced = {k: _coerce(k, v, defaults[k]) for k, v in values.items()}
+    return Settings(**coerced)

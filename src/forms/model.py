@@ -1,0 +1,180 @@
+"""Frozen values that cross the stages of the pipeline.
+
+    mail bytes ──mime──▶ Mail ──▶ Document(s)
+    Document ──extract──▶ Extraction (raw values, keyed by AcroForm field name) | Problem
+    Extraction ──normalize──▶ Normalized (fields keyed by youshiki1.json keys) + Problems
+    Normalized ──validate(rulebook, ledger)──▶ Problems
+    all of it ──decide──▶ Decision (what `forms intake --json` prints)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from forms.errors import Code
+
+#: A normalised field value: text, integer yen/count, ISO date, checkbox, or an agency key list.
+FieldValue = str | int | bool | dt.date | None
+
+
+class Shape(StrEnum):
+    """How the 様式1 reached us."""
+
+    FILLABLE = "fillable"  # AcroForm values
+    PRINTED = "printed"  # flattened / printed / re-typed PDF with a text layer
+    SCANNED = "scanned"  # image only, read by OCR
+
+
+class Status(StrEnum):
+    ROUTED = "routed"
+    REJECTED = "rejected"
+    NEEDS_REVIEW = "needs_review"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about an intake: a stable code, the field it concerns, and message parameters.
+
+    The Japanese message is rendered from the rulebook's message table when the decision is made.
+    """
+
+    code: Code
+    field: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
+
+
+def problem(code: Code, field: str | None = None, **params: Any) -> Problem:
+    return Problem(code, field, tuple(sorted(params.items())))
+
+
+@dataclass(frozen=True)
+class RawValue:
+    """What a reader saw in one field, before normalisation.
+
+    ``value`` is the text exactly as written (str) or a checkbox state (bool).
+    ``confidence`` is 1.0 for AcroForm values and text layers; OCR gives its own estimate (0..1).
+    """
+
+    value: str | bool
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The raw reading of one PDF that was recognised as a 様式1.
+
+    ``values`` is keyed by the AcroForm field names of youshiki1.pdf: the keys of youshiki1.json,
+    except that the agency is four checkboxes ``agency_jetro``, ``agency_scb``, ``agency_kosha``,
+    ``agency_smrj``. A field that is absent or blank on the form is simply not in ``values``
+    (or has an empty string); an unticked checkbox is ``RawValue(False)``.
+    """
+
+    shape: Shape
+    values: Mapping[str, RawValue]
+    pages: int
+    labels_found: int = 0
+    notes: tuple[str, ...] = ()  # how it was read, for logs (e.g. "text layer undecodable: OCR")
+
+
+#: What reading one PDF gives: the form, or why there is none (FORM_NOT_FOUND / FORM_UNREADABLE).
+ExtractResult = Extraction | Problem
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A part of a mail that may hold a document.
+
+    ``filename`` is the decoded name as the sender wrote it (display only, never a path);
+    ``safe_name`` is a sanitised basename usable on disk.
+    """
+
+    filename: str
+    safe_name: str
+    content_type: str
+    data: bytes
+
+    @property
+    def is_pdf(self) -> bool:
+        """Recognised by its bytes, whatever the declared type or disposition."""
+        return self.data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in self.data[:1024]
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A parsed e-mail. Text is decoded but kept as written (no NFKC: ㈱ stays ㈱)."""
+
+    message_id: str | None
+    from_addr: str | None
+    from_name: str | None
+    to_addrs: tuple[str, ...]
+    subject: str
+    date: dt.datetime | None
+    received: dt.datetime | None  # from the topmost Received header, when present
+    body_text: str
+    attachments: tuple[Attachment, ...]
+    problems: tuple[Problem, ...] = ()  # broken MIME, oversized parts ...
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Fields in normal form, keyed by youshiki1.json keys (``agency`` is a key or None).
+
+    ``agencies`` lists every ticked agency (AGENCY_MULTIPLE when more than one).
+    ``raw`` keeps each value as written (before NFKC), ``low_confidence`` the fields read with
+    a confidence under the threshold.
+    """
+
+    fields: Mapping[str, FieldValue]
+    agencies: tuple[str, ...]
+    raw: Mapping[str, str | bool]
+    problems: tuple[Problem, ...] = ()
+    low_confidence: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: Code
+    field: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": str(self.code), "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision per intake, in the shape of DOMAIN.md."""
+
+    source: str
+    status: Status
+    agency: str | None
+    reasons: tuple[Reason, ...]
+    fields: Mapping[str, FieldValue] = field(default_factory=lambda: MappingProxyType({}))
+    attachment: str | None = None
+    shape: Shape | None = None
+    rulebook: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "status": str(self.status),
+            "agency": self.agency,
+            "reasons": [r.to_json() for r in self.reasons],
+            "fields": {k: _json_value(v) for k, v in self.fields.items()},
+        }
+        if self.attachment is not None:
+            out["attachment"] = self.attachment
+        return out
+
+
+def _json_value(v: FieldValue) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
