@@ -1,0 +1,154 @@
+"""The pure end of the pipeline: readings of one intake → one Decision.
+
+    candidates (one ExtractResult per PDF) ─┐
+    mail (sender)                           ├─▶ choose the 様式1 → normalize → validate → decide
+    rulebook, ledger view                   ┘
+
+No I/O here: the pipeline hands in what the edges read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from forms.errors import INFO_CODES, REVIEW_CODES, Code
+from forms.ledger import LedgerView
+from forms.model import Decision, Extraction, ExtractResult, Normalized, Problem, Reason, Status, problem
+from forms.normalize import normalize
+from forms.rules.loader import Rulebook
+from forms.spec import FormSpec
+from forms.validate import validate
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One PDF of an intake and what reading it gave."""
+
+    name: str | None  # attachment name as written (e-mail), or None for a file
+    result: ExtractResult
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the decision depends on besides the form itself."""
+
+    rulebook: Rulebook
+    spec: FormSpec
+    ledger: LedgerView | None = None
+    min_confidence: float = 0.9
+    allowed_sender_domains: tuple[str, ...] = ()
+
+
+def sender_problems(sender: str | None, allowed: Sequence[str]) -> list[Problem]:
+    """SENDER_UNKNOWN when an allow-list of bank domains is configured and the sender is not on it."""
+    if not allowed:
+        return []
+    domain = (sender or "").rpartition("@")[2].lower().strip()
+    ok = any(domain == d.lower() or domain.endswith("." + d.lower()) for d in allowed)
+    return [] if ok else [problem(Code.SENDER_UNKNOWN, None, sender=sender or "")]
+
+
+def choose_form(candidates: Sequence[Candidate]) -> tuple[Candidate | None, list[Problem]]:
+    """The first candidate that is a 様式1; otherwise why none is (one problem per unreadable PDF)."""
+    for c in candidates:
+        if isinstance(c.result, Extraction):
+            return c, []
+    unreadable = [c for c in candidates if isinstance(c.result, Problem) and c.result.code is Code.FORM_UNREADABLE]
+    if unreadable:
+        return None, [_with_file(c.result, c.name) for c in unreadable if isinstance(c.result, Problem)]
+    return None, [problem(Code.FORM_NOT_FOUND, None, files=len(candidates))]
+
+
+def _with_file(p: Problem, name: str | None) -> Problem:
+    return p if name is None else Problem(p.code, p.field, (*p.params, ("filename", name)))
+
+
+def low_confidence_problems(n: Normalized, spec: FormSpec) -> list[Problem]:
+    """LOW_CONFIDENCE for each required field (for the ticked agency) read below the threshold."""
+    agency = n.fields.get("agency")
+    entity = n.fields.get("entity_type")
+    reapp = bool(n.fields.get("reapplication"))
+    out: list[Problem] = []
+    for key in sorted(n.low_confidence, key=_field_order(spec)):
+        fs = spec.fields.get(key)
+        if fs is None:  # an agency checkbox: the agency itself is uncertain
+            if key.startswith("agency_"):
+                out.append(problem(Code.LOW_CONFIDENCE, "agency"))
+            continue
+        required = fs.required_for(agency if isinstance(agency, str) else None, _str(entity), reapp)
+        if required or key == "agency" or agency is None:
+            out.append(problem(Code.LOW_CONFIDENCE, key))
+    return _dedupe(out)
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _field_order(spec: FormSpec):  # noqa: ANN202 - a sort key
+    order = {k: i for i, k in enumerate(spec.acroform_names)}
+    return lambda k: order.get(k, len(order))
+
+
+def _dedupe(problems: Sequence[Problem]) -> list[Problem]:
+    seen: set[tuple[Code, str | None]] = set()
+    out: list[Problem] = []
+    for p in problems:
+        if (p.code, p.field) not in seen:
+            seen.add((p.code, p.field))
+            out.append(p)
+    return out
+
+
+def status_of(problems: Sequence[Problem]) -> Status:
+    codes = {p.code for p in problems}
+    if codes & REVIEW_CODES:
+        return Status.NEEDS_REVIEW
+    if codes - INFO_CODES:
+        return Status.REJECTED
+    return Status.ROUTED
+
+
+def render(p: Problem, ctx: Context) -> Reason:
+    """A Reason with its Japanese message from the rulebook's message table."""
+    label = ""
+    if p.field:
+        try:
+            label = ctx.spec.label_of(p.field)
+        except KeyError:
+            label = p.field
+    return Reason(p.code, p.field, ctx.rulebook.message(p.code, label=label, **dict(p.params)))
+
+
+def decide(
+    source: str,
+    candidates: Sequence[Candidate],
+    ctx: Context,
+    *,
+    sender: str | None = None,
+    pre_problems: Sequence[Problem] = (),
+) -> Decision:
+    """One decision for one intake (DOMAIN.md "Decisions")."""
+    problems: list[Problem] = [*pre_problems, *sender_problems(sender, ctx.allowed_sender_domains)]
+    chosen, form_problems = choose_form(candidates)
+    if any(p.code is Code.FORM_UNREADABLE for p in pre_problems):
+        form_problems = [p for p in form_problems if p.code is not Code.FORM_NOT_FOUND]
+    problems.extend(form_problems)
+    if chosen is None or not isinstance(chosen.result, Extraction):
+        return _decision(source, problems, ctx, fields={}, agency=None)
+    n = normalize(chosen.result, ctx.spec, min_confidence=ctx.min_confidence)
+    problems.extend(low_confidence_problems(n, ctx.spec))
+    problems.extend(n.problems)
+    problems.extend(validate(n, ctx.rulebook, ctx.spec, ctx.ledger))
+    agency = n.agencies[0] if len(n.agencies) == 1 else None
+    d = _decision(source, problems, ctx, fields=dict(n.fields), agency=agency)
+    return Decision(
+        d.source, d.status, d.agency, d.reasons, d.fields, chosen.name, chosen.result.shape, d.rulebook
+    )
+
+
+def _decision(source: str, problems: list[Problem], ctx: Context, *, fields: dict, agency: str | None) -> Decision:
+    problems = _dedupe(problems)
+    reasons = tuple(render(p, ctx) for p in problems)
+    return Decision(source, status_of(problems), agency, reasons, fields, rulebook=ctx.rulebook.id)

@@ -1,0 +1,234 @@
+"""A PDF's text layer as lines of positioned spans, read with PDFium.
+
+PDFium gives the page text in content order, with a generated ``\\r\\n`` wherever the next char
+is not on the same line. Each such piece is one run of text on one baseline; we ask PDFium for
+the boxes of its first and last chars only (and of the chars around its spaces, to split it at
+wide gaps), which keeps a page at about a millisecond. Pieces whose vertical extents overlap
+form a line; the spans of a line are ordered left to right.
+
+Coordinates are PDF points, origin bottom left (``top`` > ``bottom``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+#: A gap wider than this share of the text height splits a run into two spans.
+SPAN_GAP = 0.8
+#: Spans closer than this share of the height are joined without a space.
+JOIN_GAP = 0.25
+#: Share of undecodable chars (U+FFFD, controls, private use, unassigned) above which a
+#: text layer is garbage (fonts without a ToUnicode map, mis-mapped CMaps).
+MAX_BAD_SHARE = 0.05
+_BREAK = re.compile(r"\r\n")
+_BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    x0: float
+    x1: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """Spans that share a baseline on one page, left to right."""
+
+    page: int
+    top: float
+    bottom: float
+    spans: tuple[Span, ...]
+
+    @property
+    def height(self) -> float:
+        return max(self.top - self.bottom, 1.0)
+
+    @property
+    def x0(self) -> float:
+        return self.spans[0].x0
+
+    @property
+    def text(self) -> str:
+        return self.layout().text
+
+    def layout(self) -> LineLayout:
+        """The line's text (spans joined by a space across a gap) with an x for every char."""
+        text, xs, starts = "", [], []
+        for k, span in enumerate(self.spans):
+            if k and span.x0 - self.spans[k - 1].x1 > JOIN_GAP * self.height:
+                text += " "
+                xs.append(self.spans[k - 1].x1)
+            starts.append(len(text))
+            step = (span.x1 - span.x0) / max(len(span.text), 1)
+            xs.extend(span.x0 + step * i for i in range(len(span.text)))
+            text += span.text
+        return LineLayout(text, tuple(xs), frozenset(starts))
+
+
+@dataclass(frozen=True)
+class LineLayout:
+    text: str
+    xs: tuple[float, ...]  # left edge of each char (interpolated inside a span)
+    span_starts: frozenset[int]  # indexes where a span begins
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    lines: tuple[Line, ...]
+    chars: int  # visible chars (whitespace excluded)
+    bad_chars: int
+    japanese_chars: int  # kana and kanji
+    image_pages: int  # pages without a single visible char but with an image (scanned pages)
+
+    @property
+    def has_text(self) -> bool:
+        return self.chars > 0
+
+    @property
+    def decodable(self) -> bool:
+        return self.chars > 0 and self.bad_chars <= MAX_BAD_SHARE * self.chars
+
+
+@dataclass
+class _Piece:
+    top: float
+    bottom: float
+    spans: list[Span]
+
+
+def read_text_layer(doc: pdfium.PdfDocument) -> TextLayer:
+    """Lines of every page of ``doc``, top to bottom, with counts that tell garbage from text."""
+    lines: list[Line] = []
+    chars = bad = japanese = images = 0
+    for index in range(len(doc)):
+        page = doc[index]
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+            pieces = _pieces(textpage, text)
+            stats = _char_stats(text)
+            images += stats[0] == 0 and _has_image(page)
+        finally:
+            textpage.close()
+            page.close()
+        chars, bad, japanese = chars + stats[0], bad + stats[1], japanese + stats[2]
+        lines.extend(_lines(index, pieces))
+    return TextLayer(tuple(lines), chars, bad, japanese, images)
+
+
+def _has_image(page: pdfium.PdfPage) -> bool:
+    return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
+
+
+def _char_stats(text: str) -> tuple[int, int, int]:
+    visible = bad = japanese = 0
+    for ch in _BREAK.sub("", text):
+        if ch.isspace() and ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85":
+            continue
+        visible += 1
+        if ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES:
+            bad += 1
+        elif _is_japanese(ch):
+            japanese += 1
+    return visible, bad, japanese
+
+
+def _is_japanese(ch: str) -> bool:
+    code = ord(ch)
+    return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF
+
+
+def _pieces(textpage: pdfium.PdfTextPage, text: str) -> list[_Piece]:
+    """One piece per run between PDFium's generated line breaks."""
+    pieces: list[_Piece] = []
+    count = textpage.count_chars()
+    start = 0
+    for match in [*_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = _piece(textpage, text, start, end, count)
+        if piece is not None:
+            pieces.append(piece)
+        start = match.end() if match else end
+    return pieces
+
+
+def _piece(textpage: pdfium.PdfTextPage, text: str, start: int, end: int, count: int) -> _Piece | None:
+    run = text[start:end]
+    stripped = run.strip()
+    if not stripped or end > count:
+        return None
+    first = start + (len(run) - len(run.lstrip()))
+    last = start + len(run.rstrip()) - 1
+    left = textpage.get_charbox(first, loose=True)
+    right = textpage.get_charbox(last, loose=True)
+    top, bottom = max(left[3], right[3]), min(left[1], right[1])
+    spans = _split_at_gaps(textpage, text, first, last, (left[0], right[2]), max(top - bottom, 1.0))
+    return _Piece(top=top, bottom=bottom, spans=spans)
+
+
+def _split_at_gaps(
+    textpage: pdfium.PdfTextPage, text: str, first: int, last: int, xs: tuple[float, float], height: float
+) -> list[Span]:
+    """Split the run ``text[first:last+1]`` where spaces stand for a gap wider than SPAN_GAP.
+
+    PDFium generates a zero-width space for a gap between text objects; a space that was written
+    (U+3000 in 代表取締役\u3000見本) has its own width and does not split a value.
+    """
+    spans: list[Span] = []
+    span_start, span_x0 = first, xs[0]
+    i = first
+    while i <= last:
+        if not text[i].isspace():
+            i += 1
+            continue
+        j = i
+        while j <= last and text[j].isspace():
+            j += 1
+        before = textpage.get_charbox(i - 1, loose=True)[2]
+        after = textpage.get_charbox(j, loose=True)[0]
+        drawn = sum(_width(textpage.get_charbox(k)) for k in range(i, j))  # real spaces, not gaps
+        if after - before - drawn > SPAN_GAP * height:
+            spans.append(Span(text[span_start:i], span_x0, before))
+            span_start, span_x0 = j, after
+        i = j
+    spans.append(Span(text[span_start : last + 1], span_x0, xs[1]))
+    return spans
+
+
+def _width(box: tuple[float, float, float, float]) -> float:
+    return box[2] - box[0]
+
+
+def _lines(page: int, pieces: Sequence[_Piece]) -> list[Line]:
+    """Group pieces whose vertical extents overlap by half the smaller height."""
+    groups: list[_Piece] = []
+    for piece in sorted(pieces, key=lambda p: -p.top):
+        group = _overlapping(groups, piece)
+        if group is None:
+            groups.append(_Piece(piece.top, piece.bottom, list(piece.spans)))
+        else:
+            group.spans.extend(piece.spans)
+            group.top, group.bottom = max(group.top, piece.top), min(group.bottom, piece.bottom)
+    return [
+        Line(page, g.top, g.bottom, tuple(sorted(g.spans, key=lambda s: s.x0)))
+        for g in sorted(groups, key=lambda g: -g.top)
+    ]
+
+
+def _overlapping(groups: Sequence[_Piece], piece: _Piece) -> _Piece | None:
+    """The group (searched from the lowest up) sharing half its height with ``piece``."""
+    for group in reversed(groups):
+        if group.bottom > piece.top + group.top - group.bottom:
+            return None  # this group and every earlier one lie well above the piece
+        overlap = min(group.top, piece.top) - max(group.bottom, piece.bottom)
+        smaller = min(group.top - group.bottom, piece.top - piece.bottom)
+        if overlap >= 0.5 * smaller:
+            return group
+    return None

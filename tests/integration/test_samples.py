@@ -1,0 +1,41 @@
+"""The shared samples are the contract: each gives the decision its .expected.json states."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from forms.pipeline import Pipeline
+from tests.conftest import SAMPLES
+
+CASES = sorted(
+    (inp, exp)
+    for exp in SAMPLES.glob("*.expected.json")
+    for inp in (exp.with_name(exp.name.replace(".expected.json", ext)) for ext in (".pdf", ".eml"))
+    if inp.exists()
+)
+
+
+def _marks(inp: Path) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.slow] if "scanned" in inp.name else []
+
+
+@pytest.mark.skipif(not CASES, reason="../shared/samples is not beside the repo")
+@pytest.mark.parametrize(
+    ("inp", "exp"), [pytest.param(i, e, id=i.name, marks=_marks(i)) for i, e in CASES]
+)
+def test_sample_gives_expected_decision(pipeline: Pipeline, inp: Path, exp: Path) -> None:
+    expected = json.loads(exp.read_text(encoding="utf-8"))
+    got = pipeline.decide_path(inp).to_json()
+    assert got["status"] == expected["status"], got["reasons"]
+    assert got["agency"] == expected["agency"]
+    assert sorted((r["code"], r["field"]) for r in got["reasons"]) == sorted(
+        (r["code"], r["field"]) for r in expected["reasons"]
+    )
+    assert all(r["message"] for r in got["reasons"]), "every reason carries a Japanese message"
+    assert got["fields"] == expected["fields"]
+    if inp.suffix == ".eml":
+        assert got["source"] == expected["source"]
+        assert got["attachment"] == expected["attachment"]
