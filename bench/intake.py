@@ -161,10 +161,14 @@ def main() -> None:
         "workers": workers,
     }
     for shape, bare, fast in (("fillable", "pypdf", "pikepdf"), ("printed", "pdfplumber", "pypdfium2")):
-        print(f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  "
-              f"{figures[f'{shape}_vs_{bare}']:.2f}× {bare}  {figures[f'{shape}_vs_{fast}']:.2f}× {fast}")
-    print(f"scanned   {figures['scanned_per_s']:8.3f} forms/s  {figures['scanned_vs_ocr']:.2f}× bare OCR "
-          f"({workers} processes each)")
+        print(
+            f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  "
+            f"{figures[f'{shape}_vs_{bare}']:.2f}× {bare}  {figures[f'{shape}_vs_{fast}']:.2f}× {fast}"
+        )
+    print(
+        f"scanned   {figures['scanned_per_s']:8.3f} forms/s  {figures['scanned_vs_ocr']:.2f}× bare OCR "
+        f"({workers} processes each)"
+    )
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -28,7 +28,9 @@ class Settings:
     )
     max_pdf_bytes: int = field(default=20 * 1024 * 1024, metadata={"help": "largest PDF read, in bytes"})
     max_mail_bytes: int = field(default=40 * 1024 * 1024, metadata={"help": "largest mail read, in bytes"})
-    max_pages: int = field(default=50, metadata={"help": "PDFs with more pages are refused (FORM_UNREADABLE)"})
+    max_pages: int = field(
+        default=50, metadata={"help": "PDFs with more pages are refused (FORM_UNREADABLE)"}
+    )
     extract_timeout_s: float = field(default=60.0, metadata={"help": "time limit to read one PDF, seconds"})
     extract_memory_mb: int = field(default=3072, metadata={"help": "memory limit of a reader process, MiB"})
     workers: int = field(default=0, metadata={"help": "reader processes; 0 = one per core"})

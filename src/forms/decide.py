@@ -9,12 +9,22 @@ No I/O here: the pipeline hands in what the edges read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from forms.errors import INFO_CODES, REVIEW_CODES, Code
 from forms.ledger import LedgerView
-from forms.model import Decision, Extraction, ExtractResult, Normalized, Problem, Reason, Status, problem
+from forms.model import (
+    Decision,
+    Extraction,
+    ExtractResult,
+    FieldValue,
+    Normalized,
+    Problem,
+    Reason,
+    Status,
+    problem,
+)
 from forms.normalize import normalize
 from forms.rules.loader import Rulebook
 from forms.spec import FormSpec
@@ -54,9 +64,13 @@ def choose_form(candidates: Sequence[Candidate]) -> tuple[Candidate | None, list
     for c in candidates:
         if isinstance(c.result, Extraction):
             return c, []
-    unreadable = [c for c in candidates if isinstance(c.result, Problem) and c.result.code is Code.FORM_UNREADABLE]
+    unreadable = [
+        _with_file(c.result, c.name)
+        for c in candidates
+        if isinstance(c.result, Problem) and c.result.code is Code.FORM_UNREADABLE
+    ]
     if unreadable:
-        return None, [_with_file(c.result, c.name) for c in unreadable if isinstance(c.result, Problem)]
+        return None, unreadable
     return None, [problem(Code.FORM_NOT_FOUND, None, files=len(candidates))]
 
 
@@ -86,7 +100,7 @@ def _str(v: object) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def _field_order(spec: FormSpec):  # noqa: ANN202 - a sort key
+def _field_order(spec: FormSpec) -> Callable[[str], int]:
     order = {k: i for i, k in enumerate(spec.acroform_names)}
     return lambda k: order.get(k, len(order))
 
@@ -148,7 +162,9 @@ def decide(
     )
 
 
-def _decision(source: str, problems: list[Problem], ctx: Context, *, fields: dict, agency: str | None) -> Decision:
+def _decision(
+    source: str, problems: list[Problem], ctx: Context, *, fields: dict[str, FieldValue], agency: str | None
+) -> Decision:
     problems = _dedupe(problems)
     reasons = tuple(render(p, ctx) for p in problems)
     return Decision(source, status_of(problems), agency, reasons, fields, rulebook=ctx.rulebook.id)

@@ -42,7 +42,9 @@ class Code(StrEnum):
 
 
 #: Codes that send an intake to the clerks (needs_review) rather than back to the bank.
-REVIEW_CODES = frozenset({Code.FORM_NOT_FOUND, Code.FORM_UNREADABLE, Code.LOW_CONFIDENCE, Code.SENDER_UNKNOWN})
+REVIEW_CODES = frozenset(
+    {Code.FORM_NOT_FOUND, Code.FORM_UNREADABLE, Code.LOW_CONFIDENCE, Code.SENDER_UNKNOWN}
+)
 
 #: Codes that are reported but never change a status.
 INFO_CODES = frozenset({Code.SMALL_BUSINESS})

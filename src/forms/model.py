@@ -1,10 +1,10 @@
 """Frozen values that cross the stages of the pipeline.
 
-    mail bytes ──mime──▶ Mail ──▶ Document(s)
-    Document ──extract──▶ Extraction (raw values, keyed by AcroForm field name) | Problem
-    Extraction ──normalize──▶ Normalized (fields keyed by youshiki1.json keys) + Problems
-    Normalized ──validate(rulebook, ledger)──▶ Problems
-    all of it ──decide──▶ Decision (what `forms intake --json` prints)
+mail bytes ──mime──▶ Mail ──▶ Document(s)
+Document ──extract──▶ Extraction (raw values, keyed by AcroForm field name) | Problem
+Extraction ──normalize──▶ Normalized (fields keyed by youshiki1.json keys) + Problems
+Normalized ──validate(rulebook, ledger)──▶ Problems
+all of it ──decide──▶ Decision (what `forms intake --json` prints)
 """
 
 from __future__ import annotations

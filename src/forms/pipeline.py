@@ -24,7 +24,7 @@ from forms.errors import Code
 from forms.extract.sandbox import PdfReading, ReaderPool
 from forms.intake.mime import parse_mail
 from forms.ledger import LedgerView
-from forms.model import Decision, Extraction, Mail, Problem, problem
+from forms.model import Decision, Extraction, ExtractResult, Mail, Problem, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
 
@@ -74,7 +74,8 @@ class Pipeline:
         try:
             size = path.stat().st_size
             if size > self.settings.max_mail_bytes:
-                return self._refuse(source, problem(Code.FORM_UNREADABLE, None, detail="too_large", size=size))
+                too_large = problem(Code.FORM_UNREADABLE, None, detail="too_large", size=size)
+                return self._refuse(source, too_large)
             data = path.read_bytes()
         except OSError as exc:
             return self._refuse(source, problem(Code.FORM_UNREADABLE, None, detail="io", error=exc.strerror))
@@ -106,14 +107,16 @@ class Pipeline:
         pre = [] if form_read else list(mail.problems)
         return decide(src, candidates, self._context(when.date()), sender=mail.from_addr, pre_problems=pre)
 
-    def decide_many(self, paths: Iterable[Path], *, received_at: dt.datetime | None = None) -> Iterator[Decision]:
+    def decide_many(
+        self, paths: Iterable[Path], *, received_at: dt.datetime | None = None
+    ) -> Iterator[Decision]:
         """Decide several files in parallel; yields decisions in input order."""
         with ThreadPoolExecutor(max_workers=self.settings.worker_count) as ex:
             yield from ex.map(lambda p: self.decide_path(p, received_at=received_at), list(paths))
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _read(self, data: bytes):  # noqa: ANN202 - ExtractResult
+    def _read(self, data: bytes) -> ExtractResult:
         if len(data) > self.settings.max_pdf_bytes:
             return problem(Code.FORM_UNREADABLE, None, detail="too_large", size=len(data))
         return self.reader.read(data)

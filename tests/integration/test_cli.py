@@ -1,4 +1,4 @@
-"""The `forms intake` command as a user runs it: JSON lines, Japanese summary, a dry run that writes nothing."""
+"""`forms intake` as a user runs it: JSON lines, a Japanese summary, a dry run that writes nothing."""
 
 from __future__ import annotations
 

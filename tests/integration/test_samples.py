@@ -23,9 +23,7 @@ def _marks(inp: Path) -> list[pytest.MarkDecorator]:
 
 
 @pytest.mark.skipif(not CASES, reason="../shared/samples is not beside the repo")
-@pytest.mark.parametrize(
-    ("inp", "exp"), [pytest.param(i, e, id=i.name, marks=_marks(i)) for i, e in CASES]
-)
+@pytest.mark.parametrize(("inp", "exp"), [pytest.param(i, e, id=i.name, marks=_marks(i)) for i, e in CASES])
 def test_sample_gives_expected_decision(pipeline: Pipeline, inp: Path, exp: Path) -> None:
     expected = json.loads(exp.read_text(encoding="utf-8"))
     got = pipeline.decide_path(inp).to_json()

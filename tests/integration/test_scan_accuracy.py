@@ -109,7 +109,10 @@ VARIANTS: Mapping[str, tuple[str, dict[str, Any]]] = {
             "loan_date": "令和8年4月20日",
             "contact_email": "tanaka2026@sample-seiki.example.co.jp",
             "reapplication": True,
-            "reapplication_reason": "前回は東南アジア向けの販路開拓であったが、今回は欧州向けに医療機器部品の輸出を計画しており、事業内容と利用目的が異なる。",
+            "reapplication_reason": (
+                "前回は東南アジア向けの販路開拓であったが、今回は欧州向けに医療機器部品の輸出を計画しており、"
+                "事業内容と利用目的が異なる。"
+            ),
         },
     ),
 }

@@ -96,7 +96,12 @@ class Registration:
         x0, y0, x1, y1 = rect_px
         corners = np.array([[x0, y0, 1.0], [x1, y0, 1.0], [x1, y1, 1.0], [x0, y1, 1.0]])
         pts = corners @ self.transform.T
-        return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+        return (
+            float(pts[:, 0].min()),
+            float(pts[:, 1].min()),
+            float(pts[:, 0].max()),
+            float(pts[:, 1].max()),
+        )
 
 
 # ── the blank form ────────────────────────────────────────────────────────────────────────────
@@ -168,7 +173,12 @@ def _search_boxes(textpage: pdfium.PdfTextPage, text: str) -> list[Rect]:
         chars = [c for c in chars if c[2] > c[0]]  # spaces have empty boxes
         if chars:
             boxes.append(
-                (min(c[0] for c in chars), min(c[1] for c in chars), max(c[2] for c in chars), max(c[3] for c in chars))
+                (
+                    min(c[0] for c in chars),
+                    min(c[1] for c in chars),
+                    max(c[2] for c in chars),
+                    max(c[3] for c in chars),
+                )
             )
     return boxes
 
@@ -225,12 +235,12 @@ def deskew(image: np.ndarray, skew: float) -> np.ndarray:
         return image
     h, w = image.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), -skew, 1.0)
-    paper = int(np.percentile(image[:: 8, :: 8], 90))
+    paper = int(np.percentile(image[::8, ::8], 90))
     return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=paper)
 
 
 def _ink_threshold(image: np.ndarray) -> float:
-    sample = image[:: 4, :: 4]
+    sample = image[::4, ::4]
     paper = float(np.percentile(sample, 90))
     ink = float(np.percentile(sample, 0.5))
     return (paper + ink) / 2 if paper - ink > 40 else ink - 1
@@ -250,7 +260,7 @@ def _fit_to(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if image.shape == shape:
         return image
     h, w = shape
-    out = np.full((h, w), int(np.percentile(image[:: 8, :: 8], 90)), np.uint8)
+    out = np.full((h, w), int(np.percentile(image[::8, ::8], 90)), np.uint8)
     ih, iw = min(h, image.shape[0]), min(w, image.shape[1])
     out[:ih, :iw] = image[:ih, :iw]
     return out
@@ -280,7 +290,7 @@ def _locate(
     x0, y0 = int(rect_px[0]) - _LABEL_PAD_PX, int(rect_px[1]) - _LABEL_PAD_PX
     x1, y1 = int(np.ceil(rect_px[2])) + _LABEL_PAD_PX, int(np.ceil(rect_px[3])) + _LABEL_PAD_PX
     template = blank[max(y0, 0) : y1, max(x0, 0) : x1]
-    sx0, sy0 = int(round(x0 + shift[0])) - reach, int(round(y0 + shift[1])) - reach
+    sx0, sy0 = round(x0 + shift[0]) - reach, round(y0 + shift[1]) - reach
     sx1, sy1 = sx0 + template.shape[1] + 2 * reach, sy0 + template.shape[0] + 2 * reach
     if template.size == 0 or sx0 < 0 or sy0 < 0 or sx1 > scan.shape[1] or sy1 > scan.shape[0]:
         return None

@@ -22,7 +22,13 @@ import numpy as np
 from forms.errors import FormsError
 
 #: Characters that carry their own blank space in a Japanese font (no word space is added next to them).
-_PUNCTUATION = frozenset("、。，．・：；（）「」『』【】〔〕［］｛｝〈〉《》〒￥¥()[]{}<>:;,./-@_")
+#: Small kana: narrow glyphs whose blank side is no word space.
+_SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+
+
+def _wide_letter(ch: str) -> bool:
+    """A kanji or a full-size kana: the characters between which a lost space is put back."""
+    return ch not in _SMALL_KANA and ("\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff") and ch != "・"
 
 
 class OcrError(FormsError):
@@ -176,7 +182,10 @@ def _with_spaces(
         gap = pair_gaps[i - 1]
         clarity = min(1.0, abs(gap - threshold) / (0.25 * height))
         sure = 0.6 + 0.39 * clarity
-        is_space = gap >= threshold and not (chars[i - 1][0] in _PUNCTUATION or chars[i][0] in _PUNCTUATION)
+        if i in spaced:  # the recogniser's own space stays where the ink has a gap for it
+            is_space = gap >= threshold
+        else:
+            is_space = gap >= threshold and _wide_letter(chars[i - 1][0]) and _wide_letter(chars[i][0])
         if is_space:
             out.append("\u3000" if gap >= tuning.wide_space_em * height else " ")
             out_confs.append(sure)

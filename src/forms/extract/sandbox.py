@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from forms.errors import Code
+from forms.extract import ocr_engine, reader
 from forms.model import Extraction, ExtractResult, Problem, problem
 
 log = logging.getLogger(__name__)
@@ -53,15 +54,14 @@ class _LazyOcr:
     def _get(self) -> Any:
         if not self._tried:
             self._tried = True
-            from forms.extract import ocr_engine  # optional part: loaded only when a scan arrives
-
             self._engine = ocr_engine.default_engine()
             if self._engine is not None:
                 self.name = self._engine.name
         return self._engine
 
     def available(self) -> bool:
-        return self._get() is not None
+        """Cheap: whether an engine can be made, without loading its model."""
+        return self._engine is not None if self._tried else ocr_engine.rapidocr_available()
 
     def recognize(self, image: Any) -> Any:
         engine = self._get()
@@ -72,8 +72,6 @@ class _LazyOcr:
 
 def read_job(data: bytes, max_pages: int, ocr: Any) -> ExtractResult:
     """The default job: read one PDF with the project's readers."""
-    from forms.extract import reader
-
     return reader.read_pdf(data, max_pages=max_pages, ocr=ocr if ocr.available() else None)
 
 

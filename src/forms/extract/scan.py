@@ -17,6 +17,7 @@ skipped (a cover letter); a document with no 様式1 page is FORM_NOT_FOUND.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -49,10 +50,14 @@ BLANK_CONFIDENCE = 0.99
 IMPLAUSIBLE_CAP = 0.5
 #: Highest confidence of a choice field read as something other than one of its printed choices.
 LOOSE_CHOICE_CAP = 0.8
+#: Lowest confidence of a choice read as exactly one of its printed choices.
+EXACT_CHOICE_FLOOR = 0.95
 #: Checkbox: share of the square's interior covered by ink at which the box counts as ticked.
 TICK_SHARE = 0.06
 
 _MAX_PAGES = 10  # only the first pages are looked at for the form's two pages
+#: Types whose value is a number: only their digits' scores count, the rest is checked by parsing.
+_DIGIT_TYPES = frozenset({"date", "yen", "integer", "phone", "postal_code", "corporate_number"})
 #: Parsers of the typed fields (forms.normalize): a value they cannot read is implausible.
 _TYPED: Mapping[str, Callable[[str], object]] = {
     "date": parse_date,
@@ -90,7 +95,8 @@ def read_scanned(doc: pdfium.PdfDocument, engine: OcrEngine, *, dpi: int = 200) 
         return model.problem(Code.FORM_UNREADABLE, None, detail="ocr_failed", error=str(exc)[:200])
     notes = tuple(
         f"scan page {p.registration.page + 1}: {p.registration.labels_found}/"
-        f"{p.registration.labels_expected} labels" for p in pages
+        f"{p.registration.labels_expected} labels"
+        for p in pages
     )
     return model.Extraction(
         shape=model.Shape.SCANNED,
@@ -193,16 +199,18 @@ def _read_text(
             max(0, top - pad_y) : bottom + pad_y, max(0, int(cols[0]) - pad_x) : int(cols[-1]) + 1 + pad_x
         ]
         lines.extend(sorted(engine.recognize(np.ascontiguousarray(line_img)), key=lambda ln: ln.box[0]))
-    text = "".join(ln.text for ln in lines)
+    text = fix_lookalikes("".join(ln.text for ln in lines))
     if not text.strip():
         return model.RawValue("", 0.3)  # ink, but nothing the engine could read
+    if field_spec is not None and field_spec.type == "postal_code":
+        text = _POSTAL_MARK.sub("〒", text)
     return model.RawValue(text, round(field_confidence(text, lines, field_spec), 3))
 
 
 def _crop(image: np.ndarray, rect: geo.Rect) -> np.ndarray:
     h, w = image.shape
-    x0, y0 = max(0, int(round(rect[0]))), max(0, int(round(rect[1])))
-    x1, y1 = min(w, int(round(rect[2]))), min(h, int(round(rect[3])))
+    x0, y0 = max(0, round(rect[0])), max(0, round(rect[1]))
+    x1, y1 = min(w, round(rect[2])), min(h, round(rect[3]))
     return image[y0:y1, x0:x1] if x1 > x0 and y1 > y0 else image[0:0, 0:0]
 
 
@@ -238,17 +246,82 @@ def _text_bands(ink: np.ndarray, min_height: int) -> list[tuple[int, int]]:
     return [(t, b) for t, b in bands if b - t >= min_height]
 
 
+# ── what the recogniser confuses ──────────────────────────────────────────────────────────────
+#: Kanji that look like a katakana (and back): 夕イ is タイ, 南大沢ー丁目 is 南大沢一丁目.
+_KANJI_TO_KANA = {
+    "夕": "タ",
+    "口": "ロ",
+    "力": "カ",
+    "工": "エ",
+    "二": "ニ",
+    "八": "ハ",
+    "卜": "ト",
+    "一": "ー",
+}
+_KANA_TO_KANJI = {kana: kanji for kanji, kana in _KANJI_TO_KANA.items()}
+#: A postal mark read as a letter or a lookalike: T144-0052 is 〒144-0052.
+_POSTAL_MARK = re.compile(r"^\s*[^\d〒\s](?=\s*[0-9０-９]{3})")
+
+
+def _is_katakana(ch: str | None) -> bool:
+    return ch is not None and "\u30a1" <= ch <= "\u30fc" and ch != "・"
+
+
+def _is_kanji(ch: str | None) -> bool:
+    return ch is not None and ("\u4e00" <= ch <= "\u9fff" or ch == "々")
+
+
+def fix_lookalikes(text: str) -> str:
+    """Kanji/katakana lookalikes put right by their neighbours (only when both agree on the script)."""
+    out = list(text)
+    for i, ch in enumerate(text):
+        around = (text[i - 1] if i > 0 else None, text[i + 1] if i + 1 < len(text) else None)
+        kana = any(_is_katakana(c) for c in around)
+        kanji = any(_is_kanji(c) for c in around)
+        if ch in _KANJI_TO_KANA and kana and not kanji:
+            out[i] = _KANJI_TO_KANA[ch]
+        elif ch in _KANA_TO_KANJI and kanji and not kana:
+            out[i] = _KANA_TO_KANJI[ch]
+    return "".join(out)
+
+
+def _in_japanese_charset(text: str) -> bool:
+    """Whether every character exists in Japanese text (the recogniser also knows Chinese forms: 壳)."""
+    try:
+        text.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # ── confidence ────────────────────────────────────────────────────────────────────────────────
 def field_confidence(text: str, lines: list[OcrLine], field_spec: FieldSpec | None) -> float:
     """How sure we are that ``text`` is what is written: the engine's weakest character, lowered
     when the text cannot be a value of the field's type."""
-    char_scores = [s for ln in lines for s in (ln.char_scores or (ln.score,))]
-    weakest = min(char_scores) if char_scores else 0.0
+    typed = field_spec is not None and field_spec.type in _DIGIT_TYPES
+    scores = [_weakest(ln, digits_only=typed) for ln in lines]
+    weakest = min(scores) if scores else 0.0
     mean = sum(ln.score for ln in lines) / len(lines) if lines else 0.0
-    confidence = min(mean, weakest ** 0.5)
+    confidence = min(mean, weakest**0.5)
+    if not _in_japanese_charset(text):
+        confidence = min(confidence, IMPLAUSIBLE_CAP)
     if field_spec is not None:
-        confidence = min(confidence, _type_cap(text, field_spec))
+        cap = _type_cap(text, field_spec)
+        if field_spec.type == "choice" and cap == 1.0:
+            confidence = max(confidence, EXACT_CHOICE_FLOOR)  # one of a few printed words, read exactly
+        confidence = min(confidence, cap)
     return max(0.0, min(1.0, confidence))
+
+
+def _weakest(line: OcrLine, *, digits_only: bool) -> float:
+    """The engine's lowest character score in ``line`` (only its digits for a number: the rest of a
+    typed value is checked by its parser)."""
+    if not line.char_scores or len(line.char_scores) != len(line.text):
+        return line.score
+    pairs = list(zip(line.text, line.char_scores, strict=True))
+    if digits_only and any(ch.isdigit() for ch, _ in pairs):
+        pairs = [(ch, s) for ch, s in pairs if ch.isdigit()]
+    return min(s for _, s in pairs)
 
 
 def _type_cap(text: str, field_spec: FieldSpec) -> float:
