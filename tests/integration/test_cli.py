@@ -22,6 +22,18 @@ def run_forms(args: list[str], home: Path, tmp: Path, cwd: Path) -> subprocess.C
     return subprocess.run([str(FORMS), *args], capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
 
 
+def processes_with(marker: str) -> list[int]:
+    """PIDs whose environment holds `marker` (our own FORMS_HOME): what a run left behind."""
+    found = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in env.read_bytes():
+                found.append(int(env.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def tree(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
 
@@ -49,6 +61,7 @@ def test_json_one_decision_per_input_and_nothing_written(tmp_path: Path) -> None
     assert tree(inputs) == before, "inputs are never changed"
     assert list(cwd.iterdir()) == [], "nothing written outside FORMS_HOME and TMPDIR"
     assert not home.exists() or all(p.is_dir() for p in home.rglob("*")), "a dry run records nothing"
+    assert processes_with(f"FORMS_HOME={home}") == [], "no reader process is left behind"
 
 
 def test_summary_is_japanese(tmp_path: Path) -> None:

@@ -209,14 +209,14 @@ def assert_decision(expected: dict[str, Any], got: dict[str, Any]) -> None:
     """Status, agency, the set of (code, field) reasons and the listed fields, as the case states.
 
     A case with ``accept_low_confidence`` (OCR) may instead go to needs_review with LOW_CONFIDENCE
-    reasons only; the expected LOW_CONFIDENCE reasons must still be there and no field that was not
-    flagged may be wrong.
+    reasons added, provided every other reason is expected, every expected reason is there unless it
+    concerns a flagged field, and no field that was not flagged is wrong.
     """
     want, have = _reasons(expected), _reasons(got)
     flagged = {f for code, f in have if code == "LOW_CONFIDENCE"}
-    only_low = got["status"] == "needs_review" and bool(have) and all(c == "LOW_CONFIDENCE" for c, _ in have)
-    if expected["accept_low_confidence"] and only_low:
-        assert {r for r in want if r[0] == "LOW_CONFIDENCE"} <= have
+    if expected["accept_low_confidence"] and got["status"] == "needs_review" and flagged:
+        assert {r for r in have if r[0] != "LOW_CONFIDENCE"} <= want, got["reasons"]
+        assert {r for r in want if r[1] not in flagged} <= have, got["reasons"]
     else:
         assert (got["status"], have) == (expected["status"], want), got["reasons"]
     if "agency" not in flagged:
@@ -255,7 +255,9 @@ def test_assert_decision_refuses_a_wrong_decision() -> None:
            "reasons": [{"code": "LOW_CONFIDENCE", "field": "capital_yen", "message": "…"}]}  # fmt: skip
     assert_decision(expected, low)
     wrong_field = {**good, "fields": {"capital_yen": 4, "employees": 400}}
+    assert_decision(expected, {**low, "reasons": [*low["reasons"], *good["reasons"]]})
     misread = {**low, "fields": {"employees": 40}}
-    for bad in ({**good, "status": "routed", "reasons": []}, wrong_field, misread):
+    missed_rule = {**low, "reasons": [{"code": "LOW_CONFIDENCE", "field": "employees", "message": "…"}]}
+    for bad in ({**good, "status": "routed", "reasons": []}, wrong_field, misread, missed_rule):
         with pytest.raises(AssertionError):
             assert_decision(expected, bad)

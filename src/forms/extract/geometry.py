@@ -246,14 +246,25 @@ def _ink_threshold(image: np.ndarray) -> float:
     return (paper + ink) / 2 if paper - ink > 40 else ink - 1
 
 
-def coarse_shift(scan: np.ndarray, blank: np.ndarray) -> tuple[float, float]:
-    """(dx, dy) in pixels that moves the blank onto the scan, by phase correlation at ¼ scale."""
+def coarse_shift(scan: np.ndarray, page: int, dpi: int) -> tuple[float, float]:
+    """(dx, dy) in pixels that moves the blank ``page`` onto the scan: phase correlation at ¼ scale."""
+    blank = _blank_quarter(page, dpi)
+    h, w = blank_page_image(page, dpi).shape
+    small = cv2.resize(_fit_to(scan, (h, w)), (blank.shape[1], blank.shape[0]), interpolation=cv2.INTER_AREA)
+    (dx, dy), _ = cv2.phaseCorrelate(blank, (255 - small).astype(np.float32), _window(blank.shape))
+    return dx * w / blank.shape[1], dy * h / blank.shape[0]
+
+
+@cache
+def _blank_quarter(page: int, dpi: int) -> np.ndarray:
+    blank = blank_page_image(page, dpi)
     h, w = blank.shape
-    a = cv2.resize(255 - blank, (w // 4, h // 4), interpolation=cv2.INTER_AREA).astype(np.float32)
-    b = cv2.resize(255 - _fit_to(scan, blank.shape), (w // 4, h // 4), interpolation=cv2.INTER_AREA)
-    window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
-    (dx, dy), _ = cv2.phaseCorrelate(a, b.astype(np.float32), window)
-    return dx * 4, dy * 4
+    return (255 - cv2.resize(blank, (w // 4, h // 4), interpolation=cv2.INTER_AREA)).astype(np.float32)
+
+
+@cache
+def _window(shape: tuple[int, int]) -> np.ndarray:
+    return cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)
 
 
 def _fit_to(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -269,7 +280,7 @@ def _fit_to(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def register(scan: np.ndarray, page: int, geometry: FormGeometry, dpi: int) -> Registration:
     """Fit the blank ``page`` onto the de-skewed ``scan`` from the printed labels found on it."""
     blank = blank_page_image(page, dpi)
-    dx, dy = coarse_shift(scan, blank)
+    dx, dy = coarse_shift(scan, page, dpi)
     labels = geometry.labels_on(page)
     src: list[tuple[float, float]] = []
     dst: list[tuple[float, float]] = []

@@ -109,9 +109,12 @@ def read_scanned(doc: pdfium.PdfDocument, engine: OcrEngine, *, dpi: int = 200) 
 
 # ── pages ─────────────────────────────────────────────────────────────────────────────────────
 def rasterise(page: pdfium.PdfPage, dpi: int) -> np.ndarray:
-    """A PDF page as a grayscale uint8 image at ``dpi``."""
-    image = page.render(scale=dpi / 72.0, grayscale=True).to_numpy()
-    return np.ascontiguousarray(image[..., 0] if image.ndim == 3 else image)
+    """A PDF page as a grayscale uint8 image at ``dpi`` (rendered in colour: pdfium's own grayscale
+    path is three times slower)."""
+    image = page.render(scale=dpi / 72.0).to_numpy()
+    if image.ndim == 2:
+        return np.ascontiguousarray(image)
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
 
 
 def _registered_pages(doc: pdfium.PdfDocument, geometry: geo.FormGeometry, dpi: int) -> list[_Page]:

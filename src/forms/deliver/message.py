@@ -1,0 +1,129 @@
+"""Outgoing mail as RFC 5322 bytes, built so that no value can reach a header or a path unsanitised.
+
+- Header values (subject, names) lose CR, LF and every other control or line/paragraph separator
+  character before they are set: a subject ``"x\\r\\nBcc: evil@example.jp"`` stays one Subject header.
+- Addresses and Message-IDs are checked against a strict shape (:func:`valid_address`,
+  :func:`valid_message_id`); an invalid one is the caller's fault and raises ``ValueError``.
+- Attachment names go through :func:`forms.intake.mime.safe_filename` and are written with RFC 2231
+  encoding (``filename*=utf-8''…``) by the stdlib ``email`` package (policy SMTP: CRLF, 7-bit output).
+- Bodies are UTF-8, base64: a body line can never be read as a MIME boundary or a header.
+- The MIME boundary is derived from the Message-ID, so building the same message twice gives the
+  same bytes (with the same ``date``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from email.message import EmailMessage
+
+from forms.intake.mime import safe_filename
+
+#: Characters never allowed in a header value: C0/C1 controls, format chars, line/paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_SPACES = re.compile(r"\s+")
+_MAX_HEADER_CHARS = 900
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = rf"{_ATEXT}(?:\.{_ATEXT})*"
+_DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+_ADDRESS = re.compile(rf"{_DOT_ATOM}@{_DOMAIN}")
+_MESSAGE_ID = re.compile(rf"<{_DOT_ATOM}@{_DOT_ATOM}>")
+_HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext
+_CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+#: Headers that build_message sets itself; extra headers may not override them.
+_OWN_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "subject", "date", "message-id", "in-reply-to", "references",
+     "mime-version", "content-type", "content-transfer-encoding", "content-disposition", "sender",
+     "reply-to", "return-path"}
+)
+
+
+def header_text(value: str) -> str:
+    """A header value as one line: control characters and line breaks become spaces, runs of
+    whitespace one space, ends trimmed, at most 900 characters."""
+    kept = "".join(" " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in value)
+    return _SPACES.sub(" ", kept).strip()[:_MAX_HEADER_CHARS]
+
+
+def valid_address(address: str) -> bool:
+    """A plain ASCII ``local@domain`` (dot-atom local part, dotted host name): nothing else."""
+    return len(address) <= 254 and _ADDRESS.fullmatch(address) is not None
+
+
+def valid_message_id(message_id: str) -> bool:
+    """``<dot-atom@dot-atom>`` in ASCII, as RFC 5322 msg-id without obsolete forms."""
+    return len(message_id) <= 250 and _MESSAGE_ID.fullmatch(message_id) is not None
+
+
+def _require_address(address: str, role: str) -> str:
+    if not valid_address(address):
+        raise ValueError(f"{role} is not a plain e-mail address: {address!r}")
+    return address
+
+
+def _require_message_id(message_id: str, role: str) -> str:
+    if not valid_message_id(message_id):
+        raise ValueError(f"{role} is not a valid Message-ID: {message_id!r}")
+    return message_id
+
+
+def _boundary(message_id: str) -> str:
+    return "=_forms_" + hashlib.sha256(message_id.encode("ascii")).hexdigest()[:32]
+
+
+def _attach(msg: EmailMessage, filename: str, content_type: str, data: bytes) -> None:
+    ctype = content_type if _CONTENT_TYPE.fullmatch(content_type) else "application/octet-stream"
+    maintype, _, subtype = ctype.lower().partition("/")
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=safe_filename(header_text(filename)))
+
+
+def _set_extra_headers(msg: EmailMessage, extra_headers: Sequence[tuple[str, str]]) -> None:
+    for name, value in extra_headers:
+        if not _HEADER_NAME.fullmatch(name) or name.lower() in _OWN_HEADERS:
+            raise ValueError(f"header name not allowed: {name!r}")
+        msg[name] = header_text(value)
+
+
+def build_message(
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    message_id: str,
+    in_reply_to: str | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    date: dt.datetime | None = None,
+    extra_headers: Sequence[tuple[str, str]] = (),
+) -> bytes:
+    """The message as bytes ready for SMTP (CRLF line ends, 7-bit).
+
+    ``attachments`` are ``(filename, content_type, data)``; ``in_reply_to`` sets In-Reply-To and
+    References; ``date`` defaults to now (pass it for reproducible bytes); ``extra_headers`` are
+    further ``(name, value)`` pairs (e.g. Auto-Submitted), sanitised like the subject.
+    Raises ``ValueError`` for an address, Message-ID or header name of the wrong shape.
+    """
+    if not recipients:
+        raise ValueError("a message needs at least one recipient")
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = _require_address(sender, "sender")
+    msg["To"] = ", ".join(_require_address(r, "recipient") for r in recipients)
+    msg["Subject"] = header_text(subject)
+    when = date or dt.datetime.now(dt.UTC)
+    msg["Date"] = email.utils.format_datetime(when if when.tzinfo else when.replace(tzinfo=dt.UTC))
+    msg["Message-ID"] = _require_message_id(message_id, "message_id")
+    if in_reply_to is not None:
+        msg["In-Reply-To"] = _require_message_id(in_reply_to, "in_reply_to")
+        msg["References"] = in_reply_to
+    _set_extra_headers(msg, extra_headers)
+    msg.set_content(body, charset="utf-8", cte="base64")
+    for filename, content_type, data in attachments:
+        _attach(msg, filename, content_type, data)
+    if msg.is_multipart():
+        msg.set_boundary(_boundary(message_id))
+    return msg.as_bytes()

@@ -1,0 +1,115 @@
+"""The values the store takes and gives: frozen dataclasses, no SQL types leak out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from forms.errors import FormsError
+
+
+class StoreError(FormsError):
+    """The database failed, or a record is not in a state that allows what was asked."""
+
+
+class StaleClaim(StoreError):
+    """The worker no longer holds the claim (its lease expired and another worker took the item)."""
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    """A message to send, rendered by the router: ``raw`` is the complete RFC 5322 message."""
+
+    kind: str
+    message_id: str
+    recipients: tuple[str, ...]
+    sender: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class ClaimedIntake:
+    """An intake a worker now holds: the original bytes and what is known of where they came from."""
+
+    id: int
+    data: bytes
+    channel: str
+    source: str | None
+    received_at: dt.datetime
+    attempts: int
+    spool_id: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class IntakeRow:
+    """Everything about one intake, including its decision (as ``Decision.to_json`` gave it)."""
+
+    id: int
+    spool_id: str
+    channel: str
+    source: str | None
+    mailbox: str | None
+    imap_uidvalidity: int | None
+    imap_uid: int | None
+    sha256: str
+    received_at: dt.datetime
+    state: str
+    claimed_by: str | None
+    lease_until: dt.datetime | None
+    attempts: int
+    last_error: str | None
+    status: str | None
+    agency: str | None
+    reference: str | None
+    decision: Mapping[str, Any] | None
+    message_id: str | None
+    sender: str | None
+    form_sha256: str | None
+    decided_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    intake_id: int | None
+    at: dt.datetime
+    kind: str
+    actor: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    intake_id: int | None
+    kind: str
+    message_id: str
+    recipients: tuple[str, ...]
+    sender: str
+    raw: bytes
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None
+    claimed_by: str | None = None
+    lease_until: dt.datetime | None = None
+
+
+def intake_row(m: Mapping[str, Any]) -> IntakeRow:
+    return IntakeRow(**{name: m[name] for name in IntakeRow.__dataclass_fields__})
+
+
+def event_row(m: Mapping[str, Any]) -> EventRow:
+    return EventRow(m["id"], m["intake_id"], m["at"], m["kind"], m["actor"], m["detail"] or {})
+
+
+def outbox_item(m: Mapping[str, Any]) -> OutboxItem:
+    values = {name: m[name] for name in OutboxItem.__dataclass_fields__}
+    values["recipients"] = tuple(values["recipients"])
+    return OutboxItem(**values)

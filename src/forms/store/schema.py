@@ -1,0 +1,207 @@
+"""The tables of the store (SQLAlchemy Core). The migrations in ``migrations/versions`` create them;
+a test checks that the migrated database and this metadata agree.
+
+Timestamps are timezone-aware UTC in Python (:class:`UtcDateTime`); SQLite, which has no time zone,
+stores them as UTC text of one fixed format, so comparing them as text compares instants.
+Amounts are integer yen (BIGINT), never floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+UTC = dt.UTC
+
+#: Constraint names fixed by convention, so migrations and metadata name them alike.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime, stored as UTC; naive datetimes are refused (they are a bug, not data)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError(f"a timezone-aware datetime is required, not {value!r}")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _company_key() -> list[Column[Any]]:
+    """A company: its 法人番号, else (個人事業者) normalised name + postal code (forms.ledger.CompanyKey)."""
+    return [
+        Column("corporate_number", String(13)),
+        Column("name_key", Text),
+        Column("postal_code", String(16)),
+    ]
+
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+intakes = Table(
+    "intakes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("spool_id", String(200), nullable=False, unique=True),
+    Column("channel", String(20), nullable=False),
+    Column("source", Text),
+    Column("mailbox", String(200)),
+    Column("imap_uidvalidity", BigInteger),
+    Column("imap_uid", BigInteger),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # received → processing → decided | failed; a clerk's retry puts it back to received
+    Column("state", String(20), nullable=False),
+    Column("claimed_by", String(200)),
+    Column("lease_until", UtcDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    # the decision (model.Decision.to_json) and the keys that find duplicates
+    Column("status", String(20)),
+    Column("agency", String(20)),
+    Column("reference", String(40)),
+    Column("decision", JSON),
+    Column("message_id", Text),
+    Column("sender", Text),
+    Column("form_sha256", String(64)),
+    Column("decided_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("mailbox", "imap_uidvalidity", "imap_uid", name="uq_intakes_imap"),
+    Index("ix_intakes_state_id", "state", "id"),
+    Index("ix_intakes_message_id", "message_id"),
+    Index("ix_intakes_sender_form", "sender", "form_sha256"),
+    Index("ix_intakes_status", "status"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("intake_id", Integer, ForeignKey("intakes.id")),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("detail", JSON),
+    Index("ix_events_intake_id", "intake_id", "id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("intake_id", Integer, ForeignKey("intakes.id")),
+    Column("kind", String(40), nullable=False),
+    Column("message_id", String(400), nullable=False, unique=True),
+    Column("recipients", JSON, nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    # pending → sending → sent | (pending again, attempts+1) | dead; a clerk requeues a dead letter
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("claimed_by", String(200)),
+    Column("lease_until", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_state_due", "state", "next_attempt_at"),
+    Index("ix_outbox_intake_id", "intake_id"),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("prefix", String(20), primary_key=True),
+    Column("last", BigInteger, nullable=False),
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("intake_id", Integer, ForeignKey("intakes.id"), nullable=False),
+    Column("field", String(100), nullable=False),
+    Column("value", JSON),
+    Column("actor", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_corrections_intake_id", "intake_id"),
+)
+
+supports = Table(
+    "supports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_company_key(),
+    Column("agency", String(20), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("service", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("cost_excl_tax", BigInteger, nullable=False),
+    Column("tax", BigInteger, nullable=False, default=0),
+    Index("ix_supports_company", "corporate_number", "name_key", "postal_code"),
+)
+
+loans = Table(
+    "loans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_company_key(),
+    Column("date", Date, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("menu", Text, nullable=False, default=""),
+    Index("ix_loans_company", "corporate_number", "name_key", "postal_code"),
+)
+
+frames = Table(
+    "frames",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_company_key(),
+    Column("date", Date, nullable=False),
+    # the routed re-application that granted it: one frame per intake, however often it is retried
+    Column("intake_id", Integer, ForeignKey("intakes.id"), unique=True),
+    Index("ix_frames_company", "corporate_number", "name_key", "postal_code"),
+)
