@@ -25,6 +25,10 @@ ENCRYPTED = "encrypted"
 TOO_MANY_PAGES = "too_many_pages"
 OCR_UNAVAILABLE = "ocr_unavailable"
 NO_PAGES = "no_pages"
+IMAGE_TOO_LARGE = "image_too_large"
+
+#: Largest image a page may show (pixels). An A4 scan at 600 dpi is ~35 Mpx; more is a bomb.
+MAX_IMAGE_PIXELS = 100_000_000
 
 
 def unreadable(detail: str) -> model.Problem:
@@ -63,7 +67,10 @@ def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
     except (pikepdf.PdfError, ValueError, RuntimeError):
         pdf.close()
         return unreadable(CORRUPT)
-    guard = _page_guard(pages, max_pages)
+    try:
+        guard = _page_guard(pages, max_pages) or _images_guard(pdf)
+    except (pikepdf.PdfError, ValueError, TypeError, RuntimeError):
+        guard = unreadable(CORRUPT)
     if guard is not None:
         pdf.close()
         return guard
@@ -75,6 +82,25 @@ def _page_guard(pages: int, max_pages: int) -> model.Problem | None:
         return unreadable(NO_PAGES)
     if pages > max_pages:
         return unreadable(TOO_MANY_PAGES)
+    return None
+
+
+def _images_guard(pdf: pikepdf.Pdf) -> model.Problem | None:
+    """Refuse images whose declared size would inflate past MAX_IMAGE_PIXELS (decompression bombs).
+
+    Only the dictionaries are read (Width, Height), never the image data.
+    """
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources")
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(xobjects, pikepdf.Dictionary):
+            continue
+        for _, xobj in xobjects.items():
+            if not isinstance(xobj, pikepdf.Stream) or xobj.get("/Subtype") != pikepdf.Name.Image:
+                continue
+            width, height = int(xobj.get("/Width", 0)), int(xobj.get("/Height", 0))
+            if width * height > MAX_IMAGE_PIXELS:
+                return unreadable(IMAGE_TOO_LARGE)
     return None
 
 

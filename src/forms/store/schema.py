@@ -155,7 +155,7 @@ reference_counters = Table(
     "reference_counters",
     metadata,
     Column("prefix", String(20), primary_key=True),
-    Column("last", BigInteger, nullable=False),
+    Column("counter", BigInteger, nullable=False),
 )
 
 corrections = Table(

@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "reference_counters",
         sa.Column("prefix", sa.String(length=20), nullable=False),
-        sa.Column("last", sa.BigInteger(), nullable=False),
+        sa.Column("counter", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("prefix", name=op.f("pk_reference_counters")),
     )
     op.create_table(

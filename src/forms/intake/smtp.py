@@ -1,0 +1,108 @@
+"""SMTP listener for the mailroom address: a message is in the spool, fsynced, before we answer 250.
+
+The handler is the whole of our part (aiosmtpd owns the protocol): RCPT accepts only the
+configured mailroom addresses (others 550), DATA stores ``envelope.original_content`` — the bytes
+as the client sent them — with :meth:`Spool.put` and answers ``250 OK queued as <id>``. When the
+spool cannot store the message the answer is 451, so the sender retries; never 250. A message
+over ``max_bytes`` is refused by aiosmtpd itself with 552 (at MAIL FROM when the client
+declares SIZE, else ``552 Error: Too much mail data`` after DATA) and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from forms.intake.spool import Spool, SpoolError, clean_text
+
+log = logging.getLogger(__name__)
+
+_MAX_RECIPIENTS = 20
+
+
+def _mailbox(address: str) -> str:
+    """An envelope address compared case-insensitively, without angle brackets."""
+    return address.strip().strip("<>").strip().lower()
+
+
+class SpoolHandler:
+    """aiosmtpd handler: takes mail for the mailroom addresses into the spool."""
+
+    def __init__(self, spool: Spool, mailroom_addresses: Sequence[str]) -> None:
+        self._spool = spool
+        self._addresses = frozenset(_mailbox(a) for a in mailroom_addresses)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if _mailbox(address) not in self._addresses:
+            return "550 5.1.1 Recipient address rejected: not a mailroom address"
+        if len(envelope.rcpt_tos) >= _MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        peer = session.peer if isinstance(session.peer, tuple) else (str(session.peer),)
+        meta = {
+            "peer": ":".join(str(p) for p in peer[:2]),
+            "helo": clean_text(session.host_name or "", 255),
+            "mail_from": clean_text(envelope.mail_from or "", 320),
+            "rcpt_to": clean_text(",".join(envelope.rcpt_tos), 512),
+        }
+        try:
+            entry = await asyncio.to_thread(self._spool.put, data, channel="smtp", meta=meta)
+        except SpoolError as exc:
+            log.error("SMTP message from %s not stored: %s", meta["peer"], exc)
+            return "451 4.3.0 Requested action aborted: local error in processing"
+        log.info("SMTP message from %s queued as %s (%d bytes)", meta["peer"], entry.spool_id, len(data))
+        return f"250 OK queued as {entry.spool_id}"
+
+
+class _BoundController(Controller):
+    """A Controller on a socket bound before start, so that port 0 means "a port the kernel picks".
+
+    (aiosmtpd's own start-up check connects to ``self.port``, which must be the real port.)
+    """
+
+    def __init__(self, handler: SpoolHandler, *, host: str, port: int, **smtp_parameters: Any) -> None:
+        self._listening = socket.create_server((host, port), family=_family(host))
+        bound_port = self._listening.getsockname()[1]
+        super().__init__(handler, hostname=host, port=bound_port, **smtp_parameters)
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self.loop.create_server(self._factory_invoker, sock=self._listening, ssl=self.ssl_context)
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def start_smtp_listener(
+    spool: Spool, *, host: str, port: int, mailroom_addresses: Sequence[str], max_bytes: int
+) -> Controller:
+    """Start the listener in its own thread and return the started controller (``.port`` is the real port).
+
+    Raises ``OSError`` when the address cannot be bound. Stop it with ``controller.stop()``.
+    """
+    controller = _BoundController(
+        SpoolHandler(spool, mailroom_addresses),
+        host=host,
+        port=port,
+        data_size_limit=max_bytes,
+        ident="forms mailroom",
+    )
+    try:
+        controller.start()
+    except BaseException:
+        controller._listening.close()
+        raise
+    log.info("SMTP listener on %s:%d for %s", host, controller.port, ", ".join(mailroom_addresses))
+    return controller

@@ -1,0 +1,126 @@
+"""The support ledger kept in the store: a ``forms.ledger.LedgerView`` over the supports, loans and
+frames tables, and the operations that add to them.
+
+A company is its 法人番号, else (個人事業者) normalised name + postal code — the columns of
+``forms.ledger.CompanyKey``. Amounts are integer yen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, select
+
+from forms.ledger import (
+    DEFAULT_CAPPED_AGENCIES,
+    CompanyKey,
+    CompanyLedger,
+    FrameGrant,
+    LoanRecord,
+    SupportRecord,
+)
+from forms.store.schema import frames, loans, supports
+from forms.store.store import Store
+
+
+def _key_values(key: CompanyKey) -> dict[str, str | None]:
+    if key.corporate_number:
+        return {"corporate_number": key.corporate_number, "name_key": None, "postal_code": None}
+    if key.name_key and key.postal_code:
+        return {"corporate_number": None, "name_key": key.name_key, "postal_code": key.postal_code}
+    raise ValueError(f"a company needs a 法人番号, or a name and a postal code: {key!r}")
+
+
+def _is_company(table: Table, key: CompanyKey) -> ColumnElement[bool]:
+    values = _key_values(key)
+    return and_(*(table.c[name].is_(None) if v is None else table.c[name] == v for name, v in values.items()))
+
+
+class StoreLedger:
+    """LedgerView of the store; ``cap_per_frame`` and the capped agencies come from the rulebook."""
+
+    def __init__(
+        self, store: Store, cap_per_frame: int, capped_agencies: frozenset[str] = DEFAULT_CAPPED_AGENCIES
+    ) -> None:
+        self._store = store
+        self.cap_per_frame = cap_per_frame
+        self.capped_agencies = capped_agencies
+
+    def company(self, key: CompanyKey) -> CompanyLedger:
+        with self._store.reading() as conn:
+            support_rows = conn.execute(
+                select(supports).where(_is_company(supports, key)).order_by(supports.c.id)
+            )
+            found_supports = tuple(
+                SupportRecord(r.agency, r.date, r.service, int(r.cost_excl_tax), int(r.tax), r.summary)
+                for r in support_rows
+            )
+            loan_rows = conn.execute(select(loans).where(_is_company(loans, key)).order_by(loans.c.id))
+            found_loans = tuple(LoanRecord(r.date, int(r.amount), r.menu) for r in loan_rows)
+            frame_rows = conn.execute(
+                select(frames.c.date).where(_is_company(frames, key)).order_by(frames.c.id)
+            )
+            found_grants = tuple(FrameGrant(r.date) for r in frame_rows)
+        return CompanyLedger(
+            found_supports, found_loans, found_grants, self.cap_per_frame, self.capped_agencies
+        )
+
+    def add_support(self, key: CompanyKey, record: SupportRecord, *, actor: str = "ledger") -> int:
+        values = {
+            "agency": record.agency,
+            "date": record.date,
+            "service": record.service,
+            "summary": record.summary,
+            "cost_excl_tax": record.cost_excl_tax,
+            "tax": record.tax,
+        }
+        return self._add(supports, key, values, "support_added", actor)
+
+    def add_supports(self, rows: list[tuple[CompanyKey, SupportRecord]], *, actor: str = "ledger") -> int:
+        """Add many supports in one transaction (an import: all rows or none)."""
+        with self._store.writing() as conn:
+            for key, record in rows:
+                conn.execute(
+                    supports.insert().values(
+                        **_key_values(key),
+                        agency=record.agency,
+                        date=record.date,
+                        service=record.service,
+                        summary=record.summary,
+                        cost_excl_tax=record.cost_excl_tax,
+                        tax=record.tax,
+                    )
+                )
+            self._store.event(conn, None, "supports_imported", actor=actor, detail={"rows": len(rows)})
+        return len(rows)
+
+    def add_loan(self, key: CompanyKey, record: LoanRecord, *, actor: str = "ledger") -> int:
+        values = {"date": record.date, "amount": record.amount, "menu": record.menu}
+        return self._add(loans, key, values, "loan_added", actor)
+
+    def add_frame(
+        self, key: CompanyKey, date: dt.date, *, intake_id: int | None = None, actor: str = "worker"
+    ) -> bool:
+        """Grant one more frame (a routed, valid re-application). False when this intake granted one already."""
+        with self._store.writing() as conn:
+            if intake_id is not None:
+                seen = conn.execute(select(frames.c.id).where(frames.c.intake_id == intake_id)).first()
+                if seen is not None:
+                    return False
+            conn.execute(frames.insert().values(**_key_values(key), date=date, intake_id=intake_id))
+            detail = {"company": str(key), "date": date.isoformat()}
+            self._store.event(conn, intake_id, "frame_granted", actor=actor, detail=detail)
+        return True
+
+    def _add(self, table: Table, key: CompanyKey, values: dict[str, Any], kind: str, actor: str) -> int:
+        with self._store.writing() as conn:
+            new_id = conn.execute(
+                table.insert().values(**_key_values(key), **values).returning(table.c.id)
+            ).scalar_one()
+            detail = {
+                "company": str(key),
+                **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()},
+            }
+            self._store.event(conn, None, kind, actor=actor, detail={"id": new_id, **detail})
+        return int(new_id)

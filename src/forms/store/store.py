@@ -1,0 +1,474 @@
+"""The mailroom's durable store: intakes with their original bytes, decisions, events, the outbox.
+
+The only place that talks SQL (with its sibling modules in this package). Every state change of an
+intake or an outgoing message happens in one transaction together with its event, so the event log
+is complete. Nothing is deleted: a clerk's retry puts an intake back in the queue and keeps its
+records and events; a dead letter stays visible until a clerk requeues it.
+
+Intake states: received → processing (claimed by a worker, with a lease) → decided | failed.
+Outbox states: pending → sending (claimed, with a lease) → sent | pending (attempts+1) | dead.
+A claim whose lease expired may be taken by another worker; the first worker then gets StaleClaim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Insert, Table, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from forms.store import outbox as outbox_ops
+from forms.store.engine import connect, migrate, transaction, writer
+from forms.store.records import (
+    ClaimedIntake,
+    EventRow,
+    IntakeRow,
+    OutboxItem,
+    OutgoingRecord,
+    StaleClaim,
+    StoreError,
+    event_row,
+    intake_row,
+)
+from forms.store.schema import blobs, corrections, events, intakes, outbox, reference_counters
+
+UTC = dt.UTC
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+class _AlreadyStored(Exception):
+    """Raised inside a transaction to roll it back: the intake is in the store already."""
+
+
+class Store:
+    """Opened once per process (``Store.open``); safe to share between the threads of a process."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise StoreError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
+        self._engine = engine
+        self._writer = writer(engine)
+        self._clock = clock
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None) -> Store:
+        """Connect to ``url`` and migrate the schema to the newest revision."""
+        engine = connect(url)
+        try:
+            store = cls(engine, clock=clock or utc_now)
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @staticmethod
+    def default_url(home: Path) -> str:
+        """The embedded database under the service's home folder (created if missing)."""
+        home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(home / 'forms.db').resolve()}"
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with transaction(self._engine) as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A transaction that writes: on SQLite it holds the write lock from its first statement."""
+        with transaction(self._writer) as conn:
+            yield conn
+
+    def upsert(self, table: Table) -> Insert:
+        """An INSERT that can take ON CONFLICT clauses, for this database."""
+        return sqlite_insert(table) if self.dialect == "sqlite" else pg_insert(table)
+
+    def now(self) -> dt.datetime:
+        return self._clock()
+
+    # -- intakes --------------------------------------------------------------------------------
+
+    def add_intake(
+        self,
+        *,
+        data: bytes,
+        channel: str,
+        received_at: dt.datetime,
+        spool_id: str,
+        source: str | None = None,
+        mailbox: str | None = None,
+        imap_uidvalidity: int | None = None,
+        imap_uid: int | None = None,
+    ) -> int | None:
+        """Store the bytes (once per sha256) and a 'received' intake; None if it is stored already
+        (the same spool_id, or the same mailbox + UIDVALIDITY + UID)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        now = self._clock()
+        imap = (mailbox, imap_uidvalidity, imap_uid)
+        try:
+            with self.writing() as conn:
+                if self._intake_exists(conn, spool_id, imap):
+                    raise _AlreadyStored
+                conn.execute(
+                    self.upsert(blobs)
+                    .values(sha256=sha256, size=len(data), data=data)
+                    .on_conflict_do_nothing()
+                )
+                values = dict(
+                    spool_id=spool_id,
+                    channel=channel,
+                    source=source,
+                    mailbox=mailbox,
+                    imap_uidvalidity=imap_uidvalidity,
+                    imap_uid=imap_uid,
+                    sha256=sha256,
+                    received_at=received_at,
+                    state="received",
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                new_id = conn.execute(
+                    self.upsert(intakes).values(**values).on_conflict_do_nothing().returning(intakes.c.id)
+                ).scalar_one_or_none()
+                if new_id is None:  # another machine stored it between our check and our insert
+                    raise _AlreadyStored
+                detail = {"spool_id": spool_id, "sha256": sha256, "size": len(data), "source": source}
+                self.event(conn, new_id, "received", actor=channel, detail=detail)
+        except _AlreadyStored:
+            return None
+        return int(new_id)
+
+    @staticmethod
+    def _intake_exists(
+        conn: Connection, spool_id: str, imap: tuple[str | None, int | None, int | None]
+    ) -> bool:
+        same = intakes.c.spool_id == spool_id
+        if None not in imap:
+            mailbox, uidvalidity, uid = imap
+            same = or_(
+                same,
+                and_(
+                    intakes.c.mailbox == mailbox,
+                    intakes.c.imap_uidvalidity == uidvalidity,
+                    intakes.c.imap_uid == uid,
+                ),
+            )
+        return conn.execute(select(intakes.c.id).where(same).limit(1)).first() is not None
+
+    def claim_next_intake(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
+        """The oldest 'received' intake, or one whose worker's lease expired, now 'processing' by ``worker``."""
+        now = self._clock()
+        claimable = or_(
+            intakes.c.state == "received", and_(intakes.c.state == "processing", intakes.c.lease_until < now)
+        )
+        with self.writing() as conn:
+            row = conn.execute(
+                select(intakes.c.id, intakes.c.state, intakes.c.claimed_by)
+                .where(claimable)
+                .order_by(intakes.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                update(intakes)
+                .where(intakes.c.id == row.id)
+                .values(
+                    state="processing",
+                    claimed_by=worker,
+                    lease_until=now + dt.timedelta(seconds=lease_s),
+                    attempts=intakes.c.attempts + 1,
+                    updated_at=now,
+                )
+            )
+            if row.state == "processing":
+                self.event(
+                    conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
+                )
+            got = (
+                conn.execute(select(intakes, blobs.c.data).join(blobs).where(intakes.c.id == row.id))
+                .mappings()
+                .one()
+            )
+        return ClaimedIntake(
+            got["id"],
+            got["data"],
+            got["channel"],
+            got["source"],
+            got["received_at"],
+            got["attempts"],
+            got["spool_id"],
+            got["sha256"],
+        )
+
+    def find_duplicate(
+        self, *, message_id: str | None, sender: str | None, form_sha256: str | None, before_id: int
+    ) -> int | None:
+        """The first earlier decided intake (not itself a duplicate) with the same Message-ID, or the
+        same form bytes from the same sender."""
+        same = []
+        if message_id:
+            same.append(intakes.c.message_id == message_id)
+        if sender and form_sha256:
+            same.append(and_(intakes.c.sender == sender, intakes.c.form_sha256 == form_sha256))
+        if not same:
+            return None
+        query = (
+            select(intakes.c.id)
+            .where(intakes.c.id < before_id, intakes.c.state == "decided", intakes.c.status != "duplicate")
+            .where(or_(*same))
+            .order_by(intakes.c.id)
+            .limit(1)
+        )
+        with self.reading() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def record_decision(
+        self,
+        intake_id: int,
+        *,
+        status: str,
+        agency: str | None,
+        reference: str,
+        decision: dict[str, Any],
+        message_id: str | None,
+        sender: str | None,
+        form_sha256: str | None,
+        outgoing: Sequence[OutgoingRecord],
+        actor: str = "worker",
+    ) -> None:
+        """In one transaction: the decision, one pending outbox row per message, event 'decided'.
+
+        ``actor`` is the worker that claimed the intake; if it no longer holds the claim, StaleClaim
+        is raised and nothing is written. A message whose Message-ID is queued already (a retried
+        intake decided again) is not queued twice: nothing is sent again.
+        """
+        now = self._clock()
+        with self.writing() as conn:
+            done = conn.execute(
+                update(intakes)
+                .where(
+                    intakes.c.id == intake_id, intakes.c.state == "processing", intakes.c.claimed_by == actor
+                )
+                .values(
+                    state="decided",
+                    status=status,
+                    agency=agency,
+                    reference=reference,
+                    decision=decision,
+                    message_id=message_id,
+                    sender=sender,
+                    form_sha256=form_sha256,
+                    decided_at=now,
+                    lease_until=None,
+                    last_error=None,
+                    updated_at=now,
+                )
+                .returning(intakes.c.id)
+            ).first()
+            if done is None:
+                raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")
+            queued, already = outbox_ops.enqueue(self, conn, intake_id, outgoing, now)
+            detail = {
+                "status": status,
+                "agency": agency,
+                "reference": reference,
+                "outbox": queued,
+                "already_queued": already,
+            }
+            self.event(conn, intake_id, "decided", actor=actor, detail=detail)
+
+    def fail_intake(self, intake_id: int, error: str, *, worker: str) -> None:
+        """The worker could not decide the intake (a fault of ours, not of the form): 'failed'."""
+        now = self._clock()
+        with self.writing() as conn:
+            done = conn.execute(
+                update(intakes)
+                .where(
+                    intakes.c.id == intake_id, intakes.c.state == "processing", intakes.c.claimed_by == worker
+                )
+                .values(state="failed", last_error=error, lease_until=None, updated_at=now)
+                .returning(intakes.c.id)
+            ).first()
+            if done is None:
+                raise StaleClaim(f"intake {intake_id} is not claimed by {worker!r}")
+            self.event(conn, intake_id, "failed", actor=worker, detail={"error": error})
+
+    def retry_intake(self, intake_id: int, *, actor: str) -> None:
+        """A clerk puts a failed or decided intake back in the queue; its previous decision is kept in
+        the 'retry' event, its records and events stay."""
+        now = self._clock()
+        with self.writing() as conn:
+            row = (
+                conn.execute(select(intakes).where(intakes.c.id == intake_id).with_for_update())
+                .mappings()
+                .first()
+            )
+            if row is None or row["state"] not in ("failed", "decided"):
+                state = row["state"] if row else "absent"
+                raise StoreError(f"intake {intake_id} cannot be retried: it is {state}")
+            conn.execute(
+                update(intakes)
+                .where(intakes.c.id == intake_id)
+                .values(
+                    state="received",
+                    status=None,
+                    agency=None,
+                    reference=None,
+                    decision=None,
+                    decided_at=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            )
+            previous = {
+                name: row[name]
+                for name in ("state", "status", "agency", "reference", "decision", "last_error", "attempts")
+            }
+            self.event(conn, intake_id, "retry", actor=actor, detail={"previous": previous})
+
+    def next_reference(self, prefix: str) -> str:
+        """A new reference number: ``prefix`` + '-' + six digits, e.g. R8-000042 (one counter per prefix)."""
+        stmt = (
+            self.upsert(reference_counters)
+            .values(prefix=prefix, counter=1)
+            .on_conflict_do_update(
+                index_elements=[reference_counters.c.prefix],
+                set_={"counter": reference_counters.c.counter + 1},
+            )
+            .returning(reference_counters.c.counter)
+        )
+        with self.writing() as conn:
+            number = conn.execute(stmt).scalar_one()
+        return f"{prefix}-{number:06d}"
+
+    def add_correction(self, intake_id: int, field: str, value: Any, *, actor: str) -> None:
+        """A clerk's correction of one field (applied when the intake is processed again)."""
+        now = self._clock()
+        with self.writing() as conn:
+            conn.execute(
+                corrections.insert().values(
+                    intake_id=intake_id, field=field, value=value, actor=actor, at=now
+                )
+            )
+            self.event(conn, intake_id, "corrected", actor=actor, detail={"field": field, "value": value})
+
+    def corrections(self, intake_id: int) -> dict[str, Any]:
+        """The corrected fields of an intake, the latest correction of each field winning."""
+        query = select(corrections.c.field, corrections.c.value).where(corrections.c.intake_id == intake_id)
+        with self.reading() as conn:
+            return {r.field: r.value for r in conn.execute(query.order_by(corrections.c.id))}
+
+    # -- outbox ---------------------------------------------------------------------------------
+
+    def claim_outgoing(self, worker: str, now: dt.datetime, lease_s: float = 120) -> OutboxItem | None:
+        return outbox_ops.claim(self, worker, now, lease_s)
+
+    def mark_sent(self, outbox_id: int, *, worker: str) -> None:
+        outbox_ops.mark_sent(self, outbox_id, worker=worker)
+
+    def mark_send_failed(
+        self, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
+    ) -> None:
+        outbox_ops.mark_failed(self, outbox_id, error, worker=worker, retry_at=retry_at)
+
+    def requeue_dead(self, outbox_id: int, *, actor: str) -> None:
+        outbox_ops.requeue_dead(self, outbox_id, actor=actor)
+
+    def outbox(self, *, state: str | None = None) -> list[OutboxItem]:
+        return outbox_ops.items(self, state=state)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def intake(self, intake_id: int) -> IntakeRow | None:
+        with self.reading() as conn:
+            row = conn.execute(select(intakes).where(intakes.c.id == intake_id)).mappings().first()
+        return intake_row(row) if row else None
+
+    def intakes(
+        self, *, status: str | None = None, state: str | None = None, limit: int = 100
+    ) -> list[IntakeRow]:
+        """The newest intakes first; ``status`` filters by decision, ``state`` by where it is in the queue."""
+        query = select(intakes).order_by(intakes.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(intakes.c.status == status)
+        if state is not None:
+            query = query.where(intakes.c.state == state)
+        with self.reading() as conn:
+            return [intake_row(r) for r in conn.execute(query).mappings()]
+
+    def events(self, intake_id: int) -> list[EventRow]:
+        query = select(events).where(events.c.intake_id == intake_id).order_by(events.c.id)
+        with self.reading() as conn:
+            return [event_row(r) for r in conn.execute(query).mappings()]
+
+    def add_event(
+        self, intake_id: int | None, kind: str, *, actor: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        with self.writing() as conn:
+            self.event(conn, intake_id, kind, actor=actor, detail=detail)
+
+    def event(
+        self,
+        conn: Connection,
+        intake_id: int | None,
+        kind: str,
+        *,
+        actor: str,
+        detail: Mapping[str, Any] | None,
+    ) -> None:
+        """Append an event inside the caller's transaction."""
+        conn.execute(
+            events.insert().values(
+                intake_id=intake_id, at=self._clock(), kind=kind, actor=actor, detail=dict(detail or {})
+            )
+        )
+
+    def blob(self, sha256: str) -> bytes:
+        with self.reading() as conn:
+            data = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).scalar_one_or_none()
+        if data is None:
+            raise StoreError(f"no blob {sha256}")
+        return bytes(data)
+
+    def counts(self) -> dict[str, int]:
+        """Intakes per state ('intakes.received' …) and per decision ('decisions.routed' …), outbox per state."""
+        queries = {
+            "intakes": select(intakes.c.state, func.count()).group_by(intakes.c.state),
+            "decisions": select(intakes.c.status, func.count())
+            .where(intakes.c.status.is_not(None))
+            .group_by(intakes.c.status),
+            "outbox": select(outbox.c.state, func.count()).group_by(outbox.c.state),
+        }
+        out: dict[str, int] = {}
+        with self.reading() as conn:
+            for prefix, query in queries.items():
+                out.update({f"{prefix}.{key}": int(n) for key, n in conn.execute(query)})
+        return out
