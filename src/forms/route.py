@@ -37,7 +37,11 @@ from forms.spec import FormSpec, load_spec
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: The messages route() can build, each with its template ``templates/mail/<kind>.j2``.
 KINDS: tuple[str, ...] = ("agency_forward", "bank_receipt", "bank_rejection", "bank_review")
-_BANK_KIND = {Status.ROUTED: "bank_receipt", Status.REJECTED: "bank_rejection", Status.NEEDS_REVIEW: "bank_review"}
+_BANK_KIND = {
+    Status.ROUTED: "bank_receipt",
+    Status.REJECTED: "bank_rejection",
+    Status.NEEDS_REVIEW: "bank_review",
+}
 _BLOCKS = ("subject", "body")
 _WEEKDAYS = "月火水木金土日"
 #: (first day, era name, western year − era year)
@@ -62,12 +66,13 @@ def _none_as_blank(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _template_line(exc: BaseException, filename: str | None) -> int | None:
-    """The template line an error was raised at (Jinja rewrites tracebacks to template lines)."""
+def _template_line(exc: BaseException, template: jinja2.Template) -> int | None:
+    """The template line an error was raised at: the last traceback frame in the template's
+    compiled code, mapped back through Jinja's debug info."""
     line = getattr(exc, "lineno", None)
-    if line is None and filename:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-        line = frames[-1].lineno if frames else None
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == template.filename]
+    if line is None and frames and frames[-1].lineno is not None:
+        line = template.get_corresponding_lineno(frames[-1].lineno)
     return line
 
 
@@ -106,7 +111,9 @@ class MailTemplates:
                 raise TemplateError(f"{path}: cannot read: {exc}") from exc
             missing = [b for b in _BLOCKS if b not in template.blocks]
             if missing:
-                raise TemplateError(f"{path}: no {{% block {missing[0]} %}} (each mail needs subject and body)")
+                raise TemplateError(
+                    f"{path}: no {{% block {missing[0]} %}} (each mail needs subject and body)"
+                )
             templates[name] = template
         return cls(env, templates)
 
@@ -123,7 +130,7 @@ class MailTemplates:
             subject = self._block(template, "subject", context)
             body = self._block(template, "body", context)
         except jinja2.TemplateError as exc:
-            line = _template_line(exc, template.filename)
+            line = _template_line(exc, template)
             where = f"{template.filename}:{line}" if line else str(template.filename)
             raise TemplateError(f"{where}: {exc}") from exc
         return " ".join(subject.split()), body.strip("\n") + "\n"
@@ -284,7 +291,10 @@ def _bank_address(mail: Mail | None, ctx: RouteContext) -> str | None:
 
 
 def _agency_forward(
-    decision: Decision, pdf: tuple[str, bytes] | None, ctx: RouteContext, variables: dict[str, Any],
+    decision: Decision,
+    pdf: tuple[str, bytes] | None,
+    ctx: RouteContext,
+    variables: dict[str, Any],
     templates: MailTemplates,
 ) -> Outgoing:
     inbox = ctx.agency_addresses.get(decision.agency or "")
@@ -299,16 +309,27 @@ def _agency_forward(
 
 
 def _outgoing(
-    kind: str, ctx: RouteContext, recipients: tuple[str, ...], subject: str, body: str, *,
-    in_reply_to: str | None = None, attachments: list[tuple[str, str, bytes]] | None = None,
+    kind: str,
+    ctx: RouteContext,
+    recipients: tuple[str, ...],
+    subject: str,
+    body: str,
+    *,
+    in_reply_to: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
     extra_headers: tuple[tuple[str, str], ...] = (),
 ) -> Outgoing:
     message_id = ctx.message_id(kind)
     if not valid_address(ctx.mailroom_address):
         raise ConfigError(f"mailroom address is not a plain e-mail address: {ctx.mailroom_address!r}")
     raw = build_message(
-        sender=ctx.mailroom_address, recipients=recipients, subject=subject, body=body,
-        message_id=message_id, in_reply_to=in_reply_to, attachments=attachments or (),
+        sender=ctx.mailroom_address,
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        attachments=attachments or (),
         date=ctx.sent_at or ctx.received_at,
         extra_headers=(("X-Forms-Reference", ctx.reference), *extra_headers),
     )
@@ -336,7 +357,14 @@ def route(
         subject, body = templates.render(kind, **variables)
         original = mail.message_id if mail.message_id and valid_message_id(mail.message_id) else None
         out.append(
-            _outgoing(kind, ctx, (bank,), subject, body, in_reply_to=original,
-                      extra_headers=(("Auto-Submitted", "auto-replied"),))
+            _outgoing(
+                kind,
+                ctx,
+                (bank,),
+                subject,
+                body,
+                in_reply_to=original,
+                extra_headers=(("Auto-Submitted", "auto-replied"),),
+            )
         )
     return out

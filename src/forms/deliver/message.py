@@ -37,9 +37,24 @@ _HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext
 _CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 #: Headers that build_message sets itself; extra headers may not override them.
 _OWN_HEADERS = frozenset(
-    {"from", "to", "cc", "bcc", "subject", "date", "message-id", "in-reply-to", "references",
-     "mime-version", "content-type", "content-transfer-encoding", "content-disposition", "sender",
-     "reply-to", "return-path"}
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "sender",
+        "reply-to",
+        "return-path",
+    }
 )
 
 
@@ -79,7 +94,9 @@ def _boundary(message_id: str) -> str:
 def _attach(msg: EmailMessage, filename: str, content_type: str, data: bytes) -> None:
     ctype = content_type if _CONTENT_TYPE.fullmatch(content_type) else "application/octet-stream"
     maintype, _, subtype = ctype.lower().partition("/")
-    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=safe_filename(header_text(filename)))
+    msg.add_attachment(
+        data, maintype=maintype, subtype=subtype, filename=safe_filename(header_text(filename))
+    )
 
 
 def _set_extra_headers(msg: EmailMessage, extra_headers: Sequence[tuple[str, str]]) -> None:

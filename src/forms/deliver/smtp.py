@@ -36,10 +36,14 @@ def delivery_error(exc: Exception, message_id: str) -> DeliveryError:
         codes = [r.code for r in exc.recipients]
         refused = ", ".join(f"{r.recipient} ({r.code} {r.message})" for r in exc.recipients)
         permanent = bool(codes) and all(_is_permanent(c) for c in codes)
-        return DeliveryError(f"{message_id}: recipients refused: {refused}", permanent=permanent, code=max(codes))
+        return DeliveryError(
+            f"{message_id}: recipients refused: {refused}", permanent=permanent, code=max(codes)
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return DeliveryError(
-            f"{message_id}: server answered {exc.code} {exc.message}", permanent=_is_permanent(exc.code), code=exc.code
+            f"{message_id}: server answered {exc.code} {exc.message}",
+            permanent=_is_permanent(exc.code),
+            code=exc.code,
         )
     if isinstance(exc, aiosmtplib.SMTPNotSupported | ValueError):
         return DeliveryError(f"{message_id}: cannot be sent: {exc}", permanent=True)
@@ -80,7 +84,9 @@ class SmtpTransport:
         self._closed = False
 
     def __repr__(self) -> str:  # never shows the password
-        return f"SmtpTransport({self.host!r}, {self.port}, user={self._username!r}, starttls={self._starttls})"
+        return (
+            f"SmtpTransport({self.host!r}, {self.port}, user={self._username!r}, starttls={self._starttls})"
+        )
 
     async def send(self, sender: str, recipients: Sequence[str], raw: bytes, message_id: str) -> None:
         if self._closed:

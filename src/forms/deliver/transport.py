@@ -97,7 +97,9 @@ class FileTransport:
                 os.unlink(tmp_name)
             _fsync_folder(self.folder)
         except OSError as exc:
-            raise DeliveryError(f"{message_id}: cannot write {target}: {exc.strerror}", permanent=False) from exc
+            raise DeliveryError(
+                f"{message_id}: cannot write {target}: {exc.strerror}", permanent=False
+            ) from exc
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -11,7 +11,8 @@ SQLAlchemy's exceptions end here: :func:`transaction` turns them into :class:`St
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,16 +20,85 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, make_url, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from forms.store.records import StoreError
+from forms.store.schema import events
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: pg_advisory_xact_lock key held while migrating ("forms" in ASCII).
 MIGRATION_LOCK = 0x666F726D73
 _BEGIN_OPTION = "forms_sqlite_begin"
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Database:
+    """An engine, its writing variant and the clock: what every operation of the store needs."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise StoreError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
+        self.engine = engine
+        self._writer = writer(engine)
+        self._clock = clock
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock = utc_now) -> Database:
+        """Connect to ``url`` and migrate the schema to the newest revision."""
+        engine = connect(url)
+        try:
+            db = cls(engine, clock=clock)
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return db
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def now(self) -> dt.datetime:
+        return self._clock()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with transaction(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A transaction that writes: on SQLite it holds the write lock from its first statement."""
+        with transaction(self._writer) as conn:
+            yield conn
+
+    def upsert(self, table: Table) -> Insert:
+        """An INSERT that can take ON CONFLICT clauses, for this database."""
+        return sqlite_insert(table) if self.dialect == "sqlite" else pg_insert(table)
+
+    def event(
+        self,
+        conn: Connection,
+        intake_id: int | None,
+        kind: str,
+        *,
+        actor: str,
+        detail: Mapping[str, Any] | None,
+    ) -> None:
+        """Append an event to the log, inside the caller's transaction."""
+        values = {"intake_id": intake_id, "at": self._clock(), "kind": kind, "actor": actor}
+        conn.execute(events.insert().values(**values, detail=dict(detail or {})))
 
 
 def connect(url: str) -> Engine:

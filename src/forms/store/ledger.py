@@ -48,7 +48,7 @@ class StoreLedger:
         self.capped_agencies = capped_agencies
 
     def company(self, key: CompanyKey) -> CompanyLedger:
-        with self._store.reading() as conn:
+        with self._store.db.reading() as conn:
             support_rows = conn.execute(
                 select(supports).where(_is_company(supports, key)).order_by(supports.c.id)
             )
@@ -79,7 +79,7 @@ class StoreLedger:
 
     def add_supports(self, rows: list[tuple[CompanyKey, SupportRecord]], *, actor: str = "ledger") -> int:
         """Add many supports in one transaction (an import: all rows or none)."""
-        with self._store.writing() as conn:
+        with self._store.db.writing() as conn:
             for key, record in rows:
                 conn.execute(
                     supports.insert().values(
@@ -92,7 +92,7 @@ class StoreLedger:
                         tax=record.tax,
                     )
                 )
-            self._store.event(conn, None, "supports_imported", actor=actor, detail={"rows": len(rows)})
+            self._store.db.event(conn, None, "supports_imported", actor=actor, detail={"rows": len(rows)})
         return len(rows)
 
     def add_loan(self, key: CompanyKey, record: LoanRecord, *, actor: str = "ledger") -> int:
@@ -102,19 +102,19 @@ class StoreLedger:
     def add_frame(
         self, key: CompanyKey, date: dt.date, *, intake_id: int | None = None, actor: str = "worker"
     ) -> bool:
-        """Grant one more frame (a routed, valid re-application). False when this intake granted one already."""
-        with self._store.writing() as conn:
+        """Grant one more frame (a routed, valid re-application); False if this intake got one already."""
+        with self._store.db.writing() as conn:
             if intake_id is not None:
                 seen = conn.execute(select(frames.c.id).where(frames.c.intake_id == intake_id)).first()
                 if seen is not None:
                     return False
             conn.execute(frames.insert().values(**_key_values(key), date=date, intake_id=intake_id))
             detail = {"company": str(key), "date": date.isoformat()}
-            self._store.event(conn, intake_id, "frame_granted", actor=actor, detail=detail)
+            self._store.db.event(conn, intake_id, "frame_granted", actor=actor, detail=detail)
         return True
 
     def _add(self, table: Table, key: CompanyKey, values: dict[str, Any], kind: str, actor: str) -> int:
-        with self._store.writing() as conn:
+        with self._store.db.writing() as conn:
             new_id = conn.execute(
                 table.insert().values(**_key_values(key), **values).returning(table.c.id)
             ).scalar_one()
@@ -122,5 +122,5 @@ class StoreLedger:
                 "company": str(key),
                 **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()},
             }
-            self._store.event(conn, None, kind, actor=actor, detail={"id": new_id, **detail})
+            self._store.db.event(conn, None, kind, actor=actor, detail={"id": new_id, **detail})
         return int(new_id)

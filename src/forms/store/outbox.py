@@ -1,4 +1,4 @@
-"""The outbox tables' operations, called through ``Store`` (which owns the connection and the clock).
+"""The outbox tables' operations, called by ``Store``: each takes the Database (connection, clock).
 
 Messages are recorded, with their stable Message-IDs, in the same transaction as the decision that
 makes them, before anything is sent; a Message-ID is queued at most once. A sender claims one due
@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
 
+from forms.store.engine import Database
 from forms.store.records import OutboxItem, OutgoingRecord, StaleClaim, StoreError, outbox_item
 from forms.store.schema import outbox
 
-if TYPE_CHECKING:
-    from forms.store.store import Store
-
 
 def enqueue(
-    store: Store, conn: Connection, intake_id: int | None, records: Sequence[OutgoingRecord], now: dt.datetime
+    db: Database, conn: Connection, intake_id: int | None, records: Sequence[OutgoingRecord], now: dt.datetime
 ) -> tuple[list[int], list[str]]:
     """Queue ``records`` as 'pending'; returns the new outbox ids and the Message-IDs queued before."""
     queued: list[int] = []
     already: list[str] = []
     for rec in records:
         new_id = conn.execute(
-            store.upsert(outbox)
+            db.upsert(outbox)
             .values(
                 intake_id=intake_id,
                 kind=rec.kind,
@@ -52,13 +50,13 @@ def enqueue(
     return queued, already
 
 
-def claim(store: Store, worker: str, now: dt.datetime, lease_s: float) -> OutboxItem | None:
+def claim(db: Database, worker: str, now: dt.datetime, lease_s: float) -> OutboxItem | None:
     """A due 'pending' message, or a 'sending' one whose lease expired, now 'sending' by ``worker``."""
     claimable = or_(
         and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
         and_(outbox.c.state == "sending", outbox.c.lease_until < now),
     )
-    with store.writing() as conn:
+    with db.writing() as conn:
         row = conn.execute(
             select(outbox.c.id, outbox.c.state, outbox.c.claimed_by, outbox.c.intake_id)
             .where(claimable)
@@ -80,11 +78,11 @@ def claim(store: Store, worker: str, now: dt.datetime, lease_s: float) -> Outbox
         )
         if row.state == "sending":  # its sender died mid-send: the message may go out twice
             detail = {"outbox_id": row.id, "message_id": got["message_id"], "previous_worker": row.claimed_by}
-            store.event(conn, row.intake_id, "send_lease_expired", actor=worker, detail=detail)
+            db.event(conn, row.intake_id, "send_lease_expired", actor=worker, detail=detail)
         return outbox_item(got)
 
 
-def _finish(store: Store, conn: Connection, outbox_id: int, worker: str, values: dict[str, Any]) -> Any:
+def _finish(db: Database, conn: Connection, outbox_id: int, worker: str, values: dict[str, Any]) -> Any:
     """Update a message ``worker`` is sending; StaleClaim when it no longer holds it."""
     row = conn.execute(
         update(outbox)
@@ -97,15 +95,15 @@ def _finish(store: Store, conn: Connection, outbox_id: int, worker: str, values:
     return row
 
 
-def mark_sent(store: Store, outbox_id: int, *, worker: str) -> None:
-    with store.writing() as conn:
-        row = _finish(store, conn, outbox_id, worker, {"state": "sent", "sent_at": store.now()})
+def mark_sent(db: Database, outbox_id: int, *, worker: str) -> None:
+    with db.writing() as conn:
+        row = _finish(db, conn, outbox_id, worker, {"state": "sent", "sent_at": db.now()})
         detail = {"outbox_id": outbox_id, "message_id": row.message_id, "kind": row.kind}
-        store.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
+        db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
 
 
 def mark_failed(
-    store: Store, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
+    db: Database, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
 ) -> None:
     """Back to 'pending' at ``retry_at`` with attempts+1, or, when ``retry_at`` is None, a dead letter."""
     values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
@@ -113,8 +111,8 @@ def mark_failed(
         values["state"] = "dead"
     else:
         values.update(state="pending", next_attempt_at=retry_at)
-    with store.writing() as conn:
-        row = _finish(store, conn, outbox_id, worker, values)
+    with db.writing() as conn:
+        row = _finish(db, conn, outbox_id, worker, values)
         detail = {
             "outbox_id": outbox_id,
             "message_id": row.message_id,
@@ -123,7 +121,7 @@ def mark_failed(
         }
         if retry_at is not None:
             detail["retry_at"] = retry_at.isoformat()
-        store.event(
+        db.event(
             conn,
             row.intake_id,
             "dead_letter" if retry_at is None else "send_failed",
@@ -132,10 +130,10 @@ def mark_failed(
         )
 
 
-def requeue_dead(store: Store, outbox_id: int, *, actor: str) -> None:
+def requeue_dead(db: Database, outbox_id: int, *, actor: str) -> None:
     """A clerk sends a dead letter again: 'pending' now, attempts counted afresh (the events keep them)."""
-    now = store.now()
-    with store.writing() as conn:
+    now = db.now()
+    with db.writing() as conn:
         row = conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id, outbox.c.state == "dead")
@@ -145,12 +143,12 @@ def requeue_dead(store: Store, outbox_id: int, *, actor: str) -> None:
         if row is None:
             raise StoreError(f"outgoing message {outbox_id} is not a dead letter")
         detail = {"outbox_id": outbox_id, "message_id": row.message_id}
-        store.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
+        db.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
 
 
-def items(store: Store, *, state: str | None = None) -> list[OutboxItem]:
+def items(db: Database, *, state: str | None = None) -> list[OutboxItem]:
     query = select(outbox).order_by(outbox.c.id)
     if state is not None:
         query = query.where(outbox.c.state == state)
-    with store.reading() as conn:
+    with db.reading() as conn:
         return [outbox_item(r) for r in conn.execute(query).mappings()]

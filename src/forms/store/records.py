@@ -105,6 +105,10 @@ def intake_row(m: Mapping[str, Any]) -> IntakeRow:
     return IntakeRow(**{name: m[name] for name in IntakeRow.__dataclass_fields__})
 
 
+def claimed_intake(m: Mapping[str, Any]) -> ClaimedIntake:
+    return ClaimedIntake(**{name: m[name] for name in ClaimedIntake.__dataclass_fields__})
+
+
 def event_row(m: Mapping[str, Any]) -> EventRow:
     return EventRow(m["id"], m["intake_id"], m["at"], m["kind"], m["actor"], m["detail"] or {})
 

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from forms.store import outbox as outbox_ops
-from forms.store.engine import connect, migrate, transaction, writer
+from forms.store.engine import Clock, Database, utc_now
 from forms.store.records import (
     ClaimedIntake,
     EventRow,
@@ -33,17 +30,14 @@ from forms.store.records import (
     OutgoingRecord,
     StaleClaim,
     StoreError,
+    claimed_intake,
     event_row,
     intake_row,
 )
 from forms.store.schema import blobs, corrections, events, intakes, outbox, reference_counters
 
-UTC = dt.UTC
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(UTC)
+#: What a clerk's retry clears on the intake (the 'retry' event keeps the previous values).
+_CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")
 
 
 class _AlreadyStored(Exception):
@@ -53,24 +47,13 @@ class _AlreadyStored(Exception):
 class Store:
     """Opened once per process (``Store.open``); safe to share between the threads of a process."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
-        if engine.dialect.name not in ("sqlite", "postgresql"):
-            raise StoreError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
-        self._engine = engine
-        self._writer = writer(engine)
-        self._clock = clock
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:
         """Connect to ``url`` and migrate the schema to the newest revision."""
-        engine = connect(url)
-        try:
-            store = cls(engine, clock=clock or utc_now)
-            migrate(engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        return store
+        return cls(Database.open(url, clock=clock or utc_now))
 
     @staticmethod
     def default_url(home: Path) -> str:
@@ -78,38 +61,14 @@ class Store:
         home.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(home / 'forms.db').resolve()}"
 
-    @property
-    def dialect(self) -> str:
-        return self._engine.dialect.name
-
     def close(self) -> None:
-        self._engine.dispose()
+        self.db.close()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- transactions ---------------------------------------------------------------------------
-
-    @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        with transaction(self._engine) as conn:
-            yield conn
-
-    @contextmanager
-    def writing(self) -> Iterator[Connection]:
-        """A transaction that writes: on SQLite it holds the write lock from its first statement."""
-        with transaction(self._writer) as conn:
-            yield conn
-
-    def upsert(self, table: Table) -> Insert:
-        """An INSERT that can take ON CONFLICT clauses, for this database."""
-        return sqlite_insert(table) if self.dialect == "sqlite" else pg_insert(table)
-
-    def now(self) -> dt.datetime:
-        return self._clock()
 
     # -- intakes --------------------------------------------------------------------------------
 
@@ -128,14 +87,14 @@ class Store:
         """Store the bytes (once per sha256) and a 'received' intake; None if it is stored already
         (the same spool_id, or the same mailbox + UIDVALIDITY + UID)."""
         sha256 = hashlib.sha256(data).hexdigest()
-        now = self._clock()
+        now = self.db.now()
         imap = (mailbox, imap_uidvalidity, imap_uid)
         try:
-            with self.writing() as conn:
+            with self.db.writing() as conn:
                 if self._intake_exists(conn, spool_id, imap):
                     raise _AlreadyStored
                 conn.execute(
-                    self.upsert(blobs)
+                    self.db.upsert(blobs)
                     .values(sha256=sha256, size=len(data), data=data)
                     .on_conflict_do_nothing()
                 )
@@ -154,12 +113,12 @@ class Store:
                     updated_at=now,
                 )
                 new_id = conn.execute(
-                    self.upsert(intakes).values(**values).on_conflict_do_nothing().returning(intakes.c.id)
+                    self.db.upsert(intakes).values(**values).on_conflict_do_nothing().returning(intakes.c.id)
                 ).scalar_one_or_none()
                 if new_id is None:  # another machine stored it between our check and our insert
                     raise _AlreadyStored
                 detail = {"spool_id": spool_id, "sha256": sha256, "size": len(data), "source": source}
-                self.event(conn, new_id, "received", actor=channel, detail=detail)
+                self.db.event(conn, new_id, "received", actor=channel, detail=detail)
         except _AlreadyStored:
             return None
         return int(new_id)
@@ -182,12 +141,12 @@ class Store:
         return conn.execute(select(intakes.c.id).where(same).limit(1)).first() is not None
 
     def claim_next_intake(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
-        """The oldest 'received' intake, or one whose worker's lease expired, now 'processing' by ``worker``."""
-        now = self._clock()
+        """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``."""
+        now = self.db.now()
         claimable = or_(
             intakes.c.state == "received", and_(intakes.c.state == "processing", intakes.c.lease_until < now)
         )
-        with self.writing() as conn:
+        with self.db.writing() as conn:
             row = conn.execute(
                 select(intakes.c.id, intakes.c.state, intakes.c.claimed_by)
                 .where(claimable)
@@ -209,7 +168,7 @@ class Store:
                 )
             )
             if row.state == "processing":
-                self.event(
+                self.db.event(
                     conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
                 )
             got = (
@@ -217,16 +176,7 @@ class Store:
                 .mappings()
                 .one()
             )
-        return ClaimedIntake(
-            got["id"],
-            got["data"],
-            got["channel"],
-            got["source"],
-            got["received_at"],
-            got["attempts"],
-            got["spool_id"],
-            got["sha256"],
-        )
+        return claimed_intake(got)
 
     def find_duplicate(
         self, *, message_id: str | None, sender: str | None, form_sha256: str | None, before_id: int
@@ -247,7 +197,7 @@ class Store:
             .order_by(intakes.c.id)
             .limit(1)
         )
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             return conn.execute(query).scalar_one_or_none()
 
     def record_decision(
@@ -270,8 +220,8 @@ class Store:
         is raised and nothing is written. A message whose Message-ID is queued already (a retried
         intake decided again) is not queued twice: nothing is sent again.
         """
-        now = self._clock()
-        with self.writing() as conn:
+        now = self.db.now()
+        with self.db.writing() as conn:
             done = conn.execute(
                 update(intakes)
                 .where(
@@ -295,7 +245,7 @@ class Store:
             ).first()
             if done is None:
                 raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")
-            queued, already = outbox_ops.enqueue(self, conn, intake_id, outgoing, now)
+            queued, already = outbox_ops.enqueue(self.db, conn, intake_id, outgoing, now)
             detail = {
                 "status": status,
                 "agency": agency,
@@ -303,12 +253,12 @@ class Store:
                 "outbox": queued,
                 "already_queued": already,
             }
-            self.event(conn, intake_id, "decided", actor=actor, detail=detail)
+            self.db.event(conn, intake_id, "decided", actor=actor, detail=detail)
 
     def fail_intake(self, intake_id: int, error: str, *, worker: str) -> None:
         """The worker could not decide the intake (a fault of ours, not of the form): 'failed'."""
-        now = self._clock()
-        with self.writing() as conn:
+        now = self.db.now()
+        with self.db.writing() as conn:
             done = conn.execute(
                 update(intakes)
                 .where(
@@ -319,13 +269,13 @@ class Store:
             ).first()
             if done is None:
                 raise StaleClaim(f"intake {intake_id} is not claimed by {worker!r}")
-            self.event(conn, intake_id, "failed", actor=worker, detail={"error": error})
+            self.db.event(conn, intake_id, "failed", actor=worker, detail={"error": error})
 
     def retry_intake(self, intake_id: int, *, actor: str) -> None:
         """A clerk puts a failed or decided intake back in the queue; its previous decision is kept in
         the 'retry' event, its records and events stay."""
-        now = self._clock()
-        with self.writing() as conn:
+        now = self.db.now()
+        with self.db.writing() as conn:
             row = (
                 conn.execute(select(intakes).where(intakes.c.id == intake_id).with_for_update())
                 .mappings()
@@ -337,27 +287,18 @@ class Store:
             conn.execute(
                 update(intakes)
                 .where(intakes.c.id == intake_id)
-                .values(
-                    state="received",
-                    status=None,
-                    agency=None,
-                    reference=None,
-                    decision=None,
-                    decided_at=None,
-                    lease_until=None,
-                    updated_at=now,
-                )
+                .values(state="received", updated_at=now, **dict.fromkeys(_CLEARED_BY_RETRY))
             )
             previous = {
                 name: row[name]
                 for name in ("state", "status", "agency", "reference", "decision", "last_error", "attempts")
             }
-            self.event(conn, intake_id, "retry", actor=actor, detail={"previous": previous})
+            self.db.event(conn, intake_id, "retry", actor=actor, detail={"previous": previous})
 
     def next_reference(self, prefix: str) -> str:
         """A new reference number: ``prefix`` + '-' + six digits, e.g. R8-000042 (one counter per prefix)."""
         stmt = (
-            self.upsert(reference_counters)
+            self.db.upsert(reference_counters)
             .values(prefix=prefix, counter=1)
             .on_conflict_do_update(
                 index_elements=[reference_counters.c.prefix],
@@ -365,50 +306,50 @@ class Store:
             )
             .returning(reference_counters.c.counter)
         )
-        with self.writing() as conn:
+        with self.db.writing() as conn:
             number = conn.execute(stmt).scalar_one()
         return f"{prefix}-{number:06d}"
 
     def add_correction(self, intake_id: int, field: str, value: Any, *, actor: str) -> None:
         """A clerk's correction of one field (applied when the intake is processed again)."""
-        now = self._clock()
-        with self.writing() as conn:
+        now = self.db.now()
+        with self.db.writing() as conn:
             conn.execute(
                 corrections.insert().values(
                     intake_id=intake_id, field=field, value=value, actor=actor, at=now
                 )
             )
-            self.event(conn, intake_id, "corrected", actor=actor, detail={"field": field, "value": value})
+            self.db.event(conn, intake_id, "corrected", actor=actor, detail={"field": field, "value": value})
 
     def corrections(self, intake_id: int) -> dict[str, Any]:
         """The corrected fields of an intake, the latest correction of each field winning."""
         query = select(corrections.c.field, corrections.c.value).where(corrections.c.intake_id == intake_id)
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             return {r.field: r.value for r in conn.execute(query.order_by(corrections.c.id))}
 
     # -- outbox ---------------------------------------------------------------------------------
 
     def claim_outgoing(self, worker: str, now: dt.datetime, lease_s: float = 120) -> OutboxItem | None:
-        return outbox_ops.claim(self, worker, now, lease_s)
+        return outbox_ops.claim(self.db, worker, now, lease_s)
 
     def mark_sent(self, outbox_id: int, *, worker: str) -> None:
-        outbox_ops.mark_sent(self, outbox_id, worker=worker)
+        outbox_ops.mark_sent(self.db, outbox_id, worker=worker)
 
     def mark_send_failed(
         self, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
     ) -> None:
-        outbox_ops.mark_failed(self, outbox_id, error, worker=worker, retry_at=retry_at)
+        outbox_ops.mark_failed(self.db, outbox_id, error, worker=worker, retry_at=retry_at)
 
     def requeue_dead(self, outbox_id: int, *, actor: str) -> None:
-        outbox_ops.requeue_dead(self, outbox_id, actor=actor)
+        outbox_ops.requeue_dead(self.db, outbox_id, actor=actor)
 
     def outbox(self, *, state: str | None = None) -> list[OutboxItem]:
-        return outbox_ops.items(self, state=state)
+        return outbox_ops.items(self.db, state=state)
 
     # -- reading --------------------------------------------------------------------------------
 
     def intake(self, intake_id: int) -> IntakeRow | None:
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             row = conn.execute(select(intakes).where(intakes.c.id == intake_id)).mappings().first()
         return intake_row(row) if row else None
 
@@ -421,45 +362,29 @@ class Store:
             query = query.where(intakes.c.status == status)
         if state is not None:
             query = query.where(intakes.c.state == state)
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             return [intake_row(r) for r in conn.execute(query).mappings()]
 
     def events(self, intake_id: int) -> list[EventRow]:
         query = select(events).where(events.c.intake_id == intake_id).order_by(events.c.id)
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             return [event_row(r) for r in conn.execute(query).mappings()]
 
     def add_event(
         self, intake_id: int | None, kind: str, *, actor: str, detail: dict[str, Any] | None = None
     ) -> None:
-        with self.writing() as conn:
-            self.event(conn, intake_id, kind, actor=actor, detail=detail)
-
-    def event(
-        self,
-        conn: Connection,
-        intake_id: int | None,
-        kind: str,
-        *,
-        actor: str,
-        detail: Mapping[str, Any] | None,
-    ) -> None:
-        """Append an event inside the caller's transaction."""
-        conn.execute(
-            events.insert().values(
-                intake_id=intake_id, at=self._clock(), kind=kind, actor=actor, detail=dict(detail or {})
-            )
-        )
+        with self.db.writing() as conn:
+            self.db.event(conn, intake_id, kind, actor=actor, detail=detail)
 
     def blob(self, sha256: str) -> bytes:
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             data = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).scalar_one_or_none()
         if data is None:
             raise StoreError(f"no blob {sha256}")
         return bytes(data)
 
     def counts(self) -> dict[str, int]:
-        """Intakes per state ('intakes.received' …) and per decision ('decisions.routed' …), outbox per state."""
+        """Intakes per state ('intakes.received'), per decision ('decisions.routed'); outbox per state."""
         queries = {
             "intakes": select(intakes.c.state, func.count()).group_by(intakes.c.state),
             "decisions": select(intakes.c.status, func.count())
@@ -468,7 +393,7 @@ class Store:
             "outbox": select(outbox.c.state, func.count()).group_by(outbox.c.state),
         }
         out: dict[str, int] = {}
-        with self.reading() as conn:
+        with self.db.reading() as conn:
             for prefix, query in queries.items():
                 out.update({f"{prefix}.{key}": int(n) for key, n in conn.execute(query)})
         return out

@@ -1,0 +1,70 @@
+"""Reader processes: a PDF that hangs or kills its reader is FORM_UNREADABLE, and the next one is read."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from forms.errors import Code
+from forms.extract.sandbox import ReaderPool
+from forms.model import Extraction, Problem
+from tests.conftest import SAMPLES
+from tests.corpus import hostile
+
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
+
+
+def fillable() -> bytes:
+    return (SAMPLES / "jetro-fillable.pdf").read_bytes()
+
+
+def test_a_reader_that_overruns_is_replaced() -> None:
+    with ReaderPool(workers=1, timeout_s=1.0, memory_mb=0, max_pages=50) as pool:
+        t0 = time.perf_counter()
+        result = pool.read(hostile.build("operators"))
+        assert time.perf_counter() - t0 < 5
+        assert isinstance(result, Problem) and result.code is Code.FORM_UNREADABLE
+        assert result.param("detail") in {"timeout", "crash"}
+        assert isinstance(pool.read(fillable()), Extraction), "a fresh reader takes the next PDF"
+
+
+def test_a_reader_killed_mid_read_gives_unreadable_not_a_crash() -> None:
+    with ReaderPool(workers=1, timeout_s=30.0, memory_mb=0, max_pages=50) as pool:
+        pid = pool._all[0].proc.pid  # the one worker
+        killer = threading.Timer(0.3, os.kill, (pid, signal.SIGKILL))
+        killer.start()
+        result = pool.read(hostile.build("operators"))
+        killer.join()
+        assert isinstance(result, Problem) and result.param("detail") == "crash"
+        assert isinstance(pool.read(fillable()), Extraction)
+
+
+def test_decompression_bomb_is_refused_before_it_inflates() -> None:
+    with ReaderPool(workers=1, timeout_s=30.0, memory_mb=1024, max_pages=50) as pool:
+        result = pool.read(hostile.build("bomb"))
+        assert isinstance(result, Problem) and result.param("detail") == "image_too_large"
+
+
+def test_memory_limit_turns_exhaustion_into_unreadable() -> None:
+    # 200 MiB is below what the reader needs for this page: the limit, not the machine, stops it.
+    with ReaderPool(workers=1, timeout_s=30.0, memory_mb=200, max_pages=50) as pool:
+        assert isinstance(pool.read(fillable()), Extraction), "a form reads well within the limit"
+        result = pool.read(hostile.build("operators"))
+        assert isinstance(result, Problem) and result.param("detail") == "crash"
+        assert isinstance(pool.read(fillable()), Extraction)
+
+
+def test_readers_work_in_parallel() -> None:
+    data = fillable()
+    with ReaderPool(workers=2, timeout_s=30.0, memory_mb=0, max_pages=50) as pool:
+        results: list[object] = []
+        threads = [threading.Thread(target=lambda: results.append(pool.read(data))) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == 6 and all(isinstance(r, Extraction) for r in results)
