@@ -55,7 +55,8 @@ class PostgresServer:
         if bindir is None:
             raise RuntimeError(unavailable_reason())
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="forms-pg-"))  # not under pytest's 0700 tmp: postgres must enter
+        # not under pytest's tmp folder (mode 0700): the postgres user must be able to enter it
+        self.root = Path(tempfile.mkdtemp(prefix="forms-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sock"
         self.port = 0
@@ -86,7 +87,8 @@ class PostgresServer:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
         )
         log = self.root / "server.log"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-w", "-o", options, "start")
+        pg_ctl = str(self.bindir / "pg_ctl")
+        self._run(pg_ctl, "-D", str(self.data), "-l", str(log), "-w", "-o", options, "start")
         return self
 
     def stop(self) -> None:

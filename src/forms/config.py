@@ -40,10 +40,64 @@ class Settings:
     allowed_sender_domains: tuple[str, ...] = field(
         default=(), metadata={"help": "bank mail domains accepted; empty = no sender check"}
     )
+    database_url: str = field(
+        default="", metadata={"help": "SQLAlchemy URL of the store; empty = SQLite under home"}
+    )
+    mailroom_address: str = field(
+        default="mailroom@example.jp", metadata={"help": "our address: From of replies and forwards"}
+    )
+    accept_addresses: tuple[str, ...] = field(
+        default=(), metadata={"help": "recipients the SMTP listener accepts; empty = mailroom_address"}
+    )
+    message_id_domain: str = field(
+        default="forms.example.jp", metadata={"help": "domain of the Message-IDs we generate"}
+    )
+    agency_inboxes: tuple[str, ...] = field(
+        default=(),
+        metadata={"help": "agency=address overrides of the rulebook's inboxes (e.g. for a test mailbox)"},
+    )
+    smtp_listen: str = field(
+        default="", metadata={"help": "host:port the SMTP listener binds (serve); empty = no listener"}
+    )
+    maildir: Path | None = field(
+        default=None, metadata={"help": "Maildir swept for new mail (serve/process); default: ./mailroom"}
+    )
+    outbox_dir: Path | None = field(
+        default=None, metadata={"help": "where the file transport writes .eml; default: ./outbox"}
+    )
+    transport: str = field(default="file", metadata={"help": "outgoing transport: file or smtp"})
+    smtp_host: str = field(default="", metadata={"help": "outgoing SMTP server (transport = smtp)"})
+    smtp_port: int = field(default=587, metadata={"help": "outgoing SMTP port"})
+    smtp_username: str = field(default="", metadata={"help": "outgoing SMTP user (empty: no AUTH)"})
+    smtp_password: str = field(default="", metadata={"help": "outgoing SMTP password"})
+    smtp_security: str = field(
+        default="starttls", metadata={"help": "outgoing SMTP security: starttls, tls or none"}
+    )
+    smtp_concurrency: int = field(default=4, metadata={"help": "outgoing SMTP connections at most"})
+    send_attempts: int = field(
+        default=6, metadata={"help": "attempts before an outgoing message is a dead letter"}
+    )
+    imap_host: str = field(default="", metadata={"help": "IMAP server to poll (empty: no poller)"})
+    imap_port: int = field(default=993, metadata={"help": "IMAP port"})
+    imap_username: str = field(default="", metadata={"help": "IMAP user"})
+    imap_password: str = field(default="", metadata={"help": "IMAP password"})
+    imap_ssl: bool = field(default=True, metadata={"help": "IMAP over TLS"})
+    imap_mailbox: str = field(default="INBOX", metadata={"help": "IMAP folder polled"})
+    poll_interval_s: float = field(default=5.0, metadata={"help": "how often serve sweeps and polls"})
 
     @property
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'forms.db'}"
+
+    @property
+    def inbox_overrides(self) -> dict[str, str]:
+        """``agency_inboxes`` as a mapping (agency key → address)."""
+        pairs = (item.partition("=") for item in self.agency_inboxes)
+        return {k.strip(): v.strip() for k, _, v in pairs if k.strip() and v.strip()}
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -57,7 +111,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(default, tuple):
             items = value if isinstance(value, list | tuple) else str(value).split(",")
             return tuple(str(x).strip() for x in items if str(x).strip())
-        if isinstance(default, Path) or name in ("rulebook_dir",):
+        if isinstance(default, Path) or name in ("rulebook_dir", "maildir", "outbox_dir"):
             return Path(value) if value not in (None, "") else None
         return value
     except (TypeError, ValueError) as exc:

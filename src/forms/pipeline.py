@@ -13,9 +13,11 @@ The pipeline itself records nothing; the mailroom (store, outbox) wraps it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from forms.config import Settings
@@ -41,6 +43,24 @@ def received_date(mail: Mail | None, received_at: dt.datetime | None) -> dt.date
     """When the intake arrived: given explicitly, else the mail's Received/Date header, else now."""
     when = received_at or (mail.received or mail.date if mail else None) or dt.datetime.now(JST)
     return when if when.tzinfo else when.replace(tzinfo=JST)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision with what the mailroom needs to act on it: the mail and the 様式1's bytes."""
+
+    decision: Decision
+    mail: Mail | None
+    form_name: str | None
+    form_bytes: bytes | None
+
+    @property
+    def form_sha256(self) -> str | None:
+        return hashlib.sha256(self.form_bytes).hexdigest() if self.form_bytes is not None else None
+
+    @property
+    def sender(self) -> str | None:
+        return self.mail.from_addr if self.mail else None
 
 
 class Pipeline:
@@ -84,28 +104,38 @@ class Pipeline:
     def decide_bytes(
         self, data: bytes, *, source: str, received_at: dt.datetime | None = None, sender: str | None = None
     ) -> Decision:
-        if looks_like_pdf(data):
-            return self.decide_pdf(data, source=source, received_at=received_at, sender=sender)
-        return self.decide_mail(data, source=source, received_at=received_at)
+        return self.examine(data, source=source, received_at=received_at, sender=sender).decision
 
-    def decide_pdf(
+    def examine(
         self, data: bytes, *, source: str, received_at: dt.datetime | None = None, sender: str | None = None
-    ) -> Decision:
+    ) -> Outcome:
+        """Decide a PDF or a mail (recognised by its bytes) and keep what routing needs."""
+        if looks_like_pdf(data):
+            return self._examine_pdf(data, source=source, received_at=received_at, sender=sender)
+        return self._examine_mail(data, source=source, received_at=received_at)
+
+    def _examine_pdf(
+        self, data: bytes, *, source: str, received_at: dt.datetime | None, sender: str | None
+    ) -> Outcome:
         when = received_date(None, received_at)
         candidates = [Candidate(None, self._read(data))]
-        return decide(source, candidates, self._context(when.date()), sender=sender)
+        decision = decide(source, candidates, self._context(when.date()), sender=sender)
+        form = data if isinstance(candidates[0].result, Extraction) else None
+        return Outcome(decision, None, None, form)
 
-    def decide_mail(
-        self, data: bytes, *, source: str | None = None, received_at: dt.datetime | None = None
-    ) -> Decision:
+    def _examine_mail(self, data: bytes, *, source: str | None, received_at: dt.datetime | None) -> Outcome:
         mail = parse_mail(data, max_part_bytes=self.settings.max_pdf_bytes)
         src = mail.message_id or source or "(no Message-ID)"
         when = received_date(mail, received_at)
         pdfs = [a for a in mail.attachments if a.is_pdf]
         candidates = [Candidate(a.filename, self._read(a.data)) for a in pdfs]
-        form_read = any(isinstance(c.result, Extraction) for c in candidates)
-        pre = [] if form_read else list(mail.problems)
-        return decide(src, candidates, self._context(when.date()), sender=mail.from_addr, pre_problems=pre)
+        chosen = next((i for i, c in enumerate(candidates) if isinstance(c.result, Extraction)), None)
+        pre = [] if chosen is not None else list(mail.problems)
+        ctx = self._context(when.date())
+        decision = decide(src, candidates, ctx, sender=mail.from_addr, pre_problems=pre)
+        if chosen is None:
+            return Outcome(decision, mail, None, None)
+        return Outcome(decision, mail, pdfs[chosen].filename, pdfs[chosen].data)
 
     def decide_many(
         self, paths: Iterable[Path], *, received_at: dt.datetime | None = None

@@ -121,6 +121,7 @@ def test_blank_cells_are_blank_and_written_cells_go_to_the_engine() -> None:
     read = read_scanned(pdfium.PdfDocument(KOSHA_SCAN), engine)
     assert isinstance(read, model.Extraction)
     values = json.loads((SAMPLES / "kosha-scanned.values.json").read_text(encoding="utf-8"))
+    del values["agency"]  # four checkboxes on the form
     for name, written in values.items():
         if isinstance(written, str):
             got = read.values[name]

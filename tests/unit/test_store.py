@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Store:
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
     s = Store.open(Store.default_url(tmp_path / "home"), clock=clock)
     yield s
     s.close()
@@ -55,16 +56,26 @@ def add(store: Store, spool_id: str, data: bytes = PDF, **kw: object) -> int:
 
 
 def message(n: int | str, kind: str = "receipt") -> OutgoingRecord:
-    return OutgoingRecord(kind, f"<{kind}-{n}@mailroom.example.jp>", ("bank@mihon-bank.example.jp",),
-                          "mailroom@example.jp", b"From: mailroom@example.jp\r\n\r\nbody\r\n")  # fmt: skip
+    return OutgoingRecord(
+        kind,
+        f"<{kind}-{n}@mailroom.example.jp>",
+        ("bank@mihon-bank.example.jp",),
+        "mailroom@example.jp",
+        b"From: mailroom@example.jp\r\n\r\nbody\r\n",
+    )
 
 
 def decide(store: Store, intake_id: int, worker: str, *, status: str = "routed", **kw: object) -> None:
     values: dict[str, object] = {
-        "status": status, "agency": "jetro", "reference": store.next_reference("R8"),
+        "status": status,
+        "agency": "jetro",
+        "reference": store.next_reference("R8"),
         "decision": {"status": status, "fields": {"capital_yen": 30_000_000}},
-        "message_id": None, "sender": None, "form_sha256": None, "outgoing": (message(intake_id),),
-    }  # fmt: skip
+        "message_id": None,
+        "sender": None,
+        "form_sha256": None,
+        "outgoing": (message(intake_id),),
+    }
     values.update(kw)
     store.record_decision(intake_id, actor=worker, **values)  # type: ignore[arg-type]
 
@@ -168,15 +179,24 @@ def test_claims_take_the_oldest_intake_once(store: Store) -> None:
 def test_decision_is_recorded_with_its_outbox_rows_and_event(store: Store) -> None:
     intake_id = add(store, "a")
     store.claim_next_intake("w1")
-    decide(store, intake_id, "w1", message_id="<m1@bank>", sender="bank@x.jp", form_sha256="f" * 64,
-           outgoing=(message(1, "forward"), message(1, "receipt")))  # fmt: skip
+    decide(
+        store,
+        intake_id,
+        "w1",
+        message_id="<m1@bank>",
+        sender="bank@x.jp",
+        form_sha256="f" * 64,
+        outgoing=(message(1, "forward"), message(1, "receipt")),
+    )
     row = store.intake(intake_id)
     assert row is not None
     assert (row.state, row.status, row.agency, row.reference) == ("decided", "routed", "jetro", "R8-000001")
     assert row.decision == {"status": "routed", "fields": {"capital_yen": 30_000_000}}
     assert row.decided_at == T0 and row.lease_until is None
     assert [(o.kind, o.state, o.intake_id) for o in store.outbox()] == [
-        ("forward", "pending", intake_id), ("receipt", "pending", intake_id)]  # fmt: skip
+        ("forward", "pending", intake_id),
+        ("receipt", "pending", intake_id),
+    ]
     assert kinds(store, intake_id) == ["received", "decided"]
     assert store.counts() == {"intakes.decided": 1, "decisions.routed": 1, "outbox.pending": 2}
 
@@ -244,11 +264,23 @@ def test_find_duplicate_by_message_id_or_by_the_same_form_from_the_same_sender(s
     store.claim_next_intake("w")
     decide(store, first, "w", **keys)
     assert store.find_duplicate(**keys, before_id=second) == first
-    assert store.find_duplicate(message_id="<m1@bank>", sender=None, form_sha256=None, before_id=third) == first
-    assert store.find_duplicate(message_id=None, sender="bank@x.jp", form_sha256="f" * 64, before_id=third) == first
-    assert store.find_duplicate(message_id=None, sender="other@y.jp", form_sha256="f" * 64, before_id=third) is None
+    none = {"message_id": None, "sender": None, "form_sha256": None}
+    assert store.find_duplicate(**{**none, "message_id": "<m1@bank>"}, before_id=third) == first
+    assert store.find_duplicate(**{**keys, "message_id": "<other@bank>"}, before_id=third) == first
+    assert (
+        store.find_duplicate(**{**none, "sender": "bank@x.jp", "form_sha256": "f" * 64}, before_id=third)
+        == first
+    )
+    assert (
+        store.find_duplicate(**{**none, "sender": "other@y.jp", "form_sha256": "f" * 64}, before_id=third)
+        is None
+    )
+    assert (
+        store.find_duplicate(**{**none, "sender": "bank@x.jp", "form_sha256": "e" * 64}, before_id=third)
+        is None
+    )
     assert store.find_duplicate(**keys, before_id=first) is None  # only earlier intakes
-    assert store.find_duplicate(message_id=None, sender=None, form_sha256=None, before_id=third) is None
+    assert store.find_duplicate(**none, before_id=third) is None
 
 
 def test_a_duplicate_is_never_the_original(store: Store) -> None:
@@ -302,7 +334,11 @@ def test_a_failed_send_waits_for_its_retry_time(store: Store, queued: int) -> No
     store.mark_send_failed(queued, "421 try later", worker="s1", retry_at=retry_at)
     item = store.outbox()[0]
     assert (item.state, item.attempts, item.last_error, item.next_attempt_at) == (
-        "pending", 1, "421 try later", retry_at)  # fmt: skip
+        "pending",
+        1,
+        "421 try later",
+        retry_at,
+    )
     assert store.claim_outgoing("s1", retry_at - dt.timedelta(seconds=1)) is None
     assert store.claim_outgoing("s1", retry_at) is not None
 
@@ -344,16 +380,19 @@ SOLE = CompanyKey.for_sole_proprietor("見本商店", "144-0052")
 def test_store_ledger_reads_what_was_added_like_the_memory_ledger(store: Store) -> None:
     ledger = StoreLedger(store, CAP)
     assert ledger.company(CORP) == MemoryLedger(CAP).company(CORP)
-    supports = [SupportRecord("jetro", dt.date(2026, 6, 10), "海外ミニ調査サービス", 300_000, 30_000, "タイ"),
-                SupportRecord("kosha", dt.date(2026, 6, 11), "相談", 900_000)]  # fmt: skip
+    supports = [
+        SupportRecord("jetro", dt.date(2026, 6, 10), "海外ミニ調査サービス", 300_000, 30_000, "タイ"),
+        SupportRecord("kosha", dt.date(2026, 6, 11), "相談", 900_000),
+    ]
     for record in supports:
         ledger.add_support(CORP, record)
     loan = LoanRecord(dt.date(2026, 7, 1), 5_000_000_000, "海外展開")  # beyond 32 bits: BIGINT
     ledger.add_loan(CORP, loan)
     assert ledger.add_frame(CORP, dt.date(2026, 8, 1), intake_id=None)
     ledger.add_support(SOLE, SupportRecord("scb", dt.date(2026, 6, 12), "支援ナビゲーター", 100_000))
-    expected = MemoryLedger(CAP, supports={CORP: supports}, loans={CORP: [loan]},
-                            grants={CORP: [FrameGrant(dt.date(2026, 8, 1))]}).company(CORP)  # fmt: skip
+    expected = MemoryLedger(
+        CAP, supports={CORP: supports}, loans={CORP: [loan]}, grants={CORP: [FrameGrant(dt.date(2026, 8, 1))]}
+    ).company(CORP)
     got = ledger.company(CORP)
     assert got == expected
     assert (got.used, got.frames, got.remaining) == (300_000, 2, 1_700_000)

@@ -82,6 +82,15 @@ def _sidecar(channel: str, received_at: dt.datetime, meta: Mapping[str, object] 
     return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
+def _discard(*paths: Path) -> None:
+    """Best-effort removal of what a failed write left behind."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -130,8 +139,7 @@ class Spool:
             os.rename(tmp_msg, self.new / spool_id)
             _fsync_dir(self.new)
         except OSError as exc:
-            for leftover in (tmp_msg, tmp_meta):
-                leftover.unlink(missing_ok=True)
+            _discard(tmp_msg, tmp_meta)
             raise SpoolError(f"spool {self.folder}: cannot store a message: {exc}") from exc
         return self._entry(spool_id)
 
@@ -151,8 +159,7 @@ class Spool:
             os.rename(tmp_meta, self.new / (spool_id + _SIDECAR))
             os.rename(source, self.new / spool_id)
         except OSError as exc:
-            tmp_meta.unlink(missing_ok=True)
-            (self.new / (spool_id + _SIDECAR)).unlink(missing_ok=True)
+            _discard(tmp_meta, self.new / (spool_id + _SIDECAR))
             if exc.errno == errno.EXDEV:  # another file system: copy, then remove
                 return self._copy_in(source, channel=channel, meta=meta)
             raise SpoolError(f"spool {self.folder}: cannot take in a message: {exc}") from exc

@@ -1,0 +1,197 @@
+"""The store on a real PostgreSQL (a throwaway server, tests/pg.py): migrations, and several worker
+PROCESSES sharing the queues — each intake decided once, each message sent once. The same contention
+runs on SQLite, where BEGIN IMMEDIATE serialises the claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from forms.store import OutgoingRecord, Store
+from forms.store.engine import head_revision
+from forms.store.schema import metadata
+from tests.pg import PostgresServer, unavailable_reason
+
+N = 200
+T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+SPAWN = multiprocessing.get_context("spawn")
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> str:
+    return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return Store.default_url(tmp_path)
+    return str(request.getfixturevalue("pg_url"))
+
+
+# -- the workers (module level: spawned processes import them) ----------------------------------
+
+
+def _decide_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
+    store = Store.open(url)
+    barrier.wait(timeout=60)
+    mine: list[tuple[int, str]] = []
+    while (claim := store.claim_next_intake(name)) is not None:
+        reference = store.next_reference("R8")
+        receipt = OutgoingRecord(
+            "receipt",
+            f"<receipt-{claim.id}@mailroom.example.jp>",
+            ("bank@example.jp",),
+            "mailroom@example.jp",
+            b"x",
+        )
+        store.record_decision(
+            claim.id,
+            status="routed",
+            agency="jetro",
+            reference=reference,
+            decision={"by": name},
+            message_id=None,
+            sender=None,
+            form_sha256=None,
+            outgoing=(receipt,),
+            actor=name,
+        )
+        mine.append((claim.id, reference))
+    store.close()
+    results.put((name, mine))
+
+
+def _send_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
+    store = Store.open(url)
+    barrier.wait(timeout=60)
+    mine: list[tuple[int, str]] = []
+    while (item := store.claim_outgoing(name, dt.datetime.now(dt.UTC))) is not None:
+        store.mark_sent(item.id, worker=name)
+        mine.append((item.id, item.message_id))
+    store.close()
+    results.put((name, mine))
+
+
+def _open_only(url: str, name: str, barrier: Barrier, results: Any) -> None:
+    barrier.wait(timeout=60)
+    with Store.open(url) as store:
+        results.put((name, [(0, store.next_reference("X"))]))
+
+
+def run_workers(target: Any, url: str, workers: int = 2) -> dict[str, list[tuple[int, str]]]:
+    barrier, results = SPAWN.Barrier(workers), SPAWN.Queue()
+    procs = [SPAWN.Process(target=target, args=(url, f"w{i}", barrier, results)) for i in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        got = dict(results.get(timeout=120) for _ in procs)
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    assert [p.exitcode for p in procs] == [0] * workers
+    return got
+
+
+# -- tests ---------------------------------------------------------------------------------------
+
+
+def test_migrations_on_postgresql_build_the_schema_and_rerun_as_a_no_op(pg_url: str) -> None:
+    with Store.open(pg_url) as store:
+        with store.db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        assert diff == []
+        intake_id = store.add_intake(data=b"%PDF-", channel="smtp", received_at=T0, spool_id="s1")
+    with Store.open(pg_url) as again:
+        assert head_revision(again.db.engine) == "0001"
+        row = again.intake(intake_id or 0)
+        assert row is not None and row.received_at == T0 and row.received_at.tzinfo is not None
+
+
+@pytest.mark.slow
+def test_two_processes_opening_an_empty_database_migrate_it_once(pg_url: str) -> None:
+    got = run_workers(_open_only, pg_url)
+    assert sorted(ref for refs in got.values() for _, ref in refs) == ["X-000001", "X-000002"]
+
+
+@pytest.mark.slow
+def test_two_worker_processes_decide_every_intake_exactly_once(any_url: str) -> None:
+    with Store.open(any_url) as store:
+        ids = [
+            store.add_intake(data=f"form {i}".encode(), channel="smtp", received_at=T0, spool_id=f"spool-{i}")
+            for i in range(N)
+        ]
+    got = run_workers(_decide_all, any_url)
+    claimed = [intake_id for mine in got.values() for intake_id, _ in mine]
+    assert sorted(claimed) == sorted(ids)  # every intake, none twice
+    assert all(len(mine) > 0 for mine in got.values()), {name: len(m) for name, m in got.items()}
+    references = [ref for mine in got.values() for _, ref in mine]
+    assert len(set(references)) == N
+    with Store.open(any_url) as store:
+        decided = Counter(e.kind for i in ids for e in store.events(i or 0))
+        assert decided["decided"] == N
+        assert store.counts() == {"intakes.decided": N, "decisions.routed": N, "outbox.pending": N}
+        owner = {intake_id: name for name, mine in got.items() for intake_id, _ in mine}
+        assert all(store.intake(i).decision == {"by": owner[i]} for i in ids[:20])  # type: ignore[union-attr, index]
+
+
+@pytest.mark.slow
+def test_two_sender_processes_send_every_message_exactly_once(any_url: str) -> None:
+    with Store.open(any_url) as store:
+        for i in range(N):
+            intake_id = store.add_intake(
+                data=f"form {i}".encode(), channel="smtp", received_at=T0, spool_id=f"s{i}"
+            )
+            assert store.claim_next_intake("w") is not None
+            message = OutgoingRecord(
+                "receipt", f"<r{i}@mailroom.example.jp>", ("b@example.jp",), "m@example.jp", b"x"
+            )
+            store.record_decision(
+                intake_id or 0,
+                status="routed",
+                agency="jetro",
+                reference=f"R8-{i:06d}",
+                decision={},
+                message_id=None,
+                sender=None,
+                form_sha256=None,
+                outgoing=(message,),
+                actor="w",
+            )
+    got = run_workers(_send_all, any_url)
+    sent = [message_id for mine in got.values() for _, message_id in mine]
+    assert len(sent) == N and len(set(sent)) == N
+    assert all(len(mine) > 0 for mine in got.values()), {name: len(m) for name, m in got.items()}
+    with Store.open(any_url) as store:
+        assert store.counts()["outbox.sent"] == N
+        sent_events = Counter(
+            e.detail["outbox_id"]
+            for o in store.outbox()
+            for e in store.events(o.intake_id or 0)
+            if e.kind == "sent"
+        )
+        assert set(sent_events.values()) == {1} and len(sent_events) == N
