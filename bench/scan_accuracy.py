@@ -19,9 +19,10 @@ import pypdfium2 as pdfium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.integration
 
-from forms.extract.ocr_engine import OcrEngine, OcrLine, default_engine  # noqa: E402
-from forms.extract.scan import rasterise, read_scanned  # noqa: E402
-from tests.integration import test_scan_accuracy as corpus  # noqa: E402
+from tests.integration import test_scan_accuracy as corpus
+
+from forms.extract.ocr_engine import OcrEngine, OcrLine, default_engine
+from forms.extract.scan import rasterise, read_scanned
 
 
 class TimedEngine:
@@ -53,7 +54,7 @@ def speed(forms: int) -> None:
     for doc in docs:
         read_scanned(doc, timed)
     total = time.perf_counter() - start
-    print(f"read_scanned: {total / pages:.2f} s/page end to end, {timed.seconds / pages:.2f} s/page in OCR calls")
+    print(f"read_scanned: {total / pages:.2f} s/page end to end, {timed.seconds / pages:.2f} s/page in OCR")
     print(f"  end to end / OCR calls = {total / timed.seconds:.2f} (goal ≤ 1.2)")
     rapidocr = __import__("rapidocr")
     bare = rapidocr.RapidOCR(
@@ -77,8 +78,8 @@ def accuracy() -> None:
     start = time.perf_counter()
     result = corpus.summary(corpus.measure(workers=2))
     print(
-        f"accuracy: {result['right_or_flagged']:.4f} right-or-flagged over {result['required_fields']} required "
-        f"fields of {result['forms']} scans; right {result['right']}, flagged {result['flagged']}, "
+        f"accuracy: {result['right_or_flagged']:.4f} right-or-flagged over "
+        f"{result['required_fields']} required fields of {result['forms']} scans; right {result['right']}, flagged {result['flagged']}, "
         f"silently wrong {result['silently_wrong']}; {result['seconds_per_page']:.2f} s/page with 2 workers "
         f"({time.perf_counter() - start:.0f} s wall)"
     )

@@ -11,6 +11,7 @@ able to reach it (pytest's temporary folders are private to root).
 
 from __future__ import annotations
 
+import dataclasses
 import imaplib
 import os
 import pwd
@@ -28,6 +29,8 @@ import pytest
 
 DOVECOT = Path("/usr/sbin/dovecot")
 USER = "mailroom"
+#: Users besides USER, so that tests sharing one server each get an empty mailbox of their own.
+SPARE_USERS = tuple(f"mailroom{n:02d}" for n in range(1, 41))
 PASSWORD = "mailroom-test-password"
 
 _CONFIG = """\
@@ -39,6 +42,7 @@ log_path = {home}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_internal_user = {internal_user}
 default_login_user = {login_user}
 first_valid_uid = {mail_uid}
@@ -65,6 +69,7 @@ service imap-login {{
     port = 0
   }}
 }}
+{extra}
 """
 
 
@@ -96,6 +101,10 @@ class Dovecot:
     def log(self) -> str:
         path = self.home / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def as_user(self, username: str) -> Dovecot:
+        """The same server seen as another of its users (one of SPARE_USERS)."""
+        return dataclasses.replace(self, username=username)
 
     def client(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(self.host, self.port, timeout=10)
@@ -153,18 +162,20 @@ def _wait_for_greeting(server: Dovecot, deadline: float) -> None:
     raise RuntimeError(f"dovecot did not start on port {server.port}:\n{server.log}")
 
 
-def _write_config(home: Path, port: int) -> Path:
+def _write_config(home: Path, port: int, extra: str) -> Path:
     mail_user = _existing_user("nobody")
     (home / "mail").mkdir()
     os.chown(home / "mail", mail_user.pw_uid, mail_user.pw_gid)
     users = home / "users"
-    users.write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{mail_user.pw_uid}:{mail_user.pw_gid}::{home}/mail/{USER}::\n")
+    ids = f"{mail_user.pw_uid}:{mail_user.pw_gid}"
+    users.write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}:{ids}::{home}/mail/{u}::\n" for u in (USER, *SPARE_USERS)))
     users.chmod(0o644)
     config = home / "dovecot.conf"
     config.write_text(
         _CONFIG.format(
             home=home,
             port=port,
+            extra=extra,
             internal_user=_existing_user("dovecot", "nobody").pw_name,
             login_user=_existing_user("dovenull", "nobody").pw_name,
             mail_uid=min(mail_user.pw_uid, 500),
@@ -175,7 +186,8 @@ def _write_config(home: Path, port: int) -> Path:
 
 
 @contextmanager
-def running_dovecot() -> Iterator[Dovecot]:
+def running_dovecot(extra_config: str = "") -> Iterator[Dovecot]:
+    """A started server; ``extra_config`` is appended to its dovecot.conf."""
     if not DOVECOT.exists():
         pytest.skip(f"{DOVECOT} is absent (apt-get install dovecot-imapd)")
     home = Path(tempfile.mkdtemp(prefix="forms-dovecot-"))
@@ -183,7 +195,7 @@ def running_dovecot() -> Iterator[Dovecot]:
     process: subprocess.Popen[bytes] | None = None
     try:
         port = _free_port()
-        config = _write_config(home, port)
+        config = _write_config(home, port, extra_config)
         process = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )

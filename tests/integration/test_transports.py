@@ -8,7 +8,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,12 @@ USER, PASSWORD = "mailroom", "s3cret-パス"
 def message(n: int, to: str = "bank@example.jp") -> tuple[str, bytes]:
     message_id = f"<R8-{n:06d}.bank_receipt@mailroom.example.jp>"
     raw = build_message(
-        sender=SENDER, recipients=[to], subject=f"【受付完了】受付番号 R8-{n:06d}", body=f"本文 {n}\n.\n..\n",
-        message_id=message_id, date=dt.datetime(2026, 5, 12, 10, 0, tzinfo=dt.UTC),
+        sender=SENDER,
+        recipients=[to],
+        subject=f"【受付完了】受付番号 R8-{n:06d}",
+        body=f"本文 {n}\n.\n..\n",
+        message_id=message_id,
+        date=dt.datetime(2026, 5, 12, 10, 0, tzinfo=dt.UTC),
         attachments=[("様式1.pdf", "application/pdf", b"%PDF-1.7\n" + bytes(range(256)))],
     )
     return message_id, raw
@@ -95,7 +99,9 @@ class Recorder:
         self.peers: set[Any] = set()
         self.data_delay = 0.0
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]):
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ):
         session.host_name = hostname
         self.peers.add(session.peer)  # same peer (client port) before and after STARTTLS
         return responses
@@ -122,7 +128,7 @@ class LoopbackController(Controller):
     def __init__(self, handler: Any, **kwargs: Any) -> None:
         super().__init__(handler, hostname="127.0.0.1", port=0, **kwargs)
 
-    def _create_server(self):  # noqa: ANN202 - an awaitable server, as the base class
+    def _create_server(self) -> Coroutine[Any, Any, asyncio.AbstractServer]:
         return self._bind()
 
     async def _bind(self) -> asyncio.AbstractServer:
@@ -135,7 +141,7 @@ class LoopbackController(Controller):
 
 def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data == (USER.encode(), PASSWORD.encode())
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
 
 
 @pytest.fixture
@@ -155,17 +161,25 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return cert_path, key_path
 
@@ -191,7 +205,9 @@ def send_all(transport: SmtpTransport, items: list[tuple[str, bytes]], to: str =
     asyncio.run(scenario())
 
 
-def test_messages_arrive_with_their_bytes_over_one_connection(smtp_server: tuple[Controller, Recorder]) -> None:
+def test_messages_arrive_with_their_bytes_over_one_connection(
+    smtp_server: tuple[Controller, Recorder],
+) -> None:
     controller, handler = smtp_server
     items = [message(n) for n in range(1, 5)]
     send_all(SmtpTransport("127.0.0.1", controller.port, timeout=5), items)
@@ -271,23 +287,36 @@ def test_unreachable_server_is_temporary() -> None:
 def test_starttls_and_auth(certificate: tuple[Path, Path]) -> None:
     handler = Recorder()
     controller = LoopbackController(
-        handler, tls_context=server_tls(certificate), require_starttls=True,
-        authenticator=authenticate, auth_require_tls=True, auth_required=True,
-        auth_exclude_mechanism=["LOGIN"],  # aiosmtpd's LOGIN stalls on aiosmtplib's retry after a 535
+        handler,
+        tls_context=server_tls(certificate),
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+        auth_required=True,
     )
     controller.start()
     try:
         good = SmtpTransport(
-            "127.0.0.1", controller.port, username=USER, password=PASSWORD, starttls=True,
-            tls_context=client_tls(certificate), timeout=5,
+            "127.0.0.1",
+            controller.port,
+            username=USER,
+            password=PASSWORD,
+            starttls=True,
+            tls_context=client_tls(certificate),
+            timeout=5,
         )
         send_all(good, [message(1), message(2)])
         assert [(r[2], r[3]) for r in handler.received] == [(message(1)[1], True), (message(2)[1], True)]
         assert len(handler.peers) == 1
 
         wrong = SmtpTransport(
-            "127.0.0.1", controller.port, username=USER, password="wrong", starttls=True,
-            tls_context=client_tls(certificate), timeout=5,
+            "127.0.0.1",
+            controller.port,
+            username=USER,
+            password="wrong",
+            starttls=True,
+            tls_context=client_tls(certificate),
+            timeout=5,
         )
         with pytest.raises(DeliveryError) as refused:
             send_all(wrong, [message(3)])
@@ -311,7 +340,9 @@ def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
     controller.start()
     try:
         send_all(
-            SmtpTransport("127.0.0.1", controller.port, use_tls=True, tls_context=client_tls(certificate), timeout=5),
+            SmtpTransport(
+                "127.0.0.1", controller.port, use_tls=True, tls_context=client_tls(certificate), timeout=5
+            ),
             [message(1)],
         )
     finally:

@@ -343,13 +343,15 @@ def test_the_sandbox_refuses_python_internals(tmp_path: Path, mail: Mail) -> Non
 
 
 def test_a_real_sample_mail_routes_with_its_own_pdf(pipeline: Pipeline, templates: MailTemplates) -> None:
-    d = pipeline.decide_mail(BANK_MAIL, received_at=dt.datetime(2026, 5, 12, 9, 0, tzinfo=JST))
-    assert d.status is Status.ROUTED
-    incoming = parse_mail(BANK_MAIL)
-    pdf = next(a for a in incoming.attachments if a.is_pdf)
-    out = by_kind(route(d, incoming, (pdf.filename, pdf.data), context(), templates))
+    outcome = pipeline.examine(
+        BANK_MAIL, source="jetro-bank.eml", received_at=dt.datetime(2026, 5, 12, 9, 0, tzinfo=JST)
+    )
+    d = outcome.decision
+    assert d.status is Status.ROUTED and outcome.form_name is not None and outcome.form_bytes is not None
+    out = by_kind(route(d, outcome.mail, (outcome.form_name, outcome.form_bytes), context(), templates))
     fwd = parsed(out["agency_forward"])
     attachments = {a.get_filename(): a.get_content() for a in fwd.iter_attachments()}
-    assert attachments[pdf.safe_name] == pdf.data
+    assert attachments["様式1_株式会社サンプル精機.pdf"] == PDF[1]  # the very PDF the bank sent
     assert json.loads(attachments["decision.json"]) == d.to_json()
+    assert parsed(out["bank_receipt"])["In-Reply-To"] == "<sample-jetro-bank@mihon-bank.example.jp>"
     assert "令和8年5月21日（木）" in body_of(parsed(out["bank_receipt"]))

@@ -192,6 +192,7 @@ def test_confidence_counts_only_the_digits_of_numbers_and_trusts_exact_choices()
     )
     assert field_confidence("卸売業", [_line("卸売業", 0.99, 0.55, 0.99)], spec["industry_category"]) >= 0.95
     assert field_confidence("例示 六子", [_line("例示 六子", 0.99)], spec["contact_name"]) >= 0.99
+    assert field_confidence("¥10,000,000", [_line("¥10,000,000", 0.99)], spec["capital_yen"]) >= 0.99
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,8 @@ _WRITER = textwrap.dedent(
     for i in range(200):
         body = bytes([i % 251]) * (40_000 + 97 * i)
         digest = hashlib.sha256(body).hexdigest().encode()
-        spool.put(b"X-Seq: %d\\r\\nX-Sha256: %s\\r\\n\\r\\n" % (i, digest) + body, channel="smtp", meta={"seq": i})
+        head = b"X-Seq: %d\\r\\nX-Sha256: %s\\r\\n\\r\\n" % (i, digest)
+        spool.put(head + body, channel="smtp", meta={"seq": i})
         print(i, flush=True)
     """
 )

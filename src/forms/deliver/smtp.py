@@ -37,7 +37,7 @@ def delivery_error(exc: Exception, message_id: str) -> DeliveryError:
         refused = ", ".join(f"{r.recipient} ({r.code} {r.message})" for r in exc.recipients)
         permanent = bool(codes) and all(_is_permanent(c) for c in codes)
         return DeliveryError(
-            f"{message_id}: recipients refused: {refused}", permanent=permanent, code=max(codes)
+            f"{message_id}: recipients refused: {refused}", permanent=permanent, code=max(codes, default=None)
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return DeliveryError(
@@ -45,6 +45,8 @@ def delivery_error(exc: Exception, message_id: str) -> DeliveryError:
             permanent=_is_permanent(exc.code),
             code=exc.code,
         )
+    if isinstance(exc, ssl.SSLError | OSError):  # TLS failures (a bad certificate) are ValueErrors too
+        return DeliveryError(f"{message_id}: connection failed: {exc}", permanent=False)
     if isinstance(exc, aiosmtplib.SMTPNotSupported | ValueError):
         return DeliveryError(f"{message_id}: cannot be sent: {exc}", permanent=True)
     return DeliveryError(f"{message_id}: connection failed: {exc}", permanent=False)
@@ -105,7 +107,7 @@ class SmtpTransport:
             raise DeliveryError(
                 f"{message_id}: accepted for some recipients, refused for {names}",
                 permanent=all(_is_permanent(c) for c in codes),
-                code=max(codes),
+                code=max(codes, default=None),
             )
 
     async def close(self) -> None:

@@ -289,11 +289,17 @@ def fix_lookalikes(text: str) -> str:
 
 
 def _in_japanese_charset(text: str) -> bool:
-    """Whether every character exists in Japanese text (the recogniser also knows Chinese forms: 壳)."""
-    try:
-        text.encode("cp932")
-    except UnicodeEncodeError:
-        return False
+    """Whether every character is one of Japanese office text (JIS X 0208 and the Windows
+    extensions: cp932, or shift_jis for ¥); the recogniser also knows Chinese forms such as 壳."""
+    for ch in text:
+        for charset in ("cp932", "shift_jis"):
+            try:
+                ch.encode(charset)
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            return False
     return True
 
 
