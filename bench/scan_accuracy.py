@@ -79,7 +79,8 @@ def accuracy() -> None:
     result = corpus.summary(corpus.measure(workers=2))
     print(
         f"accuracy: {result['right_or_flagged']:.4f} right-or-flagged over "
-        f"{result['required_fields']} required fields of {result['forms']} scans; right {result['right']}, flagged {result['flagged']}, "
+        f"{result['required_fields']} required fields of {result['forms']} scans; "
+        f"right {result['right']}, flagged {result['flagged']}, "
         f"silently wrong {result['silently_wrong']}; {result['seconds_per_page']:.2f} s/page with 2 workers "
         f"({time.perf_counter() - start:.0f} s wall)"
     )

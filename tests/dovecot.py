@@ -168,7 +168,8 @@ def _write_config(home: Path, port: int, extra: str) -> Path:
     os.chown(home / "mail", mail_user.pw_uid, mail_user.pw_gid)
     users = home / "users"
     ids = f"{mail_user.pw_uid}:{mail_user.pw_gid}"
-    users.write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}:{ids}::{home}/mail/{u}::\n" for u in (USER, *SPARE_USERS)))
+    lines = (f"{u}:{{PLAIN}}{PASSWORD}:{ids}::{home}/mail/{u}::\n" for u in (USER, *SPARE_USERS))
+    users.write_text("".join(lines))
     users.chmod(0o644)
     config = home / "dovecot.conf"
     config.write_text(

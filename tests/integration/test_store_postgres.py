@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import queue
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -102,18 +104,27 @@ def _open_only(url: str, name: str, barrier: Barrier, results: Any) -> None:
 
 
 def run_workers(target: Any, url: str, workers: int = 2) -> dict[str, list[tuple[int, str]]]:
+    """Run ``target`` in ``workers`` spawned processes; their results, or a failure as soon as one dies."""
     barrier, results = SPAWN.Barrier(workers), SPAWN.Queue()
     procs = [SPAWN.Process(target=target, args=(url, f"w{i}", barrier, results)) for i in range(workers)]
     for p in procs:
         p.start()
+    got: dict[str, list[tuple[int, str]]] = {}
+    deadline = time.monotonic() + 180
     try:
-        got = dict(results.get(timeout=120) for _ in procs)
+        while len(got) < workers and time.monotonic() < deadline:
+            try:
+                name, mine = results.get(timeout=0.5)
+                got[name] = mine
+            except queue.Empty:
+                crashed = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                assert not crashed, f"a worker process failed: exit codes {crashed}"
     finally:
         for p in procs:
             p.join(timeout=30)
             if p.is_alive():
                 p.kill()
-    assert [p.exitcode for p in procs] == [0] * workers
+    assert len(got) == workers and [p.exitcode for p in procs] == [0] * workers
     return got
 
 

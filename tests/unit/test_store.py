@@ -21,13 +21,13 @@ UTC = dt.UTC
 JST = dt.timezone(dt.timedelta(hours=9))
 T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 PDF = b"%PDF-1.7\n% a form\n"
+BANK = "bank@mihon-bank.example.jp"
 
 
 class FakeClock:
     """The store's clock, moved by the test."""
 
-    def __init__(self, now: dt.datetime = T0) -> None:
-        self.now = now
+    now = T0
 
     def __call__(self) -> dt.datetime:
         return self.now
@@ -56,28 +56,23 @@ def add(store: Store, spool_id: str, data: bytes = PDF, **kw: object) -> int:
 
 
 def message(n: int | str, kind: str = "receipt") -> OutgoingRecord:
-    return OutgoingRecord(
-        kind,
-        f"<{kind}-{n}@mailroom.example.jp>",
-        ("bank@mihon-bank.example.jp",),
-        "mailroom@example.jp",
-        b"From: mailroom@example.jp\r\n\r\nbody\r\n",
-    )
+    raw = b"From: mailroom@example.jp\r\n\r\nbody\r\n"
+    return OutgoingRecord(kind, f"<{kind}-{n}@mailroom.example.jp>", (BANK,), "mailroom@example.jp", raw)
 
 
 def decide(store: Store, intake_id: int, worker: str, *, status: str = "routed", **kw: object) -> None:
-    values: dict[str, object] = {
-        "status": status,
-        "agency": "jetro",
-        "reference": store.next_reference("R8"),
-        "decision": {"status": status, "fields": {"capital_yen": 30_000_000}},
-        "message_id": None,
-        "sender": None,
-        "form_sha256": None,
-        "outgoing": (message(intake_id),),
-    }
-    values.update(kw)
-    store.record_decision(intake_id, actor=worker, **values)  # type: ignore[arg-type]
+    keys = {"message_id": None, "sender": None, "form_sha256": None, "outgoing": (message(intake_id),)}
+    decision = {"status": status, "fields": {"capital_yen": 30_000_000}}
+    reference = kw.pop("reference", None) or store.next_reference("R8")
+    store.record_decision(
+        intake_id,
+        status=status,
+        agency="jetro",
+        reference=reference,
+        decision=decision,
+        actor=worker,
+        **{**keys, **kw},
+    )  # type: ignore[arg-type]
 
 
 def kinds(store: Store, intake_id: int) -> list[str]:
@@ -320,7 +315,7 @@ def queued(store: Store) -> int:
 def test_a_message_is_claimed_once_and_marked_sent(store: Store, queued: int) -> None:
     item = store.claim_outgoing("s1", T0)
     assert item is not None and item.id == queued and item.state == "sending"
-    assert item.raw.startswith(b"From: ") and item.recipients == ("bank@mihon-bank.example.jp",)
+    assert item.raw.startswith(b"From: ") and item.recipients == (BANK,)
     assert store.claim_outgoing("s2", T0) is None
     store.mark_sent(queued, worker="s1")
     sent = store.outbox(state="sent")

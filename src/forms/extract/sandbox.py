@@ -29,6 +29,8 @@ import sys
 import threading
 from typing import IO, Any, Protocol
 
+import cv2
+
 from forms.errors import Code
 from forms.extract import ocr_engine, reader
 from forms.model import Extraction, ExtractResult, Problem, problem
@@ -70,7 +72,7 @@ class LazyOcr:
     def recognize(self, image: Any) -> Any:
         engine = self._get()
         if engine is None:
-            raise RuntimeError("no OCR engine available")
+            raise ocr_engine.OcrError("no OCR engine available")
         return engine.recognize(image)
 
 
@@ -127,6 +129,7 @@ def worker_main(argv: list[str] | None = None) -> None:
         limit = args.memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    cv2.setNumThreads(1)  # one reader process per core
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the real stdout
     ocr = LazyOcr()

@@ -108,19 +108,25 @@ class FileSeenKeys:
 
     def seen(self, key: str) -> bool:
         with self._lock:
-            self._refresh()
+            try:
+                self._refresh()
+            except OSError as exc:
+                raise ImapError(f"seen keys {self._path}: cannot read: {exc}") from exc
             return key in self._keys
 
     def add(self, key: str) -> None:
         if "\n" in key or "\r" in key:
             raise ValueError("a seen key is one line")
         with self._lock:
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
             try:
-                os.write(fd, key.encode("utf-8") + b"\n")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+                try:
+                    os.write(fd, key.encode("utf-8") + b"\n")
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise ImapError(f"seen keys {self._path}: cannot record: {exc}") from exc
             self._keys.add(key)
 
 
@@ -323,7 +329,7 @@ class ImapPoller:
                 else:
                     stop.wait(self._cfg.poll_interval)
                 backoff = 1.0
-            except ImapError as exc:
+            except FormsError as exc:  # the server, the spool or the seen keys: all retried
                 log.warning("IMAP poll failed, retrying in %.0f s: %s", backoff, exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max(self._cfg.poll_interval, 1.0))

@@ -15,6 +15,7 @@ process, random), never taken from a mail, and sort in arrival order.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -85,10 +86,8 @@ def _sidecar(channel: str, received_at: dt.datetime, meta: Mapping[str, object] 
 def _discard(*paths: Path) -> None:
     """Best-effort removal of what a failed write left behind."""
     for path in paths:
-        try:
+        with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def _fsync_dir(folder: Path) -> None:

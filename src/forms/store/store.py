@@ -152,7 +152,7 @@ class Store:
                 .where(claimable)
                 .order_by(intakes.c.id)
                 .limit(1)
-                
+                .with_for_update(skip_locked=True)
             ).first()
             if row is None:
                 return None
