@@ -8,6 +8,8 @@ DEBS=(
   fonts-ipaexfont-gothic   # Japanese fonts: test forms and documents
   fonts-ipaexfont-mincho
   poppler-utils            # pdftoppm: PNG previews of PDFs in test artefacts
+  dovecot-imapd            # tests: a real IMAP server on loopback
+  postgresql               # tests: a throwaway PostgreSQL cluster on loopback
 )
 missing=()
 for p in "${DEBS[@]}"; do
