@@ -211,6 +211,8 @@ def _read_text(
         return model.RawValue("", 0.3)  # ink, but nothing the engine could read
     if field_spec is not None and field_spec.type == "postal_code":
         text = _POSTAL_MARK.sub("〒", text)
+    if field_spec is not None and field_spec.key in _ADDRESS_FIELDS:
+        text = _CHOME.sub("丁目", text)
     return model.RawValue(text, round(field_confidence(text, lines, field_spec), 3))
 
 
@@ -300,6 +302,11 @@ _KANJI_TO_KANA = {
 _KANA_TO_KANJI = {kana: kanji for kanji, kana in _KANJI_TO_KANA.items()}
 #: A postal mark read as a letter or a lookalike: T144-0052 is 〒144-0052.
 _POSTAL_MARK = re.compile(r"^\s*[^\d〒\s](?=\s*[0-9０-９]{3})")
+
+
+#: 丁目 in an address read as 丁自 / 丁日 (目 has a lookalike in each): addresses never say 丁自.
+_CHOME = re.compile(r"丁[自日]")
+_ADDRESS_FIELDS = frozenset({"hq_address", "tokyo_office_address"})
 
 
 def _is_katakana(ch: str | None) -> bool:
