@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from forms.config import Settings, load_settings
 from forms.errors import FormsError
-from forms.model import Decision, Status
+from forms.intake.imap import FileSeenKeys, ImapPoller
+from forms.intake.maildir import ensure_maildir, sweep_maildir
+from forms.mailroom import Mailroom
+from forms.model import Decision, Status, decision_from_json
 from forms.pipeline import JST, Pipeline
+from forms.rules.loader import load_rulebooks
+from forms.service import imap_config, serve
 from forms.spec import load_spec
+from forms.store import Store
+from forms.store.ledger import StoreLedger
 
 STATUS_JA = {
     Status.ROUTED: "受付可（支援機関へ転送）",
@@ -54,32 +63,110 @@ def _parse_received(text: str | None) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=JST)
 
 
+def _dry_run_ledger(settings: Settings) -> StoreLedger | None:
+    """The ledger under FORMS_HOME when a store exists there (read, never changed)."""
+    if not settings.database_url and not (settings.home / "forms.db").exists():
+        return None
+    store = Store.open(settings.store_url)
+    newest = max(load_rulebooks(settings.rulebook_dir), key=lambda b: b.effective_from)
+    return StoreLedger(store, newest.shared_cap.cap_per_frame_yen, newest.capped_agencies)
+
+
+def _print(decision: Decision, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(decision.to_json(), ensure_ascii=False), flush=True)
+    else:
+        print(summary_ja(decision) + "\n", flush=True)
+
+
 def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         print(f"forms: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    with Pipeline(settings) as pipeline:
-        for decision in pipeline.decide_many(paths, received_at=_parse_received(args.received)):
-            if args.json:
-                print(json.dumps(decision.to_json(), ensure_ascii=False), flush=True)
-            else:
-                print(summary_ja(decision) + "\n", flush=True)
+    received = _parse_received(args.received)
+    if not args.dry_run:
+        return _intake_recorded(paths, settings, received, args.json)
+    with Pipeline(settings, ledger=_dry_run_ledger(settings)) as pipeline:
+        for decision in pipeline.decide_many(paths, received_at=received):
+            _print(decision, args.json)
     return 0
 
 
+def _intake_recorded(
+    paths: list[Path], settings: Settings, received: dt.datetime | None, as_json: bool
+) -> int:
+    """Spool the files, decide them through the mailroom (store, outbox), print their decisions."""
+    room = Mailroom.open(settings)
+    try:
+        meta = {} if received is None else {"received_at": received.isoformat()}
+        spool_ids = [
+            room.spool.put(p.read_bytes(), channel="cli", meta={"source": str(p), **meta}).spool_id
+            for p in paths
+        ]
+        room.drain()
+        for spool_id in spool_ids:
+            row = room.store.intake_by_spool_id(spool_id)
+            if row is not None and row.decision is not None:
+                _print(decision_from_json(row.decision), as_json)
+    finally:
+        room.close()
+    return 0
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    """Drain once: sweep the Maildir, poll IMAP if configured, decide and send everything."""
+    room = Mailroom.open(settings)
+    try:
+        maildir = settings.maildir or Path("mailroom")
+        ensure_maildir(maildir)
+        swept = sweep_maildir(maildir, room.spool, max_bytes=settings.max_mail_bytes)
+        if settings.imap_host:
+            poller = ImapPoller(
+                imap_config(settings), room.spool, seen=FileSeenKeys(settings.home / "imap-seen")
+            )
+            swept += poller.poll_once()
+        counts = room.drain()
+        print(json.dumps({"swept": swept, **counts, **room.store.counts()}, ensure_ascii=False))
+    finally:
+        room.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return serve(settings)
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """Decide the sample intakes and show the decisions."""
+    """The whole mailroom on the embedded default: the sample mails and PDFs in, decisions and mail out."""
     folder = Path(args.samples)
-    inputs = sorted([*folder.glob("*.pdf"), *folder.glob("*.eml")])
+    inputs = sorted([*folder.glob("*.eml"), *folder.glob("*.pdf")])
     if not inputs:
         print(f"forms demo: no samples in {folder}", file=sys.stderr)
         return 2
-    print(f"デモ: {folder} の {len(inputs)} 件を判定します（ドライラン：記録・送信なし）\n")
-    with Pipeline(settings) as pipeline:
-        for decision in pipeline.decide_many(inputs):
-            print(summary_ja(decision) + "\n", flush=True)
+    home = settings.home
+    shutil.rmtree(home, ignore_errors=True)  # the demo's own folder: every run starts afresh
+    settings = dataclasses.replace(settings, maildir=home / "mailroom", outbox_dir=home / "outbox")
+    ensure_maildir(home / "mailroom")
+    for i, path in enumerate(inputs):
+        shutil.copy(path, home / "mailroom" / "new" / f"{i:03d}-{path.name}")
+    print(f"デモ: {folder} の {len(inputs)} 件を {home}/mailroom/new に投函し、メールルームで処理します。\n")
+    args.paths = [str(p) for p in inputs]
+    room = Mailroom.open(settings)
+    try:
+        sweep_maildir(home / "mailroom", room.spool)
+        counts = room.drain()
+        for row in sorted(room.store.intakes(limit=1000), key=lambda r: r.id):
+            if row.decision is not None:
+                print(f"[{row.reference}] " + summary_ja(decision_from_json(row.decision)) + "\n")
+        sent = sorted((home / "outbox").glob("*.eml"))
+        print(f"処理件数: {counts}")
+        print(f"送信メール（{home}/outbox。ファイル送信のため外部には送られません）: {len(sent)} 通")
+        for eml in sent:
+            print(f"  {eml.name}")
+    finally:
+        room.close()
     return 0
 
 
@@ -94,7 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="record and send nothing")
     p.add_argument("--received", help="received date (ISO) to judge by; default: the mail's, else now")
     p.set_defaults(func=cmd_intake)
-    d = sub.add_parser("demo", help="decide the sample intakes and show the decisions")
+    sub.add_parser("process", help="drain once: Maildir, IMAP, spool → decide → send").set_defaults(
+        func=cmd_process
+    )
+    sub.add_parser("serve", help="run the mailroom: SMTP listener, Maildir, IMAP, workers").set_defaults(
+        func=cmd_serve
+    )
+    d = sub.add_parser("demo", help="run the whole mailroom on the sample intakes and show the outcome")
     d.add_argument("--samples", default="../shared/samples", help="folder of sample .pdf/.eml")
     d.set_defaults(func=cmd_demo)
     return ap

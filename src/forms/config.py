@@ -83,6 +83,13 @@ class Settings:
     imap_password: str = field(default="", metadata={"help": "IMAP password"})
     imap_ssl: bool = field(default=True, metadata={"help": "IMAP over TLS"})
     imap_mailbox: str = field(default="INBOX", metadata={"help": "IMAP folder polled"})
+    templates_dir: Path | None = field(
+        default=None, metadata={"help": "folder of the mail templates; default: the repository's templates/"}
+    )
+    claim_lease_s: float = field(
+        default=300.0,
+        metadata={"help": "seconds a worker holds an intake or message before others may take it"},
+    )
     poll_interval_s: float = field(default=5.0, metadata={"help": "how often serve sweeps and polls"})
 
     @property
@@ -111,7 +118,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(default, tuple):
             items = value if isinstance(value, list | tuple) else str(value).split(",")
             return tuple(str(x).strip() for x in items if str(x).strip())
-        if isinstance(default, Path) or name in ("rulebook_dir", "maildir", "outbox_dir"):
+        if isinstance(default, Path) or name in ("rulebook_dir", "maildir", "outbox_dir", "templates_dir"):
             return Path(value) if value not in (None, "") else None
         return value
     except (TypeError, ValueError) as exc:

@@ -178,3 +178,18 @@ class Decision:
 
 def _json_value(v: FieldValue) -> Any:
     return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def decision_from_json(d: Mapping[str, Any]) -> Decision:
+    """A Decision back from its JSON form (as stored); field values stay as JSON gave them."""
+    reasons = tuple(
+        Reason(Code(r["code"]), r.get("field"), r.get("message", "")) for r in d.get("reasons", [])
+    )
+    return Decision(
+        source=str(d.get("source", "")),
+        status=Status(d["status"]),
+        agency=d.get("agency"),
+        reasons=reasons,
+        fields=dict(d.get("fields", {})),
+        attachment=d.get("attachment"),
+    )

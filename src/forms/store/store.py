@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
+from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
 from forms.store.engine import Clock, Database, utc_now
+from forms.store.grants import grant_frame
 from forms.store.records import (
     ClaimedIntake,
     EventRow,
@@ -38,6 +40,8 @@ from forms.store.schema import blobs, corrections, events, intakes, outbox, refe
 
 #: What a clerk's retry clears on the intake (the 'retry' event keeps the previous values).
 _CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")
+
+_JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class _AlreadyStored(Exception):
@@ -213,8 +217,12 @@ class Store:
         form_sha256: str | None,
         outgoing: Sequence[OutgoingRecord],
         actor: str = "worker",
+        frame_for: CompanyKey | None = None,
     ) -> None:
         """In one transaction: the decision, one pending outbox row per message, event 'decided'.
+
+        ``frame_for``: a routed, valid re-application grants that company its next frame of the
+        shared cap, in the same transaction (at most once per intake).
 
         ``actor`` is the worker that claimed the intake; if it no longer holds the claim, StaleClaim
         is raised and nothing is written. A message whose Message-ID is queued already (a retried
@@ -254,6 +262,8 @@ class Store:
                 "already_queued": already,
             }
             self.db.event(conn, intake_id, "decided", actor=actor, detail=detail)
+            if frame_for is not None:
+                grant_frame(self.db, conn, intake_id, frame_for, now.astimezone(_JST).date(), actor)
 
     def fail_intake(self, intake_id: int, error: str, *, worker: str) -> None:
         """The worker could not decide the intake (a fault of ours, not of the form): 'failed'."""
@@ -352,6 +362,11 @@ class Store:
         with self.db.reading() as conn:
             row = conn.execute(select(intakes).where(intakes.c.id == intake_id)).mappings().first()
         return intake_row(row) if row else None
+
+    def intake_by_spool_id(self, spool_id: str) -> IntakeRow | None:
+        with self.db.reading() as conn:
+            found = conn.execute(select(intakes.c.id).where(intakes.c.spool_id == spool_id)).first()
+        return None if found is None else self.intake(int(found[0]))
 
     def intakes(
         self, *, status: str | None = None, state: str | None = None, limit: int = 100

@@ -1,0 +1,263 @@
+"""The mailroom's worker: spool → store → decide → outbox → transport, each step durable.
+
+    spool/new ──ingest──▶ store 'received' ──claim──▶ decide (pipeline, ledger)
+        ──record (one transaction: decision + outgoing messages + frame)──▶ outbox 'pending'
+        ──claim──▶ transport ──▶ 'sent' (or retried with backoff, then 'dead')
+
+Every step is recorded before the next starts, so a worker killed anywhere (see ``failpoints``) is
+simply restarted: an intake is stored once (spool ids), decided once (claims with leases; a decision
+is written only by the claim holder), and each outgoing message is queued once (stable Message-IDs)
+and sent once (claims with leases; the file transport is idempotent by Message-ID).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from forms import failpoints
+from forms.config import Settings
+from forms.deliver.smtp import SmtpTransport
+from forms.deliver.transport import DeliveryError, FileTransport, Transport
+from forms.intake.spool import Spool
+from forms.ledger import CompanyKey
+from forms.model import Decision, Status
+from forms.pipeline import Outcome, Pipeline
+from forms.route import MailTemplates, RouteContext, route
+from forms.rules.loader import Rulebook, load_rulebooks
+from forms.store import StaleClaim, Store
+from forms.store.ledger import StoreLedger
+from forms.store.records import OutgoingRecord
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
+#: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
+BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def make_transport(settings: Settings) -> Transport:
+    """The file transport (default: nothing leaves the machine) or SMTP when configured."""
+    if settings.transport == "smtp":
+        return SmtpTransport(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            starttls=settings.smtp_security == "starttls",
+            use_tls=settings.smtp_security == "tls",
+            max_concurrency=settings.smtp_concurrency,
+        )
+    return FileTransport(settings.outbox_dir or Path("outbox"))
+
+
+def agency_inboxes(rulebook: Rulebook, overrides: Mapping[str, str]) -> dict[str, str]:
+    """Each agency's inbox: the rulebook's, unless the settings override it."""
+    inboxes = {key: a.email for key, a in rulebook.agencies.values.items() if a.email}
+    return {**inboxes, **overrides}
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts)))
+
+
+@dataclass
+class Mailroom:
+    """One worker of the mailroom. Several may share a store (PostgreSQL) on several machines."""
+
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    spool: Spool
+    transport: Transport
+    templates: MailTemplates
+    worker: str
+    lease_s: float = 300.0
+
+    @classmethod
+    def open(cls, settings: Settings, *, transport: Transport | None = None) -> Mailroom:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        store = Store.open(settings.store_url)
+        rulebooks = load_rulebooks(settings.rulebook_dir)
+        newest = max(rulebooks, key=lambda b: b.effective_from)
+        ledger = StoreLedger(store, newest.shared_cap.cap_per_frame_yen, newest.capped_agencies)
+        return cls(
+            settings=settings,
+            store=store,
+            pipeline=Pipeline(settings, ledger=ledger, rulebooks=rulebooks),
+            spool=Spool(settings.home / "spool"),
+            transport=transport or make_transport(settings),
+            templates=MailTemplates.load(settings.templates_dir or TEMPLATES),
+            worker=worker_name(),
+            lease_s=settings.claim_lease_s,
+        )
+
+    # -- intake ---------------------------------------------------------------------------------
+
+    def ingest(self) -> int:
+        """Move what the spool holds into the store (idempotent by spool id); returns how many."""
+        count = 0
+        for entry in self.spool.entries():
+            meta = entry.meta
+            stored = self.store.add_intake(
+                data=self.spool.read(entry),
+                channel=entry.channel,
+                received_at=_received_at(meta.get("received_at")) or entry.received_at,
+                spool_id=entry.spool_id,
+                source=meta.get("source") or meta.get("message_id") or meta.get("maildir_name"),
+                mailbox=meta.get("mailbox"),
+                imap_uidvalidity=_int(meta.get("uidvalidity")),
+                imap_uid=_int(meta.get("uid")),
+            )
+            failpoints.hit("after_receive")
+            self.spool.remove(entry)
+            if stored is not None:
+                count += 1
+                log.info("intake %s received by %s (%s)", stored, entry.channel, entry.spool_id)
+        return count
+
+    def process_next(self) -> bool:
+        """Claim and decide one intake; False when there is none."""
+        claimed = self.store.claim_next_intake(self.worker, self.lease_s)
+        if claimed is None:
+            return False
+        try:
+            self._decide(claimed.id, claimed.data, claimed.source, claimed.received_at)
+        except StaleClaim:
+            log.warning("intake %s: claim lost to another worker; left to it", claimed.id)
+        except Exception as exc:  # our fault, not the form's: kept for a clerk to retry
+            log.exception("intake %s could not be decided", claimed.id)
+            self.store.fail_intake(claimed.id, f"{type(exc).__name__}: {exc}"[:500], worker=self.worker)
+        return True
+
+    def _decide(self, intake_id: int, data: bytes, source: str | None, received_at: dt.datetime) -> None:
+        outcome = self.pipeline.examine(data, source=source or f"intake {intake_id}", received_at=received_at)
+        decision = self._mark_duplicate(intake_id, outcome)
+        rulebook = self.pipeline.rulebooks.for_date(received_at.date())
+        reference = f"{rulebook.id}-{intake_id:06d}"
+        pdf = (outcome.form_name or "youshiki1.pdf", outcome.form_bytes) if outcome.form_bytes else None
+        ctx = RouteContext(
+            reference=reference,
+            received_at=received_at,
+            mailroom_address=self.settings.mailroom_address,
+            agency_addresses=agency_inboxes(rulebook, self.settings.inbox_overrides),
+            message_id_domain=self.settings.message_id_domain,
+            contact_days=rulebook.contact_sla.business_days,
+            contact_agencies=frozenset(rulebook.contact_sla.agencies),
+            agency_names={k: a.name for k, a in rulebook.agencies.values.items()},
+        )
+        outgoing = route(decision, outcome.mail, pdf, ctx, self.templates)
+        self.store.record_decision(
+            intake_id,
+            status=str(decision.status),
+            agency=decision.agency,
+            reference=reference,
+            decision=decision.to_json(),
+            message_id=outcome.mail.message_id if outcome.mail else None,
+            sender=outcome.sender,
+            form_sha256=outcome.form_sha256,
+            outgoing=[OutgoingRecord(o.kind, o.message_id, o.recipients, o.sender, o.raw) for o in outgoing],
+            actor=self.worker,
+            frame_for=_frame_for(decision, rulebook),
+        )
+        log.info(
+            "intake %s decided %s (%s) %s; %d message(s) queued",
+            intake_id,
+            decision.status,
+            decision.agency or "-",
+            ",".join(r.code for r in decision.reasons) or "no reasons",
+            len(outgoing),
+        )
+        failpoints.hit("after_decide")
+
+    def _mark_duplicate(self, intake_id: int, outcome: Outcome) -> Decision:
+        decision = outcome.decision
+        original = self.store.find_duplicate(
+            message_id=outcome.mail.message_id if outcome.mail else None,
+            sender=outcome.sender,
+            form_sha256=outcome.form_sha256,
+            before_id=intake_id,
+        )
+        if original is None:
+            return decision
+        log.info("intake %s is a duplicate of intake %s: nothing is sent again", intake_id, original)
+        return dataclasses.replace(decision, status=Status.DUPLICATE)
+
+    # -- delivery -------------------------------------------------------------------------------
+
+    async def deliver_due(self) -> int:
+        """Send every outgoing message that is due; returns how many were sent."""
+        sent = 0
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            item = self.store.claim_outgoing(self.worker, now, lease_s=self.lease_s)
+            if item is None:
+                return sent
+            failpoints.hit("mid_send")
+            try:
+                await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
+            except DeliveryError as exc:
+                last = exc.permanent or item.attempts + 1 >= self.settings.send_attempts
+                retry_at = None if last else now + backoff(item.attempts)
+                log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
+                self.store.mark_send_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
+                continue
+            self.store.mark_sent(item.id, worker=self.worker)
+            log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
+            sent += 1
+
+    # -- one pass -------------------------------------------------------------------------------
+
+    def drain(self) -> dict[str, int]:
+        """Everything once: ingest the spool, decide every waiting intake, send what is due."""
+        received = self.ingest()
+        decided = 0
+        while self.process_next():
+            decided += 1
+        sent = asyncio.run(self._deliver_and_close())
+        return {"received": received, "decided": decided, "sent": sent}
+
+    async def _deliver_and_close(self) -> int:
+        try:
+            return await self.deliver_due()
+        finally:
+            await self.transport.close()
+
+    def close(self) -> None:
+        self.pipeline.close()
+        self.store.close()
+
+
+def _received_at(value: str | None) -> dt.datetime | None:
+    """An explicit received time given with the file (``forms intake --received``)."""
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _frame_for(decision: Decision, rulebook: Rulebook) -> CompanyKey | None:
+    """A routed, valid re-application to a capped agency grants the company its next frame."""
+    if decision.status is not Status.ROUTED or decision.agency not in rulebook.capped_agencies:
+        return None
+    if decision.fields.get("reapplication") is not True:
+        return None
+    return CompanyKey.from_fields(decision.fields)

@@ -1,0 +1,110 @@
+"""`forms serve`: the mailroom running all day — listeners feed the spool, workers drain it.
+
+    SMTP listener (aiosmtpd) ─┐
+    Maildir watcher          ─┼─▶ spool ─▶ Mailroom: ingest → decide (worker threads) → deliver
+    IMAP poller (IDLE)       ─┘
+
+Receiving only stores durably; deciding and sending happen in the loop below, which wakes every
+``poll_interval_s`` (or at once after a stop request) and never loses what it has not finished: a
+restart picks up from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from forms.config import Settings
+from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
+from forms.intake.maildir import MaildirWatcher, ensure_maildir
+from forms.intake.smtp import start_smtp_listener
+from forms.mailroom import Mailroom
+
+log = logging.getLogger(__name__)
+
+
+def split_host_port(text: str, default_port: int = 2525) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return (host or "127.0.0.1", int(port)) if port.isdigit() else (text or "127.0.0.1", default_port)
+
+
+@contextlib.contextmanager
+def listeners(settings: Settings, room: Mailroom, stop: threading.Event) -> Iterator[list[str]]:
+    """Start the configured ways in; yields a description of each; stops them on exit."""
+    started: list[str] = []
+    threads: list[threading.Thread] = []
+    controller = None
+    if settings.smtp_listen:
+        host, port = split_host_port(settings.smtp_listen)
+        accept = settings.accept_addresses or (settings.mailroom_address,)
+        controller = start_smtp_listener(
+            room.spool, host=host, port=port, mailroom_addresses=accept, max_bytes=settings.max_mail_bytes
+        )
+        started.append(f"SMTP {host}:{controller.port}")
+    maildir = settings.maildir or Path("mailroom")
+    ensure_maildir(maildir)
+    watcher = MaildirWatcher(maildir, room.spool, max_bytes=settings.max_mail_bytes)
+    threads.append(threading.Thread(target=watcher.run, args=(stop, settings.poll_interval_s), daemon=True))
+    started.append(f"Maildir {maildir}")
+    if settings.imap_host:
+        poller = ImapPoller(imap_config(settings), room.spool, seen=FileSeenKeys(settings.home / "imap-seen"))
+        threads.append(threading.Thread(target=poller.run, args=(stop,), daemon=True))
+        started.append(f"IMAP {settings.imap_host}:{settings.imap_port}/{settings.imap_mailbox}")
+    for t in threads:
+        t.start()
+    try:
+        yield started
+    finally:
+        stop.set()
+        if controller is not None:
+            controller.stop()
+        for t in threads:
+            t.join(timeout=5)
+
+
+def imap_config(settings: Settings) -> ImapConfig:
+    return ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        username=settings.imap_username,
+        password=settings.imap_password,
+        mailbox=settings.imap_mailbox,
+        ssl=settings.imap_ssl,
+        poll_interval=settings.poll_interval_s,
+        max_bytes=settings.max_mail_bytes,
+    )
+
+
+async def work(room: Mailroom, settings: Settings, stop: threading.Event) -> None:
+    """The worker loop: ingest, decide in parallel, deliver; until stopped."""
+    with ThreadPoolExecutor(max_workers=settings.worker_count) as pool:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            await loop.run_in_executor(pool, room.ingest)
+            while True:
+                busy = [loop.run_in_executor(pool, room.process_next) for _ in range(settings.worker_count)]
+                if not any(await asyncio.gather(*busy)):
+                    break
+            await room.deliver_due()
+            await loop.run_in_executor(None, stop.wait, min(settings.poll_interval_s, 1.0))
+    await room.transport.close()
+
+
+def serve(settings: Settings) -> int:
+    room = Mailroom.open(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        with listeners(settings, room, stop) as started:
+            log.warning("forms serve: %s; store %s", ", ".join(started), settings.store_url.split("@")[-1])
+            asyncio.run(work(room, settings, stop))
+    finally:
+        room.close()
+    return 0
