@@ -8,7 +8,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from forms.deliver import DeliveryError, FileTransport, SmtpTransport, Transport, build_message
+from tests.smtp_sink import LoopbackController, Recorder
 
 SENDER = "mailroom@example.jp"
 USER, PASSWORD = "mailroom", "s3cret-パス"
@@ -89,54 +90,6 @@ def test_file_transport_failure_is_a_temporary_delivery_error(tmp_path: Path) ->
 
 
 # -- a real SMTP server on loopback ----------------------------------------------------------------
-
-
-class Recorder:
-    """aiosmtpd handler: keeps what arrives, counts TCP connections, refuses on cue."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes, bool]] = []
-        self.peers: set[Any] = set()
-        self.data_delay = 0.0
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ):
-        session.host_name = hostname
-        self.peers.add(session.peer)  # same peer (client port) before and after STARTTLS
-        return responses
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]):
-        if address.startswith("nobody@"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_delay:
-            await asyncio.sleep(self.data_delay)
-        if any(r.startswith("busy@") for r in envelope.rcpt_tos):
-            return "451 4.3.0 try again later"
-        tls = session.ssl is not None
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content, tls))
-        return "250 OK"
-
-
-class LoopbackController(Controller):
-    """A Controller on 127.0.0.1 at a port chosen by the kernel (so tests can run in parallel)."""
-
-    def __init__(self, handler: Any, **kwargs: Any) -> None:
-        super().__init__(handler, hostname="127.0.0.1", port=0, **kwargs)
-
-    def _create_server(self) -> Coroutine[Any, Any, asyncio.AbstractServer]:
-        return self._bind()
-
-    async def _bind(self) -> asyncio.AbstractServer:
-        server = await self.loop.create_server(
-            self._factory_invoker, host=self.hostname, port=self.port, ssl=self.ssl_context
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        return server
 
 
 def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
