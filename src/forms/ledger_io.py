@@ -1,17 +1,15 @@
 """Supports from the spreadsheets agencies keep (CSV or .xlsx), and the values the ledger commands take.
 
-Pure: bytes in, records and problems out. A file is read whole before anything is written, and a
-file with any bad row is imported not at all: :func:`read_supports` returns every problem, each
-naming its row (1-based, the header row counting as row 1) and its column header as written.
-
-CSV comes in UTF-8 (with or without BOM) or CP932 (Excel's "CSV" on Japanese Windows). An .xlsx is
-read from its first sheet; numeric cells come as floats or ints and are converted exactly (300000.0
-is 300,000 yen, 300000.5 is refused). A formula cell is read as the value Excel saved with it and
-is never evaluated; a formula without a saved value is a problem. Amounts are integer yen.
+Pure: bytes in, records and problems out. A file with any bad row imports nothing: :func:`parse_supports`
+returns every problem, naming its row (1-based, the header is row 1) and its column header as written.
+CSV is UTF-8 (with or without BOM) or CP932. An .xlsx is read from its first sheet; numbers convert
+exactly (300000.0 is 300,000 yen; 300000.5 is refused); a formula gives the value Excel saved with it,
+never evaluated (a formula saved without a value is a problem). Amounts are integer yen.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -67,29 +65,13 @@ class RowProblem:
         where = f"{self.row}行目" + (f"「{self.column}」" if self.column else "")
         return f"{where}: {self.message}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": str(self.code), "message": self.message}
-
-
-@dataclass(frozen=True)
-class ImportedSupport:
-    """One good row: whose support it is, and the support."""
-
-    row: int
-    company: CompanyKey
-    record: SupportRecord
-
 
 @dataclass(frozen=True)
 class SupportImport:
     """What a file holds: its supports when every row is good, else its problems (and no supports)."""
 
-    supports: tuple[ImportedSupport, ...]
+    supports: tuple[tuple[CompanyKey, SupportRecord], ...]
     problems: tuple[RowProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 # ── columns ───────────────────────────────────────────────────────────────────────────────────
@@ -121,14 +103,11 @@ _HEADER_KEYS: Mapping[str, str] = {
 }
 
 
-def column_label(key: str) -> str:
-    """The Japanese header of a column (names a column the file lacks)."""
-    return COLUMNS[key][1]
-
-
 # ── reading a file ────────────────────────────────────────────────────────────────────────────
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+#: What openpyxl raises on a file that is not a readable workbook.
+_XLSX_FAULTS = (InvalidFileException, zipfile.BadZipFile, ParseError, LookupError, ValueError, OSError)
 
 
 def _file_problem(message: str) -> RowProblem:
@@ -138,18 +117,14 @@ def _file_problem(message: str) -> RowProblem:
 def decode_csv(data: bytes) -> str | None:
     """The text of a CSV file: UTF-8 with or without BOM, else CP932; None when it is neither."""
     for encoding in ("utf-8-sig", "cp932"):
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
     return None
 
 
 def _csv_sheet(text: str) -> Sheet | RowProblem:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         return _file_problem(f"CSVとして読めません（{exc}）")
     return _sheet(enumerate(records, start=1))
@@ -179,16 +154,7 @@ def _xlsx_sheet(data: bytes) -> Sheet | RowProblem:
         written = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         value_rows = list(saved.worksheets[0].iter_rows(values_only=True))
         formula_rows = list(written.worksheets[0].iter_rows(values_only=True))
-    except (
-        InvalidFileException,
-        zipfile.BadZipFile,
-        ParseError,
-        KeyError,
-        IndexError,
-        ValueError,
-        TypeError,
-        OSError,
-    ) as exc:
+    except _XLSX_FAULTS as exc:
         return _file_problem(f"Excelファイル（.xlsx）として読めません（{type(exc).__name__}）")
     numbered = (
         (n, _xlsx_cells(values, formula_rows[n - 1] if n <= len(formula_rows) else ()))
@@ -222,15 +188,8 @@ def shown(cell: CellValue) -> str:
 
 def yen_value(cell: CellValue) -> int | None:
     """Integer yen from a cell: 300000, 300000.0, "300,000", "30万円"; None for 300000.5, -1, TRUE …"""
-    if isinstance(cell, bool):
-        return None
-    if isinstance(cell, int):
-        return cell if cell >= 0 else None
-    if isinstance(cell, float):
-        return int(cell) if cell.is_integer() and cell >= 0 else None
-    if isinstance(cell, str):
-        return parse_yen(cell)
-    return None
+    number = parse_yen(cell) if isinstance(cell, str) else _whole_number(cell)
+    return number if number is not None and number >= 0 else None
 
 
 def plain_yen(text: str) -> int | None:
@@ -254,34 +213,34 @@ def text_value(cell: CellValue) -> str:
     """Text kept as written (trimmed); a number or date cell as its text."""
     if _is_blank(cell) or isinstance(cell, UncalculatedFormula):
         return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell).strip()
+    return str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell).strip()
+
+
+def _whole_number(cell: CellValue) -> int | None:
+    whole = isinstance(cell, int | float) and not isinstance(cell, bool) and float(cell).is_integer()
+    return int(cell) if whole else None  # type: ignore[arg-type]
 
 
 def _digits_text(cell: CellValue, width: int = 0) -> str:
     """A code kept in a number cell (4010001234567, 1440052) as its digits, zero-padded to ``width``."""
-    if isinstance(cell, int | float) and not isinstance(cell, bool) and float(cell).is_integer():
-        return str(int(cell)).zfill(width)
-    return text_value(cell)
+    number = _whole_number(cell)
+    return text_value(cell) if number is None else str(number).zfill(width)
 
 
-def agency_value(text: str, agencies: Mapping[str, Sequence[str]]) -> str | None:
-    """The agency key that ``text`` names: its key (jetro) or one of its names (ジェトロ, 信金中央金庫 …)."""
-    if text.strip() in agencies:
-        return text.strip()
-    longest = max((len(names) for names in agencies.values()), default=0)
-    for i in range(longest):
-        choices = {key: names[i] for key, names in agencies.items() if i < len(names)}
-        found = parse_choice(text, choices)
-        if found is not None:
-            return found
-    return None
+def agency_value(text: str, agencies: Mapping[str, str]) -> str | None:
+    """The key of ``agencies`` ({key: name}) that ``text`` names: jetro, JETRO, ジェトロ, 信金中央金庫 …"""
+    return parse_choice(text, agencies)
 
 
 # ── companies ─────────────────────────────────────────────────────────────────────────────────
 #: A problem before it knows its row: (column key, code, Japanese message).
 Finding = tuple[str, Code, str]
+_CORPNUM = "corporate_number"
+_BLANK = "値が入力されていません"
+
+
+def unreadable(key: str, what: str, value: CellValue) -> Finding:
+    return key, Code.FIELD_INVALID, f"{what}として読めません（{shown(value)}）"
 
 
 def corporate_number_finding(text: str) -> str | Finding:
@@ -290,12 +249,12 @@ def corporate_number_finding(text: str) -> str | Finding:
         return corpnum.validate(text)
     except corpnum.InvalidChecksum:
         return (
-            "corporate_number",
+            _CORPNUM,
             Code.CORPORATE_NUMBER_INVALID,
             f"法人番号のチェックデジットが一致しません（{shown(text)}）",
         )
     except corpnum.InvalidCorporateNumber:
-        return ("corporate_number", Code.FIELD_INVALID, f"法人番号は13桁の数字です（{shown(text)}）")
+        return _CORPNUM, Code.FIELD_INVALID, f"法人番号は13桁の数字です（{shown(text)}）"
 
 
 def company_key(corporate_number: str, company_name: str, postal_code: str) -> CompanyKey | list[Finding]:
@@ -305,11 +264,7 @@ def company_key(corporate_number: str, company_name: str, postal_code: str) -> C
         return CompanyKey.for_corporation(number) if isinstance(number, str) else [number]
     if not company_name.strip() and not postal_code.strip():
         return [
-            (
-                "corporate_number",
-                Code.FIELD_MISSING,
-                "法人番号（法人）、又は企業名と郵便番号（個人事業者）を入力してください",
-            )
+            (_CORPNUM, Code.FIELD_MISSING, "法人番号、又は企業名と郵便番号（個人事業者）を入力してください")
         ]
     findings: list[Finding] = []
     if not company_name.strip():
@@ -318,9 +273,7 @@ def company_key(corporate_number: str, company_name: str, postal_code: str) -> C
     if not postal_code.strip():
         findings.append(("postal_code", Code.FIELD_MISSING, "個人事業者は郵便番号を入力してください"))
     elif postal is None:
-        findings.append(
-            ("postal_code", Code.FIELD_INVALID, f"郵便番号として読めません（{shown(postal_code)}）")
-        )
+        findings.append(unreadable("postal_code", "郵便番号", postal_code))
     if findings or postal is None:
         return findings
     return CompanyKey.for_sole_proprietor(nfkc_text(company_name), postal)
@@ -333,13 +286,14 @@ class _Columns:
     written: Mapping[str, str]  # column key → its header as written
 
     def name(self, key: str) -> str:
-        return self.written.get(key) or column_label(key)
+        return self.written.get(key) or COLUMNS[key][1]
 
 
 def _read_header(sheet: Sheet) -> _Columns | list[RowProblem]:
     index: dict[str, int] = {}
     written: dict[str, str] = {}
     problems: list[RowProblem] = []
+    row = sheet.header_row
     known = "、".join(names[1] for names in COLUMNS.values())
     for i, cell in enumerate(sheet.header):
         title = text_value(cell)
@@ -348,27 +302,17 @@ def _read_header(sheet: Sheet) -> _Columns | list[RowProblem]:
         key = _HEADER_KEYS.get(_header_form(title))
         if key is None:
             problems.append(
-                RowProblem(
-                    sheet.header_row, title, Code.FIELD_INVALID, f"不明な列名です（使える列名: {known}）"
-                )
+                RowProblem(row, title, Code.FIELD_INVALID, f"不明な列名です（使える列名: {known}）")
             )
         elif key in index:
-            problems.append(
-                RowProblem(
-                    sheet.header_row,
-                    title,
-                    Code.FIELD_INVALID,
-                    f"同じ列が2つあります（「{written[key]}」と重複）",
-                )
-            )
+            problems.append(RowProblem(row, title, Code.FIELD_INVALID, f"「{written[key]}」と同じ列です"))
         else:
             index[key], written[key] = i, title
     company_columns = "corporate_number" in index or {"company_name", "postal_code"} <= set(index)
     missing = [k for k in REQUIRED_COLUMNS if k not in index]
     missing += [] if company_columns else ["corporate_number"]
     problems.extend(
-        RowProblem(sheet.header_row, column_label(k), Code.FIELD_MISSING, "必要な列がありません")
-        for k in missing
+        RowProblem(row, COLUMNS[k][1], Code.FIELD_MISSING, "必要な列がありません") for k in missing
     )
     return problems or _Columns(index, written)
 
@@ -384,32 +328,31 @@ class _Row:
         i = self.columns.index.get(key)
         cell = self.cells[i] if i is not None and i < len(self.cells) else None
         if isinstance(cell, UncalculatedFormula):
-            message = (
-                f"数式の計算結果が保存されていません（{shown(cell)}）。Excelで開いて保存し直してください"
+            self.findings.append(
+                (key, Code.FIELD_INVALID, f"数式の計算結果が保存されていません（{shown(cell)}）")
             )
-            self.findings.append((key, Code.FIELD_INVALID, message))
             return None
         return cell
 
     def text(self, key: str, *, required: bool = False) -> str:
         value = text_value(self.cell(key))
         if required and not value:
-            self.findings.append((key, Code.FIELD_MISSING, "値が入力されていません"))
+            self.findings.append((key, Code.FIELD_MISSING, _BLANK))
         return value
 
     def parsed(self, key: str, parse: Callable[[CellValue], Any], what: str, *, default: Any = None) -> Any:
         cell = self.cell(key)
         if _is_blank(cell):
             if default is None:
-                self.findings.append((key, Code.FIELD_MISSING, "値が入力されていません"))
+                self.findings.append((key, Code.FIELD_MISSING, _BLANK))
             return default
         value = parse(cell)
         if value is None:
-            self.findings.append((key, Code.FIELD_INVALID, f"{what}として読めません（{shown(cell)}）"))
+            self.findings.append(unreadable(key, what, cell))
         return value
 
 
-def _agency(row: _Row, agencies: Mapping[str, Sequence[str]]) -> str | None:
+def _agency(row: _Row, agencies: Mapping[str, str]) -> str | None:
     text = row.text("agency", required=True)
     if not text:
         return None
@@ -421,8 +364,8 @@ def _agency(row: _Row, agencies: Mapping[str, Sequence[str]]) -> str | None:
 
 
 def _row_support(
-    number: int, cells: tuple[CellValue, ...], columns: _Columns, agencies: Mapping[str, Sequence[str]]
-) -> ImportedSupport | list[RowProblem]:
+    number: int, cells: tuple[CellValue, ...], columns: _Columns, agencies: Mapping[str, str]
+) -> tuple[CompanyKey, SupportRecord] | list[RowProblem]:
     row = _Row(cells, columns)
     agency = _agency(row, agencies)
     company = company_key(
@@ -439,28 +382,27 @@ def _row_support(
     summary = row.text("summary")
     if row.findings or agency is None or not isinstance(company, CompanyKey) or day is None or cost is None:
         return [RowProblem(number, columns.name(k), code, message) for k, code, message in row.findings]
-    return ImportedSupport(number, company, SupportRecord(agency, day, service, cost, tax, summary))
+    return company, SupportRecord(agency, day, service, cost, tax, summary)
 
 
 def parse_supports(
-    sheet: Sheet, agencies: Mapping[str, Sequence[str]], *, on_row: Callable[[], object] | None = None
+    sheet: Sheet, agencies: Mapping[str, str], *, on_row: Callable[[], object] | None = None
 ) -> SupportImport:
     """Every row of ``sheet`` as a support, or every problem of every row (then no supports).
 
-    ``agencies`` maps each agency key to its names (rulebook order); ``on_row`` is called once per
-    data row read (a progress bar).
+    ``agencies`` maps each agency key to its name; ``on_row`` is called once per row (a progress bar).
     """
     columns = _read_header(sheet)
     if not isinstance(columns, _Columns):
         return SupportImport((), tuple(columns))
-    supports: list[ImportedSupport] = []
+    supports: list[tuple[CompanyKey, SupportRecord]] = []
     problems: list[RowProblem] = []
     for number, cells in sheet.rows:
         result = _row_support(number, cells, columns, agencies)
-        if isinstance(result, ImportedSupport):
-            supports.append(result)
-        else:
+        if isinstance(result, list):
             problems.extend(result)
+        else:
+            supports.append(result)
         if on_row is not None:
             on_row()
     if not supports and not problems:
@@ -469,7 +411,7 @@ def parse_supports(
 
 
 def read_supports(
-    data: bytes, agencies: Mapping[str, Sequence[str]], *, on_row: Callable[[], object] | None = None
+    data: bytes, agencies: Mapping[str, str], *, on_row: Callable[[], object] | None = None
 ) -> SupportImport:
     """The supports of a CSV or .xlsx file, all of them or (any bad row) none, with every problem."""
     sheet = read_sheet(data)
