@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from forms import cli_ledger
 from forms.config import Settings, load_settings
 from forms.errors import FormsError
 from forms.intake.imap import FileSeenKeys, ImapPoller
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run the whole mailroom on the sample intakes and show the outcome")
     d.add_argument("--samples", default="../shared/samples", help="folder of sample .pdf/.eml")
     d.set_defaults(func=cmd_demo)
+    cli_ledger.register(sub)
     return ap
 
 

@@ -1,10 +1,9 @@
 """Supports from the spreadsheets agencies keep (CSV or .xlsx), and the values the ledger commands take.
 
-Pure: bytes in, records and problems out. A file with any bad row imports nothing: :func:`parse_supports`
-returns every problem, naming its row (1-based, the header is row 1) and its column header as written.
-CSV is UTF-8 (with or without BOM) or CP932. An .xlsx is read from its first sheet; numbers convert
-exactly (300000.0 is 300,000 yen; 300000.5 is refused); a formula gives the value Excel saved with it,
-never evaluated (a formula saved without a value is a problem). Amounts are integer yen.
+Pure: bytes in, records and problems out. A file with any bad row imports nothing; :func:`parse_supports`
+names every bad row (1-based, the header is row 1) and column (its header as written). CSV is UTF-8
+(± BOM) or CP932. An .xlsx is read from its first sheet; numbers convert exactly (300000.0 is 300,000
+yen, 300000.5 is refused); a formula gives the value Excel saved, never evaluated. Amounts: integer yen.
 """
 
 from __future__ import annotations
@@ -20,9 +19,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
-
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from forms import corpnum
 from forms.errors import Code
@@ -60,10 +56,8 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
-        if self.row == 0:
-            return f"ファイル: {self.message}"
         where = f"{self.row}行目" + (f"「{self.column}」" if self.column else "")
-        return f"{where}: {self.message}"
+        return f"{where if self.row else 'ファイル'}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -92,22 +86,22 @@ REQUIRED_COLUMNS = ("agency", "date", "service", "cost_excl_tax")
 _SPACES = re.compile(r"\s+")
 _PLAIN_INTEGER = re.compile(r"[0-9]+")
 _SHOWN_VALUE_LEN = 40
+#: Characters no CSV of text holds: NUL (UTF-16, binary) and what CP932 maps stray bytes to (private use).
+_NOT_TEXT = re.compile("[\x00\ue000-\uf8ff]")
 
 
 def _header_form(text: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
 
 
-_HEADER_KEYS: Mapping[str, str] = {
-    _header_form(name): key for key, names in COLUMNS.items() for name in names
-}
+_HEADER_KEYS = {_header_form(name): key for key, names in COLUMNS.items() for name in names}
 
 
 # ── reading a file ────────────────────────────────────────────────────────────────────────────
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-#: What openpyxl raises on a file that is not a readable workbook.
-_XLSX_FAULTS = (InvalidFileException, zipfile.BadZipFile, ParseError, LookupError, ValueError, OSError)
+#: What openpyxl raises on a file that is not a readable workbook (with its InvalidFileException).
+_XLSX_FAULTS = (zipfile.BadZipFile, ParseError, LookupError, ValueError, OSError)
 
 
 def _file_problem(message: str) -> RowProblem:
@@ -115,10 +109,11 @@ def _file_problem(message: str) -> RowProblem:
 
 
 def decode_csv(data: bytes) -> str | None:
-    """The text of a CSV file: UTF-8 with or without BOM, else CP932; None when it is neither."""
+    """The text of a CSV file: UTF-8 with or without BOM, else CP932; None when it is neither (or binary)."""
     for encoding in ("utf-8-sig", "cp932"):
         with contextlib.suppress(UnicodeDecodeError):
-            return data.decode(encoding)
+            text = data.decode(encoding)
+            return None if _NOT_TEXT.search(text) else text
     return None
 
 
@@ -149,12 +144,16 @@ def _xlsx_cells(values: Sequence[Any], formulas: Sequence[Any]) -> tuple[CellVal
 
 def _xlsx_sheet(data: bytes) -> Sheet | RowProblem:
     """The first sheet: the values Excel saved, and which empty cells are uncalculated formulas."""
+    # openpyxl takes most of a second to import: only reading an .xlsx pays for it, not every command
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         saved = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         written = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         value_rows = list(saved.worksheets[0].iter_rows(values_only=True))
         formula_rows = list(written.worksheets[0].iter_rows(values_only=True))
-    except _XLSX_FAULTS as exc:
+    except (InvalidFileException, *_XLSX_FAULTS) as exc:
         return _file_problem(f"Excelファイル（.xlsx）として読めません（{type(exc).__name__}）")
     numbered = (
         (n, _xlsx_cells(values, formula_rows[n - 1] if n <= len(formula_rows) else ()))
@@ -248,11 +247,7 @@ def corporate_number_finding(text: str) -> str | Finding:
     try:
         return corpnum.validate(text)
     except corpnum.InvalidChecksum:
-        return (
-            _CORPNUM,
-            Code.CORPORATE_NUMBER_INVALID,
-            f"法人番号のチェックデジットが一致しません（{shown(text)}）",
-        )
+        return _CORPNUM, Code.CORPORATE_NUMBER_INVALID, f"チェックデジットが一致しません（{shown(text)}）"
     except corpnum.InvalidCorporateNumber:
         return _CORPNUM, Code.FIELD_INVALID, f"法人番号は13桁の数字です（{shown(text)}）"
 
@@ -263,9 +258,7 @@ def company_key(corporate_number: str, company_name: str, postal_code: str) -> C
         number = corporate_number_finding(corporate_number)
         return CompanyKey.for_corporation(number) if isinstance(number, str) else [number]
     if not company_name.strip() and not postal_code.strip():
-        return [
-            (_CORPNUM, Code.FIELD_MISSING, "法人番号、又は企業名と郵便番号（個人事業者）を入力してください")
-        ]
+        return [(_CORPNUM, Code.FIELD_MISSING, "法人番号、又は企業名と郵便番号を入力してください")]
     findings: list[Finding] = []
     if not company_name.strip():
         findings.append(("company_name", Code.FIELD_MISSING, "個人事業者は企業名（屋号）を入力してください"))
@@ -301,9 +294,7 @@ def _read_header(sheet: Sheet) -> _Columns | list[RowProblem]:
             continue
         key = _HEADER_KEYS.get(_header_form(title))
         if key is None:
-            problems.append(
-                RowProblem(row, title, Code.FIELD_INVALID, f"不明な列名です（使える列名: {known}）")
-            )
+            problems.append(RowProblem(row, title, Code.FIELD_INVALID, f"不明な列名です（{known}）"))
         elif key in index:
             problems.append(RowProblem(row, title, Code.FIELD_INVALID, f"「{written[key]}」と同じ列です"))
         else:
@@ -311,9 +302,7 @@ def _read_header(sheet: Sheet) -> _Columns | list[RowProblem]:
     company_columns = "corporate_number" in index or {"company_name", "postal_code"} <= set(index)
     missing = [k for k in REQUIRED_COLUMNS if k not in index]
     missing += [] if company_columns else ["corporate_number"]
-    problems.extend(
-        RowProblem(row, COLUMNS[k][1], Code.FIELD_MISSING, "必要な列がありません") for k in missing
-    )
+    problems.extend(RowProblem(row, COLUMNS[k][1], Code.FIELD_MISSING, "列がありません") for k in missing)
     return problems or _Columns(index, written)
 
 
@@ -328,9 +317,7 @@ class _Row:
         i = self.columns.index.get(key)
         cell = self.cells[i] if i is not None and i < len(self.cells) else None
         if isinstance(cell, UncalculatedFormula):
-            self.findings.append(
-                (key, Code.FIELD_INVALID, f"数式の計算結果が保存されていません（{shown(cell)}）")
-            )
+            self.findings.append((key, Code.FIELD_INVALID, f"数式の値が保存されていません（{shown(cell)}）"))
             return None
         return cell
 
@@ -408,13 +395,3 @@ def parse_supports(
     if not supports and not problems:
         problems.append(RowProblem(sheet.header_row + 1, "", Code.FIELD_MISSING, "支援の行がありません"))
     return SupportImport(() if problems else tuple(supports), tuple(problems))
-
-
-def read_supports(
-    data: bytes, agencies: Mapping[str, str], *, on_row: Callable[[], object] | None = None
-) -> SupportImport:
-    """The supports of a CSV or .xlsx file, all of them or (any bad row) none, with every problem."""
-    sheet = read_sheet(data)
-    if isinstance(sheet, RowProblem):
-        return SupportImport((), (sheet,))
-    return parse_supports(sheet, agencies, on_row=on_row)

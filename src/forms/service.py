@@ -17,7 +17,6 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from forms.config import Settings
@@ -81,19 +80,57 @@ def imap_config(settings: Settings) -> ImapConfig:
     )
 
 
+class _Wake:
+    """A flag one stage raises for the next (thread-safe), so idle stages sleep but react at once."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+        self._event.clear()
+
+
+def _ingester(room: Mailroom, stop: threading.Event, decide: _Wake, interval: float) -> None:
+    while not stop.is_set():
+        if room.ingest():
+            decide.set()
+        stop.wait(interval)
+
+
+def _decider(room: Mailroom, stop: threading.Event, decide: _Wake, send: _Wake, interval: float) -> None:
+    while not stop.is_set():
+        if room.process_next():
+            send.set()
+        else:
+            decide.wait(interval)
+
+
 async def work(room: Mailroom, settings: Settings, stop: threading.Event) -> None:
-    """The worker loop: ingest, decide in parallel, deliver; until stopped."""
-    with ThreadPoolExecutor(max_workers=settings.worker_count) as pool:
-        loop = asyncio.get_running_loop()
+    """The stages run side by side: ingesting, deciding (one thread per reader process), sending."""
+    decide, send = _Wake(), _Wake()
+    interval = min(settings.poll_interval_s, 1.0)
+    threads = [threading.Thread(target=_ingester, args=(room, stop, decide, 0.1), daemon=True)]
+    threads += [
+        threading.Thread(target=_decider, args=(room, stop, decide, send, interval), daemon=True)
+        for _ in range(settings.worker_count)
+    ]
+    for t in threads:
+        t.start()
+    loop = asyncio.get_running_loop()
+    try:
         while not stop.is_set():
-            await loop.run_in_executor(pool, room.ingest)
-            while True:
-                busy = [loop.run_in_executor(pool, room.process_next) for _ in range(settings.worker_count)]
-                if not any(await asyncio.gather(*busy)):
-                    break
-            await room.deliver_due()
-            await loop.run_in_executor(None, stop.wait, min(settings.poll_interval_s, 1.0))
-    await room.transport.close()
+            if not await room.deliver_due():
+                await loop.run_in_executor(None, send.wait, interval)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        await room.deliver_due()
+        await room.transport.close()
 
 
 def serve(settings: Settings) -> int:

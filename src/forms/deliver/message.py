@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.policy
 import email.utils
@@ -91,12 +92,23 @@ def _boundary(message_id: str) -> str:
     return "=_forms_" + hashlib.sha256(message_id.encode("ascii")).hexdigest()[:32]
 
 
-def _attach(msg: EmailMessage, filename: str, content_type: str, data: bytes) -> None:
+def _attach(msg: EmailMessage, filename: str, content_type: str, placeholder: bytes) -> None:
     ctype = content_type if _CONTENT_TYPE.fullmatch(content_type) else "application/octet-stream"
     maintype, _, subtype = ctype.lower().partition("/")
     msg.add_attachment(
-        data, maintype=maintype, subtype=subtype, filename=safe_filename(header_text(filename))
+        placeholder, maintype=maintype, subtype=subtype, filename=safe_filename(header_text(filename))
     )
+
+
+def _placeholder(message_id: str, index: int) -> bytes:
+    """24 bytes standing in for an attachment while the email package lays the message out."""
+    return hashlib.sha256(f"{message_id}\0{index}".encode()).digest()[:24]
+
+
+def _base64_crlf(data: bytes) -> bytes:
+    """Base64 in lines of 76 characters joined by CRLF (as the email package writes it)."""
+    encoded = base64.b64encode(data)
+    return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
 
 
 def _set_extra_headers(msg: EmailMessage, extra_headers: Sequence[tuple[str, str]]) -> None:
@@ -139,8 +151,15 @@ def build_message(
         msg["References"] = in_reply_to
     _set_extra_headers(msg, extra_headers)
     msg.set_content(body, charset="utf-8", cte="base64")
-    for filename, content_type, data in attachments:
-        _attach(msg, filename, content_type, data)
+    # The email package encodes and writes large payloads line by line in Python (~15 ms for a
+    # 200 KB PDF); it lays out a 24-byte stand-in instead, whose base64 line is then replaced by the
+    # attachment encoded in C. The result is the same bytes the package would write.
+    stand_ins = [_placeholder(message_id, i) for i in range(len(attachments))]
+    for (filename, content_type, _), stand_in in zip(attachments, stand_ins, strict=True):
+        _attach(msg, filename, content_type, stand_in)
     if msg.is_multipart():
         msg.set_boundary(_boundary(message_id))
-    return msg.as_bytes()
+    raw = msg.as_bytes()
+    for (_, _, data), stand_in in zip(attachments, stand_ins, strict=True):
+        raw = raw.replace(_base64_crlf(stand_in), _base64_crlf(data), 1)
+    return raw

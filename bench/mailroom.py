@@ -1,0 +1,165 @@
+"""Mailroom throughput: mails pushed through the SMTP listener until the agency sink has them all.
+
+    .venv/bin/python bench/mailroom.py [--mails 1000]
+
+A real `forms serve` runs as its own process (SMTP listener on loopback, two reader processes, the
+store in SQLite WAL, SMTP out). This script pushes N sample mails (fillable and flattened 様式1 in
+turn, each from another bank officer) over one SMTP connection and waits until the agency sink on
+loopback has received every forward and every receipt. In the same run it measures the bare intake
+core (the Pipeline deciding the same mail bytes, both reader processes busy) and prints the ratio.
+Goal: at least 0.8 of the core's rate. The last line is one JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import aiosmtplib
+from aiosmtpd.controller import Controller
+
+from forms.config import load_settings
+from forms.pipeline import Pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO.parent / "shared" / "samples"
+FORMS = Path(sys.executable).with_name("forms")
+INBOXES = "jetro=jetro@agency.example.jp,scb=scb@agency.example.jp,kosha=kosha@agency.example.jp"
+
+
+def make_mails(n: int) -> list[bytes]:
+    """N distinct mails: the fillable and the flattened sample in turn, new Message-ID and sender each."""
+    bases = [(SAMPLES / "jetro-bank.eml").read_bytes(), (SAMPLES / "scb-shinkin.eml").read_bytes()]
+    out = []
+    for i in range(n):
+        base = bases[i % 2]
+        mail = re.sub(rb"Message-ID: <[^>]+>", f"Message-ID: <bench-{i}@bank.example.jp>".encode(), base)
+        mail = re.sub(
+            rb"<([a-z.]+)@([a-z.-]+\.example\.jp)>\r\nTo:",
+            f"<officer{i}@bank.example.jp>\r\nTo:".encode(),
+            mail,
+        )
+        out.append(mail)
+    return out
+
+
+class Sink:
+    """The agencies' and banks' side: counts messages as they arrive."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.done = threading.Event()
+        self.expected = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.count += 1
+        if self.count >= self.expected:
+            self.done.set()
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def core_rate(mails: list[bytes], home: Path) -> float:
+    """Mails per second through the bare intake core on the same bytes (both reader processes busy)."""
+    settings = load_settings(env={"FORMS_HOME": str(home)})
+    with Pipeline(settings) as pipe, ThreadPoolExecutor(settings.worker_count) as ex:
+        list(ex.map(lambda m: pipe.decide_bytes(m, source="warm"), mails[:4]))
+        t0 = time.perf_counter()
+        decisions = list(ex.map(lambda m: pipe.decide_bytes(m, source="bench"), mails))
+        elapsed = time.perf_counter() - t0
+    assert all(d.status == "routed" for d in decisions), {d.status for d in decisions}
+    return len(mails) / elapsed
+
+
+async def push(mails: list[bytes], port: int) -> None:
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as smtp:
+        for mail in mails:
+            await smtp.sendmail("officer@bank.example.jp", ["mailroom@example.jp"], mail)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("forms serve exited early")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit("forms serve did not start listening")
+
+
+def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float]:
+    """(mails per second end to end, seconds) through a real `forms serve`."""
+    sink = Sink()
+    sink.expected = 2 * len(mails)  # a forward to the agency and a receipt to the bank for each
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    listen = free_port()
+    env = {
+        **os.environ,
+        "FORMS_HOME": str(home),
+        "FORMS_SMTP_LISTEN": f"127.0.0.1:{listen}",
+        "FORMS_TRANSPORT": "smtp",
+        "FORMS_SMTP_HOST": "127.0.0.1",
+        "FORMS_SMTP_PORT": str(controller.port),
+        "FORMS_SMTP_SECURITY": "none",
+        "FORMS_AGENCY_INBOXES": INBOXES,
+        "FORMS_MAILDIR": str(home / "mailroom"),
+        "FORMS_POLL_INTERVAL_S": "0.2",
+    }
+    serve = subprocess.Popen([str(FORMS), "serve"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(listen, serve)
+        t0 = time.perf_counter()
+        asyncio.run(push(mails, listen))
+        if not sink.done.wait(timeout=1800):
+            raise SystemExit(f"only {sink.count} of {sink.expected} messages arrived")
+        elapsed = time.perf_counter() - t0
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+        controller.stop()
+    return len(mails) / elapsed, elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--mails", type=int, default=1000)
+    args = ap.parse_args()
+    mails = make_mails(args.mails)
+    with tempfile.TemporaryDirectory() as tmp:
+        core = core_rate(mails, Path(tmp) / "core")
+        rate, seconds = mailroom_rate(mails, Path(tmp) / "serve")
+    figures = {
+        "mails": args.mails,
+        "mails_per_s": round(rate, 1),
+        "core_mails_per_s": round(core, 1),
+        "vs_core": round(rate / core, 3),
+        "seconds": round(seconds, 1),
+    }
+    print(
+        f"mailroom {rate:.1f} mails/s end to end ({args.mails} mails, {seconds:.1f} s); "
+        f"bare intake core {core:.1f} mails/s; ratio {rate / core:.2f} (goal ≥ 0.8)"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
