@@ -19,4 +19,7 @@ lint: setup
 	.venv/bin/ruff check src tests bench
 
 bench: setup
+	@command -v soffice >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui >/dev/null)
 	.venv/bin/python bench/intake.py
+	.venv/bin/python bench/mailroom.py
+	.venv/bin/python bench/documents.py

@@ -8,6 +8,9 @@ DEBS=(
   fonts-ipaexfont-gothic   # Japanese fonts: test forms and documents
   fonts-ipaexfont-mincho
   poppler-utils            # pdftoppm: PNG previews of PDFs in test artefacts
+  libpango-1.0-0           # WeasyPrint: 様式2/様式3 as PDF
+  libpangoft2-1.0-0
+  libharfbuzz-subset0      # WeasyPrint: fast font subsetting (else fontTools, ~8x slower)
   dovecot-imapd            # tests: a real IMAP server on loopback
   postgresql               # tests: a throwaway PostgreSQL cluster on loopback
 )

@@ -33,6 +33,7 @@ from forms.errors import INFO_CODES, ConfigError, TemplateError
 from forms.intake.mime import safe_filename
 from forms.model import Decision, FieldValue, Mail, Reason, Status
 from forms.spec import FormSpec, load_spec
+from forms.wareki import wareki
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: The messages route() can build, each with its template ``templates/mail/<kind>.j2``.
@@ -43,20 +44,7 @@ _BANK_KIND = {
     Status.NEEDS_REVIEW: "bank_review",
 }
 _BLOCKS = ("subject", "body")
-_WEEKDAYS = "月火水木金土日"
-#: (first day, era name, western year − era year)
-_ERAS = ((dt.date(2019, 5, 1), "令和", 2018), (dt.date(1989, 1, 8), "平成", 1988))
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
-
-
-def wareki(d: dt.date, *, weekday: bool = True) -> str:
-    """A date in the Japanese era: 令和8年5月21日（木）; 令和元年 for 2019; ISO before 平成."""
-    for first, era, offset in _ERAS:
-        if d >= first:
-            year = d.year - offset
-            text = f"{era}{'元' if year == 1 else year}年{d.month}月{d.day}日"
-            return text + (f"（{_WEEKDAYS[d.weekday()]}）" if weekday else "")
-    return d.isoformat()
 
 
 # -- templates ------------------------------------------------------------------------------------

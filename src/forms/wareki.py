@@ -1,0 +1,22 @@
+"""Dates in the Japanese era (和暦) as a bank or clerk reads them: 令和8年5月21日（木）.
+
+Shared by the mail texts (``forms.route``) and the documents (``forms.documents``). Pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_WEEKDAYS = "月火水木金土日"
+#: (first day, era name, western year − era year), newest first
+_ERAS = ((dt.date(2019, 5, 1), "令和", 2018), (dt.date(1989, 1, 8), "平成", 1988))
+
+
+def wareki(d: dt.date, *, weekday: bool = True) -> str:
+    """A date in the Japanese era: 令和8年5月21日（木）; 令和元年 for 2019; ISO before 平成."""
+    for first, era, offset in _ERAS:
+        if d >= first:
+            year = d.year - offset
+            text = f"{era}{'元' if year == 1 else year}年{d.month}月{d.day}日"
+            return text + (f"（{_WEEKDAYS[d.weekday()]}）" if weekday else "")
+    return d.isoformat()
