@@ -13,6 +13,8 @@ DEBS=(
   libharfbuzz-subset0      # WeasyPrint: fast font subsetting (else fontTools, ~8x slower)
   dovecot-imapd            # tests: a real IMAP server on loopback
   postgresql               # tests: a throwaway PostgreSQL cluster on loopback
+  chromium                 # tests: the console in a real browser (Playwright drives /usr/bin/chromium)
+  fonts-noto-cjk           # Japanese glyphs in the browser's screenshots
 )
 missing=()
 for p in "${DEBS[@]}"; do

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from forms import cli_ledger
+from forms import cli_console, cli_documents, cli_ledger, cli_review
 from forms.config import Settings, load_settings
 from forms.errors import FormsError
 from forms.intake.imap import FileSeenKeys, ImapPoller
@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--samples", default="../shared/samples", help="folder of sample .pdf/.eml")
     d.set_defaults(func=cmd_demo)
     cli_ledger.register(sub)
+    cli_documents.register(sub)
+    cli_review.register(sub)
+    cli_console.register(sub)
     return ap
 
 

@@ -59,6 +59,9 @@ class Settings:
     smtp_listen: str = field(
         default="", metadata={"help": "host:port the SMTP listener binds (serve); empty = no listener"}
     )
+    console_listen: str = field(
+        default="", metadata={"help": "host:port `forms serve` serves the clerk console on; empty = off"}
+    )
     maildir: Path | None = field(
         default=None, metadata={"help": "Maildir swept for new mail (serve/process); default: ./mailroom"}
     )

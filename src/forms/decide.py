@@ -9,7 +9,8 @@ No I/O here: the pipeline hands in what the edges read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from forms.errors import INFO_CODES, REVIEW_CODES, Code
@@ -21,13 +22,14 @@ from forms.model import (
     FieldValue,
     Normalized,
     Problem,
+    RawValue,
     Reason,
     Status,
     problem,
 )
 from forms.normalize import normalize
 from forms.rules.loader import Rulebook
-from forms.spec import FormSpec
+from forms.spec import AGENCY_FIELDS, FormSpec
 from forms.validate import validate
 
 
@@ -48,6 +50,21 @@ class Context:
     ledger: LedgerView | None = None
     min_confidence: float = 0.9
     allowed_sender_domains: tuple[str, ...] = ()
+
+
+def apply_corrections(extraction: Extraction, corrections: Mapping[str, str]) -> Extraction:
+    """The reading with a clerk's corrections over it: each is the text as the clerk typed it, keyed by
+    youshiki1.json key, read as ``RawValue(text, 1.0)``; a corrected ``agency`` replaces the four
+    agency boxes. The original reading is not changed (a new Extraction is returned)."""
+    if not corrections:
+        return extraction
+    values = dict(extraction.values)
+    for key, text in corrections.items():
+        if key == "agency":
+            for name in AGENCY_FIELDS:
+                values.pop(name, None)
+        values[key] = RawValue(text, 1.0)
+    return dataclasses.replace(extraction, values=values)
 
 
 def sender_problems(sender: str | None, allowed: Sequence[str]) -> list[Problem]:

@@ -28,13 +28,14 @@ from forms.deliver.smtp import SmtpTransport
 from forms.deliver.transport import DeliveryError, FileTransport, Transport
 from forms.intake.spool import Spool
 from forms.ledger import CompanyKey
-from forms.model import Decision, Status
-from forms.pipeline import Outcome, Pipeline
+from forms.model import Decision, Mail, Status
+from forms.pipeline import Outcome, Pipeline, extraction_to_json, looks_like_pdf
 from forms.route import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.store import StaleClaim, Store
 from forms.store.ledger import StoreLedger
 from forms.store.records import OutgoingRecord
+from forms.youshiki3_intake import ReturnedStatus, might_be_returned, record_returned
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,22 @@ def agency_inboxes(rulebook: Rulebook, overrides: Mapping[str, str]) -> dict[str
     return {**inboxes, **overrides}
 
 
+def route_context(
+    settings: Settings, rulebook: Rulebook, reference: str, received_at: dt.datetime
+) -> RouteContext:
+    """What route() needs for one intake, from the settings and the rulebook it was judged by."""
+    return RouteContext(
+        reference=reference,
+        received_at=received_at,
+        mailroom_address=settings.mailroom_address,
+        agency_addresses=agency_inboxes(rulebook, settings.inbox_overrides),
+        message_id_domain=settings.message_id_domain,
+        contact_days=rulebook.contact_sla.business_days,
+        contact_agencies=frozenset(rulebook.contact_sla.agencies),
+        agency_names={k: a.name for k, a in rulebook.agencies.values.items()},
+    )
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts)))
 
@@ -83,6 +100,7 @@ class Mailroom:
     transport: Transport
     templates: MailTemplates
     worker: str
+    ledger: StoreLedger | None = None
     lease_s: float = 300.0
 
     @classmethod
@@ -100,6 +118,7 @@ class Mailroom:
             transport=transport or make_transport(settings),
             templates=MailTemplates.load(settings.templates_dir or TEMPLATES),
             worker=worker_name(),
+            ledger=ledger,
             lease_s=settings.claim_lease_s,
         )
 
@@ -142,21 +161,21 @@ class Mailroom:
         return True
 
     def _decide(self, intake_id: int, data: bytes, source: str | None, received_at: dt.datetime) -> None:
-        outcome = self.pipeline.examine(data, source=source or f"intake {intake_id}", received_at=received_at)
+        mail = None if looks_like_pdf(data) else self.pipeline.parse_mail(data)
+        if mail is not None and self._took_returned_youshiki3(intake_id, mail, source, received_at):
+            return
+        outcome = self.pipeline.examine(
+            data,
+            source=source or f"intake {intake_id}",
+            received_at=received_at,
+            corrections=self.store.corrections(intake_id),  # a clerk's, when the intake is retried
+            mail=mail,
+        )
         decision = self._mark_duplicate(intake_id, outcome)
         rulebook = self.pipeline.rulebooks.for_date(received_at.date())
         reference = f"{rulebook.id}-{intake_id:06d}"
         pdf = (outcome.form_name or "youshiki1.pdf", outcome.form_bytes) if outcome.form_bytes else None
-        ctx = RouteContext(
-            reference=reference,
-            received_at=received_at,
-            mailroom_address=self.settings.mailroom_address,
-            agency_addresses=agency_inboxes(rulebook, self.settings.inbox_overrides),
-            message_id_domain=self.settings.message_id_domain,
-            contact_days=rulebook.contact_sla.business_days,
-            contact_agencies=frozenset(rulebook.contact_sla.agencies),
-            agency_names={k: a.name for k, a in rulebook.agencies.values.items()},
-        )
+        ctx = route_context(self.settings, rulebook, reference, received_at)
         outgoing = route(decision, outcome.mail, pdf, ctx, self.templates)
         self.store.record_decision(
             intake_id,
@@ -169,7 +188,8 @@ class Mailroom:
             form_sha256=outcome.form_sha256,
             outgoing=[OutgoingRecord(o.kind, o.message_id, o.recipients, o.sender, o.raw) for o in outgoing],
             actor=self.worker,
-            frame_for=_frame_for(decision, rulebook),
+            frame_for=frame_for(decision, rulebook),
+            extraction=extraction_to_json(outcome.extraction) if outcome.extraction else None,
         )
         log.info(
             "intake %s decided %s (%s) %s; %d message(s) queued",
@@ -180,6 +200,32 @@ class Mailroom:
             len(outgoing),
         )
         failpoints.hit("after_decide")
+
+    def _took_returned_youshiki3(
+        self, intake_id: int, mail: Mail, source: str | None, received_at: dt.datetime
+    ) -> bool:
+        """A bank's returned 様式3: its answer recorded in the ledger (or kept for a clerk), nothing sent."""
+        if self.ledger is None or not might_be_returned(mail):
+            return False
+        rulebook = self.pipeline.rulebooks.for_date(received_at.date())
+        got = record_returned(self.store, self.ledger, mail, rulebook=rulebook, actor=self.worker)
+        if got.status is ReturnedStatus.NOT_A_YOUSHIKI3:
+            return False
+        decision = got.to_decision(mail.message_id or source or f"intake {intake_id}")
+        self.store.record_decision(
+            intake_id,
+            status=str(decision.status),
+            agency=decision.agency,
+            reference=f"{rulebook.id}-{intake_id:06d}",
+            decision=decision.to_json(),
+            message_id=mail.message_id,
+            sender=mail.from_addr,
+            form_sha256=None,
+            outgoing=[],
+            actor=self.worker,
+        )
+        log.info("intake %s is a returned 様式3: %s", intake_id, got.status)
+        return True
 
     def _mark_duplicate(self, intake_id: int, outcome: Outcome) -> Decision:
         decision = outcome.decision
@@ -254,7 +300,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _frame_for(decision: Decision, rulebook: Rulebook) -> CompanyKey | None:
+def frame_for(decision: Decision, rulebook: Rulebook) -> CompanyKey | None:
     """A routed, valid re-application to a capped agency grants the company its next frame."""
     if decision.status is not Status.ROUTED or decision.agency not in rulebook.capped_agencies:
         return None

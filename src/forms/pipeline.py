@@ -15,18 +15,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from forms.config import Settings
-from forms.decide import Candidate, Context, decide
+from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import Code
 from forms.extract.sandbox import PdfReading, ReaderPool
 from forms.intake.mime import parse_mail
 from forms.ledger import LedgerView
-from forms.model import Decision, Extraction, ExtractResult, Mail, Problem, problem
+from forms.model import Decision, Extraction, ExtractResult, Mail, Problem, RawValue, Shape, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
 
@@ -45,14 +46,42 @@ def received_date(mail: Mail | None, received_at: dt.datetime | None) -> dt.date
     return when if when.tzinfo else when.replace(tzinfo=JST)
 
 
+def extraction_to_json(e: Extraction) -> dict[str, Any]:
+    """The raw reading as stored beside the intake: every value with its confidence."""
+    return {
+        "shape": str(e.shape),
+        "pages": e.pages,
+        "labels_found": e.labels_found,
+        "notes": list(e.notes),
+        "values": {name: [raw.value, raw.confidence] for name, raw in e.values.items()},
+    }
+
+
+def extraction_from_json(d: Mapping[str, Any] | None) -> Extraction | None:
+    """A stored reading back; None when there is none or it is not in the shape extraction_to_json gives."""
+    if not d:
+        return None
+    try:
+        values = {
+            str(name): RawValue(v if isinstance(v, bool) else str(v), float(c))
+            for name, (v, c) in d["values"].items()
+        }
+        notes = tuple(str(n) for n in d.get("notes", ()))
+        return Extraction(Shape(d["shape"]), values, int(d["pages"]), int(d.get("labels_found", 0)), notes)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """A decision with what the mailroom needs to act on it: the mail and the 様式1's bytes."""
+    """A decision with what the mailroom needs to act on it: the mail, the 様式1's bytes and its raw
+    reading (before any correction; None when no 様式1 was read)."""
 
     decision: Decision
     mail: Mail | None
     form_name: str | None
     form_bytes: bytes | None
+    extraction: Extraction | None = None
 
     @property
     def form_sha256(self) -> str | None:
@@ -107,35 +136,64 @@ class Pipeline:
         return self.examine(data, source=source, received_at=received_at, sender=sender).decision
 
     def examine(
-        self, data: bytes, *, source: str, received_at: dt.datetime | None = None, sender: str | None = None
+        self,
+        data: bytes,
+        *,
+        source: str,
+        received_at: dt.datetime | None = None,
+        sender: str | None = None,
+        corrections: Mapping[str, str] | None = None,
+        mail: Mail | None = None,
     ) -> Outcome:
-        """Decide a PDF or a mail (recognised by its bytes) and keep what routing needs."""
+        """Decide a PDF or a mail (recognised by its bytes) and keep what routing needs. A clerk's
+        ``corrections`` (decide.apply_corrections) are applied over the 様式1's reading. ``mail``: the
+        mail already parsed from ``data`` by the caller (it is not parsed twice)."""
+        fixes = corrections or {}
         if looks_like_pdf(data):
-            return self._examine_pdf(data, source=source, received_at=received_at, sender=sender)
-        return self._examine_mail(data, source=source, received_at=received_at)
+            return self._examine_pdf(data, source=source, received_at=received_at, sender=sender, fixes=fixes)
+        parsed = mail or self.parse_mail(data)
+        return self._examine_mail(parsed, source=source, received_at=received_at, fixes=fixes)
+
+    def parse_mail(self, data: bytes) -> Mail:
+        return parse_mail(data, max_part_bytes=self.settings.max_pdf_bytes)
 
     def _examine_pdf(
-        self, data: bytes, *, source: str, received_at: dt.datetime | None, sender: str | None
+        self,
+        data: bytes,
+        *,
+        source: str,
+        received_at: dt.datetime | None,
+        sender: str | None,
+        fixes: Mapping[str, str],
     ) -> Outcome:
         when = received_date(None, received_at)
-        candidates = [Candidate(None, self._read(data))]
-        decision = decide(source, candidates, self._context(when.date()), sender=sender)
-        form = data if isinstance(candidates[0].result, Extraction) else None
-        return Outcome(decision, None, None, form)
+        read = self._read(data)
+        candidates = [Candidate(None, _corrected(read, fixes))]
+        decision = decide(source, candidates, self.context(when.date()), sender=sender)
+        if not isinstance(read, Extraction):
+            return Outcome(decision, None, None, None)
+        return Outcome(decision, None, None, data, read)
 
-    def _examine_mail(self, data: bytes, *, source: str | None, received_at: dt.datetime | None) -> Outcome:
-        mail = parse_mail(data, max_part_bytes=self.settings.max_pdf_bytes)
+    def _examine_mail(
+        self, mail: Mail, *, source: str | None, received_at: dt.datetime | None, fixes: Mapping[str, str]
+    ) -> Outcome:
         src = mail.message_id or source or "(no Message-ID)"
         when = received_date(mail, received_at)
         pdfs = [a for a in mail.attachments if a.is_pdf]
-        candidates = [Candidate(a.filename, self._read(a.data)) for a in pdfs]
-        chosen = next((i for i, c in enumerate(candidates) if isinstance(c.result, Extraction)), None)
+        readings = [self._read(a.data) for a in pdfs]
+        chosen = next((i for i, r in enumerate(readings) if isinstance(r, Extraction)), None)
+        candidates = [
+            Candidate(a.filename, _corrected(r, fixes) if i == chosen else r)
+            for i, (a, r) in enumerate(zip(pdfs, readings, strict=True))
+        ]
         pre = [] if chosen is not None else list(mail.problems)
-        ctx = self._context(when.date())
+        ctx = self.context(when.date())
         decision = decide(src, candidates, ctx, sender=mail.from_addr, pre_problems=pre)
         if chosen is None:
             return Outcome(decision, mail, None, None)
-        return Outcome(decision, mail, pdfs[chosen].filename, pdfs[chosen].data)
+        reading = readings[chosen]
+        extraction = reading if isinstance(reading, Extraction) else None
+        return Outcome(decision, mail, pdfs[chosen].filename, pdfs[chosen].data, extraction)
 
     def decide_many(
         self, paths: Iterable[Path], *, received_at: dt.datetime | None = None
@@ -151,7 +209,8 @@ class Pipeline:
             return problem(Code.FORM_UNREADABLE, None, detail="too_large", size=len(data))
         return self.reader.read(data)
 
-    def _context(self, on: dt.date) -> Context:
+    def context(self, on: dt.date) -> Context:
+        """What a decision on an intake received on ``on`` depends on besides the form."""
         return Context(
             rulebook=self.rulebooks.for_date(on),
             spec=self.spec,
@@ -161,7 +220,7 @@ class Pipeline:
         )
 
     def _refuse(self, source: str, p: Problem) -> Decision:
-        ctx = self._context(received_date(None, None).date())
+        ctx = self.context(received_date(None, None).date())
         return decide(source, [Candidate(None, p)], ctx)
 
     def close(self) -> None:
@@ -172,3 +231,7 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _corrected(result: ExtractResult, fixes: Mapping[str, str]) -> ExtractResult:
+    return apply_corrections(result, fixes) if isinstance(result, Extraction) and fixes else result

@@ -19,11 +19,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import uvicorn
+
 from forms.config import Settings
+from forms.console import create_app
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.maildir import MaildirWatcher, ensure_maildir
 from forms.intake.smtp import start_smtp_listener
 from forms.mailroom import Mailroom
+from forms.review import Review
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +137,34 @@ async def work(room: Mailroom, settings: Settings, stop: threading.Event) -> Non
         await room.transport.close()
 
 
+@contextlib.contextmanager
+def console(settings: Settings, room: Mailroom) -> Iterator[str | None]:
+    """The clerk console in a thread of `forms serve`, on the mailroom's store (when configured)."""
+    if not settings.console_listen:
+        yield None
+        return
+    host, port = split_host_port(settings.console_listen, default_port=8080)
+    app = create_app(settings, review=Review(room.store, settings, pipeline=room.pipeline))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"console http://{host}:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 def serve(settings: Settings) -> int:
     room = Mailroom.open(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        with listeners(settings, room, stop) as started:
+        with listeners(settings, room, stop) as started, console(settings, room) as web:
+            started = [*started, web] if web else started
             log.warning("forms serve: %s; store %s", ", ".join(started), settings.store_url.split("@")[-1])
             asyncio.run(work(room, settings, stop))
     finally:

@@ -21,9 +21,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from docx.table import _Cell
 
 HERE = Path(__file__).resolve().parent
 FONT = "IPAexGothic"
+#: 様式3's answer boxes: one choice per line, so a bank ticks, circles, strikes or deletes one line and
+#: the returned form reads back unambiguously (forms.returned_youshiki3).
+CHOICE_LINES = "{{%p for s in {choices} %}}\n□ {{{{ s }}}}\n{{%p endfor %}}"
+ANSWER_NOTE = "該当する□を■にするか、レ点を付けてください（○で囲む、他の選択肢の削除・取消線でも可）。"
 
 
 def new_document(title: str) -> DocxDocument:
@@ -59,6 +64,18 @@ def para(
         run.font.size = Pt(size)
 
 
+def cell_text(cell: _Cell, value: str) -> None:
+    """The cell's text; a value holding ``{%p`` tags is one paragraph per line (docxtpl needs the
+    tags in paragraphs of their own), any other value one paragraph (a newline is a line break)."""
+    if "{%p" not in value:
+        cell.text = value
+        return
+    first, *rest = value.split("\n")
+    cell.text = first
+    for line in rest:
+        cell.add_paragraph(line)
+
+
 def table(doc: DocxDocument, rows: Sequence[Sequence[str]], widths_mm: Sequence[float]) -> None:
     """A bordered table, one string per cell; a row of one string spans the whole width."""
     t = doc.add_table(rows=0, cols=len(widths_mm))
@@ -71,7 +88,7 @@ def table(doc: DocxDocument, rows: Sequence[Sequence[str]], widths_mm: Sequence[
             merged.text = values[0]
             continue
         for cell, value, width in zip(cells, values, widths_mm, strict=True):
-            cell.text = value
+            cell_text(cell, value)
             cell.width = Mm(width)
     doc.add_paragraph()
 
@@ -198,13 +215,14 @@ def youshiki3() -> DocxDocument:
         (50, 128),
     )
     para(doc, "3. 融資の状況（金融機関記入欄）", bold=True)
+    para(doc, ANSWER_NOTE, size=8.5)
     table(
         doc,
         [
-            ("融資の状況", "{% for s in loan_statuses %}□ {{ s }}　　{% endfor %}"),
+            ("融資の状況", CHOICE_LINES.format(choices="loan_statuses")),
             ("融資実行日", "令和　　年　　月　　日"),
             ("融資実行額", "　　　　　　　　　　　　円"),
-            ("制度融資メニュー", ""),
+            ("実行した融資のメニュー", ""),
         ],
         (50, 128),
     )
@@ -212,7 +230,7 @@ def youshiki3() -> DocxDocument:
     table(
         doc,
         [
-            ("海外展開の状況", "{% for s in expansion_statuses %}□ {{ s }}　　{% endfor %}"),
+            ("海外展開の状況", CHOICE_LINES.format(choices="expansion_statuses")),
             ("コメント", "\n\n\n\n"),
         ],
         (50, 128),

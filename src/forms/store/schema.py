@@ -109,11 +109,34 @@ intakes = Table(
     Column("decided_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # the review queue (0002): the raw reading as the readers gave it (values with confidences), the
+    # decision's columns the clerks filter and search by, and whether a clerk has dealt with it
+    Column("extraction", JSON),
+    Column("company_name", Text),
+    Column("bank_name", Text),
+    Column("reason_codes", Text),  # " CODE CODE " (spaces around each), so LIKE '% CODE %' finds one
+    Column("handled_at", UtcDateTime),
+    Column("handled_by", String(200)),
     UniqueConstraint("mailbox", "imap_uidvalidity", "imap_uid", name="uq_intakes_imap"),
     Index("ix_intakes_state_id", "state", "id"),
     Index("ix_intakes_message_id", "message_id"),
     Index("ix_intakes_sender_form", "sender", "form_sha256"),
     Index("ix_intakes_status", "status"),
+    Index("ix_intakes_received_at", "received_at"),
+    Index("ix_intakes_status_received_at", "status", "received_at"),
+)
+
+#: Clerk and admin accounts of the console (0002); passwords as argon2id hashes only.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("agency", String(20)),  # a clerk's scope: only this agency's intakes; None = all
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 events = Table(
@@ -204,4 +227,27 @@ frames = Table(
     # the routed re-application that granted it: one frame per intake, however often it is retried
     Column("intake_id", Integer, ForeignKey("intakes.id"), unique=True),
     Index("ix_frames_company", "corporate_number", "name_key", "postal_code"),
+)
+
+#: Issued 様式3 (0003): one row per 様式3 sent to a bank; ``answered_on`` is set when the bank's filled
+#: 様式3 comes back (``answer``: what it said, ``answer_source``: the returned mail's Message-ID).
+youshiki3_issued = Table(
+    "youshiki3_issued",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_company_key(),
+    Column("company_name", Text, nullable=False),
+    Column("bank_name", Text, nullable=False, default=""),
+    Column("agency", String(20), nullable=False),
+    Column("intake_id", Integer, ForeignKey("intakes.id")),  # the routed 様式1 it was made from
+    Column("issued_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("answered_on", Date),
+    Column("answer", JSON),
+    Column("answer_source", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_youshiki3_issued_company", "corporate_number", "name_key", "postal_code"),
+    Index("ix_youshiki3_issued_intake_id", "intake_id"),
+    Index("ix_youshiki3_issued_open_due", "answered_on", "due_on"),
 )

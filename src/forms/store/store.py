@@ -36,6 +36,7 @@ from forms.store.records import (
     event_row,
     intake_row,
 )
+from forms.store.review_queries import queue_columns
 from forms.store.schema import blobs, corrections, events, intakes, outbox, reference_counters
 
 #: What a clerk's retry clears on the intake (the 'retry' event keeps the previous values).
@@ -218,8 +219,10 @@ class Store:
         outgoing: Sequence[OutgoingRecord],
         actor: str = "worker",
         frame_for: CompanyKey | None = None,
+        extraction: dict[str, Any] | None = None,
     ) -> None:
         """In one transaction: the decision, one pending outbox row per message, event 'decided'.
+        ``extraction`` is the raw reading (``pipeline.extraction_to_json``) kept for the clerks.
 
         ``frame_for``: a routed, valid re-application grants that company its next frame of the
         shared cap, in the same transaction (at most once per intake).
@@ -248,6 +251,8 @@ class Store:
                     lease_until=None,
                     last_error=None,
                     updated_at=now,
+                    extraction=extraction,
+                    **queue_columns(decision),
                 )
                 .returning(intakes.c.id)
             ).first()

@@ -1,0 +1,333 @@
+"""The document commands of ``forms``: 様式2 and 様式3 from the store, and the overdue 様式3.
+
+    forms youshiki2 4010001234567 --agency jetro --from 2026-06-01 --to 2026-06-30 \\
+        [--navigator NAME] [--issued DATE] [--out DIR] [--format docx,pdf]
+    forms youshiki3 4010001234567 --agency jetro [--issued DATE] [--due DATE] [--out DIR] [--format …]
+    forms youshiki3 --batch [--agency jetro] [--issued DATE] [--out DIR] [--workers N]
+    forms youshiki3 --overdue [--json] [--today DATE]
+
+A company is named as in the ledger commands (its 法人番号, or ``--name`` and ``--postal-code``).
+The company and its bank are those of the company's newest routed 様式1 in the store (its decision's
+fields); 様式2's rows and cap come from the ledger. Every 様式3 issued is recorded (company, agency,
+the 様式1's intake, issued_on, due_on, files) so that its answer can be matched when the bank returns
+it, and ``--overdue`` lists those past their 回答期日 and unanswered. Files go to ``--out`` (default
+``$FORMS_HOME/documents``); the PDF font cut is cached in ``$FORMS_HOME/fonts``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from forms.cli_ledger import _table, agency_names, newest_rulebook
+from forms.config import Settings
+from forms.documents import BankInfo, CompanyInfo
+from forms.documents.batch import FORMATS, Job, file_name, render_batch, write_youshiki2, write_youshiki3
+from forms.documents.youshiki3 import youshiki3_data
+from forms.ledger import CompanyKey
+from forms.ledger_io import company_key, shown
+from forms.normalize import parse_date
+from forms.rules.loader import load_rulebooks
+from forms.store import Store
+from forms.store.ledger import StoreLedger
+from forms.store.youshiki3_records import (
+    IssuedYoushiki3,
+    RoutedForm,
+    latest_routed,
+    overdue,
+    record_issued,
+    record_many_issued,
+    routed_without_youshiki3,
+)
+
+ISSUERS = ("jetro", "scb")
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+class OptionError(Exception):
+    """An option the operator must correct (the message is Japanese and names the option)."""
+
+
+# ── options ───────────────────────────────────────────────────────────────────────────────────
+def _company(args: argparse.Namespace) -> CompanyKey:
+    number = args.company or ""
+    if args.company_arg:
+        if number:
+            raise OptionError("「--company」: 法人番号は1つだけ指定してください")
+        number = args.company_arg
+    if number and (args.name or args.postal_code):
+        raise OptionError("「--company」: --company と --name/--postal-code は同時に指定できません")
+    if not (number or args.name or args.postal_code):
+        raise OptionError("企業を指定してください（法人番号、又は --name と --postal-code）")
+    found = company_key(number, args.name or "", args.postal_code or "")
+    if isinstance(found, CompanyKey):
+        return found
+    raise OptionError("; ".join(message for _, _, message in found))
+
+
+def _date(option: str, text: str | None, default: dt.date | None = None) -> dt.date:
+    if text is None:
+        if default is None:
+            raise OptionError(f"「{option}」を指定してください")
+        return default
+    day = parse_date(text)
+    if day is None:
+        raise OptionError(
+            f"「{option}」: 日付（2026-06-10 又は 令和8年6月10日）として読めません（{shown(text)}）"
+        )
+    return day
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    if not chosen or any(f not in FORMATS for f in chosen):
+        raise OptionError(f"「--format」: {', '.join(FORMATS)} を指定してください（{shown(text)}）")
+    return chosen
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(JST).date()
+
+
+def _out(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.out) if args.out else settings.home / "documents"
+
+
+def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
+    """The company's newest routed 様式1 to ``agency``, else to any agency that issues documents."""
+    form = latest_routed(store, key, (agency,)) or latest_routed(store, key, ISSUERS)
+    if form is None:
+        raise OptionError(f"企業 {key} の受付済み（routed）の様式1がストアにありません")
+    return form
+
+
+# ── youshiki2 ─────────────────────────────────────────────────────────────────────────────────
+def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        key = _company(args)
+        issued_on = _date("--issued", args.issued, _today())
+        period = (_date("--from", args.date_from), _date("--to", args.date_to))
+        formats = _formats(args.format)
+        if period[1] < period[0]:
+            raise OptionError("「--to」: 支援期間の終わりが始まりより前です")
+        book = newest_rulebook(settings)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        with Store.open(settings.store_url) as store:
+            fields = _routed(store, key, args.agency).fields
+            ledger = StoreLedger(store, book.shared_cap.cap_per_frame_yen, book.capped_agencies)
+            paths = write_youshiki2(
+                ledger,
+                key,
+                company=CompanyInfo.from_fields(fields),
+                bank=BankInfo.from_fields(fields),
+                agency=args.agency,
+                rulebook=load_rulebooks(settings.rulebook_dir).for_date(issued_on),
+                period=period,
+                issued_on=issued_on,
+                navigator=args.navigator or "",
+                out_dir=_out(args, settings),
+                formats=formats,
+                font_dir=settings.home / "fonts",
+            )
+    except OptionError as exc:
+        return _refuse(str(exc))
+    print(f"様式2を作成しました: {key} {agency_names(book)[args.agency]}")
+    print("\n".join(f"  {p}" for p in paths))
+    return 0
+
+
+# ── youshiki3 ─────────────────────────────────────────────────────────────────────────────────
+def cmd_youshiki3(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.overdue:
+            return _overdue(args, settings)
+        if args.batch:
+            return _batch(args, settings)
+        return _one(args, settings)
+    except OptionError as exc:
+        return _refuse(str(exc))
+
+
+def _one(args: argparse.Namespace, settings: Settings) -> int:
+    if args.agency is None:
+        raise OptionError("「--agency」を指定してください（jetro 又は scb）")
+    key = _company(args)
+    issued_on = _date("--issued", args.issued, _today())
+    due_on = _date("--due", args.due) if args.due else None
+    formats = _formats(args.format)
+    rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with Store.open(settings.store_url) as store:
+        form = _routed(store, key, args.agency)
+        data = youshiki3_data(
+            youshiki1_fields=form.fields,
+            agency=args.agency,
+            rulebook=rulebook,
+            issued_on=issued_on,
+            due_on=due_on,
+        )
+        paths = write_youshiki3(
+            dict(form.fields),
+            agency=args.agency,
+            rulebook=rulebook,
+            issued_on=issued_on,
+            due_on=data.due_on,
+            out_dir=_out(args, settings),
+            formats=formats,
+            font_dir=settings.home / "fonts",
+        )
+        record_issued(
+            store,
+            key=key,
+            company_name=data.company.name,
+            bank_name=data.bank.name,
+            agency=args.agency,
+            intake_id=form.intake_id,
+            issued_on=issued_on,
+            due_on=data.due_on,
+            files=[str(p) for p in paths],
+        )
+    print(f"様式3を作成しました: {key} {data.issuer.short_name} 回答期日 {data.due_on.isoformat()}")
+    print("\n".join(f"  {p}" for p in paths))
+    return 0
+
+
+def _batch(args: argparse.Namespace, settings: Settings) -> int:
+    agencies = (args.agency,) if args.agency else ISSUERS
+    issued_on = _date("--issued", args.issued, _today())
+    formats = _formats(args.format)
+    rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
+    out = _out(args, settings)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with Store.open(settings.store_url) as store:
+        forms = [f for f in routed_without_youshiki3(store, agencies) if f.company is not None]
+        documents = [
+            (
+                f,
+                youshiki3_data(
+                    youshiki1_fields=f.fields, agency=f.agency, rulebook=rulebook, issued_on=issued_on
+                ),
+            )
+            for f in forms
+        ]
+        jobs = [
+            Job(data, fmt, out / file_name(data, fmt, serial=str(form.intake_id)))
+            for form, data in documents
+            for fmt in formats
+        ]
+        render_batch(jobs, workers=args.workers, font_dir=settings.home / "fonts", progress=not args.quiet)
+        rows: list[dict[str, Any]] = [
+            {
+                "key": form.company,
+                "company_name": data.company.name,
+                "bank_name": data.bank.name,
+                "agency": form.agency,
+                "intake_id": form.intake_id,
+                "issued_on": issued_on,
+                "due_on": data.due_on,
+                "files": [str(out / file_name(data, fmt, serial=str(form.intake_id))) for fmt in formats],
+            }
+            for form, data in documents
+        ]
+        count = record_many_issued(store, rows) if rows else 0
+    print(f"様式3を{count}件作成しました（{out}）。")
+    return 0
+
+
+def overdue_json(found: list[IssuedYoushiki3], today: dt.date) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i.id,
+            "company": str(i.company),
+            "company_name": i.company_name,
+            "bank_name": i.bank_name,
+            "agency": i.agency,
+            "intake_id": i.intake_id,
+            "issued_on": i.issued_on.isoformat(),
+            "due_on": i.due_on.isoformat(),
+            "days_overdue": i.days_overdue(today),
+            "files": list(i.files),
+        }
+        for i in found
+    ]
+
+
+def overdue_text(found: list[IssuedYoushiki3], today: dt.date, names: dict[str, str]) -> str:
+    """The overdue 様式3 as the Japanese table staff read (the longest overdue first)."""
+    rows = [
+        [
+            i.due_on.isoformat(),
+            i.company_name,
+            i.bank_name,
+            names.get(i.agency, i.agency),
+            f"{i.days_overdue(today)}日",
+        ]
+        for i in found
+    ]
+    header = ["回答期日", "企業名", "金融機関", "支援機関", "経過日数"]
+    return "\n".join(
+        [
+            f"■ 回答期日を過ぎた未回答の様式3（{today.isoformat()} 現在）",
+            *_table(header, rows, frozenset({4})),
+        ]
+    )
+
+
+def _overdue(args: argparse.Namespace, settings: Settings) -> int:
+    today = _date("--today", args.today, _today())
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with Store.open(settings.store_url) as store:
+        found = overdue(store, today)
+    if args.json:
+        print(json.dumps(overdue_json(found, today), ensure_ascii=False))
+    else:
+        print(overdue_text(found, today, agency_names(newest_rulebook(settings))))
+    return 0
+
+
+def _refuse(message: str) -> int:
+    print(f"forms: {message}", file=sys.stderr)
+    return 1
+
+
+# ── the parsers ───────────────────────────────────────────────────────────────────────────────
+def _company_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("company_arg", nargs="?", metavar="COMPANY", help="法人番号 (same as --company)")
+    p.add_argument("--company", help="法人番号 (13 digits)")
+    p.add_argument("--name", help="個人事業者: company name (屋号), with --postal-code")
+    p.add_argument("--postal-code", dest="postal_code", help="個人事業者: postal code of the company")
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--issued", help="issue date (default: today, JST)")
+    p.add_argument("--out", help="folder for the files (default: $FORMS_HOME/documents)")
+    p.add_argument("--format", default="docx,pdf", help="docx, pdf or docx,pdf (default)")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``youshiki2`` and ``youshiki3`` to the ``forms`` command."""
+    y2 = subparsers.add_parser("youshiki2", help="様式2 支援内容報告書 of a company for a period")
+    _company_options(y2)
+    y2.add_argument("--agency", required=True, choices=ISSUERS, help="the issuing agency")
+    y2.add_argument("--from", dest="date_from", required=True, help="first day of the support period")
+    y2.add_argument("--to", dest="date_to", required=True, help="last day of the support period")
+    y2.add_argument("--navigator", help="担当ナビゲーター")
+    _output_options(y2)
+    y2.set_defaults(func=cmd_youshiki2)
+    y3 = subparsers.add_parser("youshiki3", help="様式3 融資及び海外展開の状況報告: issue, batch, overdue")
+    _company_options(y3)
+    y3.add_argument("--agency", choices=ISSUERS, help="the issuing agency (--batch: only this one's)")
+    y3.add_argument("--due", help="回答期日 (default: the rulebook's, R8: last day of the next month)")
+    _output_options(y3)
+    mode = y3.add_mutually_exclusive_group()
+    mode.add_argument("--batch", action="store_true", help="one 様式3 per routed jetro/scb 様式1 without one")
+    mode.add_argument("--overdue", action="store_true", help="list 様式3 past their 回答期日 and unanswered")
+    y3.add_argument("--workers", type=int, default=0, help="--batch: processes (default: one per core)")
+    y3.add_argument("--quiet", action="store_true", help="--batch: no progress bar")
+    y3.add_argument("--json", action="store_true", help="--overdue: print JSON")
+    y3.add_argument("--today", help="--overdue: the day to judge by (default: today, JST)")
+    y3.set_defaults(func=cmd_youshiki3)

@@ -1,0 +1,173 @@
+"""The clerk console: a Starlette app of server-rendered Japanese pages over the Review service.
+
+    create_app(settings)           the store under FORMS_HOME, accounts from forms.users
+    create_app(settings, review=…) an existing Review (tests, or ``forms serve`` sharing its store)
+
+Pages work without JavaScript (one small script only animates the progress bar). Every page but
+sign-in needs a signed-in clerk; every POST needs the session's CSRF token; the responses carry a
+strict Content-Security-Policy (no inline script or style, nothing from elsewhere) and are not cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from forms.config import Settings
+from forms.console import actions, ledger_views, operations, views
+from forms.console.auth import Accounts, Sessions, SignInLimiter, load_secret
+from forms.console.context import Console, SignInRequired, clerk_of, environment, page
+from forms.console.jobs import Jobs
+from forms.review import Review
+from forms.rules.loader import load_rulebooks
+from forms.spec import load_spec
+from forms.store import Store
+from forms.store.ledger import StoreLedger
+from forms.users import Users
+
+MAX_BODY_BYTES = 1024 * 1024  # forms only: no uploads
+STATIC = Path(__file__).resolve().parent / "static"
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, and no-store to every page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                if not is_static and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def routes() -> list[Route | Mount]:
+    return [
+        Route("/", lambda request: RedirectResponse("/queue", status_code=303)),
+        Route("/signin", views.signin_form, methods=["GET"]),
+        Route("/signin", views.signin, methods=["POST"]),
+        Route("/signout", views.signout, methods=["POST"]),
+        Route("/queue", views.queue),
+        Route("/intakes/{intake_id:int}", views.intake),
+        Route("/intakes/{intake_id:int}/pages/{page:int}.png", views.page_png),
+        Route("/intakes/{intake_id:int}/preview", actions.preview, methods=["POST"]),
+        Route("/intakes/{intake_id:int}/fix", actions.fix, methods=["POST"]),
+        Route("/intakes/{intake_id:int}/route", actions.route, methods=["POST"]),
+        Route("/intakes/{intake_id:int}/reject", actions.reject, methods=["POST"]),
+        Route("/intakes/{intake_id:int}/handled", actions.handled, methods=["POST"]),
+        Route("/intakes/{intake_id:int}/retry", actions.retry, methods=["POST"]),
+        Route("/intakes/{intake_id:int}/youshiki3", ledger_views.youshiki3, methods=["POST"]),
+        Route("/ledger", ledger_views.ledger),
+        Route("/ledger/youshiki2", ledger_views.youshiki2, methods=["POST"]),
+        Route("/reprocess", operations.reprocess_form, methods=["GET"]),
+        Route("/reprocess", operations.reprocess, methods=["POST"]),
+        Route("/jobs/{job_id:int}", operations.job_page),
+        Route("/jobs/{job_id:int}.json", operations.job_json),
+        Route("/deadlines", operations.deadlines),
+        Route("/outbox", operations.outbox),
+        Route("/outbox/{outbox_id:int}/retry", operations.retry_message, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+async def _sign_in_first(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse("/signin?" + urlencode({"next": exc.next_url}), status_code=303)
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    session, clerk = await clerk_of(request)
+    titles = {
+        403: "権限がありません",
+        404: "見つかりません",
+        405: "この操作はできません",
+        429: "しばらくお待ちください",
+    }
+    context = {"title": titles.get(exc.status_code, "エラー"), "detail": exc.detail, "code": exc.status_code}
+    return page(request, "error.html", context, session=session, clerk=clerk, status_code=exc.status_code)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    review: Review | None = None,
+    accounts: Accounts | None = None,
+    secret: str | bytes | None = None,
+    cookie_secure: bool | None = None,
+    limiter: SignInLimiter | None = None,
+) -> Starlette:
+    """The console app. Without ``review`` it opens the store of ``settings`` (closed on shutdown);
+    ``secret`` signs the session cookies (default: kept in ``$FORMS_HOME/console.key``);
+    ``cookie_secure`` forces the Secure flag on or off (default: off only on plain-HTTP loopback)."""
+    owned: Store | None = None
+    if review is None:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        owned = Store.open(settings.store_url)
+        review = Review(owned, settings)
+    rulebook = max(load_rulebooks(settings.rulebook_dir), key=lambda b: b.effective_from)
+    console = Console(
+        settings=settings,
+        review=review,
+        accounts=accounts or Users(review.store),
+        ledger=StoreLedger(review.store, rulebook.shared_cap.cap_per_frame_yen, rulebook.capped_agencies),
+        rulebook=rulebook,
+        spec=load_spec(),
+        sessions=Sessions(secret or load_secret(settings.home / "console.key"), secure=cookie_secure),
+        limiter=limiter or SignInLimiter(),
+        jobs=Jobs(),
+        env=environment(),
+    )
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+        SignInRequired: _sign_in_first,
+        HTTPException: _error_page,
+    }
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned is not None:
+                owned.close()
+
+    app = Starlette(
+        routes=routes(), exception_handlers=handlers, lifespan=lifespan, max_body_size=MAX_BODY_BYTES
+    )
+    app.state.console = console
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,164 @@
+"""The ledger page of one company and the documents issued from it: 様式2 and 様式3 as PDF.
+
+A company is found by its 法人番号, or (個人事業者) its name and postal code, or from an intake
+(its 様式1 names the company and the bank). The page shows the support history, the cap, what is
+used and what remains, the loans; 様式2 is issued for jetro or scb over a period, 様式3 from a
+routed intake. An agency-scoped clerk issues documents only as that agency. Each issue is an event
+with the clerk's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forms.console.auth import Clerk
+from forms.console.context import JST, Console, console_of, page, posted, signed_in
+from forms.console.views import viewed
+from forms.documents import BankInfo, CompanyInfo
+from forms.documents.batch import file_name, render
+from forms.documents.youshiki2 import ISSUERS, supports_for_report, youshiki2_data
+from forms.documents.youshiki3 import youshiki3_data
+from forms.errors import FormsError
+from forms.ledger import CompanyKey
+from forms.ledger_io import company_key
+
+
+def issuers_for(clerk: Clerk) -> list[str]:
+    """The agencies this clerk may issue 様式2/様式3 as."""
+    return sorted(a for a in ISSUERS if clerk.scope in (None, a))
+
+
+def _key_from(params: Any) -> CompanyKey | list[str]:
+    found = company_key(
+        str(params.get("company", "")), str(params.get("name", "")), str(params.get("postal_code", ""))
+    )
+    return found if isinstance(found, CompanyKey) else [message for _, _, message in found]
+
+
+async def _from_intake(request: Request, text: str) -> tuple[CompanyKey | None, dict[str, Any], int | None]:
+    """The company of an intake's 様式1 and its fields (404 if the clerk may not see it)."""
+    if not text.isdigit():
+        return None, {}, None
+    view = await viewed(request, int(text))
+    fields = dict(view.decision.fields)
+    return CompanyKey.from_fields(fields), fields, view.row.id
+
+
+async def ledger(request: Request) -> Response:
+    session, clerk = await signed_in(request)
+    console = console_of(request)
+    params = request.query_params
+    key, fields, intake_id = await _from_intake(request, params.get("intake", ""))
+    errors: list[str] = []
+    if key is None and any(params.get(k) for k in ("company", "name", "postal_code")):
+        found = _key_from(params)
+        key, errors = (found, []) if isinstance(found, CompanyKey) else (None, found)
+    company = await run_in_threadpool(console.ledger.company, key) if key is not None else None
+    today = dt.datetime.now(JST).date()
+    first = min((s.date for s in company.supports), default=today) if company else today
+    context = {
+        "key": key,
+        "company": company,
+        "errors": errors,
+        "params": {k: params.get(k, "") for k in ("company", "name", "postal_code")},
+        "company_name": str(fields.get("company_name", "") or params.get("name", "")),
+        "intake_id": intake_id,
+        "issuers": issuers_for(clerk),
+        "period_from": first.isoformat(),
+        "period_to": today.isoformat(),
+        "supports": sorted(company.supports, key=lambda s: s.date) if company else [],
+        "loans": sorted(company.loans, key=lambda r: r.date) if company else [],
+    }
+    return page(request, "ledger.html", context, session=session, clerk=clerk)
+
+
+def _pdf(console: Console, data: Any) -> bytes:
+    return render(data, "pdf", font_dir=console.settings.home / "fonts")
+
+
+def _attachment(pdf: bytes, name: str) -> Response:
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def _day(text: Any, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError as exc:
+        raise HTTPException(400, f"{what}の日付を読めません（{text}）。") from exc
+
+
+async def youshiki2(request: Request) -> Response:
+    _, clerk, form = await posted(request)
+    console = console_of(request)
+    agency = str(form.get("agency", ""))
+    if agency not in issuers_for(clerk):
+        raise HTTPException(403, "この支援機関の様式2は発行できません。")
+    key, fields, intake_id = await _from_intake(request, str(form.get("intake", "")))
+    if key is None:
+        found = _key_from(form)
+        if not isinstance(found, CompanyKey):
+            raise HTTPException(400, "企業を特定できません: " + "、".join(found))
+        key = found
+    company_ledger = await run_in_threadpool(console.ledger.company, key)
+    period = (_day(form.get("period_from"), "支援期間の開始"), _day(form.get("period_to"), "支援期間の終了"))
+    info = (
+        CompanyInfo.from_fields(fields)
+        if fields
+        else CompanyInfo(
+            name=str(form.get("company_name", "")).strip(), corporate_number=key.corporate_number or ""
+        )
+    )
+    try:
+        data = youshiki2_data(
+            company=info,
+            bank=BankInfo.from_fields(fields) if fields else None,
+            agency=agency,
+            rulebook=console.rulebook,
+            ledger=company_ledger,
+            supports=supports_for_report(company_ledger, agency, period),
+            period=period,
+            issued_on=dt.datetime.now(JST).date(),
+            navigator=str(form.get("navigator", "")).strip(),
+        )
+        pdf = await run_in_threadpool(_pdf, console, data)
+    except (FormsError, ValueError) as exc:
+        raise HTTPException(400, f"様式2を作成できませんでした: {exc}") from exc
+    detail = {"company": str(key), "agency": agency, "period": [d.isoformat() for d in period]}
+    await run_in_threadpool(
+        console.review.store.add_event, intake_id, "youshiki2_issued", actor=clerk.name, detail=detail
+    )
+    return _attachment(pdf, file_name(data, "pdf"))
+
+
+async def youshiki3(request: Request) -> Response:
+    _, clerk, _ = await posted(request)
+    console = console_of(request)
+    view = await viewed(request, request.path_params["intake_id"])
+    agency = view.decision.agency or ""
+    if view.decision.status != "routed" or agency not in issuers_for(clerk):
+        raise HTTPException(409, "様式3は、ジェトロ又は信金中金へ転送した申込みについてのみ発行できます。")
+    try:
+        data = youshiki3_data(
+            youshiki1_fields=dict(view.decision.fields),
+            agency=agency,
+            rulebook=console.rulebook,
+            issued_on=dt.datetime.now(JST).date(),
+        )
+        pdf = await run_in_threadpool(_pdf, console, data)
+    except (FormsError, ValueError) as exc:
+        raise HTTPException(400, f"様式3を作成できませんでした: {exc}") from exc
+    detail = {"agency": agency, "due_on": data.due_on.isoformat()}
+    await run_in_threadpool(
+        console.review.store.add_event, view.row.id, "youshiki3_issued", actor=clerk.name, detail=detail
+    )
+    return _attachment(pdf, file_name(data, "pdf"))

@@ -1,0 +1,137 @@
+"""The operations pages: bulk reprocessing with progress, contact and 様式3 deadlines, the outbox.
+
+Bulk reprocessing (admins) runs as a job: a dry run first, whose page shows which decisions would
+change and offers to apply exactly those intakes; the job page shows progress (a plain refresh
+without JavaScript, a live bar with it). The outbox lists messages by state; a dead letter can be
+requeued. Deadlines list the contacts due within the 7 business days and the 様式3 answers due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from forms.console.context import JST, console_of, page, posted, signed_in
+from forms.console.jobs import Job
+from forms.errors import FormsError
+from forms.review import QueueFilter
+
+MAX_REPROCESS = 100_000
+_IDS = re.compile(r"\d+")
+
+
+# -- bulk reprocessing --------------------------------------------------------------------------
+
+
+async def reprocess_form(request: Request) -> Response:
+    session, clerk = await signed_in(request, admin=True)
+    context = {"error": None, "ids": "", "status": "needs_review"}
+    return page(request, "reprocess.html", context, session=session, clerk=clerk)
+
+
+def _chosen_ids(review_queue: Callable[..., tuple[list, int]], ids_text: str, status: str) -> list[int]:
+    """The intakes to reprocess: the ids typed, else every intake of the chosen status."""
+    typed = [int(n) for n in _IDS.findall(ids_text)]
+    if typed:
+        return sorted(set(typed))
+    rows, _ = review_queue(QueueFilter(status=status or None), limit=MAX_REPROCESS, offset=0)
+    return sorted(r.id for r in rows)
+
+
+async def reprocess(request: Request) -> Response:
+    session, clerk, form = await posted(request, admin=True)
+    console = console_of(request)
+    apply = form.get("apply") == "1"
+    ids_text, status = str(form.get("ids", "")), str(form.get("status", ""))
+    ids = await run_in_threadpool(_chosen_ids, console.review.queue, ids_text, status)
+    if not ids:
+        context = {"error": "対象の申込みがありません。", "ids": ids_text, "status": status}
+        return page(request, "reprocess.html", context, session=session, clerk=clerk, status_code=400)
+    review = console.review
+
+    def operation(progress: Callable[[int, int], None]) -> list[tuple[int, str, str]]:
+        return review.reprocess(ids, apply=apply, actor=clerk.name, progress=progress)
+
+    title = "一括再処理（反映）" if apply else "一括再処理（試行）"
+    job = console.jobs.start(clerk.name, title, operation, {"ids": ids, "apply": apply})
+    job.total = len(ids)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+def _own_job(request: Request, owner: str, is_admin: bool) -> Job:
+    job = console_of(request).jobs.get(request.path_params["job_id"])
+    if job is None or (job.owner != owner and not is_admin):
+        raise HTTPException(404, "この処理は見つかりません。")
+    return job
+
+
+def changes_of(result: Sequence[tuple[int, str, str]] | None) -> tuple[list[tuple[int, str, str]], int]:
+    """The intakes whose decision changes, and how many stay as they were."""
+    rows = list(result or [])
+    changed = [r for r in rows if r[1] != r[2]]
+    return changed, len(rows) - len(changed)
+
+
+async def job_page(request: Request) -> Response:
+    session, clerk = await signed_in(request)
+    job = _own_job(request, clerk.name, clerk.is_admin)
+    changed, unchanged = changes_of(job.result if job.finished else None)
+    context = {"job": job, "changed": changed, "unchanged": unchanged}
+    return page(request, "job.html", context, session=session, clerk=clerk)
+
+
+async def job_json(request: Request) -> Response:
+    _, clerk = await signed_in(request)
+    job = _own_job(request, clerk.name, clerk.is_admin)
+    return JSONResponse(job.to_json(), headers={"Cache-Control": "no-store"})
+
+
+# -- deadlines ----------------------------------------------------------------------------------
+
+
+async def deadlines(request: Request) -> Response:
+    session, clerk = await signed_in(request)
+    console = console_of(request)
+    today = dt.datetime.now(JST).date()
+    rows = await run_in_threadpool(console.review.deadlines, today)
+    if clerk.scope is not None:
+        rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
+    context = {"rows": rows, "today": today}
+    return page(request, "deadlines.html", context, session=session, clerk=clerk)
+
+
+# -- the outbox ---------------------------------------------------------------------------------
+
+OUTBOX_STATES = ("dead", "pending", "sending", "sent")
+
+
+async def outbox(request: Request) -> Response:
+    session, clerk = await signed_in(request, admin=True)
+    state = request.query_params.get("state") or "dead"
+    if state not in (*OUTBOX_STATES, "all"):
+        state = "dead"
+    items = await run_in_threadpool(console_of(request).review.outbox, None if state == "all" else state)
+    items = sorted(items, key=lambda i: i.id, reverse=True)[:500]
+    context = {
+        "items": items,
+        "state": state,
+        "states": OUTBOX_STATES,
+        "done": request.query_params.get("done"),
+    }
+    return page(request, "outbox.html", context, session=session, clerk=clerk)
+
+
+async def retry_message(request: Request) -> Response:
+    _, clerk, _ = await posted(request, admin=True)
+    outbox_id = request.path_params["outbox_id"]
+    try:
+        await run_in_threadpool(console_of(request).review.retry_message, outbox_id, actor=clerk.name)
+    except (FormsError, ValueError) as exc:
+        raise HTTPException(409, f"再送できませんでした: {exc}") from exc
+    return RedirectResponse(f"/outbox?state=dead&done={outbox_id}", status_code=303)

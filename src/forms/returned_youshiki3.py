@@ -1,0 +1,397 @@
+"""Reading a RETURNED 様式3: the .docx this service issued, filled in by a bank in Word, or a PDF of it.
+
+    .docx bytes ──python-docx──┐
+                               ├─▶ rows (label → value lines, each character with its strike) ─▶
+    PDF bytes ──pdfplumber─────┘        ReturnedYoushiki3 | (Problem, …)
+
+Pure: bytes in, a value out; nothing raises on bad input. The answer cells of the template hold one
+choice per line (``□ 実行済`` …, see templates/documents/make_docx_templates.py), and banks answer in
+every way people do: the box turned into ■ / ☑ / ✓ / レ, a ○ or parentheses around the choice, the
+other choices struck through or deleted. A choice counts as chosen when it alone is marked, or when it
+alone is left standing (the others struck or deleted). Dates (令和8年7月1日, R8.7.1, 2026/7/1) and
+amounts (5,000万円, 50,000,000円) go through ``forms.normalize``.
+
+Problems: FORM_UNREADABLE (a broken .docx/PDF), FORM_NOT_FOUND (not a 様式3), FIELD_MISSING /
+FIELD_INVALID naming the answer's field and its printed ``label`` (実行済 needs a date and an amount).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pdfplumber
+from docx import Document
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from lxml import etree
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
+
+from forms import model
+from forms.errors import Code
+from forms.normalize import nfkc_text, parse_date, parse_yen
+
+TITLE = "融資及び海外展開の状況報告"
+#: The bank's answers: key → printed choice label.
+LOAN_STATUSES: Mapping[str, str] = {
+    "disbursed": "実行済",
+    "not_disbursed": "未実行",
+    "declined": "謝絶・取下げ",
+}
+EXPANSION_STATUSES: Mapping[str, str] = {
+    "considering": "検討中",
+    "planned": "計画策定済",
+    "expanded": "進出済",
+    "abandoned": "断念",
+}
+#: Field of the answer → the label printed in its row.
+LABELS: Mapping[str, str] = {
+    "company_name": "企業名",
+    "corporate_number": "法人番号",
+    "loan_status": "融資の状況",
+    "disbursed_on": "融資実行日",
+    "amount_yen": "融資実行額",
+    "menu": "実行した融資のメニュー",
+    "expansion_status": "海外展開の状況",
+    "comments": "コメント",
+    "agency": "支援機関",
+}
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PAGES = 10
+_MAX_UNZIPPED = 100 * 1024 * 1024
+_TICKS = frozenset("■☑☒✓✔✅●◉レ○◯〇")
+_SPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"[0-9]")
+
+
+@dataclass(frozen=True)
+class ReturnedYoushiki3:
+    """What a bank answered on a returned 様式3 (amounts integer yen)."""
+
+    company_name: str
+    corporate_number: str
+    agency: str
+    loan_status: str  # a key of LOAN_STATUSES
+    disbursed_on: dt.date | None
+    amount_yen: int | None
+    menu: str
+    expansion_status: str | None  # a key of EXPANSION_STATUSES; None when the bank left it blank
+    comments: str
+
+
+#: What reading gives: the answers, or every problem a clerk must look at (never empty).
+ReadResult = ReturnedYoushiki3 | tuple[model.Problem, ...]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a cell: its text and, per character, whether it is struck through."""
+
+    text: str
+    struck: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, pieces: Iterable[tuple[str, bool]]) -> Line:
+        text, struck = "", []
+        for piece, is_struck in pieces:
+            form = unicodedata.normalize("NFKC", piece)
+            text += form
+            struck += [is_struck] * len(form)
+        return cls(text, tuple(struck))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A document as label/value rows (first occurrence of each label) and its whole text."""
+
+    rows: Mapping[str, tuple[Line, ...]]
+    text: str
+
+
+# ── choices ───────────────────────────────────────────────────────────────────────────────────
+def _label_form(text: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _is_ticked(before: str, after: str) -> bool:
+    """A mark before the label (■ ✓ レ ○ …; the last mark wins over a □ left in front of it), a mark
+    right after it, or parentheses around it."""
+    before, after = before.strip(), after.strip()
+    if before.endswith("(") and after.startswith(")"):
+        return True
+    if before and before[-1] in _TICKS:
+        return True
+    return bool(after) and after[0] in _TICKS
+
+
+def _choice_states(lines: Sequence[Line], choices: Mapping[str, str]) -> dict[str, str]:
+    """Each choice found in the cell → 'ticked', 'plain' or 'struck' (absent choices are left out)."""
+    states: dict[str, str] = {}
+    for line in lines:
+        found = sorted(
+            (line.text.find(label), key, label)
+            for key, label in choices.items()
+            if label in line.text and key not in states
+        )
+        for i, (start, key, label) in enumerate(found):
+            end = start + len(label)
+            previous_end = found[i - 1][0] + len(found[i - 1][2]) if i else 0
+            after = line.text[end:] if i == len(found) - 1 else ""  # else: the next choice's mark
+            struck = sum(line.struck[start:end]) * 2 > len(label)
+            ticked = _is_ticked(line.text[previous_end:start], after)
+            states[key] = "struck" if struck else "ticked" if ticked else "plain"
+    return states
+
+
+def read_choice(lines: Sequence[Line], choices: Mapping[str, str], field: str) -> str | model.Problem | None:
+    """The one chosen key, None when nothing is chosen, FIELD_INVALID when several are."""
+    states = _choice_states(lines, choices)
+    ticked = [k for k, s in states.items() if s == "ticked"]
+    if len(ticked) > 1:
+        return model.problem(Code.FIELD_INVALID, field, label=LABELS[field], detail="several choices")
+    if ticked:
+        return ticked[0]
+    standing = [k for k, s in states.items() if s == "plain"]
+    if len(standing) == 1 and len(standing) < len(choices):
+        return standing[0]  # the others struck through or deleted
+    return None
+
+
+# ── values ────────────────────────────────────────────────────────────────────────────────────
+def _cell_text(lines: Sequence[Line]) -> str:
+    return "\n".join(line.text.strip() for line in lines if line.text.strip())
+
+
+def _read_date(text: str) -> dt.date | model.Problem | None:
+    """The 融資実行日; None when left as printed (令和　年　月　日)."""
+    if not _DIGIT.search(text):
+        return None
+    day = parse_date(text)
+    if day is None:
+        return model.problem(Code.FIELD_INVALID, "disbursed_on", label=LABELS["disbursed_on"], value=text)
+    return day
+
+
+def _read_amount(text: str) -> int | model.Problem | None:
+    if not _DIGIT.search(text):
+        return None
+    amount = parse_yen(text)
+    if amount is None or amount <= 0:
+        return model.problem(Code.FIELD_INVALID, "amount_yen", label=LABELS["amount_yen"], value=text)
+    return amount
+
+
+def _agency_of(text: str, agencies: Mapping[str, Sequence[str]]) -> str | None:
+    form = _label_form(text)
+    found = {key for key, names in agencies.items() for n in map(_label_form, names) if n and n in form}
+    return found.pop() if len(found) == 1 else None
+
+
+def _missing(field: str) -> model.Problem:
+    return model.problem(Code.FIELD_MISSING, field, label=LABELS[field])
+
+
+def answers(layout: Layout, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
+    """The answers of a 様式3 laid out as rows; ``agencies``: agency key → names it is printed as."""
+    if _label_form(TITLE) not in _label_form(layout.text) or LABELS["loan_status"] not in layout.rows:
+        return (model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3"),)
+
+    def cell(field: str) -> str:
+        return _cell_text(layout.rows.get(LABELS[field], ()))
+
+    problems: list[model.Problem] = []
+    company, number = nfkc_text(cell("company_name")), _SPACE.sub("", cell("corporate_number"))
+    if not company:
+        problems.append(_missing("company_name"))
+    agency = _agency_of(cell("agency"), agencies)
+    if agency is None:
+        problems.append(_missing("agency"))
+    status = read_choice(layout.rows[LABELS["loan_status"]], LOAN_STATUSES, "loan_status")
+    expansion = read_choice(
+        layout.rows.get(LABELS["expansion_status"], ()), EXPANSION_STATUSES, "expansion_status"
+    )
+    day, amount = _read_date(cell("disbursed_on")), _read_amount(cell("amount_yen"))
+    for value in (status, expansion, day, amount):
+        if isinstance(value, model.Problem):
+            problems.append(value)
+    if status is None:
+        problems.append(_missing("loan_status"))
+    if status == "disbursed":
+        problems += [_missing(f) for f, v in (("disbursed_on", day), ("amount_yen", amount)) if v is None]
+    if problems:
+        return tuple(problems)
+    assert isinstance(status, str) and agency is not None
+    return ReturnedYoushiki3(
+        company_name=company,
+        corporate_number=number,
+        agency=agency,
+        loan_status=status,
+        disbursed_on=day if isinstance(day, dt.date) else None,
+        amount_yen=amount if isinstance(amount, int) else None,
+        menu=nfkc_text(cell("menu")),
+        expansion_status=expansion if isinstance(expansion, str) else None,
+        comments=cell("comments"),
+    )
+
+
+# ── .docx ─────────────────────────────────────────────────────────────────────────────────────
+_W_DEL = qn("w:del")
+_STRIKES = (qn("w:strike"), qn("w:dstrike"))
+
+
+def _is_on(element: etree._Element | None) -> bool:
+    return element is not None and element.get(qn("w:val"), "true") not in ("false", "0", "off")
+
+
+def _run_pieces(paragraph: etree._Element) -> Iterable[tuple[str, bool]]:
+    """The text of a paragraph's runs (tracked insertions and content controls included, tracked
+    deletions left out), each with whether the run is struck through."""
+    for run in paragraph.iter(qn("w:r")):
+        if any(a.tag == _W_DEL for a in run.iterancestors()):
+            continue
+        rpr = run.find(qn("w:rPr"))
+        struck = rpr is not None and any(_is_on(rpr.find(tag)) for tag in _STRIKES)
+        for child in run:
+            if child.tag == qn("w:t"):
+                yield child.text or "", struck
+            elif child.tag in (qn("w:tab"), qn("w:br")):
+                yield " ", False
+            elif child.tag == qn("w:sym"):  # Wingdings ticks and boxes inserted as symbols
+                yield ("✓" if child.get(qn("w:char"), "").upper() in ("F0FC", "F0FE") else "□"), False
+
+
+def _docx_layout(data: bytes) -> Layout | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > _MAX_UNZIPPED:
+                return None
+        doc = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError):
+        return None
+    rows: dict[str, tuple[Line, ...]] = {}
+    texts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            cells = row.cells
+            if len(cells) < 2 or cells[0]._tc is cells[1]._tc:
+                continue
+            label = _label_form(cells[0].text)
+            rows.setdefault(label, tuple(Line.of(_run_pieces(p._p)) for p in cells[1].paragraphs))
+            texts.append(cells[0].text)
+    return Layout(rows, "\n".join(texts))
+
+
+# ── PDF ───────────────────────────────────────────────────────────────────────────────────────
+Bbox = tuple[float, float, float, float]
+Stroke = tuple[float, float, float]
+#: A row border spans a cell at least; a stroke through a word is shorter and must not split a cell.
+_MIN_ROW_BORDER = 100.0
+
+
+def _table_settings(page: pdfplumber.page.Page) -> dict[str, Any]:
+    borders = [e for e in page.edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= _MIN_ROW_BORDER]
+    return {"horizontal_strategy": "explicit", "explicit_horizontal_lines": borders}
+
+
+def _strokes(page: pdfplumber.page.Page) -> list[Stroke]:
+    """Horizontal strokes (x0, x1, y) of a page: lines, and rectangles thinner than 1.5 pt."""
+    found = [(ln["x0"], ln["x1"], ln["top"]) for ln in page.lines if abs(ln["top"] - ln["bottom"]) < 1]
+    found += [(r["x0"], r["x1"], (r["top"] + r["bottom"]) / 2) for r in page.rects if r["height"] < 1.5]
+    return found
+
+
+def _is_struck(char: Mapping[str, Any], strokes: Sequence[Stroke]) -> bool:
+    """A stroke through the middle band of the character (not its underline or the cell's border)."""
+    height = char["bottom"] - char["top"]
+    low, high = char["top"] + 0.3 * height, char["bottom"] - 0.25 * height
+    middle = (char["x0"] + char["x1"]) / 2
+    return any(x0 <= middle <= x1 and low <= y <= high for x0, x1, y in strokes)
+
+
+def _inside(bbox: Bbox) -> Callable[[Mapping[str, Any]], bool]:
+    """Objects whose centre is in ``bbox`` (a character straddling a border belongs to one cell)."""
+    x0, top, x1, bottom = bbox
+
+    def test(obj: Mapping[str, Any]) -> bool:
+        if obj.get("object_type") != "char":
+            return False
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return x0 <= x <= x1 and top <= y <= bottom
+
+    return test
+
+
+def _pdf_cell(page: pdfplumber.page.Page, bbox: Bbox, strokes: Sequence[Stroke]) -> tuple[Line, ...]:
+    lines = page.filter(_inside(bbox)).extract_text_lines(return_chars=True, strip=False)
+    return tuple(Line.of(_char_pieces(ln["chars"], strokes)) for ln in lines)
+
+
+def _char_pieces(chars: Sequence[Mapping[str, Any]], strokes: Sequence[Stroke]) -> Iterable[tuple[str, bool]]:
+    """The characters of a line with their strikes; a gap wider than a quarter of a character is a space."""
+    previous: Mapping[str, Any] | None = None
+    for char in chars:
+        if previous is not None and char["x0"] - previous["x1"] > 0.25 * float(char.get("size") or 10):
+            yield " ", False
+        yield char["text"], _is_struck(char, strokes)
+        previous = char
+
+
+def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) -> None:
+    strokes = _strokes(page)
+    for table in page.find_tables(_table_settings(page)):
+        for row in table.rows:
+            cells = [c for c in row.cells if c is not None]
+            if len(cells) < 2:
+                continue
+            label = _label_form("".join(line.text for line in _pdf_cell(page, cells[0], ())))
+            rows.setdefault(label, _pdf_cell(page, cells[1], strokes))
+
+
+def _pdf_layout(data: bytes) -> Layout | None:
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PAGES:
+                return None
+            rows: dict[str, tuple[Line, ...]] = {}
+            texts: list[str] = []
+            for page in pdf.pages:
+                texts.append(page.extract_text() or "")
+                _page_rows(page, rows)
+    except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # pdfminer's many ways of failing on a broken file
+    return Layout(rows, "\n".join(texts))
+
+
+# ── the entry ─────────────────────────────────────────────────────────────────────────────────
+def is_docx(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def is_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]
+
+
+def read_returned(data: bytes, *, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
+    """The answers of a returned 様式3 (.docx or PDF bytes), or why a clerk must look at it.
+
+    ``agencies``: each agency key → the names the 様式3 may print it as (the rulebook's name and
+    short name); the 返送先 row says which agency issued the form.
+    """
+    if len(data) > MAX_BYTES:
+        return (model.problem(Code.FORM_UNREADABLE, None, detail="too_large"),)
+    if is_docx(data):
+        layout = _docx_layout(data)
+    elif is_pdf(data):
+        layout = _pdf_layout(data)
+    else:
+        return (model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3"),)
+    if layout is None:
+        return (model.problem(Code.FORM_UNREADABLE, None),)
+    return answers(layout, agencies)

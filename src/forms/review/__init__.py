@@ -1,0 +1,22 @@
+"""The clerks' operations on intakes (issue 5 "Clerk console"): the review queue, one intake with its
+corrections and a preview of the new decision, routing, rejecting, marking handled, retries, bulk
+reprocessing, contact deadlines and the outbox. The web console and ``forms review`` both use
+:class:`Review`; every action writes an event with who did it; the original bytes are never changed.
+"""
+
+from forms.review.original import Original, render_page
+from forms.review.service import Review
+from forms.review.views import DeadlineRow, IntakeView, ReviewError, outcome_text
+from forms.store.review_queries import QueueFilter, QueueRow
+
+__all__ = [
+    "DeadlineRow",
+    "IntakeView",
+    "Original",
+    "QueueFilter",
+    "QueueRow",
+    "Review",
+    "ReviewError",
+    "outcome_text",
+    "render_page",
+]

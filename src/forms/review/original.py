@@ -1,0 +1,73 @@
+"""The original of an intake as it was received (never changed): the mail, the 様式1 PDF in it, and
+its pages as images for the clerk (pypdfium2).
+
+Rendering happens in this process: the PDF is one the reader processes already read without
+failing, and the size and page limits of the settings are applied again before it is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pypdfium2 as pdfium
+
+from forms.intake.mime import parse_mail
+from forms.model import Mail
+from forms.pipeline import looks_like_pdf
+
+
+@dataclass(frozen=True)
+class Original:
+    """What was received: ``mail`` (None for a PDF given directly) and the 様式1's name and bytes
+    (None when no 様式1 was found in it)."""
+
+    mail: Mail | None
+    form_name: str | None
+    form_bytes: bytes | None
+
+    @property
+    def pdf(self) -> tuple[str, bytes] | None:
+        """The form as route() attaches it."""
+        return None if self.form_bytes is None else (self.form_name or "youshiki1.pdf", self.form_bytes)
+
+
+def original(
+    data: bytes, *, form_sha256: str | None, decision: Mapping[str, Any] | None, max_part_bytes: int
+) -> Original:
+    """The mail and its 様式1 from the stored bytes: the attachment whose SHA-256 the worker recorded,
+    else the one the decision names."""
+    if looks_like_pdf(data):
+        return Original(None, None, data if form_sha256 is not None else None)
+    mail = parse_mail(data, max_part_bytes=max_part_bytes)
+    pdfs = [a for a in mail.attachments if a.is_pdf]
+    named = (decision or {}).get("attachment")
+    chosen = next((a for a in pdfs if hashlib.sha256(a.data).hexdigest() == form_sha256), None)
+    chosen = chosen or next((a for a in pdfs if named and a.filename == named), None)
+    if chosen is None:
+        return Original(mail, None, None)
+    return Original(mail, chosen.filename, chosen.data)
+
+
+def render_page(pdf: bytes, page: int, *, dpi: int = 110, max_pages: int = 50) -> bytes | None:
+    """Page ``page`` (1-based) of ``pdf`` as PNG; None when there is no such page or it cannot be drawn."""
+    if page < 1 or not 20 <= dpi <= 300:
+        return None
+    try:
+        doc = pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError:
+        return None
+    try:
+        if page > min(len(doc), max_pages):
+            return None
+        image = doc[page - 1].render(scale=dpi / 72).to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False)
+        return out.getvalue()
+    except (pdfium.PdfiumError, OSError, ValueError):
+        return None
+    finally:
+        doc.close()

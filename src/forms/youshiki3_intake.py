@@ -1,0 +1,217 @@
+"""The edge where a RETURNED 様式3 comes in: a bank mails back the filled form (.docx or PDF).
+
+    mail ──find the 様式3 attachment──▶ read it (forms.returned_youshiki3)
+        ├─ readable, and a 様式3 of this company and agency awaits an answer
+        │      ──▶ 実行済: the disbursement into the ledger (StoreLedger.add_loan), once
+        │      ──▶ the issued 様式3 marked answered (with what the bank said)      → RECORDED
+        ├─ unreadable, unanswered choices, no 様式3 awaiting this answer        → NEEDS_REVIEW (clerks)
+        └─ no attachment is a 様式3                                             → NOT_A_YOUSHIKI3
+
+Recording is idempotent: the same mail processed again (a retried intake) finds its answer recorded
+and records nothing twice. A recorded disbursement dated after the company's first support (or its
+last frame) is what makes a re-application valid (``CompanyLedger.disbursed_since_last_frame``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from forms import model
+from forms.errors import Code
+from forms.ledger import CompanyKey, LoanRecord
+from forms.returned_youshiki3 import (
+    LABELS,
+    ReturnedYoushiki3,
+    is_docx,
+    is_pdf,
+    read_returned,
+)
+from forms.rules.loader import load_rulebooks
+from forms.rules.schema import Rulebook
+from forms.store import Store
+from forms.store.ledger import StoreLedger
+from forms.store.youshiki3_records import IssuedYoushiki3, answered_from, issued, mark_answered, open_for
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+#: Words that name a returned 様式3 in a subject or a file name.
+_HINTS = ("様式3", "状況報告", "youshiki3")
+_NOT_AWAITED = "この企業・支援機関あての回答待ちの様式3が見つかりません。担当者が確認します。"
+
+
+class ReturnedStatus(StrEnum):
+    RECORDED = "recorded"
+    NEEDS_REVIEW = "needs_review"
+    NOT_A_YOUSHIKI3 = "not_a_youshiki3"
+
+
+@dataclass(frozen=True)
+class ReturnedOutcome:
+    """What happened to a mail that may carry a returned 様式3."""
+
+    status: ReturnedStatus
+    answer: ReturnedYoushiki3 | None = None
+    issued_id: int | None = None
+    loan_recorded: bool = False
+    attachment: str | None = None
+    reasons: tuple[model.Reason, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        answer = None if self.answer is None else answer_json(self.answer)
+        return {
+            "status": str(self.status),
+            "issued_id": self.issued_id,
+            "loan_recorded": self.loan_recorded,
+            "attachment": self.attachment,
+            "answer": answer,
+            "reasons": [r.to_json() for r in self.reasons],
+        }
+
+    def to_decision(self, source: str) -> model.Decision:
+        """The intake's decision as the store keeps it: recorded → routed (nothing is sent), unreadable
+        → needs_review with its reasons. ``fields`` hold the answer and ``document: youshiki3_returned``."""
+        fields: dict[str, Any] = {"document": "youshiki3_returned"}
+        if self.answer is not None:
+            fields.update({k: v for k, v in answer_json(self.answer).items() if v is not None})
+        recorded = self.status is ReturnedStatus.RECORDED
+        return model.Decision(
+            source=source,
+            status=model.Status.ROUTED if recorded else model.Status.NEEDS_REVIEW,
+            agency=self.answer.agency if self.answer is not None else None,
+            reasons=self.reasons,
+            fields=fields,
+            attachment=self.attachment,
+        )
+
+
+def answer_json(answer: ReturnedYoushiki3) -> dict[str, Any]:
+    """The answer as JSON (dates ISO), as stored on the issued 様式3."""
+    return {
+        "company_name": answer.company_name,
+        "corporate_number": answer.corporate_number,
+        "agency": answer.agency,
+        "loan_status": answer.loan_status,
+        "disbursed_on": answer.disbursed_on.isoformat() if answer.disbursed_on else None,
+        "amount_yen": answer.amount_yen,
+        "menu": answer.menu,
+        "expansion_status": answer.expansion_status,
+        "comments": answer.comments,
+    }
+
+
+def agency_names(rulebook: Rulebook) -> dict[str, tuple[str, ...]]:
+    """Each agency key → the names a 様式3 prints it as (full and short)."""
+    return {key: (a.name, a.short_name) for key, a in rulebook.agencies.values.items()}
+
+
+def might_be_returned(mail: model.Mail) -> bool:
+    """Cheap test (no PDF parsing) for the mailroom: a .docx attachment, or a subject or file name
+    that names 様式3. A 様式3 PDF without either is read as a 様式1 and ends with the clerks."""
+    if any(is_docx(a.data) for a in mail.attachments):
+        return True
+    names = [mail.subject, *(a.filename for a in mail.attachments)]
+    return any(h in unicodedata.normalize("NFKC", n).casefold() for n in names for h in _HINTS)
+
+
+def _reason(rulebook: Rulebook, p: model.Problem, filename: str | None) -> model.Reason:
+    label = p.param("label") or LABELS.get(p.field or "", p.field or "")
+    if p.code is Code.FORM_NOT_FOUND:
+        message = "様式3（融資及び海外展開の状況報告）が見つかりませんでした。担当者が確認します。"
+    elif p.code is Code.FORM_UNREADABLE:
+        message = (
+            f"添付ファイル{f'「{filename}」' if filename else ''}を読み取れませんでした。担当者が確認します。"
+        )
+    else:
+        message = rulebook.message(p.code, label=label)
+    return model.Reason(p.code, p.field, message)
+
+
+def _review(rulebook: Rulebook, problems: Sequence[model.Problem], filename: str | None) -> ReturnedOutcome:
+    reasons = tuple(_reason(rulebook, p, filename) for p in problems)
+    return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, attachment=filename, reasons=reasons)
+
+
+def read_attachments(
+    mail: model.Mail, names: Mapping[str, Sequence[str]]
+) -> tuple[model.Attachment | None, ReturnedYoushiki3 | tuple[model.Problem, ...] | None]:
+    """The first attachment that is a 様式3 and its reading; (None, None) when none is."""
+    for attachment in mail.attachments:
+        if not (is_docx(attachment.data) or is_pdf(attachment.data)):
+            continue
+        result = read_returned(attachment.data, agencies=names)
+        if isinstance(result, tuple) and result[0].code is Code.FORM_NOT_FOUND:
+            continue
+        return attachment, result
+    return None, None
+
+
+def _received_on(mail: model.Mail) -> dt.date:
+    when = mail.received or mail.date or dt.datetime.now(dt.UTC)
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(JST).date()
+
+
+def record_returned(
+    store: Store,
+    ledger: StoreLedger,
+    mail: model.Mail,
+    *,
+    rulebook: Rulebook | None = None,
+    actor: str = "worker",
+) -> ReturnedOutcome:
+    """Read the returned 様式3 of ``mail`` and, when it is readable and awaited, record what it says."""
+    book = rulebook or max(load_rulebooks(), key=lambda b: b.effective_from)
+    attachment, result = read_attachments(mail, agency_names(book))
+    if attachment is None or result is None:
+        return ReturnedOutcome(ReturnedStatus.NOT_A_YOUSHIKI3)
+    name = attachment.filename
+    if isinstance(result, tuple):
+        return _review(book, result, name)
+    source = mail.message_id
+    if source and (done := answered_from(store, source)) is not None:
+        return ReturnedOutcome(ReturnedStatus.RECORDED, result, done.id, attachment=name)
+    key = _company_key(result, store)
+    awaiting = open_for(store, key, result.agency) if key is not None else None
+    if awaiting is None:
+        note = model.Reason(Code.FIELD_INVALID, "company_name", _NOT_AWAITED)
+        return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=(note,))
+    loan = _record_loan(ledger, awaiting.company, result, actor)
+    mark_answered(
+        store, awaiting.id, on=_received_on(mail), answer=answer_json(result), source=source, actor=actor
+    )
+    return ReturnedOutcome(ReturnedStatus.RECORDED, result, awaiting.id, loan_recorded=loan, attachment=name)
+
+
+def _company_key(answer: ReturnedYoushiki3, store: Store) -> CompanyKey | None:
+    """The company the answer is about: its 法人番号; a 個人事業者 by the name on an issued 様式3."""
+    if answer.corporate_number:
+        return CompanyKey.for_corporation(answer.corporate_number)
+    return _sole_proprietor(store, answer.company_name)
+
+
+def _sole_proprietor(store: Store, company_name: str) -> CompanyKey | None:
+    from_name = CompanyKey.for_sole_proprietor(company_name, "")
+    matches = {
+        i.company
+        for i in _unanswered(store)
+        if i.company.corporate_number is None and i.company.name_key == from_name.name_key
+    }
+    return matches.pop() if len(matches) == 1 else None
+
+
+def _unanswered(store: Store) -> list[IssuedYoushiki3]:
+    return [i for i in issued(store) if i.answered_on is None]
+
+
+def _record_loan(ledger: StoreLedger, key: CompanyKey, answer: ReturnedYoushiki3, actor: str) -> bool:
+    """実行済: the disbursement into the ledger, unless the same one is recorded already."""
+    if answer.loan_status != "disbursed" or answer.disbursed_on is None or answer.amount_yen is None:
+        return False
+    record = LoanRecord(answer.disbursed_on, answer.amount_yen, answer.menu)
+    if any(r.date == record.date and r.amount == record.amount for r in ledger.company(key).loans):
+        return False
+    ledger.add_loan(key, record, actor=actor)
+    return True

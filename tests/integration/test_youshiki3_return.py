@@ -1,0 +1,210 @@
+"""A returned 様式3 recorded on a real store: a real MIME mail carrying the filled .docx (python-docx,
+as a bank fills it in Word), parsed by the mailroom's own MIME reader, recorded by ``record_returned``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import io
+import smtplib
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from forms.documents.batch import render
+from forms.documents.youshiki3 import youshiki3_data
+from forms.errors import Code
+from forms.intake.mime import parse_mail
+from forms.intake.smtp import start_smtp_listener
+from forms.ledger import CompanyKey, SupportRecord
+from forms.mailroom import Mailroom
+from forms.model import Mail
+from forms.rules.loader import load_rulebooks
+from forms.store import Store
+from forms.store.ledger import StoreLedger
+from forms.store.youshiki3_records import issued, overdue, record_issued
+from forms.youshiki3_intake import ReturnedStatus, might_be_returned, record_returned
+from tests.conftest import make_settings
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+RULEBOOK = load_rulebooks().for_date(dt.date(2026, 8, 1))
+CAP = RULEBOOK.shared_cap.cap_per_frame_yen
+NUMBER = "4010001234567"
+KEY = CompanyKey.for_corporation(NUMBER)
+FIELDS: dict[str, object] = {
+    "company_name": "株式会社サンプル精機",
+    "corporate_number": NUMBER,
+    "bank_name": "みほん銀行",
+    "bank_branch": "蒲田支店",
+    "bank_officer": "例示 一郎",
+    "loan_status": "planned",
+    "loan_amount_yen": 50_000_000,
+}
+ISSUED, DUE = dt.date(2026, 8, 3), dt.date(2026, 9, 30)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(f"sqlite:///{tmp_path / 'forms.db'}") as s:
+        yield s
+
+
+@pytest.fixture
+def ledger(store: Store) -> StoreLedger:
+    return StoreLedger(store, CAP, RULEBOOK.capped_agencies)
+
+
+def issue(store: Store, agency: str = "jetro") -> int:
+    return record_issued(
+        store,
+        key=KEY,
+        company_name="株式会社サンプル精機",
+        bank_name="みほん銀行",
+        agency=agency,
+        intake_id=None,
+        issued_on=ISSUED,
+        due_on=DUE,
+        files=["youshiki3.docx"],
+    )
+
+
+def filled_docx(
+    *, loan: str | None = "実行済", day: str = "令和8年9月10日", amount: str = "3,000万円"
+) -> bytes:
+    data = youshiki3_data(youshiki1_fields=FIELDS, agency="jetro", rulebook=RULEBOOK, issued_on=ISSUED)
+    doc = Document(io.BytesIO(render(data, "docx")))
+    cells = {row.cells[0].text: row.cells[1] for table in doc.tables for row in table.rows}
+    if loan is not None:
+        line = next(p for p in cells["融資の状況"].paragraphs if loan in p.text)
+        line.runs[0].text = line.runs[0].text.replace("□", "■")
+    cells["融資実行日"].paragraphs[0].runs[0].text = day
+    cells["融資実行額"].paragraphs[0].runs[0].text = amount
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def mail_bytes(attachment: bytes, filename: str, message_id: str = "<y3-1@mihon-bank.example.jp>") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "例示 一郎 <kaigai@mihon-bank.example.jp>"
+    msg["To"] = "mailroom@example.jp"
+    msg["Subject"] = "様式3のご返送（株式会社サンプル精機）"
+    msg["Message-ID"] = message_id
+    msg["Date"] = "Thu, 10 Sep 2026 10:00:00 +0900"
+    msg.set_content("様式3を返送いたします。")
+    maintype, subtype = (
+        ("application", "pdf") if filename.endswith(".pdf") else ("application", "octet-stream")
+    )
+    msg.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes(policy=email.policy.SMTP)
+
+
+def mail_with(attachment: bytes, filename: str) -> Mail:
+    return parse_mail(mail_bytes(attachment, filename))
+
+
+def test_a_returned_disbursement_is_recorded_once_and_makes_a_reapplication_valid(
+    store: Store, ledger: StoreLedger
+) -> None:
+    ledger.add_support(KEY, SupportRecord("jetro", dt.date(2026, 6, 10), "海外ミニ調査サービス", 1_000_000))
+    assert not ledger.company(KEY).disbursed_since_last_frame()
+    issued_id = issue(store)
+    mail = mail_with(filled_docx(), "様式3_株式会社サンプル精機.docx")
+    assert might_be_returned(mail)
+    outcome = record_returned(store, ledger, mail, rulebook=RULEBOOK)
+    assert (outcome.status, outcome.issued_id, outcome.loan_recorded) == (
+        ReturnedStatus.RECORDED,
+        issued_id,
+        True,
+    )
+    after = ledger.company(KEY)
+    assert [(r.date, r.amount) for r in after.loans] == [(dt.date(2026, 9, 10), 30_000_000)]
+    assert after.disbursed_since_last_frame()
+    (row,) = issued(store, key=KEY)
+    assert row.answered_on == dt.date(2026, 9, 10)
+    assert row.answer is not None and row.answer["loan_status"] == "disbursed"
+    assert overdue(store, dt.date(2026, 10, 31)) == []
+    again = record_returned(store, ledger, mail, rulebook=RULEBOOK)  # the same mail processed again
+    assert (again.status, again.loan_recorded) == (ReturnedStatus.RECORDED, False)
+    assert len(ledger.company(KEY).loans) == 1
+
+
+def test_not_disbursed_is_recorded_without_a_loan(store: Store, ledger: StoreLedger) -> None:
+    issue(store)
+    outcome = record_returned(
+        store, ledger, mail_with(filled_docx(loan="未実行"), "y3.docx"), rulebook=RULEBOOK
+    )
+    assert (outcome.status, outcome.loan_recorded) == (ReturnedStatus.RECORDED, False)
+    assert ledger.company(KEY).loans == ()
+    assert issued(store, key=KEY)[0].answered_on is not None
+
+
+def test_an_unreadable_answer_goes_to_the_clerks_and_records_nothing(
+    store: Store, ledger: StoreLedger
+) -> None:
+    issue(store)
+    outcome = record_returned(store, ledger, mail_with(filled_docx(loan=None), "y3.docx"), rulebook=RULEBOOK)
+    assert outcome.status is ReturnedStatus.NEEDS_REVIEW
+    assert [(r.code, r.field) for r in outcome.reasons] == [(Code.FIELD_MISSING, "loan_status")]
+    assert "融資の状況" in outcome.reasons[0].message
+    broken = record_returned(store, ledger, mail_with(b"PK\x03\x04broken", "y3.docx"), rulebook=RULEBOOK)
+    assert [r.code for r in broken.reasons] == [Code.FORM_UNREADABLE]
+    assert ledger.company(KEY).loans == ()
+    assert issued(store, key=KEY)[0].answered_on is None
+
+
+def test_an_answer_no_issued_youshiki3_awaits_goes_to_the_clerks(store: Store, ledger: StoreLedger) -> None:
+    issue(store, agency="scb")  # issued by scb, answered as jetro's
+    outcome = record_returned(store, ledger, mail_with(filled_docx(), "y3.docx"), rulebook=RULEBOOK)
+    assert outcome.status is ReturnedStatus.NEEDS_REVIEW
+    assert outcome.answer is not None and outcome.answer.loan_status == "disbursed"
+    assert ledger.company(KEY).loans == ()
+
+
+def test_a_youshiki1_is_not_a_returned_youshiki3(store: Store, ledger: StoreLedger) -> None:
+    mail = mail_with((SAMPLES / "jetro-fillable.pdf").read_bytes(), "様式1.pdf")
+    outcome = record_returned(store, ledger, mail, rulebook=RULEBOOK)
+    assert outcome.status is ReturnedStatus.NOT_A_YOUSHIKI3
+
+
+def test_a_returned_youshiki3_mailed_to_the_smtp_listener_ends_as_a_recorded_disbursement(
+    store: Store, ledger: StoreLedger, tmp_path: Path
+) -> None:
+    """Real SMTP on loopback into the spool, then the mailroom worker: the answer lands in the ledger."""
+    ledger.add_support(KEY, SupportRecord("scb", dt.date(2026, 6, 1), "海外展開相談", 400_000))
+    issue(store)
+    room = Mailroom.open(make_settings(tmp_path, FORMS_OUTBOX_DIR=str(tmp_path / "outbox")))
+    try:
+        listener = start_smtp_listener(
+            room.spool, host="127.0.0.1", port=0, mailroom_addresses=["mailroom@example.jp"], max_bytes=10**7
+        )
+        try:
+            with smtplib.SMTP("127.0.0.1", listener.port, timeout=30) as client:
+                message = mail_bytes(filled_docx(), "様式3.docx")
+                client.sendmail("kaigai@mihon-bank.example.jp", ["mailroom@example.jp"], message)
+        finally:
+            listener.stop()
+        counts = room.drain()
+        (row,) = room.store.intakes(status="routed")
+    finally:
+        room.close()
+    assert counts == {"received": 1, "decided": 1, "sent": 0}, "an answer is recorded, nothing is sent"
+    assert row.decision is not None and row.decision["fields"]["document"] == "youshiki3_returned"
+    assert [(r.date, r.amount) for r in ledger.company(KEY).loans] == [(dt.date(2026, 9, 10), 30_000_000)]
+    assert ledger.company(KEY).disbursed_since_last_frame()
+    assert issued(store)[0].answered_on is not None
+
+
+def test_the_outcome_as_the_decision_the_store_keeps(store: Store, ledger: StoreLedger) -> None:
+    issue(store)
+    review = record_returned(store, ledger, mail_with(filled_docx(loan=None), "y3.docx"), rulebook=RULEBOOK)
+    held = review.to_decision("<y3-1@mihon-bank.example.jp>").to_json()
+    assert (held["status"], held["fields"]["document"]) == ("needs_review", "youshiki3_returned")
+    assert [r["code"] for r in held["reasons"]] == ["FIELD_MISSING"]
+    recorded = record_returned(store, ledger, mail_with(filled_docx(), "y3.docx"), rulebook=RULEBOOK)
+    done = recorded.to_decision("<y3-1@mihon-bank.example.jp>").to_json()
+    assert (done["status"], done["agency"], done["fields"]["amount_yen"]) == ("routed", "jetro", 30_000_000)
+    assert done["fields"]["disbursed_on"] == "2026-09-10" and done["attachment"] == "y3.docx"
