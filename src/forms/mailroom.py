@@ -177,7 +177,7 @@ class Mailroom:
         pdf = (outcome.form_name or "youshiki1.pdf", outcome.form_bytes) if outcome.form_bytes else None
         ctx = route_context(self.settings, rulebook, reference, received_at)
         outgoing = route(decision, outcome.mail, pdf, ctx, self.templates)
-        self.store.record_decision(
+        recorded = self.store.record_decision(
             intake_id,
             status=str(decision.status),
             agency=decision.agency,
@@ -194,10 +194,10 @@ class Mailroom:
         log.info(
             "intake %s decided %s (%s) %s; %d message(s) queued",
             intake_id,
-            decision.status,
+            recorded,
             decision.agency or "-",
             ",".join(r.code for r in decision.reasons) or "no reasons",
-            len(outgoing),
+            len(outgoing) if recorded == decision.status else 0,
         )
         failpoints.hit("after_decide")
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
+from forms.store.dedupe import dedupe_keys, duplicate_of, lock_keys
 from forms.store.engine import Clock, Database, utc_now
 from forms.store.grants import grant_frame
 from forms.store.records import (
@@ -188,22 +189,15 @@ class Store:
     ) -> int | None:
         """The first earlier decided intake (not itself a duplicate) with the same Message-ID, or the
         same form bytes from the same sender."""
-        same = []
-        if message_id:
-            same.append(intakes.c.message_id == message_id)
-        if sender and form_sha256:
-            same.append(and_(intakes.c.sender == sender, intakes.c.form_sha256 == form_sha256))
-        if not same:
-            return None
-        query = (
-            select(intakes.c.id)
-            .where(intakes.c.id < before_id, intakes.c.state == "decided", intakes.c.status != "duplicate")
-            .where(or_(*same))
-            .order_by(intakes.c.id)
-            .limit(1)
-        )
         with self.db.reading() as conn:
-            return conn.execute(query).scalar_one_or_none()
+            return duplicate_of(
+                conn,
+                message_id=message_id,
+                sender=sender,
+                form_sha256=form_sha256,
+                other_than=before_id,
+                earlier_only=True,
+            )
 
     def record_decision(
         self,
@@ -220,7 +214,7 @@ class Store:
         actor: str = "worker",
         frame_for: CompanyKey | None = None,
         extraction: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> str:
         """In one transaction: the decision, one pending outbox row per message, event 'decided'.
         ``extraction`` is the raw reading (``pipeline.extraction_to_json``) kept for the clerks.
 
@@ -228,11 +222,20 @@ class Store:
         shared cap, in the same transaction (at most once per intake).
 
         ``actor`` is the worker that claimed the intake; if it no longer holds the claim, StaleClaim
-        is raised and nothing is written. A message whose Message-ID is queued already (a retried
+        is raised and nothing is written. When another intake holding the same submission was decided
+        first (store.dedupe), this one is recorded as a duplicate and nothing is queued. Returns the
+        status recorded. A message whose Message-ID is queued already (a retried
         intake decided again) is not queued twice: nothing is sent again.
         """
         now = self.db.now()
         with self.db.writing() as conn:
+            if status != "duplicate":
+                lock_keys(conn, dedupe_keys(message_id, sender, form_sha256))
+                keys = {"message_id": message_id, "sender": sender, "form_sha256": form_sha256}
+                if duplicate_of(conn, **keys, other_than=intake_id) is not None:
+                    # another worker decided a copy of this submission first: nothing is sent again
+                    status, outgoing, frame_for = "duplicate", (), None
+                    decision = {**decision, "status": "duplicate"}
             done = conn.execute(
                 update(intakes)
                 .where(
@@ -269,6 +272,7 @@ class Store:
             self.db.event(conn, intake_id, "decided", actor=actor, detail=detail)
             if frame_for is not None:
                 grant_frame(self.db, conn, intake_id, frame_for, now.astimezone(_JST).date(), actor)
+        return status
 
     def fail_intake(self, intake_id: int, error: str, *, worker: str) -> None:
         """The worker could not decide the intake (a fault of ours, not of the form): 'failed'."""

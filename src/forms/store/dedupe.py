@@ -1,0 +1,58 @@
+"""Which decided intake an intake repeats: the same Message-ID, or the same form bytes from the same sender.
+
+The check runs inside the transaction that records a decision, so two workers deciding two copies of
+one submission at the same time cannot both route it: on SQLite writers take turns; on PostgreSQL a
+transaction-scoped advisory lock per key serialises the deciders of the same submission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import Connection, and_, or_, select, text
+
+from forms.store.schema import intakes
+
+
+def dedupe_keys(message_id: str | None, sender: str | None, form_sha256: str | None) -> list[str]:
+    keys = [f"mid:{message_id}"] if message_id else []
+    if sender and form_sha256:
+        keys.append(f"form:{sender}:{form_sha256}")
+    return keys
+
+
+def lock_keys(conn: Connection, keys: list[str]) -> None:
+    """PostgreSQL: hold an advisory lock per key until the transaction ends (SQLite needs none)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted(keys):  # one order for every transaction: no deadlock
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+
+
+def duplicate_of(
+    conn: Connection,
+    *,
+    message_id: str | None,
+    sender: str | None,
+    form_sha256: str | None,
+    other_than: int,
+    earlier_only: bool = False,
+) -> int | None:
+    """The first decided intake (not itself a duplicate) this one repeats, or None."""
+    same = []
+    if message_id:
+        same.append(intakes.c.message_id == message_id)
+    if sender and form_sha256:
+        same.append(and_(intakes.c.sender == sender, intakes.c.form_sha256 == form_sha256))
+    if not same:
+        return None
+    scope = intakes.c.id < other_than if earlier_only else intakes.c.id != other_than
+    query = (
+        select(intakes.c.id)
+        .where(scope, intakes.c.state == "decided", intakes.c.status != "duplicate")
+        .where(or_(*same))
+        .order_by(intakes.c.id)
+        .limit(1)
+    )
+    return conn.execute(query).scalar_one_or_none()
