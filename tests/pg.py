@@ -14,9 +14,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import pytest
 
 
 def _bindir() -> Path | None:
@@ -106,3 +109,16 @@ class PostgresServer:
         with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A started throwaway server (the test is skipped when PostgreSQL is not installed)."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -22,7 +22,7 @@ from alembic.migration import MigrationContext
 from forms.store import OutgoingRecord, Store
 from forms.store.engine import head_revision
 from forms.store.schema import metadata
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import PostgresServer, running_postgres
 from tests.unit.test_store import newest_migration
 
 N = 200
@@ -32,14 +32,8 @@ SPAWN = multiprocessing.get_context("spawn")
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    server = PostgresServer().start()
-    try:
+    with running_postgres() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from forms.store import Store
 from tests.conftest import SAMPLES
 from tests.integration.test_mailroom import FORMS, bank_mail, mailroom_env
-from tests.pg import PostgresServer, unavailable_reason
+from tests.pg import PostgresServer, running_postgres
 from tests.smtp_sink import smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
@@ -24,14 +24,8 @@ MAILS = 16
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    server = PostgresServer().start()
-    try:
+    with running_postgres() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_two_workers_never_take_the_same_intake(tmp_path: Path, postgres: PostgresServer) -> None:
