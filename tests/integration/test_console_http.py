@@ -4,6 +4,7 @@ real PDFs (the samples, and forms filled with ../shared/forms/fill.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sys
@@ -20,9 +21,12 @@ from starlette.testclient import TestClient
 from forms.config import Settings
 from forms.console import create_app
 from forms.console.auth import SignInLimiter
+from forms.console.context import JST
+from forms.ledger import CompanyKey
 from forms.mailroom import Mailroom
 from forms.review import Review
 from forms.store import Store
+from forms.store.youshiki3_records import record_issued
 from forms.users import Users
 from tests.conftest import FORMS_DIR, SAMPLES, make_settings
 
@@ -361,3 +365,21 @@ def test_bulk_reprocess_dry_run_shows_progress_and_changes_nothing(
     other = client_for(world)
     sign_in(other, "jetro-clerk")
     assert other.get(job_url).status_code == 404  # a job is its owner's (and the admins')
+
+
+def test_deadlines_list_unanswered_youshiki3_and_respect_the_clerks_agency(world: World) -> None:
+    key = CompanyKey.for_corporation("4010001234567")
+    today = dt.datetime.now(JST).date()
+    for agency, due in (("jetro", today - dt.timedelta(days=3)), ("scb", today + dt.timedelta(days=5))):
+        record_issued(
+            world.store, key=key, company_name="株式会社期日確認", bank_name="みほん銀行", agency=agency,
+            intake_id=None, issued_on=today - dt.timedelta(days=40), due_on=due, files=["y3.pdf"],
+        )  # fmt: skip
+    jetro = client_for(world)
+    sign_in(jetro, "jetro-clerk")
+    page = jetro.get("/deadlines").text
+    assert "期日超過（3日）" in page and "株式会社期日確認" in page
+    assert "あと5日" not in page, "a jetro clerk does not see scb's 様式3"
+    scb = client_for(world)
+    sign_in(scb, "scb-clerk")
+    assert "あと5日" in scb.get("/deadlines").text

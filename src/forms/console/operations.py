@@ -21,6 +21,8 @@ from forms.console.context import JST, console_of, page, posted, signed_in
 from forms.console.jobs import Job
 from forms.errors import FormsError
 from forms.review import QueueFilter
+from forms.store import Store
+from forms.store.youshiki3_records import IssuedYoushiki3, issued
 
 MAX_REPROCESS = 100_000
 _IDS = re.compile(r"\d+")
@@ -100,10 +102,17 @@ async def deadlines(request: Request) -> Response:
     console = console_of(request)
     today = dt.datetime.now(JST).date()
     rows = await run_in_threadpool(console.review.deadlines, today)
+    answers = await run_in_threadpool(unanswered_youshiki3, console.review.store)
     if clerk.scope is not None:
         rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
-    context = {"rows": rows, "today": today}
+        answers = [a for a in answers if a.agency == clerk.scope]
+    context = {"rows": rows, "answers": answers, "today": today}
     return page(request, "deadlines.html", context, session=session, clerk=clerk)
+
+
+def unanswered_youshiki3(store: Store) -> list[IssuedYoushiki3]:
+    """様式3 sent to banks and not answered yet, the earliest 回答期日 first."""
+    return sorted((i for i in issued(store) if i.answered_on is None), key=lambda i: (i.due_on, i.id))
 
 
 # -- the outbox ---------------------------------------------------------------------------------
