@@ -8,7 +8,9 @@ import datetime as dt
 import json
 import logging
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from forms.mailroom import Mailroom
 from forms.model import Decision, Status, decision_from_json
 from forms.pipeline import JST, Pipeline
 from forms.rules.loader import load_rulebooks
-from forms.service import imap_config, serve
+from forms.service import decide_until_stopped, imap_config, serve
 from forms.spec import load_spec
 from forms.store import Store
 from forms.store.ledger import StoreLedger
@@ -136,7 +138,16 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    return serve(settings)
+    return serve(settings, args.config)
+
+
+def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
+    """Decide intakes from the store until stopped (SIGTERM/SIGINT)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    decide_until_stopped(settings, stop)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -188,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the mailroom: SMTP listener, Maildir, IMAP, workers").set_defaults(
         func=cmd_serve
     )
+    sub.add_parser("work", help="decide intakes from the store until stopped (one per core)").set_defaults(
+        func=cmd_work
+    )
     d = sub.add_parser("demo", help="run the whole mailroom on the sample intakes and show the outcome")
     d.add_argument("--samples", default="../shared/samples", help="folder of sample .pdf/.eml")
     d.set_defaults(func=cmd_demo)
@@ -200,8 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    verbose = args.verbose or args.command in ("serve", "work")  # services log each message
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if verbose else logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

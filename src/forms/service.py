@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,55 +87,61 @@ def imap_config(settings: Settings) -> ImapConfig:
     )
 
 
-class _Wake:
-    """A flag one stage raises for the next (thread-safe), so idle stages sleep but react at once."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def set(self) -> None:
-        self._event.set()
-
-    def wait(self, timeout: float) -> None:
-        self._event.wait(timeout)
-        self._event.clear()
+#: How long an idle stage waits before it looks again (the store is the queue between stages).
+IDLE_S = 0.1
 
 
-def _ingester(room: Mailroom, stop: threading.Event, decide: _Wake, interval: float) -> None:
+def _ingester(room: Mailroom, stop: threading.Event) -> None:
     while not stop.is_set():
-        if room.ingest():
-            decide.set()
-        stop.wait(interval)
+        room.ingest()
+        stop.wait(IDLE_S)
 
 
-def _decider(room: Mailroom, stop: threading.Event, decide: _Wake, send: _Wake, interval: float) -> None:
-    while not stop.is_set():
-        if room.process_next():
-            send.set()
-        else:
-            decide.wait(interval)
+def decide_until_stopped(settings: Settings, stop: threading.Event) -> None:
+    """`forms work`: claim and decide intakes until stopped (or until the process that started us is
+    gone). Run one per core beside `forms serve`, or on other machines sharing a PostgreSQL store."""
+    room = Mailroom.open(settings)
+    parent = os.getppid()
+    try:
+        while not stop.is_set() and os.getppid() == parent:
+            if not room.process_next():
+                stop.wait(IDLE_S)
+    finally:
+        room.close()
 
 
-async def work(room: Mailroom, settings: Settings, stop: threading.Event) -> None:
-    """The stages run side by side: ingesting, deciding (one thread per reader process), sending."""
-    decide, send = _Wake(), _Wake()
-    interval = min(settings.poll_interval_s, 1.0)
-    threads = [threading.Thread(target=_ingester, args=(room, stop, decide, 0.1), daemon=True)]
-    threads += [
-        threading.Thread(target=_decider, args=(room, stop, decide, send, interval), daemon=True)
-        for _ in range(settings.worker_count)
-    ]
-    for t in threads:
-        t.start()
+@contextlib.contextmanager
+def deciders(settings: Settings, config: Path | None) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """One `forms work` process per core: deciding is Python work, and each process has its own GIL."""
+    cmd = [sys.executable, "-m", "forms.cli", *(["--config", str(config)] if config else []), "work"]
+    env = {**os.environ, "FORMS_WORKERS": "1"}  # one reader process each
+    procs = [subprocess.Popen(cmd, env=env) for _ in range(settings.worker_count)]
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+async def work(room: Mailroom, settings: Settings, stop: threading.Event, config: Path | None = None) -> None:
+    """The stages side by side: ingesting (a thread), deciding (processes), sending (this loop)."""
+    ingester = threading.Thread(target=_ingester, args=(room, stop), daemon=True)
+    ingester.start()
     loop = asyncio.get_running_loop()
     try:
-        while not stop.is_set():
-            if not await room.deliver_due():
-                await loop.run_in_executor(None, send.wait, interval)
+        with deciders(settings, config):
+            while not stop.is_set():
+                if not await room.deliver_due():
+                    await loop.run_in_executor(None, stop.wait, IDLE_S)
     finally:
         stop.set()
-        for t in threads:
-            t.join(timeout=30)
+        ingester.join(timeout=30)
         await room.deliver_due()
         await room.transport.close()
 
@@ -157,7 +166,7 @@ def console(settings: Settings, room: Mailroom) -> Iterator[str | None]:
         thread.join(timeout=10)
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, config: Path | None = None) -> int:
     room = Mailroom.open(settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -165,8 +174,8 @@ def serve(settings: Settings) -> int:
     try:
         with listeners(settings, room, stop) as started, console(settings, room) as web:
             started = [*started, web] if web else started
-            log.warning("forms serve: %s; store %s", ", ".join(started), settings.store_url.split("@")[-1])
-            asyncio.run(work(room, settings, stop))
+            log.info("forms serve: %s; store %s", ", ".join(started), settings.store_url.split("@")[-1])
+            asyncio.run(work(room, settings, stop, config))
     finally:
         room.close()
     return 0

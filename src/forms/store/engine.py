@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -51,10 +53,13 @@ class Database:
         self.engine = engine
         self._writer = writer(engine)
         self._clock = clock
-        # SQLite has one writer at a time; threads of this process take turns here instead of
-        # colliding in SQLite's busy handler, which sleeps up to 100 ms a turn. Other processes
-        # still wait in the busy handler. PostgreSQL needs no turn-taking.
-        self._turns = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        # SQLite has one writer at a time. Writers take turns on a lock instead of colliding in
+        # SQLite's busy handler, which sleeps up to 100 ms a turn: threads of this process on a
+        # threading.Lock, processes on the same machine on an flock of <database>.lock (the kernel
+        # wakes the next one at once). PostgreSQL needs no turn-taking.
+        self._turns: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            self._turns = WriterTurns(Path(f"{engine.url.database}.lock"))
 
     @classmethod
     def open(cls, url: str, *, clock: Clock = utc_now) -> Database:
@@ -105,6 +110,33 @@ class Database:
         """Append an event to the log, inside the caller's transaction."""
         values = {"intake_id": intake_id, "at": self._clock(), "kind": kind, "actor": actor}
         conn.execute(events.insert().values(**values, detail=dict(detail or {})))
+
+
+class WriterTurns:
+    """Turns at writing an SQLite database, for the threads of this process and for other processes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    def __enter__(self) -> WriterTurns:
+        self._threads.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            self._threads.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
 def connect(url: str) -> Engine:

@@ -1,0 +1,63 @@
+"""`forms serve` as an operator runs it: mail in over SMTP, answers out over SMTP, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+
+from tests.conftest import SAMPLES
+from tests.integration.test_cli import processes_with
+from tests.integration.test_mailroom import FORMS, mailroom_env, received_by
+from tests.smtp_sink import smtp_sink
+
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_serve_receives_decides_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    listen = free_port()
+    with smtp_sink() as (sink, recorder):
+        env = {**os.environ, **mailroom_env(tmp_path, sink.port), "FORMS_SMTP_LISTEN": f"127.0.0.1:{listen}"}
+        serve = subprocess.Popen([str(FORMS), "serve"], env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            assert wait_until(lambda: listening(listen), 60), "the SMTP listener came up"
+            data = (SAMPLES / "scb-shinkin.eml").read_bytes()
+            sender, rcpt = "shiro.mihon@sample-shinkin.example.jp", ["mailroom@example.jp"]
+            send = aiosmtplib.send(data, sender=sender, recipients=rcpt, hostname="127.0.0.1", port=listen)
+            asyncio.run(send)
+            assert wait_until(lambda: len(recorder.received) >= 2, 120), "forward and receipt arrived"
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            _, log = serve.communicate(timeout=60)
+    assert serve.returncode == 0, log
+    assert set(received_by(recorder)) == {"scb@agency.example.jp", "shiro.mihon@sample-shinkin.example.jp"}
+    assert "decided routed" in log, "the log says what happened to the message"
+    assert wait_until(lambda: processes_with(f"FORMS_HOME={tmp_path}") == [], 10), "no process left behind"
