@@ -26,7 +26,7 @@ from typing import Any
 from forms.cli_ledger import _table, agency_names, newest_rulebook
 from forms.config import Settings
 from forms.documents import BankInfo, CompanyInfo
-from forms.documents.batch import FORMATS, Job, file_name, render_batch, write_youshiki2, write_youshiki3
+from forms.documents.batch import FORMATS, issue_youshiki3_batch, write_youshiki2, write_youshiki3
 from forms.documents.youshiki3 import youshiki3_data
 from forms.ledger import CompanyKey
 from forms.ledger_io import company_key, shown
@@ -40,8 +40,6 @@ from forms.store.youshiki3_records import (
     latest_routed,
     overdue,
     record_issued,
-    record_many_issued,
-    routed_without_youshiki3,
 )
 
 ISSUERS = ("jetro", "scb")
@@ -204,37 +202,18 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
     out = _out(args, settings)
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
-        forms = [f for f in routed_without_youshiki3(store, agencies) if f.company is not None]
-        documents = [
-            (
-                f,
-                youshiki3_data(
-                    youshiki1_fields=f.fields, agency=f.agency, rulebook=rulebook, issued_on=issued_on
-                ),
-            )
-            for f in forms
-        ]
-        jobs = [
-            Job(data, fmt, out / file_name(data, fmt, serial=str(form.intake_id)))
-            for form, data in documents
-            for fmt in formats
-        ]
-        render_batch(jobs, workers=args.workers, font_dir=settings.home / "fonts", progress=not args.quiet)
-        rows: list[dict[str, Any]] = [
-            {
-                "key": form.company,
-                "company_name": data.company.name,
-                "bank_name": data.bank.name,
-                "agency": form.agency,
-                "intake_id": form.intake_id,
-                "issued_on": issued_on,
-                "due_on": data.due_on,
-                "files": [str(out / file_name(data, fmt, serial=str(form.intake_id))) for fmt in formats],
-            }
-            for form, data in documents
-        ]
-        count = record_many_issued(store, rows) if rows else 0
-    print(f"様式3を{count}件作成しました（{out}）。")
+        batch = issue_youshiki3_batch(
+            store,
+            agencies=agencies,
+            rulebook=rulebook,
+            issued_on=issued_on,
+            out_dir=out,
+            formats=formats,
+            font_dir=settings.home / "fonts",
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+    print(f"様式3を{batch.count}件作成しました（{out}）。")
     return 0
 
 

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forms.config import Settings
-from forms.console import actions, ledger_views, operations, views
+from forms.console import actions, bulk, ledger_views, operations, views
 from forms.console.auth import Accounts, Sessions, SignInLimiter, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
 from forms.console.jobs import Jobs
@@ -36,7 +36,7 @@ from forms.store import Store
 from forms.store.ledger import StoreLedger
 from forms.users import Users
 
-MAX_BODY_BYTES = 1024 * 1024  # forms only: no uploads
+MAX_BODY_BYTES = 1024 * 1024  # forms, and support files (CSV / .xlsx) of up to 1 MB
 STATIC = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = [
     (
@@ -95,6 +95,9 @@ def routes() -> list[Route | Mount]:
         Route("/ledger/youshiki2", ledger_views.youshiki2, methods=["POST"]),
         Route("/reprocess", operations.reprocess_form, methods=["GET"]),
         Route("/reprocess", operations.reprocess, methods=["POST"]),
+        Route("/youshiki3/batch", bulk.youshiki3_batch, methods=["POST"]),
+        Route("/supports/import", bulk.import_form, methods=["GET"]),
+        Route("/supports/import", bulk.import_supports, methods=["POST"]),
         Route("/jobs/{job_id:int}", operations.job_page),
         Route("/jobs/{job_id:int}.json", operations.job_json),
         Route("/deadlines", operations.deadlines),

@@ -1,4 +1,5 @@
-"""The operations pages: bulk reprocessing with progress, contact and 様式3 deadlines, the outbox.
+"""The operations pages: bulk reprocessing with progress, the job page of every kind of job,
+contact and 様式3 deadlines, the outbox.
 
 Bulk reprocessing (admins) runs as a job: a dry run first, whose page shows which decisions would
 change and offers to apply exactly those intakes; the job page shows progress (a plain refresh
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -19,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from forms.console.context import JST, console_of, page, posted, signed_in
 from forms.console.jobs import Job
+from forms.console.ledger_views import issuers_for
 from forms.errors import FormsError
 from forms.review import QueueFilter
 from forms.store import Store
@@ -61,7 +64,8 @@ async def reprocess(request: Request) -> Response:
         return review.reprocess(ids, apply=apply, actor=clerk.name, progress=progress)
 
     title = "一括再処理（反映）" if apply else "一括再処理（試行）"
-    job = console.jobs.start(clerk.name, title, operation, {"ids": ids, "apply": apply})
+    params = {"kind": "reprocess", "ids": ids, "apply": apply}
+    job = console.jobs.start(clerk.name, title, operation, params)
     job.total = len(ids)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
@@ -83,8 +87,10 @@ def changes_of(result: Sequence[tuple[int, str, str]] | None) -> tuple[list[tupl
 async def job_page(request: Request) -> Response:
     session, clerk = await signed_in(request)
     job = _own_job(request, clerk.name, clerk.is_admin)
-    changed, unchanged = changes_of(job.result if job.finished else None)
-    context = {"job": job, "changed": changed, "unchanged": unchanged}
+    kind = str(job.params.get("kind", "reprocess"))
+    context: dict[str, Any] = {"job": job, "kind": kind, "result": job.result if job.finished else None}
+    if kind == "reprocess":
+        context["changed"], context["unchanged"] = changes_of(context["result"])
     return page(request, "job.html", context, session=session, clerk=clerk)
 
 
@@ -106,7 +112,7 @@ async def deadlines(request: Request) -> Response:
     if clerk.scope is not None:
         rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
         answers = [a for a in answers if a.agency == clerk.scope]
-    context = {"rows": rows, "answers": answers, "today": today}
+    context = {"rows": rows, "answers": answers, "today": today, "issuers": issuers_for(clerk)}
     return page(request, "deadlines.html", context, session=session, clerk=clerk)
 
 

@@ -3,7 +3,11 @@
     write_youshiki2(ledger, key, …, out_dir)   → [.docx, .pdf] of one company's 様式2
     write_youshiki3(fields, …, out_dir)        → [.docx, .pdf] of one 様式3
     render_batch(jobs, workers=…, progress=…)  → the files of many documents, a process pool on all
-                                                  cores, a tqdm progress bar on stderr
+                                                  cores, a tqdm progress bar on stderr and/or a
+                                                  ``on_progress(done, total)`` callback
+    issue_youshiki3_batch(store, …)            → one 様式3 per routed jetro/scb 様式1 without one,
+                                                  written and recorded (``forms youshiki3 --batch``
+                                                  and the console's job share it)
 
 This is the edge of ``forms.documents``: it reads templates and writes files (each atomically:
 a temporary file in the same folder, then renamed). Which template: ``<kind>.docx`` or
@@ -17,7 +21,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +35,8 @@ from forms.documents.youshiki2 import Youshiki2, supports_for_report, youshiki2_
 from forms.documents.youshiki3 import Youshiki3, youshiki3_data
 from forms.ledger import CompanyKey, LedgerView
 from forms.rules.schema import Rulebook
+from forms.store import Store
+from forms.store.youshiki3_records import RoutedForm, record_many_issued, routed_without_youshiki3
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "documents"
 FORMATS: tuple[str, ...] = ("docx", "pdf")
@@ -200,17 +206,117 @@ def render_batch(
     font_dir: Path | None = None,
     progress: bool = True,
     chunksize: int = 4,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Write every job on ``workers`` processes (0: one per core), in order; the paths written.
-    A TemplateError in any job stops the batch and is raised here."""
+    """Write every job on ``workers`` processes (0: one per core; 1: in this process, no pool), in
+    order; the paths written. ``progress`` shows a tqdm bar on stderr; ``on_progress(done, total)`` is
+    called after each file. A TemplateError in any job stops the batch and is raised here."""
     if font_dir is not None:
         prepare_font(font_dir)  # once, before the workers start, so they do not race to make it
     count = workers or max(1, os.cpu_count() or 1)
-    setup = _WorkerSetup(Path(templates_dir), font_dir)
     bar = tqdm(total=len(jobs), unit="doc", disable=not progress, desc="documents")
     written: list[Path] = []
-    with bar, ProcessPoolExecutor(count, initializer=_start_worker, initargs=(setup,)) as pool:
-        for path in pool.map(_run, jobs, chunksize=chunksize):
-            written.append(path)
-            bar.update(1)
+
+    def wrote(path: Path) -> None:
+        written.append(path)
+        bar.update(1)
+        if on_progress is not None:
+            on_progress(len(written), len(jobs))
+
+    with bar:
+        if count == 1:  # no fork: safe from a threaded server (the console's jobs)
+            for job in jobs:
+                content = render(job.data, job.fmt, templates_dir=Path(templates_dir), font_dir=font_dir)
+                wrote(write_atomically(job.out, content))
+            return written
+        setup = _WorkerSetup(Path(templates_dir), font_dir)
+        with ProcessPoolExecutor(count, initializer=_start_worker, initargs=(setup,)) as pool:
+            for path in pool.map(_run, jobs, chunksize=chunksize):
+                wrote(path)
     return written
+
+
+# -- the 様式3 batch ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedBatch:
+    """What a 様式3 batch issued: one entry per 様式1 (its intake, company name, agency) and the files."""
+
+    issued: tuple[tuple[int, str, str], ...]
+    files: tuple[Path, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.issued)
+
+
+def issue_youshiki3_batch(
+    store: Store,
+    *,
+    agencies: Iterable[str],
+    rulebook: Rulebook,
+    issued_on: dt.date,
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    font_dir: Path | None = None,
+    workers: int = 0,
+    progress: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+    actor: str = "cli",
+) -> IssuedBatch:
+    """One 様式3 per routed 様式1 to ``agencies`` that has none yet: written into ``out_dir`` in each
+    format and recorded in one transaction (so a batch run twice issues nothing the second time).
+    ``on_progress(done, total)`` counts 様式1 done of those found."""
+    forms = [f for f in routed_without_youshiki3(store, agencies) if f.company is not None]
+    documents = [
+        (
+            f,
+            youshiki3_data(
+                youshiki1_fields=f.fields, agency=f.agency, rulebook=rulebook, issued_on=issued_on
+            ),
+        )
+        for f in forms
+    ]
+    files = {
+        form.intake_id: [Path(out_dir) / file_name(data, fmt, serial=str(form.intake_id)) for fmt in formats]
+        for form, data in documents
+    }
+    jobs = [
+        Job(data, fmt, path)
+        for form, data in documents
+        for fmt, path in zip(formats, files[form.intake_id], strict=True)
+    ]
+    per_form = max(1, len(formats))
+    if on_progress is not None:
+        on_progress(0, len(documents))
+
+    def rendered(done: int, total: int) -> None:
+        if on_progress is not None:
+            on_progress(done // per_form, total // per_form)
+
+    written = render_batch(jobs, workers=workers, font_dir=font_dir, progress=progress, on_progress=rendered)
+    rows = _issued_rows(documents, files, issued_on)
+    if rows:
+        record_many_issued(store, rows, actor=actor)
+    issued = tuple((form.intake_id, data.company.name, form.agency) for form, data in documents)
+    return IssuedBatch(issued, tuple(written))
+
+
+def _issued_rows(
+    documents: Sequence[tuple[RoutedForm, Youshiki3]], files: dict[int, list[Path]], issued_on: dt.date
+) -> list[dict[str, Any]]:
+    """What record_many_issued keeps of each 様式3 of a batch."""
+    return [
+        {
+            "key": form.company,
+            "company_name": data.company.name,
+            "bank_name": data.bank.name,
+            "agency": form.agency,
+            "intake_id": form.intake_id,
+            "issued_on": issued_on,
+            "due_on": data.due_on,
+            "files": [str(p) for p in files[form.intake_id]],
+        }
+        for form, data in documents
+    ]

@@ -389,8 +389,10 @@ class Store:
         with self.db.reading() as conn:
             return [intake_row(r) for r in conn.execute(query).mappings()]
 
-    def events(self, intake_id: int) -> list[EventRow]:
-        query = select(events).where(events.c.intake_id == intake_id).order_by(events.c.id)
+    def events(self, intake_id: int | None) -> list[EventRow]:
+        """The events of one intake; ``None``: those of no intake (ledger, imports, sign-ins)."""
+        where = events.c.intake_id.is_(None) if intake_id is None else events.c.intake_id == intake_id
+        query = select(events).where(where).order_by(events.c.id)
         with self.db.reading() as conn:
             return [event_row(r) for r in conn.execute(query).mappings()]
 

@@ -1,0 +1,147 @@
+"""Two more long operations as console jobs: the 様式3 batch and the import of support records.
+
+様式3を一括発行 (``POST /youshiki3/batch``, from the deadlines page) issues one 様式3 per routed
+jetro/scb 様式1 that has none yet, as ``forms youshiki3 --batch`` does (the same function, the files in
+``$FORMS_HOME/documents``, each recorded); an agency clerk issues only their agency's, an admin
+chooses an agency or all. 支援記録の取込 (``/supports/import``, admins only) reads an uploaded CSV or
+.xlsx: every row good imports all of them in one transaction, any bad row imports nothing and the job
+page lists every bad row and column. Both run through :class:`forms.console.jobs.Jobs` and show their
+progress on the job page; what they did is an event with the clerk's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from forms.console.context import JST, Console, console_of, page, posted, signed_in
+from forms.console.ledger_views import issuers_for
+from forms.documents.batch import FORMATS, IssuedBatch, issue_youshiki3_batch
+from forms.ledger_io import Sheet, SupportImport, parse_supports, read_sheet
+from forms.rules.loader import load_rulebooks
+
+Progress = Callable[[int, int], None]
+#: The formats a clerk may choose for the batch (the value posted → the formats written).
+BATCH_FORMATS: dict[str, tuple[str, ...]] = {"docx,pdf": FORMATS, "pdf": ("pdf",), "docx": ("docx",)}
+
+
+# -- 様式3 batch ----------------------------------------------------------------------------------
+
+
+def _batch_agencies(chosen: str, allowed: list[str]) -> tuple[str, ...]:
+    """The agencies to issue for: the one chosen, or (nothing chosen) every one the clerk may."""
+    if not chosen:
+        return tuple(allowed)
+    if chosen not in allowed:
+        raise HTTPException(403, "この支援機関の様式3は発行できません。")
+    return (chosen,)
+
+
+def _issue_batch(
+    console: Console, agencies: tuple[str, ...], formats: tuple[str, ...], actor: str, progress: Progress
+) -> IssuedBatch:
+    settings = console.settings
+    today = dt.datetime.now(JST).date()
+    store = console.review.store
+    batch = issue_youshiki3_batch(
+        store,
+        agencies=agencies,
+        rulebook=load_rulebooks(settings.rulebook_dir).for_date(today),
+        issued_on=today,
+        out_dir=settings.home / "documents",
+        formats=formats,
+        font_dir=settings.home / "fonts",
+        workers=1,  # in this process: no fork from the server's threads
+        on_progress=progress,
+        actor=actor,
+    )
+    if not batch.count:  # record_many_issued records the event only when something was issued
+        detail = {"count": 0, "agencies": list(agencies)}
+        store.add_event(None, "youshiki3_issued_batch", actor=actor, detail=detail)
+    return batch
+
+
+async def youshiki3_batch(request: Request) -> Response:
+    _, clerk, form = await posted(request)
+    console = console_of(request)
+    agencies = _batch_agencies(str(form.get("agency", "")), issuers_for(clerk))
+    if not agencies:
+        raise HTTPException(403, "様式3を発行できる支援機関がありません。")
+    formats = BATCH_FORMATS.get(str(form.get("format", "")), FORMATS)
+
+    def operation(progress: Progress) -> IssuedBatch:
+        return _issue_batch(console, agencies, formats, clerk.name, progress)
+
+    params = {"kind": "youshiki3_batch", "agencies": list(agencies), "formats": list(formats)}
+    job = console.jobs.start(clerk.name, "様式3の一括発行", operation, params)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+# -- support import -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: rows imported (and of how many companies), or the problems (then none)."""
+
+    file_name: str
+    imported: int
+    companies: int
+    problems: tuple[str, ...]
+
+
+def _parse(console: Console, data: bytes, progress: Progress) -> SupportImport:
+    sheet = read_sheet(data)
+    if not isinstance(sheet, Sheet):
+        return SupportImport((), (sheet,))
+    total = len(sheet.rows)
+    done = [0]
+
+    def on_row() -> None:
+        done[0] += 1
+        progress(done[0], total)
+
+    progress(0, total)
+    return parse_supports(sheet, console.agency_names(), on_row=on_row)
+
+
+def _import_supports(
+    console: Console, name: str, data: bytes, actor: str, progress: Progress
+) -> ImportResult:
+    found = _parse(console, data, progress)
+    if found.problems:
+        detail = {"file": name, "problems": len(found.problems)}
+        console.review.store.add_event(None, "supports_import_refused", actor=actor, detail=detail)
+        return ImportResult(name, 0, 0, tuple(str(p) for p in found.problems))
+    count = console.ledger.add_supports(list(found.supports), actor=actor)
+    return ImportResult(name, count, len({key for key, _ in found.supports}), ())
+
+
+async def import_form(request: Request) -> Response:
+    session, clerk = await signed_in(request, admin=True)
+    return page(request, "import.html", {"error": None}, session=session, clerk=clerk)
+
+
+async def import_supports(request: Request) -> Response:
+    session, clerk, form = await posted(request, admin=True)
+    console = console_of(request)
+    upload = form.get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) else b""
+    if not data:
+        context = {"error": "取り込むファイル（CSV 又は .xlsx）を選んでください。"}
+        return page(request, "import.html", context, session=session, clerk=clerk, status_code=400)
+    name = (upload.filename if isinstance(upload, UploadFile) else None) or "upload"
+
+    def operation(progress: Progress) -> ImportResult:
+        return _import_supports(console, name, data, clerk.name, progress)
+
+    job = console.jobs.start(
+        clerk.name, "支援記録の取込", operation, {"kind": "support_import", "file": name}
+    )
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
