@@ -77,7 +77,7 @@ def test_a_foreign_recipient_gets_550(listener: Controller, spool: Spool) -> Non
         await aiosmtplib.send(
             b"Subject: x\r\n\r\nx\r\n",
             sender=SENDER,
-            recipients=["knt-tokyo@jetro.go.jp"],
+            recipients=["someone@elsewhere.example.jp"],
             hostname="127.0.0.1",
             port=listener.port,
         )
