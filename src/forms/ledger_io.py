@@ -162,9 +162,29 @@ def _xlsx_sheet(data: bytes) -> Sheet | RowProblem:
     return _sheet(numbered)
 
 
+#: Largest spreadsheet read, and the most an .xlsx may unpack to (a zip bomb is refused unread).
+MAX_SHEET_BYTES = 20 * 1024 * 1024
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024
+
+
+def _unpacked_size(data: bytes) -> int | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def read_sheet(data: bytes) -> Sheet | RowProblem:
     """The rows of a CSV or .xlsx file (told apart by their first bytes, not their names)."""
+    if len(data) > MAX_SHEET_BYTES:
+        return _file_problem(
+            f"ファイルが大きすぎます（{MAX_SHEET_BYTES // 1024 // 1024}MBまで）。分けて取り込んでください"
+        )
     if data.startswith(_XLSX_MAGIC):
+        unpacked = _unpacked_size(data)
+        if unpacked is not None and unpacked > MAX_XLSX_UNPACKED:
+            return _file_problem("Excelファイルの展開後の大きさが上限を超えています。内容を確認してください")
         return _xlsx_sheet(data)
     if data.startswith(_OLE_MAGIC):
         return _file_problem("旧形式のExcelファイル（.xls）は読めません。.xlsx 又は CSV で保存してください")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from openpyxl import Workbook
 from forms.errors import Code
 from forms.ledger import CompanyKey, SupportRecord
 from forms.ledger_io import (
+    MAX_XLSX_UNPACKED,
     RowProblem,
     Sheet,
     SupportImport,
@@ -246,3 +248,12 @@ def test_company_key_findings() -> None:
     assert [(k, c) for k, c, _ in company_key("", "", "")] == [("corporate_number", Code.FIELD_MISSING)]  # type: ignore[union-attr]
     found = company_key("", "見本商店", "14400")
     assert isinstance(found, list) and [(k, c) for k, c, _ in found] == [("postal_code", Code.FIELD_INVALID)]
+
+
+def test_an_xlsx_that_would_unpack_to_gigabytes_is_refused_unread() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (MAX_XLSX_UNPACKED + 1))
+    got = read_sheet(buf.getvalue())
+    assert isinstance(got, RowProblem) and got.row == 0 and "展開後" in got.message
