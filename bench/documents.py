@@ -38,7 +38,7 @@ BASE: dict[str, object] = {
     "representative": "代表取締役 見本太郎",
     "hq_postal_code": "144-0052",
     "hq_address": "東京都大田区蒲田5-1-1",
-    "bank_name": "城南信用金庫",
+    "bank_name": "サンプル信用金庫",
     "bank_branch": "蒲田支店",
     "bank_officer": "信金花子",
     "loan_status": "using",

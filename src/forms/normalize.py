@@ -304,7 +304,8 @@ def normalize_company_name(s: str) -> str:
 # ── a whole form ──────────────────────────────────────────────────────────────────────────────
 _Parser = Callable[[str], model.FieldValue]
 _Values = Mapping[str, model.RawValue]
-_PARSERS: Mapping[str, _Parser] = {
+#: The parser of each field type of youshiki1.json (checkboxes and choices are read apart).
+PARSERS: Mapping[str, _Parser] = {
     "text": nfkc_text,
     "date": parse_date,
     "yen": parse_yen,
@@ -335,7 +336,7 @@ class _Reading:
 def _parse(spec_field: FieldSpec, value: str) -> model.FieldValue:
     if spec_field.type == "choice":
         return parse_choice(value, spec_field.choices)
-    return _PARSERS.get(spec_field.type, nfkc_text)(value)
+    return PARSERS.get(spec_field.type, nfkc_text)(value)
 
 
 def _read_checkbox(reading: _Reading, key: str, raw: model.RawValue | None) -> bool:

@@ -32,7 +32,7 @@ RULEBOOK = load_rulebooks().for_date(dt.date(2026, 6, 1))
 CAP = RULEBOOK.shared_cap.cap_per_frame_yen
 HOSTILE = "{{ 7*7 }}<script>alert(1)</script>株式会社見本&製作所"
 COMPANY = CompanyInfo(HOSTILE, "4010001234567", "代表取締役 見本太郎", "144-0052", "東京都大田区蒲田5-1-1")
-BANK = BankInfo("城南信用金庫", "蒲田支店", "信金花子")
+BANK = BankInfo("サンプル信用金庫", "蒲田支店", "信金花子")
 KEY = CompanyKey.for_corporation("4010001234567")
 FIELDS: dict[str, object] = {
     "company_name": HOSTILE,
@@ -40,7 +40,7 @@ FIELDS: dict[str, object] = {
     "representative": "代表取締役 見本太郎",
     "hq_postal_code": "144-0052",
     "hq_address": "東京都大田区蒲田5-1-1",
-    "bank_name": "城南信用金庫",
+    "bank_name": "サンプル信用金庫",
     "bank_branch": "蒲田支店",
     "bank_officer": "信金花子",
     "loan_status": "using",
@@ -142,7 +142,7 @@ def test_youshiki2_shows_every_value_in_both_formats() -> None:
             "{{7*7}}<script>alert(1)</script>株式会社見本&製作所",  # literally, in both outputs
             "支援内容報告書",
             "令和8年7月3日",
-            "城南信用金庫",
+            "サンプル信用金庫",
             "蒲田支店",
             "令和8年6月1日～令和8年6月28日",
             "令和8年6月10日",
@@ -196,7 +196,7 @@ def test_cap_edges_and_frames_are_shown(
 def test_scb_youshiki2_carries_the_bank_copy_line() -> None:
     book = CompanyLedger((SupportRecord("scb", dt.date(2026, 6, 12), "海外商談会", 200_000),), (), (), CAP)
     for text in both(youshiki2(book, agency="scb")):
-        assert "（写）城南信用金庫蒲田支店御中" in text
+        assert "（写）サンプル信用金庫蒲田支店御中" in text
         assert "信金中央金庫" in text
     for text in both(youshiki2(book, agency="jetro")):
         assert "（写）" not in text
@@ -208,7 +208,7 @@ def test_youshiki3_shows_the_prefilled_values_due_date_and_return_address() -> N
             "融資及び海外展開の状況報告",
             "令和8年8月3日",
             "回答期日：令和8年9月30日",
-            "城南信用金庫蒲田支店",
+            "サンプル信用金庫蒲田支店",
             "信金花子様",
             "{{7*7}}<script>alert(1)</script>株式会社見本&製作所",
             "利用中",

@@ -24,7 +24,7 @@ CAP = RULEBOOK.shared_cap.cap_per_frame_yen
 COMPANY = CompanyInfo(
     "株式会社見本製作所", "4010001234567", "代表取締役 見本太郎", "144-0052", "東京都大田区蒲田5-1-1"
 )
-BANK = BankInfo("城南信用金庫", "蒲田支店", "信金花子")
+BANK = BankInfo("サンプル信用金庫", "蒲田支店", "信金花子")
 PERIOD = (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
 JUNE = dt.date(2026, 6, 10)
 
@@ -132,7 +132,7 @@ FIELDS: dict[str, object] = {
     "corporate_number": "4010001234567",
     "hq_postal_code": "100-0001",
     "hq_address": "東京都千代田区千代田1-1",
-    "bank_name": "みずほ銀行",
+    "bank_name": "見本銀行",
     "bank_branch": "本店",
     "bank_officer": "銀行一郎",
     "loan_status": "planned",
@@ -171,7 +171,7 @@ def test_due_date_is_configurable() -> None:
 
 def test_youshiki3_is_prefilled_from_youshiki1() -> None:
     data = youshiki3_data(youshiki1_fields=FIELDS, agency="jetro", rulebook=RULEBOOK, issued_on=JUNE)
-    assert (data.bank.name, data.bank.branch, data.bank.officer) == ("みずほ銀行", "本店", "銀行一郎")
+    assert (data.bank.name, data.bank.branch, data.bank.officer) == ("見本銀行", "本店", "銀行一郎")
     assert data.company.name == "見本商事株式会社"
     assert (data.loan_status, data.loan_menu, data.loan_amount) == (
         "利用予定",

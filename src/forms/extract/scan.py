@@ -31,16 +31,7 @@ from forms import corpnum, model
 from forms.errors import Code
 from forms.extract import geometry as geo
 from forms.extract.ocr_engine import OcrEngine, OcrError, OcrLine
-from forms.normalize import (
-    nfkc_text,
-    parse_choice,
-    parse_count,
-    parse_date,
-    parse_email,
-    parse_phone,
-    parse_postal_code,
-    parse_yen,
-)
+from forms.normalize import PARSERS, nfkc_text, parse_choice
 from forms.spec import FieldSpec, FormSpec, load_spec
 
 #: A page counts as a 様式1 page when at least this share of its printed labels is found.
@@ -64,12 +55,7 @@ _MAX_PAGES = 10  # only the first pages are looked at for the form's two pages
 _DIGIT_TYPES = frozenset({"date", "yen", "integer", "phone", "postal_code", "corporate_number"})
 #: Parsers of the typed fields (forms.normalize): a value they cannot read is implausible.
 _TYPED: Mapping[str, Callable[[str], object]] = {
-    "date": parse_date,
-    "yen": parse_yen,
-    "integer": parse_count,
-    "phone": parse_phone,
-    "postal_code": parse_postal_code,
-    "email": parse_email,
+    t: PARSERS[t] for t in ("date", "yen", "integer", "phone", "postal_code", "email")
 }
 
 
