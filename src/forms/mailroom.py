@@ -13,7 +13,6 @@ and sent once (claims with leases; the file transport is idempotent by Message-I
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -29,12 +28,12 @@ from forms.deliver.transport import DeliveryError, FileTransport, Transport
 from forms.intake.spool import Spool
 from forms.ledger import CompanyKey
 from forms.model import Decision, Mail, Status
-from forms.pipeline import Outcome, Pipeline, extraction_to_json, looks_like_pdf
+from forms.pipeline import Pipeline, extraction_to_json, looks_like_pdf
 from forms.route import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.store import StaleClaim, Store
 from forms.store.ledger import StoreLedger
-from forms.store.records import OutgoingRecord
+from forms.store.records import ClaimedIntake, OutboxItem, OutgoingRecord
 from forms.youshiki3_intake import ReturnedStatus, might_be_returned, record_returned
 
 log = logging.getLogger(__name__)
@@ -42,6 +41,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
 #: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
 BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
+#: Outgoing messages claimed (in one transaction) and handed to the transport together.
+SEND_BATCH = 8
 
 
 def worker_name() -> str:
@@ -152,7 +153,7 @@ class Mailroom:
         if claimed is None:
             return False
         try:
-            self._decide(claimed.id, claimed.data, claimed.source, claimed.received_at)
+            self._decide(claimed)
         except StaleClaim:
             log.warning("intake %s: claim lost to another worker; left to it", claimed.id)
         except Exception as exc:  # our fault, not the form's: kept for a clerk to retry
@@ -160,7 +161,8 @@ class Mailroom:
             self.store.fail_intake(claimed.id, f"{type(exc).__name__}: {exc}"[:500], worker=self.worker)
         return True
 
-    def _decide(self, intake_id: int, data: bytes, source: str | None, received_at: dt.datetime) -> None:
+    def _decide(self, claimed: ClaimedIntake) -> None:
+        intake_id, data, source, received_at = claimed.id, claimed.data, claimed.source, claimed.received_at
         mail = None if looks_like_pdf(data) else self.pipeline.parse_mail(data)
         if mail is not None and self._took_returned_youshiki3(intake_id, mail, source, received_at):
             return
@@ -168,10 +170,10 @@ class Mailroom:
             data,
             source=source or f"intake {intake_id}",
             received_at=received_at,
-            corrections=self.store.corrections(intake_id),  # a clerk's, when the intake is retried
+            corrections=claimed.corrections,  # a clerk's, when the intake is retried
             mail=mail,
         )
-        decision = self._mark_duplicate(intake_id, outcome)
+        decision = outcome.decision  # a copy of a decided submission is found while recording it
         rulebook = self.pipeline.rulebooks.for_date(received_at.date())
         reference = f"{rulebook.id}-{intake_id:06d}"
         pdf = (outcome.form_name or "youshiki1.pdf", outcome.form_bytes) if outcome.form_bytes else None
@@ -227,41 +229,34 @@ class Mailroom:
         log.info("intake %s is a returned 様式3: %s", intake_id, got.status)
         return True
 
-    def _mark_duplicate(self, intake_id: int, outcome: Outcome) -> Decision:
-        decision = outcome.decision
-        original = self.store.find_duplicate(
-            message_id=outcome.mail.message_id if outcome.mail else None,
-            sender=outcome.sender,
-            form_sha256=outcome.form_sha256,
-            before_id=intake_id,
-        )
-        if original is None:
-            return decision
-        log.info("intake %s is a duplicate of intake %s: nothing is sent again", intake_id, original)
-        return dataclasses.replace(decision, status=Status.DUPLICATE)
-
     # -- delivery -------------------------------------------------------------------------------
 
     async def deliver_due(self) -> int:
-        """Send every outgoing message that is due; returns how many were sent."""
+        """Send every outgoing message that is due; returns how many were sent. Messages are claimed
+        a batch at a time and handed to the transport together (it bounds its own concurrency)."""
         sent = 0
         while True:
             now = dt.datetime.now(dt.UTC)
-            item = self.store.claim_outgoing(self.worker, now, lease_s=self.lease_s)
-            if item is None:
+            batch = self.store.claim_outgoing_batch(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
+            if not batch:
                 return sent
             failpoints.hit("mid_send")
-            try:
-                await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
-            except DeliveryError as exc:
-                last = exc.permanent or item.attempts + 1 >= self.settings.send_attempts
-                retry_at = None if last else now + backoff(item.attempts)
-                log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
-                self.store.mark_send_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
-                continue
-            self.store.mark_sent(item.id, worker=self.worker)
-            log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
-            sent += 1
+            results = await asyncio.gather(*(self._send(item, now) for item in batch))
+            sent += sum(results)
+
+    async def _send(self, item: OutboxItem, now: dt.datetime) -> bool:
+        """Hand one claimed message to the transport and record what happened; True when sent."""
+        try:
+            await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
+        except DeliveryError as exc:
+            last = exc.permanent or item.attempts + 1 >= self.settings.send_attempts
+            retry_at = None if last else now + backoff(item.attempts)
+            log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
+            self.store.mark_send_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
+            return False
+        self.store.mark_sent(item.id, worker=self.worker)
+        log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
+        return True
 
     # -- one pass -------------------------------------------------------------------------------
 

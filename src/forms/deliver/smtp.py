@@ -7,7 +7,7 @@ before reuse and replaced when the server dropped it, so a message is never retr
 
 Every aiosmtplib exception is translated here into :class:`DeliveryError`: a 5xx answer is
 permanent; 4xx answers, lost connections and time-outs are temporary. One transport belongs to
-one event loop.
+one event loop. Line ends and leading dots are prepared by ``dot_stuffing`` (same bytes, in C).
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from collections.abc import Sequence
 
 import aiosmtplib
 
+from forms.deliver import dot_stuffing
 from forms.deliver.transport import DeliveryError
 
 log = logging.getLogger(__name__)
 
 _PERMANENT_FROM = 500
+
+dot_stuffing.install()
 
 
 def _is_permanent(code: int | None) -> bool:

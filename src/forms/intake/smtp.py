@@ -1,11 +1,12 @@
 """SMTP listener for the mailroom address: a message is in the spool, fsynced, before we answer 250.
 
-The handler is the whole of our part (aiosmtpd owns the protocol): RCPT accepts only the
-configured mailroom addresses (others 550), DATA stores ``envelope.original_content`` — the bytes
-as the client sent them — with :meth:`Spool.put` and answers ``250 OK queued as <id>``. When the
-spool cannot store the message the answer is 451, so the sender retries; never 250. A message
-over ``max_bytes`` is refused by aiosmtpd itself with 552 (at MAIL FROM when the client
-declares SIZE, else ``552 Error: Too much mail data`` after DATA) and nothing is stored.
+The handler is the whole of our part (aiosmtpd owns the protocol; only its DATA phase is read in
+chunks, see ``smtp_data``): RCPT accepts only the configured mailroom addresses (others 550), DATA
+stores ``envelope.original_content`` — the bytes as the client sent them — with :meth:`Spool.put`
+and answers ``250 OK queued as <id>``. When the spool cannot store the message the answer is 451,
+so the sender retries; never 250. A message over ``max_bytes`` is refused with 552 (at MAIL FROM
+when the client declares SIZE, else ``552 Error: Too much mail data`` after DATA) and nothing is
+stored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from forms.intake.smtp_data import ChunkedDataSMTP
 from forms.intake.spool import Spool, SpoolError, clean_text
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,9 @@ class _BoundController(Controller):
         self._listening = socket.create_server((host, port), family=_family(host))
         bound_port = self._listening.getsockname()[1]
         super().__init__(handler, hostname=host, port=bound_port, **smtp_parameters)
+
+    def factory(self) -> SMTP:
+        return ChunkedDataSMTP(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._listening, ssl=self.ssl_context)

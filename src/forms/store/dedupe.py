@@ -7,9 +7,10 @@ transaction-scoped advisory lock per key serialises the deciders of the same sub
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
-from sqlalchemy import Connection, and_, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, or_, select, text
 
 from forms.store.schema import intakes
 
@@ -40,19 +41,31 @@ def duplicate_of(
     earlier_only: bool = False,
 ) -> int | None:
     """The first decided intake (not itself a duplicate) this one repeats, or None."""
-    same = []
-    if message_id:
-        same.append(intakes.c.message_id == message_id)
-    if sender and form_sha256:
-        same.append(and_(intakes.c.sender == sender, intakes.c.form_sha256 == form_sha256))
-    if not same:
+    by_message_id = bool(message_id)
+    by_form = bool(sender and form_sha256)
+    if not (by_message_id or by_form):
         return None
-    scope = intakes.c.id < other_than if earlier_only else intakes.c.id != other_than
-    query = (
+    query = _query(by_message_id, by_form, earlier_only)
+    params = {"mid_": message_id, "sender_": sender, "sha_": form_sha256, "other_": other_than}
+    return conn.execute(query, params).scalar_one_or_none()
+
+
+@functools.cache
+def _query(by_message_id: bool, by_form: bool, earlier_only: bool) -> Select[tuple[int]]:
+    """The look-up for one shape of keys, built once (executed with parameters)."""
+    same: list[ColumnElement[bool]] = []
+    if by_message_id:
+        same.append(intakes.c.message_id == bindparam("mid_"))
+    if by_form:
+        same.append(
+            and_(intakes.c.sender == bindparam("sender_"), intakes.c.form_sha256 == bindparam("sha_"))
+        )
+    other = bindparam("other_")
+    scope = intakes.c.id < other if earlier_only else intakes.c.id != other
+    return (
         select(intakes.c.id)
         .where(scope, intakes.c.state == "decided", intakes.c.status != "duplicate")
         .where(or_(*same))
         .order_by(intakes.c.id)
         .limit(1)
     )
-    return conn.execute(query).scalar_one_or_none()

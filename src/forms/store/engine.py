@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -24,19 +25,22 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Executable, Insert, Table, create_engine, event, make_url, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from forms.store.records import StoreError
-from forms.store.schema import events
+from forms.store.schema import blobs, events
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: pg_advisory_xact_lock key held while migrating ("forms" in ASCII).
 MIGRATION_LOCK = 0x666F726D73
 _BEGIN_OPTION = "forms_sqlite_begin"
+#: Statements of the hot path are built once and executed with parameters: building one per call
+#: costs SQLAlchemy more than the database needs to run it.
+_EVENT = events.insert()
 Clock = Callable[[], dt.datetime]
 
 
@@ -53,6 +57,7 @@ class Database:
         self.engine = engine
         self._writer = writer(engine)
         self._clock = clock
+        self._prepared: dict[str, Executable] = {}
         # SQLite has one writer at a time. Writers take turns on a lock instead of colliding in
         # SQLite's busy handler, which sleeps up to 100 ms a turn: threads of this process on a
         # threading.Lock, processes on the same machine on an flock of <database>.lock (the kernel
@@ -98,6 +103,20 @@ class Database:
         """An INSERT that can take ON CONFLICT clauses, for this database."""
         return sqlite_insert(table) if self.dialect == "sqlite" else pg_insert(table)
 
+    def prepared(self, key: str, build: Callable[[Database], Executable]) -> Executable:
+        """A statement built once per database (``build(self)``) and then executed with parameters."""
+        stmt = self._prepared.get(key)
+        if stmt is None:
+            stmt = self._prepared[key] = build(self)
+        return stmt
+
+    def put_blob(self, conn: Connection, data: bytes, sha256: str | None = None) -> str:
+        """Store ``data`` once under its sha256 (inside the caller's transaction); returns the sha256."""
+        sha256 = sha256 or hashlib.sha256(data).hexdigest()
+        stmt = self.prepared("put_blob", lambda db: db.upsert(blobs).on_conflict_do_nothing())
+        conn.execute(stmt, {"sha256": sha256, "size": len(data), "data": data})
+        return sha256
+
     def event(
         self,
         conn: Connection,
@@ -109,7 +128,7 @@ class Database:
     ) -> None:
         """Append an event to the log, inside the caller's transaction."""
         values = {"intake_id": intake_id, "at": self._clock(), "kind": kind, "actor": actor}
-        conn.execute(events.insert().values(**values, detail=dict(detail or {})))
+        conn.execute(_EVENT, {**values, "detail": dict(detail or {})})
 
 
 class WriterTurns:

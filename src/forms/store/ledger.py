@@ -8,9 +8,10 @@ A company is its 法人番号, else (個人事業者) normalised name + postal c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, select
+from sqlalchemy import Select, Table, and_, bindparam, select
 
 from forms.ledger import (
     DEFAULT_CAPPED_AGENCIES,
@@ -32,9 +33,15 @@ def _key_values(key: CompanyKey) -> dict[str, str | None]:
     raise ValueError(f"a company needs a 法人番号, or a name and a postal code: {key!r}")
 
 
-def _is_company(table: Table, key: CompanyKey) -> ColumnElement[bool]:
-    values = _key_values(key)
-    return and_(*(table.c[name].is_(None) if v is None else table.c[name] == v for name, v in values.items()))
+@functools.cache
+def _company_rows(table: Table, by_number: bool) -> Select[Any]:
+    """A company's rows of ``table`` in order, by 法人番号 or by name and postal code (built once)."""
+    if by_number:
+        names = {"corporate_number": True, "name_key": False, "postal_code": False}
+    else:
+        names = {"corporate_number": False, "name_key": True, "postal_code": True}
+    same = (table.c[n] == bindparam(f"{n}_") if given else table.c[n].is_(None) for n, given in names.items())
+    return select(table).where(and_(*same)).order_by(table.c.id)
 
 
 class StoreLedger:
@@ -48,19 +55,18 @@ class StoreLedger:
         self.capped_agencies = capped_agencies
 
     def company(self, key: CompanyKey) -> CompanyLedger:
+        values = _key_values(key)
+        by_number = values["corporate_number"] is not None
+        params = {f"{name}_": v for name, v in values.items() if v is not None}
         with self._store.db.reading() as conn:
-            support_rows = conn.execute(
-                select(supports).where(_is_company(supports, key)).order_by(supports.c.id)
-            )
+            support_rows = conn.execute(_company_rows(supports, by_number), params)
             found_supports = tuple(
                 SupportRecord(r.agency, r.date, r.service, int(r.cost_excl_tax), int(r.tax), r.summary)
                 for r in support_rows
             )
-            loan_rows = conn.execute(select(loans).where(_is_company(loans, key)).order_by(loans.c.id))
+            loan_rows = conn.execute(_company_rows(loans, by_number), params)
             found_loans = tuple(LoanRecord(r.date, int(r.amount), r.menu) for r in loan_rows)
-            frame_rows = conn.execute(
-                select(frames.c.date).where(_is_company(frames, key)).order_by(frames.c.id)
-            )
+            frame_rows = conn.execute(_company_rows(frames, by_number), params)
             found_grants = tuple(FrameGrant(r.date) for r in frame_rows)
         return CompanyLedger(
             found_supports, found_loans, found_grants, self.cap_per_frame, self.capped_agencies

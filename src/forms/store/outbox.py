@@ -12,37 +12,40 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or_, select, update
 
 from forms.store.engine import Database
 from forms.store.records import OutboxItem, OutgoingRecord, StaleClaim, StoreError, outbox_item
-from forms.store.schema import outbox
+from forms.store.schema import blobs, outbox
+
+
+def _queue_statement(db: Database) -> Executable:
+    return db.upsert(outbox).on_conflict_do_nothing().returning(outbox.c.id)
 
 
 def enqueue(
     db: Database, conn: Connection, intake_id: int | None, records: Sequence[OutgoingRecord], now: dt.datetime
 ) -> tuple[list[int], list[str]]:
-    """Queue ``records`` as 'pending'; returns the new outbox ids and the Message-IDs queued before."""
+    """Queue ``records`` as 'pending' (their bytes in blobs); returns the new outbox ids and the
+    Message-IDs queued before."""
     queued: list[int] = []
     already: list[str] = []
+    stmt = db.prepared("outbox_enqueue", _queue_statement)
     for rec in records:
-        new_id = conn.execute(
-            db.upsert(outbox)
-            .values(
-                intake_id=intake_id,
-                kind=rec.kind,
-                message_id=rec.message_id,
-                recipients=list(rec.recipients),
-                sender=rec.sender,
-                raw=rec.raw,
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(outbox.c.id)
-        ).scalar_one_or_none()
+        values = {
+            "intake_id": intake_id,
+            "kind": rec.kind,
+            "message_id": rec.message_id,
+            "recipients": list(rec.recipients),
+            "sender": rec.sender,
+            "raw": None,
+            "raw_sha256": db.put_blob(conn, rec.raw),
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        new_id = conn.execute(stmt, values).scalar_one_or_none()
         if new_id is None:
             already.append(rec.message_id)
         else:
@@ -50,36 +53,69 @@ def enqueue(
     return queued, already
 
 
-def claim(db: Database, worker: str, now: dt.datetime, lease_s: float) -> OutboxItem | None:
-    """A due 'pending' message, or a 'sending' one whose lease expired, now 'sending' by ``worker``."""
-    claimable = or_(
-        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
-        and_(outbox.c.state == "sending", outbox.c.lease_until < now),
+_NOW, _IDS = bindparam("now_"), bindparam("ids_", expanding=True)
+#: An outgoing message with its bytes, wherever they are kept (blobs, or the row before 0004).
+_ITEMS = (
+    select(
+        *(c for c in outbox.c if c.name in OutboxItem.__dataclass_fields__ and c.name != "raw"),
+        func.coalesce(outbox.c.raw, blobs.c.data).label("raw"),
     )
+    .select_from(outbox.outerjoin(blobs, blobs.c.sha256 == outbox.c.raw_sha256))
+    .order_by(outbox.c.id)
+)
+_CLAIMED = _ITEMS.where(outbox.c.id.in_(_IDS))
+_CLAIM_UPDATE = (
+    update(outbox)
+    .where(outbox.c.id.in_(_IDS))
+    .values(state="sending", claimed_by=bindparam("worker_"), lease_until=bindparam("lease_until_"))
+)
+_SENT = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("id_"),
+        outbox.c.state == "sending",
+        outbox.c.claimed_by == bindparam("worker_"),
+    )
+    .values(lease_until=None, state="sent", sent_at=bindparam("sent_at_"))
+    .returning(outbox.c.intake_id, outbox.c.message_id, outbox.c.kind, outbox.c.attempts)
+)
+
+
+def _claimable(limit: int) -> Select[Any]:
+    due = or_(
+        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= _NOW),
+        and_(outbox.c.state == "sending", outbox.c.lease_until < _NOW),
+    )
+    return (
+        select(outbox.c.id, outbox.c.state, outbox.c.claimed_by, outbox.c.intake_id)
+        .where(due)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def claim(db: Database, worker: str, now: dt.datetime, lease_s: float, *, limit: int = 1) -> list[OutboxItem]:
+    """Up to ``limit`` due 'pending' messages, or 'sending' ones whose lease expired, now 'sending' by
+    ``worker`` (one transaction for all of them)."""
+    due = db.prepared(f"outbox_claim_{limit}", lambda _: _claimable(limit))
     with db.writing() as conn:
-        row = conn.execute(
-            select(outbox.c.id, outbox.c.state, outbox.c.claimed_by, outbox.c.intake_id)
-            .where(claimable)
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if row is None:
-            return None
-        got = (
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row.id)
-                .values(state="sending", claimed_by=worker, lease_until=now + dt.timedelta(seconds=lease_s))
-                .returning(*outbox.c)
-            )
-            .mappings()
-            .one()
-        )
-        if row.state == "sending":  # its sender died mid-send: the message may go out twice
-            detail = {"outbox_id": row.id, "message_id": got["message_id"], "previous_worker": row.claimed_by}
-            db.event(conn, row.intake_id, "send_lease_expired", actor=worker, detail=detail)
-        return outbox_item(got)
+        rows = conn.execute(due, {"now_": now}).all()
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        lease_until = now + dt.timedelta(seconds=lease_s)
+        conn.execute(_CLAIM_UPDATE, {"ids_": ids, "worker_": worker, "lease_until_": lease_until})
+        got = {m["id"]: outbox_item(m) for m in conn.execute(_CLAIMED, {"ids_": ids}).mappings()}
+        for row in rows:
+            if row.state == "sending":  # its sender died mid-send: the message may go out twice
+                detail = {
+                    "outbox_id": row.id,
+                    "message_id": got[row.id].message_id,
+                    "previous_worker": row.claimed_by,
+                }
+                db.event(conn, row.intake_id, "send_lease_expired", actor=worker, detail=detail)
+        return [got[i] for i in ids]
 
 
 def _finish(db: Database, conn: Connection, outbox_id: int, worker: str, values: dict[str, Any]) -> Any:
@@ -97,7 +133,9 @@ def _finish(db: Database, conn: Connection, outbox_id: int, worker: str, values:
 
 def mark_sent(db: Database, outbox_id: int, *, worker: str) -> None:
     with db.writing() as conn:
-        row = _finish(db, conn, outbox_id, worker, {"state": "sent", "sent_at": db.now()})
+        row = conn.execute(_SENT, {"id_": outbox_id, "worker_": worker, "sent_at_": db.now()}).first()
+        if row is None:
+            raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
         detail = {"outbox_id": outbox_id, "message_id": row.message_id, "kind": row.kind}
         db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
 
@@ -147,7 +185,7 @@ def requeue_dead(db: Database, outbox_id: int, *, actor: str) -> None:
 
 
 def items(db: Database, *, state: str | None = None) -> list[OutboxItem]:
-    query = select(outbox).order_by(outbox.c.id)
+    query = _ITEMS
     if state is not None:
         query = query.where(outbox.c.state == state)
     with db.reading() as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from forms.errors import FormsError
@@ -41,6 +41,8 @@ class ClaimedIntake:
     attempts: int
     spool_id: str
     sha256: str
+    #: a clerk's corrections of the 様式1's fields, when the intake is retried (the latest per field)
+    corrections: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,9 @@ def intake_row(m: Mapping[str, Any]) -> IntakeRow:
     return IntakeRow(**{name: m[name] for name in IntakeRow.__dataclass_fields__})
 
 
-def claimed_intake(m: Mapping[str, Any]) -> ClaimedIntake:
-    return ClaimedIntake(**{name: m[name] for name in ClaimedIntake.__dataclass_fields__})
+def claimed_intake(m: Mapping[str, Any], corrections: Mapping[str, Any]) -> ClaimedIntake:
+    values = {name: m[name] for name in ClaimedIntake.__dataclass_fields__ if name != "corrections"}
+    return ClaimedIntake(**values, corrections=corrections)
 
 
 def event_row(m: Mapping[str, Any]) -> EventRow:

@@ -160,7 +160,9 @@ outbox = Table(
     Column("message_id", String(400), nullable=False, unique=True),
     Column("recipients", JSON, nullable=False),
     Column("sender", Text, nullable=False),
-    Column("raw", LargeBinary, nullable=False),
+    # the message's bytes: in blobs by sha256 (0004); rows queued before 0004 hold them in ``raw``
+    Column("raw", LargeBinary),
+    Column("raw_sha256", String(64)),
     # pending → sending → sent | (pending again, attempts+1) | dead; a clerk requeues a dead letter
     Column("state", String(20), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),

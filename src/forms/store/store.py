@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
@@ -44,6 +44,48 @@ from forms.store.schema import blobs, corrections, events, intakes, outbox, refe
 _CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")
 
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+#: The worker's statements, built once (see ``Database.prepared``).
+_INTAKE_DUE = (
+    select(intakes.c.id, intakes.c.state, intakes.c.claimed_by)
+    .where(
+        or_(
+            intakes.c.state == "received",
+            and_(intakes.c.state == "processing", intakes.c.lease_until < bindparam("now_")),
+        )
+    )
+    .order_by(intakes.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_INTAKE_CLAIM = (
+    update(intakes)
+    .where(intakes.c.id == bindparam("id_"))
+    .values(
+        state="processing",
+        claimed_by=bindparam("worker_"),
+        lease_until=bindparam("lease_until_"),
+        attempts=intakes.c.attempts + 1,
+        updated_at=bindparam("now_"),
+    )
+)
+_INTAKE_CLAIMED = select(intakes, blobs.c.data).join(blobs).where(intakes.c.id == bindparam("id_"))
+#: Executed with the decided columns as parameters: they make the SET clause.
+_INTAKE_DECIDED = (
+    update(intakes)
+    .where(
+        intakes.c.id == bindparam("id_"),
+        intakes.c.state == "processing",
+        intakes.c.claimed_by == bindparam("worker_"),
+    )
+    .returning(intakes.c.id)
+)
+_CORRECTIONS = (
+    select(corrections.c.field, corrections.c.value)
+    .where(corrections.c.intake_id == bindparam("id_"))
+    .order_by(corrections.c.id)
+)
 
 
 class _AlreadyStored(Exception):
@@ -99,11 +141,7 @@ class Store:
             with self.db.writing() as conn:
                 if self._intake_exists(conn, spool_id, imap):
                     raise _AlreadyStored
-                conn.execute(
-                    self.db.upsert(blobs)
-                    .values(sha256=sha256, size=len(data), data=data)
-                    .on_conflict_do_nothing()
-                )
+                self.db.put_blob(conn, data, sha256)
                 values = dict(
                     spool_id=spool_id,
                     channel=channel,
@@ -147,42 +185,23 @@ class Store:
         return conn.execute(select(intakes.c.id).where(same).limit(1)).first() is not None
 
     def claim_next_intake(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
-        """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``."""
+        """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``,
+        with its bytes and a clerk's corrections."""
         now = self.db.now()
-        claimable = or_(
-            intakes.c.state == "received", and_(intakes.c.state == "processing", intakes.c.lease_until < now)
-        )
         with self.db.writing() as conn:
-            row = conn.execute(
-                select(intakes.c.id, intakes.c.state, intakes.c.claimed_by)
-                .where(claimable)
-                .order_by(intakes.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+            row = conn.execute(_INTAKE_DUE, {"now_": now}).first()
             if row is None:
                 return None
-            conn.execute(
-                update(intakes)
-                .where(intakes.c.id == row.id)
-                .values(
-                    state="processing",
-                    claimed_by=worker,
-                    lease_until=now + dt.timedelta(seconds=lease_s),
-                    attempts=intakes.c.attempts + 1,
-                    updated_at=now,
-                )
-            )
+            lease_until = now + dt.timedelta(seconds=lease_s)
+            params = {"id_": row.id, "worker_": worker, "lease_until_": lease_until, "now_": now}
+            conn.execute(_INTAKE_CLAIM, params)
             if row.state == "processing":
                 self.db.event(
                     conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
                 )
-            got = (
-                conn.execute(select(intakes, blobs.c.data).join(blobs).where(intakes.c.id == row.id))
-                .mappings()
-                .one()
-            )
-        return claimed_intake(got)
+            got = conn.execute(_INTAKE_CLAIMED, {"id_": row.id}).mappings().one()
+            fixes = {r.field: r.value for r in conn.execute(_CORRECTIONS, {"id_": row.id})}
+        return claimed_intake(got, fixes)
 
     def find_duplicate(
         self, *, message_id: str | None, sender: str | None, form_sha256: str | None, before_id: int
@@ -236,29 +255,23 @@ class Store:
                     # another worker decided a copy of this submission first: nothing is sent again
                     status, outgoing, frame_for = "duplicate", (), None
                     decision = {**decision, "status": "duplicate"}
-            done = conn.execute(
-                update(intakes)
-                .where(
-                    intakes.c.id == intake_id, intakes.c.state == "processing", intakes.c.claimed_by == actor
-                )
-                .values(
-                    state="decided",
-                    status=status,
-                    agency=agency,
-                    reference=reference,
-                    decision=decision,
-                    message_id=message_id,
-                    sender=sender,
-                    form_sha256=form_sha256,
-                    decided_at=now,
-                    lease_until=None,
-                    last_error=None,
-                    updated_at=now,
-                    extraction=extraction,
-                    **queue_columns(decision),
-                )
-                .returning(intakes.c.id)
-            ).first()
+            values = dict(
+                state="decided",
+                status=status,
+                agency=agency,
+                reference=reference,
+                decision=decision,
+                message_id=message_id,
+                sender=sender,
+                form_sha256=form_sha256,
+                decided_at=now,
+                lease_until=None,
+                last_error=None,
+                updated_at=now,
+                extraction=extraction,
+                **queue_columns(decision),
+            )
+            done = conn.execute(_INTAKE_DECIDED, {**values, "id_": intake_id, "worker_": actor}).first()
             if done is None:
                 raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")
             queued, already = outbox_ops.enqueue(self.db, conn, intake_id, outgoing, now)
@@ -342,14 +355,20 @@ class Store:
 
     def corrections(self, intake_id: int) -> dict[str, Any]:
         """The corrected fields of an intake, the latest correction of each field winning."""
-        query = select(corrections.c.field, corrections.c.value).where(corrections.c.intake_id == intake_id)
         with self.db.reading() as conn:
-            return {r.field: r.value for r in conn.execute(query.order_by(corrections.c.id))}
+            return {r.field: r.value for r in conn.execute(_CORRECTIONS, {"id_": intake_id})}
 
     # -- outbox ---------------------------------------------------------------------------------
 
     def claim_outgoing(self, worker: str, now: dt.datetime, lease_s: float = 120) -> OutboxItem | None:
-        return outbox_ops.claim(self.db, worker, now, lease_s)
+        got = outbox_ops.claim(self.db, worker, now, lease_s)
+        return got[0] if got else None
+
+    def claim_outgoing_batch(
+        self, worker: str, now: dt.datetime, lease_s: float = 120, *, limit: int = 8
+    ) -> list[OutboxItem]:
+        """Up to ``limit`` due messages claimed in one transaction (see ``claim_outgoing``)."""
+        return outbox_ops.claim(self.db, worker, now, lease_s, limit=limit)
 
     def mark_sent(self, outbox_id: int, *, worker: str) -> None:
         outbox_ops.mark_sent(self.db, outbox_id, worker=worker)
