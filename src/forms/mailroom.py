@@ -25,13 +25,13 @@ from forms import failpoints
 from forms.config import Settings
 from forms.deliver.smtp import SmtpTransport
 from forms.deliver.transport import DeliveryError, FileTransport, Transport
-from forms.intake.spool import Spool
+from forms.intake.spool import Spool, SpoolEntry
 from forms.ledger import CompanyKey
 from forms.model import Decision, Mail, Status
 from forms.pipeline import Pipeline, extraction_to_json, looks_like_pdf
 from forms.route import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
-from forms.store import StaleClaim, Store
+from forms.store import NewIntake, StaleClaim, Store
 from forms.store.ledger import StoreLedger
 from forms.store.records import ClaimedIntake, OutboxItem, OutgoingRecord
 from forms.youshiki3_intake import ReturnedStatus, might_be_returned, record_returned
@@ -43,6 +43,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
 BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
 #: Outgoing messages claimed (in one transaction) and handed to the transport together.
 SEND_BATCH = 8
+#: Spool entries stored in one transaction (at most so many, or so many bytes).
+INGEST_BATCH, INGEST_BATCH_BYTES = 16, 16 * 1024 * 1024
 
 
 def worker_name() -> str:
@@ -126,26 +128,41 @@ class Mailroom:
     # -- intake ---------------------------------------------------------------------------------
 
     def ingest(self) -> int:
-        """Move what the spool holds into the store (idempotent by spool id); returns how many."""
+        """Move what the spool holds into the store (idempotent by spool id), a batch of entries per
+        transaction; returns how many intakes are new."""
         count = 0
+        batch: list[tuple[SpoolEntry, NewIntake]] = []
+        size = 0
         for entry in self.spool.entries():
-            meta = entry.meta
-            stored = self.store.add_intake(
-                data=self.spool.read(entry),
-                channel=entry.channel,
-                received_at=_received_at(meta.get("received_at")) or entry.received_at,
-                spool_id=entry.spool_id,
-                source=meta.get("source") or meta.get("message_id") or meta.get("maildir_name"),
-                mailbox=meta.get("mailbox"),
-                imap_uidvalidity=_int(meta.get("uidvalidity")),
-                imap_uid=_int(meta.get("uid")),
-            )
-            failpoints.hit("after_receive")
+            new = self._new_intake(entry)
+            batch.append((entry, new))
+            size += len(new.data)
+            if len(batch) >= INGEST_BATCH or size >= INGEST_BATCH_BYTES:
+                count += self._store_batch(batch)
+                batch, size = [], 0
+        return count + (self._store_batch(batch) if batch else 0)
+
+    def _store_batch(self, batch: list[tuple[SpoolEntry, NewIntake]]) -> int:
+        stored = self.store.add_intakes([new for _, new in batch])
+        failpoints.hit("after_receive")
+        for (entry, _), intake_id in zip(batch, stored, strict=True):
             self.spool.remove(entry)
-            if stored is not None:
-                count += 1
-                log.info("intake %s received by %s (%s)", stored, entry.channel, entry.spool_id)
-        return count
+            if intake_id is not None:
+                log.info("intake %s received by %s (%s)", intake_id, entry.channel, entry.spool_id)
+        return sum(intake_id is not None for intake_id in stored)
+
+    def _new_intake(self, entry: SpoolEntry) -> NewIntake:
+        meta = entry.meta
+        return NewIntake(
+            data=self.spool.read(entry),
+            channel=entry.channel,
+            received_at=_received_at(meta.get("received_at")) or entry.received_at,
+            spool_id=entry.spool_id,
+            source=meta.get("source") or meta.get("message_id") or meta.get("maildir_name"),
+            mailbox=meta.get("mailbox"),
+            imap_uidvalidity=_int(meta.get("uidvalidity")),
+            imap_uid=_int(meta.get("uid")),
+        )
 
     def process_next(self) -> bool:
         """Claim and decide one intake; False when there is none."""
@@ -242,10 +259,18 @@ class Mailroom:
                 return sent
             failpoints.hit("mid_send")
             results = await asyncio.gather(*(self._send(item, now) for item in batch))
-            sent += sum(results)
+            done = [item for item, ok in zip(batch, results, strict=True) if ok]
+            stale = set(self.store.mark_sent_batch([item.id for item in done], worker=self.worker))
+            for item in done:
+                if item.id in stale:
+                    log.warning("message %s: claim lost to another sender while sending", item.message_id)
+                    continue
+                log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
+                sent += 1
 
     async def _send(self, item: OutboxItem, now: dt.datetime) -> bool:
-        """Hand one claimed message to the transport and record what happened; True when sent."""
+        """Hand one claimed message to the transport; True when it took it (recorded by the caller, for
+        the whole batch at once), else the failure is recorded here."""
         try:
             await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
         except DeliveryError as exc:
@@ -254,8 +279,6 @@ class Mailroom:
             log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
             self.store.mark_send_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
             return False
-        self.store.mark_sent(item.id, worker=self.worker)
-        log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
         return True
 
     # -- one pass -------------------------------------------------------------------------------

@@ -131,13 +131,19 @@ def _finish(db: Database, conn: Connection, outbox_id: int, worker: str, values:
     return row
 
 
-def mark_sent(db: Database, outbox_id: int, *, worker: str) -> None:
+def mark_sent(db: Database, outbox_ids: Sequence[int], *, worker: str) -> list[int]:
+    """Record the messages as sent (one transaction); returns those ``worker`` no longer held (their
+    lease expired and another sender took them), which are left as they are."""
+    stale: list[int] = []
     with db.writing() as conn:
-        row = conn.execute(_SENT, {"id_": outbox_id, "worker_": worker, "sent_at_": db.now()}).first()
-        if row is None:
-            raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
-        detail = {"outbox_id": outbox_id, "message_id": row.message_id, "kind": row.kind}
-        db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
+        for outbox_id in outbox_ids:
+            row = conn.execute(_SENT, {"id_": outbox_id, "worker_": worker, "sent_at_": db.now()}).first()
+            if row is None:
+                stale.append(outbox_id)
+                continue
+            detail = {"outbox_id": outbox_id, "message_id": row.message_id, "kind": row.kind}
+            db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
+    return stale
 
 
 def mark_failed(

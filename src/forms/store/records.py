@@ -46,6 +46,20 @@ class ClaimedIntake:
 
 
 @dataclass(frozen=True)
+class NewIntake:
+    """An intake as the spool hands it to the store (``Store.add_intakes``)."""
+
+    data: bytes
+    channel: str
+    received_at: dt.datetime
+    spool_id: str
+    source: str | None = None
+    mailbox: str | None = None
+    imap_uidvalidity: int | None = None
+    imap_uid: int | None = None
+
+
+@dataclass(frozen=True)
 class IntakeRow:
     """Everything about one intake, including its decision (as ``Decision.to_json`` gave it)."""
 

@@ -13,12 +13,12 @@ A claim whose lease expired may be taken by another worker; the first worker the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or_, select, update
 
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
@@ -29,6 +29,7 @@ from forms.store.records import (
     ClaimedIntake,
     EventRow,
     IntakeRow,
+    NewIntake,
     OutboxItem,
     OutgoingRecord,
     StaleClaim,
@@ -88,8 +89,24 @@ _CORRECTIONS = (
 )
 
 
-class _AlreadyStored(Exception):
-    """Raised inside a transaction to roll it back: the intake is in the store already."""
+def _add_intake_statement(db: Database) -> Executable:
+    return db.upsert(intakes).on_conflict_do_nothing().returning(intakes.c.id)
+
+
+@functools.cache
+def _stored_already(by_uid: bool) -> Select[tuple[int]]:
+    """Whether an intake has this spool id (or, from IMAP, this mailbox + UIDVALIDITY + UID)."""
+    same = intakes.c.spool_id == bindparam("spool_")
+    if by_uid:
+        same = or_(
+            same,
+            and_(
+                intakes.c.mailbox == bindparam("mailbox_"),
+                intakes.c.imap_uidvalidity == bindparam("uidv_"),
+                intakes.c.imap_uid == bindparam("uid_"),
+            ),
+        )
+    return select(intakes.c.id).where(same).limit(1)
 
 
 class Store:
@@ -134,55 +151,43 @@ class Store:
     ) -> int | None:
         """Store the bytes (once per sha256) and a 'received' intake; None if it is stored already
         (the same spool_id, or the same mailbox + UIDVALIDITY + UID)."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        now = self.db.now()
-        imap = (mailbox, imap_uidvalidity, imap_uid)
-        try:
-            with self.db.writing() as conn:
-                if self._intake_exists(conn, spool_id, imap):
-                    raise _AlreadyStored
-                self.db.put_blob(conn, data, sha256)
-                values = dict(
-                    spool_id=spool_id,
-                    channel=channel,
-                    source=source,
-                    mailbox=mailbox,
-                    imap_uidvalidity=imap_uidvalidity,
-                    imap_uid=imap_uid,
-                    sha256=sha256,
-                    received_at=received_at,
-                    state="received",
-                    attempts=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-                new_id = conn.execute(
-                    self.db.upsert(intakes).values(**values).on_conflict_do_nothing().returning(intakes.c.id)
-                ).scalar_one_or_none()
-                if new_id is None:  # another machine stored it between our check and our insert
-                    raise _AlreadyStored
-                detail = {"spool_id": spool_id, "sha256": sha256, "size": len(data), "source": source}
-                self.db.event(conn, new_id, "received", actor=channel, detail=detail)
-        except _AlreadyStored:
-            return None
-        return int(new_id)
+        new = NewIntake(data, channel, received_at, spool_id, source, mailbox, imap_uidvalidity, imap_uid)
+        return self.add_intakes([new])[0]
 
-    @staticmethod
-    def _intake_exists(
-        conn: Connection, spool_id: str, imap: tuple[str | None, int | None, int | None]
-    ) -> bool:
-        same = intakes.c.spool_id == spool_id
-        if None not in imap:
-            mailbox, uidvalidity, uid = imap
-            same = or_(
-                same,
-                and_(
-                    intakes.c.mailbox == mailbox,
-                    intakes.c.imap_uidvalidity == uidvalidity,
-                    intakes.c.imap_uid == uid,
-                ),
-            )
-        return conn.execute(select(intakes.c.id).where(same).limit(1)).first() is not None
+    def add_intakes(self, new: Sequence[NewIntake]) -> list[int | None]:
+        """``add_intake`` for several intakes in one transaction: the id of each, None for those
+        stored already."""
+        now = self.db.now()
+        with self.db.writing() as conn:
+            return [self._insert_intake(conn, item, now) for item in new]
+
+    def _insert_intake(self, conn: Connection, item: NewIntake, now: dt.datetime) -> int | None:
+        by_uid = None not in (item.mailbox, item.imap_uidvalidity, item.imap_uid)
+        params = {"spool_": item.spool_id, "mailbox_": item.mailbox, "uidv_": item.imap_uidvalidity}
+        if conn.execute(_stored_already(by_uid), {**params, "uid_": item.imap_uid}).first() is not None:
+            return None
+        sha256 = self.db.put_blob(conn, item.data)
+        values = dict(
+            spool_id=item.spool_id,
+            channel=item.channel,
+            source=item.source,
+            mailbox=item.mailbox,
+            imap_uidvalidity=item.imap_uidvalidity,
+            imap_uid=item.imap_uid,
+            sha256=sha256,
+            received_at=item.received_at,
+            state="received",
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        insert = self.db.prepared("add_intake", _add_intake_statement)
+        new_id = conn.execute(insert, values).scalar_one_or_none()
+        if new_id is None:  # another machine stored it between our check and our insert
+            return None
+        detail = {"spool_id": item.spool_id, "sha256": sha256, "size": len(item.data), "source": item.source}
+        self.db.event(conn, new_id, "received", actor=item.channel, detail=detail)
+        return int(new_id)
 
     def claim_next_intake(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
         """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``,
@@ -371,7 +376,14 @@ class Store:
         return outbox_ops.claim(self.db, worker, now, lease_s, limit=limit)
 
     def mark_sent(self, outbox_id: int, *, worker: str) -> None:
-        outbox_ops.mark_sent(self.db, outbox_id, worker=worker)
+        """Record a message as sent; StaleClaim when ``worker`` no longer holds it."""
+        if outbox_ops.mark_sent(self.db, [outbox_id], worker=worker):
+            raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
+
+    def mark_sent_batch(self, outbox_ids: Sequence[int], *, worker: str) -> list[int]:
+        """Record several messages as sent in one transaction; returns the ids ``worker`` no longer
+        held (left as they are)."""
+        return outbox_ops.mark_sent(self.db, outbox_ids, worker=worker)
 
     def mark_send_failed(
         self, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
