@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -34,13 +35,25 @@ def test_a_reader_that_overruns_is_replaced() -> None:
 
 def test_a_reader_killed_mid_read_gives_unreadable_not_a_crash() -> None:
     with ReaderPool(workers=1, timeout_s=30.0, memory_mb=0, max_pages=50) as pool:
-        pid = pool._all[0].proc.pid  # the one worker
+        assert isinstance(pool.read(fillable()), Extraction)  # starts the one worker
+        pid = pool._all[0].proc.pid
         killer = threading.Timer(0.3, os.kill, (pid, signal.SIGKILL))
         killer.start()
         result = pool.read(hostile.build("operators"))
         killer.join()
         assert isinstance(result, Problem) and result.param("detail") == "crash"
         assert isinstance(pool.read(fillable()), Extraction)
+
+
+def test_readers_start_when_first_needed_and_no_more_than_asked() -> None:
+    with ReaderPool(workers=2, timeout_s=30.0, memory_mb=0, max_pages=50) as pool:
+        assert pool._all == []  # a process that never reads a PDF starts no reader
+        assert isinstance(pool.read(fillable()), Extraction)
+        assert len(pool._all) == 1  # one read at a time needs one reader
+        with ThreadPoolExecutor(4) as ex:
+            results = list(ex.map(lambda _: pool.read(fillable()), range(8)))
+        assert all(isinstance(r, Extraction) for r in results)
+        assert 1 <= len(pool._all) <= 2
 
 
 def test_decompression_bomb_is_refused_before_it_inflates() -> None:

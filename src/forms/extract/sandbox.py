@@ -108,16 +108,38 @@ class _Worker:
 
 
 class ReaderPool:
-    """A fixed set of reader processes; ``read`` runs one PDF with the limits."""
+    """Up to ``workers`` reader processes, started when first needed (a process that never reads a
+    PDF, such as ``forms serve`` beside its deciders, starts none); ``read`` runs one PDF with the
+    limits."""
 
     def __init__(self, *, workers: int, timeout_s: float, memory_mb: int, max_pages: int) -> None:
         self._timeout, self._max_pages, self._memory_mb = timeout_s, max_pages, memory_mb
+        self._size = max(1, workers)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
+        self._starting = 0
         self._lock = threading.Lock()
         self._closed = False
-        for _ in range(max(1, workers)):
-            self._add_worker()
+
+    def _checkout(self) -> _Worker:
+        """An idle worker; a new one while the pool is not full; else wait for one."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = len(self._all) + self._starting < self._size and not self._closed
+            self._starting += grow
+        if not grow:
+            return self._idle.get()
+        try:
+            worker = _Worker(self._max_pages, self._memory_mb)
+        finally:
+            with self._lock:
+                self._starting -= 1
+        with self._lock:
+            self._all.append(worker)
+        return worker
 
     def _add_worker(self) -> None:
         w = _Worker(self._max_pages, self._memory_mb)
@@ -135,7 +157,7 @@ class ReaderPool:
             self._add_worker()
 
     def read(self, data: bytes) -> ExtractResult:
-        worker = self._idle.get()
+        worker = self._checkout()
         try:
             result = worker.ask(data, self._timeout)
         except (EOFError, OSError, pickle.UnpicklingError):
