@@ -250,7 +250,10 @@ class Mailroom:
 
     async def deliver_due(self) -> int:
         """Send every outgoing message that is due; returns how many were sent. Messages are claimed
-        a batch at a time and handed to the transport together (it bounds its own concurrency)."""
+        a batch at a time, handed to the transport together (it bounds its own concurrency) and
+        recorded as sent in one transaction when the transport has taken them: a crash between a
+        server's 250 and that record (milliseconds) sends the message again after its lease, which
+        the 'send_lease_expired' event records. The file transport is idempotent by Message-ID."""
         sent = 0
         while True:
             now = dt.datetime.now(dt.UTC)
