@@ -7,7 +7,9 @@ store in SQLite WAL, SMTP out). This script pushes N sample mails (fillable and 
 turn, each from another bank officer) over one SMTP connection and waits until the agency sink on
 loopback has received every forward and every receipt. In the same run it measures the bare intake
 core (the Pipeline deciding the same mail bytes, both reader processes busy) and prints the ratio.
-Goal: at least 0.8 of the core's rate. The last line is one JSON object of the figures.
+Goal: at least 0.8 of the core's rate. It also prints where the CPU went, per mail, for each part
+(serve: listener, spool, store, sender; deciders; readers; this script's pusher and sink), from
+/proc. The last line is one JSON object of the figures.
 """
 
 from __future__ import annotations
@@ -118,8 +120,48 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60)
     raise SystemExit("forms serve did not start listening")
 
 
-def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float]:
-    """(mails per second end to end, seconds) through a real `forms serve`."""
+def _process_tree(root: int) -> dict[int, str]:
+    """``root`` and its descendants (Linux /proc): pid → a short role name."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        found[pid] = "reader" if "extract.worker" in cmd else "decider" if " work" in cmd else "serve"
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 when it is gone)."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_mail(serve: int, before: dict[int, float], mails: int) -> dict[str, float]:
+    """CPU milliseconds per mail of each role while the mails went through (processes started
+    meanwhile count from zero)."""
+    spent: dict[str, float] = {}
+    for pid, role in _process_tree(serve).items():
+        spent[role] = spent.get(role, 0.0) + _cpu_s(pid) - before.get(pid, 0.0)
+    return {role: round(1000 * s / mails, 1) for role, s in sorted(spent.items())}
+
+
+def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float, dict[str, float]]:
+    """(mails per second end to end, seconds, CPU ms per mail by role) through a real `forms serve`."""
     sink = Sink()
     sink.expected = 2 * len(mails)  # a forward to the agency and a receipt to the bank for each
     controller = SinkController(sink, hostname="127.0.0.1", port=free_port())
@@ -140,16 +182,20 @@ def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float]:
     serve = subprocess.Popen([str(FORMS), "serve"], env=env, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(listen, serve)
+        before = {pid: _cpu_s(pid) for pid in _process_tree(serve.pid)}
+        own = time.process_time()
         t0 = time.perf_counter()
         asyncio.run(push(mails, listen))
         if not sink.done.wait(timeout=1800):
             raise SystemExit(f"only {sink.count} of {sink.expected} messages arrived")
         elapsed = time.perf_counter() - t0
+        cpu = cpu_per_mail(serve.pid, before, len(mails))
+        cpu["bench pusher and sink"] = round(1000 * (time.process_time() - own) / len(mails), 1)
     finally:
         serve.terminate()
         serve.wait(timeout=30)
         controller.stop()
-    return len(mails) / elapsed, elapsed
+    return len(mails) / elapsed, elapsed, cpu
 
 
 def main() -> None:
@@ -159,19 +205,21 @@ def main() -> None:
     mails = make_mails(args.mails)
     with tempfile.TemporaryDirectory() as tmp:
         core = core_rate(mails, Path(tmp) / "core")
-        rate, seconds = mailroom_rate(mails, Path(tmp) / "serve")
+        rate, seconds, cpu = mailroom_rate(mails, Path(tmp) / "serve")
     figures = {
         "mails": args.mails,
         "mails_per_s": round(rate, 1),
         "core_mails_per_s": round(core, 1),
         "vs_core": round(rate / core, 3),
         "seconds": round(seconds, 1),
+        "cpu_ms_per_mail": cpu,
     }
     print(
         f"mailroom {rate:.1f} mails/s end to end ({args.mails} mails, {seconds:.1f} s); "
         f"bare intake core {core:.1f} mails/s; ratio {rate / core:.2f} (goal ≥ 0.8)"
     )
-    print(json.dumps(figures))
+    print("CPU per mail (ms): " + ", ".join(f"{role} {ms}" for role, ms in cpu.items()))
+    print(json.dumps(figures, ensure_ascii=False))
 
 
 if __name__ == "__main__":
