@@ -13,15 +13,15 @@ A claim whose lease expired may be taken by another worker; the first worker the
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, func, select, update
 
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
+from forms.store import statements as st
 from forms.store.dedupe import dedupe_keys, duplicate_of, lock_keys
 from forms.store.engine import Clock, Database, utc_now
 from forms.store.grants import grant_frame
@@ -45,68 +45,6 @@ from forms.store.schema import blobs, corrections, events, intakes, outbox, refe
 _CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")
 
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
-
-
-#: The worker's statements, built once (see ``Database.prepared``).
-_INTAKE_DUE = (
-    select(intakes.c.id, intakes.c.state, intakes.c.claimed_by)
-    .where(
-        or_(
-            intakes.c.state == "received",
-            and_(intakes.c.state == "processing", intakes.c.lease_until < bindparam("now_")),
-        )
-    )
-    .order_by(intakes.c.id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
-_INTAKE_CLAIM = (
-    update(intakes)
-    .where(intakes.c.id == bindparam("id_"))
-    .values(
-        state="processing",
-        claimed_by=bindparam("worker_"),
-        lease_until=bindparam("lease_until_"),
-        attempts=intakes.c.attempts + 1,
-        updated_at=bindparam("now_"),
-    )
-)
-_INTAKE_CLAIMED = select(intakes, blobs.c.data).join(blobs).where(intakes.c.id == bindparam("id_"))
-#: Executed with the decided columns as parameters: they make the SET clause.
-_INTAKE_DECIDED = (
-    update(intakes)
-    .where(
-        intakes.c.id == bindparam("id_"),
-        intakes.c.state == "processing",
-        intakes.c.claimed_by == bindparam("worker_"),
-    )
-    .returning(intakes.c.id)
-)
-_CORRECTIONS = (
-    select(corrections.c.field, corrections.c.value)
-    .where(corrections.c.intake_id == bindparam("id_"))
-    .order_by(corrections.c.id)
-)
-
-
-def _add_intake_statement(db: Database) -> Executable:
-    return db.upsert(intakes).on_conflict_do_nothing().returning(intakes.c.id)
-
-
-@functools.cache
-def _stored_already(by_uid: bool) -> Select[tuple[int]]:
-    """Whether an intake has this spool id (or, from IMAP, this mailbox + UIDVALIDITY + UID)."""
-    same = intakes.c.spool_id == bindparam("spool_")
-    if by_uid:
-        same = or_(
-            same,
-            and_(
-                intakes.c.mailbox == bindparam("mailbox_"),
-                intakes.c.imap_uidvalidity == bindparam("uidv_"),
-                intakes.c.imap_uid == bindparam("uid_"),
-            ),
-        )
-    return select(intakes.c.id).where(same).limit(1)
 
 
 class Store:
@@ -164,7 +102,7 @@ class Store:
     def _insert_intake(self, conn: Connection, item: NewIntake, now: dt.datetime) -> int | None:
         by_uid = None not in (item.mailbox, item.imap_uidvalidity, item.imap_uid)
         params = {"spool_": item.spool_id, "mailbox_": item.mailbox, "uidv_": item.imap_uidvalidity}
-        if conn.execute(_stored_already(by_uid), {**params, "uid_": item.imap_uid}).first() is not None:
+        if conn.execute(st.stored_already(by_uid), {**params, "uid_": item.imap_uid}).first() is not None:
             return None
         sha256 = self.db.put_blob(conn, item.data)
         values = dict(
@@ -181,7 +119,7 @@ class Store:
             created_at=now,
             updated_at=now,
         )
-        insert = self.db.prepared("add_intake", _add_intake_statement)
+        insert = self.db.prepared("add_intake", st.add_intake_statement)
         new_id = conn.execute(insert, values).scalar_one_or_none()
         if new_id is None:  # another machine stored it between our check and our insert
             return None
@@ -194,18 +132,18 @@ class Store:
         with its bytes and a clerk's corrections."""
         now = self.db.now()
         with self.db.writing() as conn:
-            row = conn.execute(_INTAKE_DUE, {"now_": now}).first()
+            row = conn.execute(st.INTAKE_DUE, {"now_": now}).first()
             if row is None:
                 return None
             lease_until = now + dt.timedelta(seconds=lease_s)
             params = {"id_": row.id, "worker_": worker, "lease_until_": lease_until, "now_": now}
-            conn.execute(_INTAKE_CLAIM, params)
+            conn.execute(st.INTAKE_CLAIM, params)
             if row.state == "processing":
                 self.db.event(
                     conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
                 )
-            got = conn.execute(_INTAKE_CLAIMED, {"id_": row.id}).mappings().one()
-            fixes = {r.field: r.value for r in conn.execute(_CORRECTIONS, {"id_": row.id})}
+            got = conn.execute(st.INTAKE_CLAIMED, {"id_": row.id}).mappings().one()
+            fixes = {r.field: r.value for r in conn.execute(st.CORRECTIONS, {"id_": row.id})}
         return claimed_intake(got, fixes)
 
     def find_duplicate(
@@ -276,7 +214,7 @@ class Store:
                 extraction=extraction,
                 **queue_columns(decision),
             )
-            done = conn.execute(_INTAKE_DECIDED, {**values, "id_": intake_id, "worker_": actor}).first()
+            done = conn.execute(st.INTAKE_DECIDED, {**values, "id_": intake_id, "worker_": actor}).first()
             if done is None:
                 raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")
             queued, already = outbox_ops.enqueue(self.db, conn, intake_id, outgoing, now)
@@ -361,7 +299,7 @@ class Store:
     def corrections(self, intake_id: int) -> dict[str, Any]:
         """The corrected fields of an intake, the latest correction of each field winning."""
         with self.db.reading() as conn:
-            return {r.field: r.value for r in conn.execute(_CORRECTIONS, {"id_": intake_id})}
+            return {r.field: r.value for r in conn.execute(st.CORRECTIONS, {"id_": intake_id})}
 
     # -- outbox ---------------------------------------------------------------------------------
 
