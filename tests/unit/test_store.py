@@ -14,11 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import select, update
 
 from forms.ledger import CompanyKey, FrameGrant, LoanRecord, MemoryLedger, SupportRecord
 from forms.store import OutgoingRecord, StaleClaim, Store, StoreError, StoreLedger
 from forms.store.engine import MIGRATIONS, head_revision
-from forms.store.schema import metadata
+from forms.store.schema import metadata, outbox
 
 UTC = dt.UTC
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -313,6 +314,31 @@ def test_a_message_is_claimed_once_and_marked_sent(store: Store, queued: int) ->
     sent = store.outbox(state="sent")
     assert [(o.id, o.sent_at) for o in sent] == [(queued, T0)]
     assert kinds(store, sent[0].intake_id)[-1] == "sent"  # type: ignore[arg-type]
+
+
+def test_message_bytes_are_a_blob_and_rows_queued_before_0004_still_send(store: Store, queued: int) -> None:
+    with store.db.reading() as conn:
+        row = conn.execute(select(outbox.c.raw, outbox.c.raw_sha256).where(outbox.c.id == queued)).one()
+    assert row.raw is None and store.blob(row.raw_sha256).startswith(b"From: ")  # not in the row
+    with store.db.writing() as conn:  # as a row queued before 0004: the bytes in the row itself
+        conn.execute(
+            update(outbox).where(outbox.c.id == queued).values(raw=b"From: old\r\n", raw_sha256=None)
+        )
+    item = store.claim_outgoing("s1", T0)
+    assert item is not None and item.raw == b"From: old\r\n"
+
+
+def test_several_due_messages_are_claimed_and_marked_sent_together(store: Store) -> None:
+    for name in ("a", "b", "c"):
+        intake_id = add(store, name)
+        store.claim_next_intake("w")
+        decide(store, intake_id, "w", message_id=f"<{name}@bank>")
+    batch = store.claim_outgoing_batch("s1", T0, limit=2)
+    assert len(batch) == 2 and {i.state for i in batch} == {"sending"}
+    rest = store.claim_outgoing_batch("s2", T0, limit=8)
+    assert len(rest) == 1 and rest[0].id not in {i.id for i in batch}
+    assert store.mark_sent_batch([i.id for i in batch] + [rest[0].id], worker="s1") == [rest[0].id]
+    assert {o.id for o in store.outbox(state="sent")} == {i.id for i in batch}
 
 
 def test_a_failed_send_waits_for_its_retry_time(store: Store, queued: int) -> None:
