@@ -129,3 +129,27 @@ def test_port_zero_binds_a_free_port_and_stop_frees_it(spool: Spool) -> None:
         spool, host="127.0.0.1", port=port, mailroom_addresses=[MAILROOM], max_bytes=LIMIT
     )
     again.stop()
+
+
+def test_pipelined_commands_are_answered_without_waiting_for_acks(listener: Controller) -> None:
+    """A client that pipelines its envelope gets each reply at once. With TCP_NODELAY off on the
+    listener's connections, the kernel held the second small reply until the client acknowledged
+    the first, ~40 ms later: 20 pipelined envelopes took ~0.8 s instead of milliseconds."""
+
+    async def pipeline() -> tuple[float, list[bytes]]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        await reader.readline()  # 220
+        writer.write(b"HELO bank.example.co.jp\r\n")
+        await reader.readline()
+        started = asyncio.get_running_loop().time()
+        replies = []
+        for _ in range(20):
+            writer.write(b"MAIL FROM:<kaigai@bank.example.co.jp>\r\nRSET\r\n")
+            replies += [await reader.readline(), await reader.readline()]
+        elapsed = asyncio.get_running_loop().time() - started
+        writer.close()
+        return elapsed, replies
+
+    elapsed, replies = asyncio.run(pipeline())
+    assert all(r.startswith(b"250") for r in replies), replies
+    assert elapsed < 0.4, f"20 pipelined envelopes took {elapsed:.2f} s: replies held back (Nagle)"

@@ -75,7 +75,7 @@ class _BoundController(Controller):
     """
 
     def __init__(self, handler: SpoolHandler, *, host: str, port: int, **smtp_parameters: Any) -> None:
-        self._listening = socket.create_server((host, port), family=_family(host))
+        self._listening = _listening_socket(host, port)
         bound_port = self._listening.getsockname()[1]
         super().__init__(handler, hostname=host, port=bound_port, **smtp_parameters)
 
@@ -86,8 +86,21 @@ class _BoundController(Controller):
         return self.loop.create_server(self._factory_invoker, sock=self._listening, ssl=self.ssl_context)
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket whose protocol is named (IPPROTO_TCP), as asyncio's own are: asyncio
+    sets TCP_NODELAY only on connections of such sockets. Without it (``socket.create_server`` leaves
+    the protocol 0) the kernel holds each small reply until the client acknowledges the previous
+    one, 40 ms later, so a client that pipelines MAIL, RCPT and DATA waited ~40 ms per message."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen()
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def start_smtp_listener(
