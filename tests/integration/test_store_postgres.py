@@ -201,3 +201,24 @@ def test_two_sender_processes_send_every_message_exactly_once(any_url: str) -> N
             if e.kind == "sent"
         )
         assert set(sent_events.values()) == {1} and len(sent_events) == N
+
+
+def test_only_transactions_that_can_be_redone_skip_waiting_for_the_disk(any_url: str) -> None:
+    """Claims and decisions commit without waiting for the disk; every other writing transaction
+    (what comes before answering 250, removing a spool file or sending) waits, before and after."""
+    # the test server itself does not wait for the disk: this session does, as a real server would
+    url = any_url + ("?options=-c%20synchronous_commit%3Don" if any_url.startswith("postgresql") else "")
+    store = Store.open(url)
+    setting = "PRAGMA synchronous" if store.db.dialect == "sqlite" else "SHOW synchronous_commit"
+    waits = {"sqlite": 2, "postgresql": "on"}[store.db.dialect]  # 2 = FULL
+    skips = {"sqlite": 1, "postgresql": "off"}[store.db.dialect]  # 1 = NORMAL
+    try:
+        seen = []
+        for durable in (True, False, True, False):
+            with store.db.writing(durable=durable) as conn:
+                seen.append(conn.exec_driver_sql(setting).scalar())
+        with store.db.writing() as conn:
+            seen.append(conn.exec_driver_sql(setting).scalar())
+        assert seen == [waits, skips, waits, skips, waits]
+    finally:
+        store.close()

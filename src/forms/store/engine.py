@@ -3,8 +3,10 @@
 SQLite: every connection runs in WAL mode with ``synchronous=FULL`` and a busy timeout; the driver's
 own transaction handling is switched off so that a writing transaction starts with
 ``BEGIN IMMEDIATE`` (it takes the write lock at once, waiting up to the busy timeout, instead of
-failing half-way when two processes write). PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``;
-migrations hold an advisory lock so several machines starting together migrate once.
+failing half-way when two processes write). A writing transaction that can be done again from
+what is durable may skip waiting for the disk (``Database.writing(durable=False)``).
+PostgreSQL: claims use ``FOR UPDATE SKIP LOCKED``; migrations hold an advisory lock so several
+machines starting together migrate once.
 
 SQLAlchemy's exceptions end here: :func:`transaction` turns them into :class:`StoreError`.
 """
@@ -38,6 +40,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: pg_advisory_xact_lock key held while migrating ("forms" in ASCII).
 MIGRATION_LOCK = 0x666F726D73
 _BEGIN_OPTION = "forms_sqlite_begin"
+_SYNC_OPTION = "forms_sqlite_synchronous"
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 #: Statements of the hot path are built once and executed with parameters: building one per call
 #: costs SQLAlchemy more than the database needs to run it.
 _EVENT = events.insert()
@@ -56,6 +60,7 @@ class Database:
             raise StoreError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
         self.engine = engine
         self._writer = writer(engine)
+        self._lazy_writer = writer(engine, durable=False)
         self._clock = clock
         self._prepared: dict[str, Executable] = {}
         # SQLite has one writer at a time. Writers take turns on a lock instead of colliding in
@@ -94,9 +99,19 @@ class Database:
             yield conn
 
     @contextmanager
-    def writing(self) -> Iterator[Connection]:
-        """A transaction that writes: on SQLite it holds the write lock from its first statement."""
-        with self._turns, transaction(self._writer) as conn:
+    def writing(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A transaction that writes: on SQLite it holds the write lock from its first statement.
+
+        ``durable=False``: the commit does not wait for the disk (SQLite ``synchronous=NORMAL``,
+        PostgreSQL ``synchronous_commit=off``). Such a commit survives any process being killed, but
+        if the machine loses power before the next durable commit it may be lost, with what came
+        after it; that next durable commit makes it durable too (both databases keep one log, written
+        in order). Only for work that is simply done again when lost (claims, decisions); never for a
+        commit followed by an act outside the database (answering 250, removing a spool file,
+        sending a message)."""
+        with self._turns, transaction(self._writer if durable else self._lazy_writer) as conn:
+            if not durable and self.dialect == "postgresql":
+                conn.execute(_ASYNC_COMMIT)
             yield conn
 
     def upsert(self, table: Table) -> Insert:
@@ -183,13 +198,20 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    options = conn.get_execution_options()
+    synchronous = options.get(_SYNC_OPTION, "FULL")
+    if conn.info.get(_SYNC_OPTION, "FULL") != synchronous:  # set per connection, outside transactions
+        conn.exec_driver_sql(f"PRAGMA synchronous = {synchronous}")
+        conn.info[_SYNC_OPTION] = synchronous
+    conn.exec_driver_sql(f"BEGIN {options.get(_BEGIN_OPTION, 'DEFERRED')}")
 
 
-def writer(engine: Engine) -> Engine:
-    """The same engine, whose transactions start with BEGIN IMMEDIATE on SQLite."""
-    return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+def writer(engine: Engine, *, durable: bool = True) -> Engine:
+    """The same engine, whose transactions start with BEGIN IMMEDIATE on SQLite (and, not
+    ``durable``, commit without waiting for the disk: see ``Database.writing``)."""
+    return engine.execution_options(
+        **{_BEGIN_OPTION: "IMMEDIATE", _SYNC_OPTION: "FULL" if durable else "NORMAL"}
+    )
 
 
 @contextmanager

@@ -129,9 +129,10 @@ class Store:
 
     def claim_next_intake(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
         """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``,
-        with its bytes and a clerk's corrections."""
+        with its bytes and a clerk's corrections. Not durable (``Database.writing``): a claim lost
+        is simply taken again."""
         now = self.db.now()
-        with self.db.writing() as conn:
+        with self.db.writing(durable=False) as conn:
             row = conn.execute(st.INTAKE_DUE, {"now_": now}).first()
             if row is None:
                 return None
@@ -188,9 +189,12 @@ class Store:
         first (store.dedupe), this one is recorded as a duplicate and nothing is queued. Returns the
         status recorded. A message whose Message-ID is queued already (a retried
         intake decided again) is not queued twice: nothing is sent again.
+
+        Not durable (``Database.writing``): the sender's claim of the messages queued here is, and it
+        comes before any of them is sent; a decision lost with the power is simply made again.
         """
         now = self.db.now()
-        with self.db.writing() as conn:
+        with self.db.writing(durable=False) as conn:
             if status != "duplicate":
                 lock_keys(conn, dedupe_keys(message_id, sender, form_sha256))
                 keys = {"message_id": message_id, "sender": sender, "form_sha256": form_sha256}
