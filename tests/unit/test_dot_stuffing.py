@@ -29,6 +29,14 @@ def test_line_ends_as_the_regex_makes_them(message: bytes) -> None:
     assert LINE_ENDINGS.sub(b"\r\n", message) == LINE_ENDINGS.original.sub(b"\r\n", message)
 
 
+@given(st.lists(MESSAGES, max_size=6))
+def test_asking_twice_per_message_as_aiosmtplib_does_gives_the_same_bytes(messages: list[bytes]) -> None:
+    for message in messages:  # the second answer may come from memory: it must be the same
+        expected = LINE_ENDINGS.original.sub(b"\r\n", message)
+        assert LINE_ENDINGS.sub(b"\r\n", message) == expected
+        assert LINE_ENDINGS.sub(b"\r\n", message) == expected
+
+
 @given(MESSAGES)
 def test_leading_dots_as_the_regex_doubles_them(message: bytes) -> None:
     normalised = LINE_ENDINGS.original.sub(b"\r\n", message)

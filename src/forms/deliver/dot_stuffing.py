@@ -23,12 +23,16 @@ class _LineEndings:
     def __init__(self, original: re.Pattern[bytes]) -> None:
         self.original = original
         self.pattern = original.pattern
+        self._clean: bytes | None = None  # the last message found CRLF throughout
 
     def sub(self, repl: bytes, message: bytes) -> bytes:
         if repl != _CRLF:
             return self.original.sub(repl, message)
+        if message is self._clean:  # aiosmtplib asks twice per message (for SIZE, then for DATA)
+            return message
         crlf = message.count(_CRLF)
         if message.count(b"\r") == crlf and message.count(b"\n") == crlf:
+            self._clean = message
             return message  # already CRLF throughout: the common case, no copy
         return message.replace(_CRLF, b"\n").replace(b"\r", b"\n").replace(b"\n", _CRLF)
 
