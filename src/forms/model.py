@@ -89,6 +89,22 @@ class Extraction:
 ExtractResult = Extraction | Problem
 
 
+class Base64Payload(bytes):
+    """An attachment's bytes, decoded from the base64 text the sender wrote, which they remember
+    (``transfer_text``): a forward may carry that text again instead of encoding the bytes anew
+    (``deliver.message`` checks that it is a clean encoding first)."""
+
+    transfer_text: str
+
+    def __new__(cls, data: bytes, transfer_text: str) -> Base64Payload:
+        payload = super().__new__(cls, data)
+        payload.transfer_text = transfer_text
+        return payload
+
+    def __reduce__(self) -> tuple[type[Base64Payload], tuple[bytes, str]]:
+        return Base64Payload, (bytes(self), self.transfer_text)
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A part of a mail that may hold a document.

@@ -200,6 +200,9 @@ def _read_leaf(part: Message, reading: _Reading) -> None:
         return  # a container the parser could not split: reported through its defects
     elif attached or pdf or not content_type.startswith("text/"):
         safe = safe_filename(filename or ("attachment.pdf" if pdf else ""))
+        sent_as = _first_token(_first(headers, "content-transfer-encoding"))
+        if pdf and sent_as == "base64" and isinstance(text := part.get_payload(), str):
+            data = model.Base64Payload(data, text)  # a forward may carry the sender's own base64
         reading.attachments.append(model.Attachment(filename, safe, content_type, data))
         reading.parts_lost |= any(isinstance(d, _BAD_PAYLOAD) for d in part.defects)
 
