@@ -93,8 +93,10 @@ def kinds(store: Store, intake_id: int) -> list[str]:
 
 def test_sqlite_runs_in_wal_mode_with_full_sync_and_a_busy_timeout(store: Store, tmp_path: Path) -> None:
     with store.db.engine.connect() as conn:
-        pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("synchronous", "busy_timeout")}
-    assert pragmas == {"synchronous": 2, "busy_timeout": 30_000}  # 2 = FULL
+        names = ("synchronous", "busy_timeout", "page_size")
+        pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in names}
+    # 2 = FULL; a new file in 16 KB pages (whole mails are stored: a quarter of the pages of 4 KB)
+    assert pragmas == {"synchronous": 2, "busy_timeout": 30_000, "page_size": 16_384}
     # WAL is a property of the file: a plain sqlite3 connection sees it too
     with sqlite3.connect(tmp_path / "home" / "forms.db") as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

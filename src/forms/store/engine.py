@@ -37,6 +37,10 @@ from forms.store.schema import blobs, events
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Pages of a new SQLite file. The store keeps every mail whole (a 250 KB mail with its PDF, its
+#: forward as large): in 16 KB pages such a blob is written and checkpointed in a quarter of the
+#: pages, which halves what storing it costs (a file made with 4 KB pages keeps them).
+SQLITE_PAGE_SIZE = 16_384
 #: pg_advisory_xact_lock key held while migrating ("forms" in ASCII).
 MIGRATION_LOCK = 0x666F726D73
 _BEGIN_OPTION = "forms_sqlite_begin"
@@ -190,6 +194,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")  # a new file only; before WAL
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
