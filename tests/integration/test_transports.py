@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from forms.deliver import DeliveryError, FileTransport, SmtpTransport, Transport, build_message
+from forms.deliver import smtp as smtp_transport
 from tests.smtp_sink import LoopbackController, Recorder
 
 SENDER = "mailroom@example.jp"
@@ -226,6 +227,42 @@ def test_a_dropped_connection_is_replaced() -> None:
         controller.stop()
     assert len(handler.received) == 2
     assert len(handler.peers) == 2
+
+
+class NoopCounter(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.noops = 0
+
+    async def handle_NOOP(self, server: Any, session: Any, envelope: Any, arg: str) -> str:
+        self.noops += 1
+        return "250 OK"
+
+
+def test_back_to_back_sends_skip_the_noop_an_idle_connection_gets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smtp_transport, "CHECK_AFTER_IDLE_S", 0.3)
+    handler = NoopCounter()
+    controller = LoopbackController(handler)
+    controller.start()
+    try:
+        transport = SmtpTransport("127.0.0.1", controller.port, timeout=5)
+
+        async def scenario() -> list[int]:
+            noops = []
+            for n in range(1, 4):  # one after another: no NOOP
+                await transport.send(SENDER, ["bank@example.jp"], message(n)[1], message(n)[0])
+            noops.append(handler.noops)
+            await asyncio.sleep(0.6)  # idle longer than CHECK_AFTER_IDLE_S: checked once
+            await transport.send(SENDER, ["bank@example.jp"], message(4)[1], message(4)[0])
+            noops.append(handler.noops)
+            await transport.close()
+            return noops
+
+        assert asyncio.run(scenario()) == [0, 1]
+    finally:
+        controller.stop()
+    assert len(handler.received) == 4
+    assert len(handler.peers) == 1
 
 
 def test_unreachable_server_is_temporary() -> None:

@@ -2,8 +2,10 @@
 
 Used only when an operator configures SMTP (the default transport writes files). Connections are
 kept open and reused: sends one after another go over ONE connection; concurrent sends open more,
-at most ``max_concurrency``, bounded by a semaphore. An idle connection is checked with NOOP
-before reuse and replaced when the server dropped it, so a message is never retried after DATA.
+at most ``max_concurrency``, bounded by a semaphore. A connection the server closed is replaced; one
+idle for over a second is checked with NOOP before reuse and replaced when it does not answer, so a
+message is never retried after DATA. (A busy mailroom sends back to back: a NOOP before each
+message would double the round trips.)
 
 Every aiosmtplib exception is translated here into :class:`DeliveryError`: a 5xx answer is
 permanent; 4xx answers, lost connections and time-outs are temporary. One transport belongs to
@@ -25,6 +27,8 @@ from forms.deliver.transport import DeliveryError
 log = logging.getLogger(__name__)
 
 _PERMANENT_FROM = 500
+#: A connection idle for longer is asked NOOP before it is used again.
+CHECK_AFTER_IDLE_S = 1.0
 
 dot_stuffing.install()
 
@@ -85,7 +89,7 @@ class SmtpTransport:
         self._validate_certs = validate_certs
         self._tls_context = tls_context
         self._slots = asyncio.Semaphore(max_concurrency)
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # with the loop time it fell idle
         self._closed = False
 
     def __repr__(self) -> str:  # never shows the password
@@ -116,26 +120,28 @@ class SmtpTransport:
     async def close(self) -> None:
         self._closed = True
         idle, self._idle = self._idle, []
-        for client in idle:
+        for client, _ in idle:
             await _quit(client)
 
     async def _checkout(self, message_id: str) -> aiosmtplib.SMTP:
-        """An idle connection that still answers NOOP, else a new one."""
+        """An idle connection that is still open (and, idle long, still answers NOOP), else a new one."""
+        now = asyncio.get_running_loop().time()
         while self._idle:
-            client = self._idle.pop()
+            client, since = self._idle.pop()
             if not client.is_connected:
                 continue
-            try:
-                await client.noop()
-            except aiosmtplib.SMTPException:
-                client.close()
-                continue
+            if now - since > CHECK_AFTER_IDLE_S:
+                try:
+                    await client.noop()
+                except aiosmtplib.SMTPException:
+                    client.close()
+                    continue
             return client
         return await self._connect(message_id)
 
     def _checkin(self, client: aiosmtplib.SMTP) -> None:
         if client.is_connected and not self._closed:
-            self._idle.append(client)
+            self._idle.append((client, asyncio.get_running_loop().time()))
         else:
             client.close()
 
