@@ -1,4 +1,9 @@
-"""The ``forms`` command: builds Settings, wires the objects, prints results. Nothing else."""
+"""The ``forms`` command: builds Settings, wires the objects, prints results. Nothing else.
+
+Building the parser is cheap: each command imports what it runs on (the mailroom, the store, the
+console, the document renderers …) inside its function, so ``forms --help`` and the ``forms work``
+processes do not load what other commands need (tests/integration/test_cli.py checks it).
+"""
 
 from __future__ import annotations
 
@@ -13,21 +18,18 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from forms import cli_console, cli_documents, cli_ledger, cli_review
 from forms.config import Settings, load_settings
 from forms.errors import FormsError
-from forms.intake.imap import FileSeenKeys, ImapPoller
-from forms.intake.maildir import ensure_maildir, sweep_maildir
-from forms.mailroom import Mailroom
 from forms.model import Decision, Status, decision_from_json
-from forms.pipeline import JST, Pipeline
-from forms.rules.loader import load_rulebooks
-from forms.service import decide_until_stopped, imap_config, serve
 from forms.spec import load_spec
-from forms.store import Store
-from forms.store.ledger import StoreLedger
 
+if TYPE_CHECKING:
+    from forms.store.ledger import StoreLedger
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 STATUS_JA = {
     Status.ROUTED: "受付可（支援機関へ転送）",
     Status.REJECTED: "差戻し（金融機関へ修正依頼）",
@@ -68,6 +70,10 @@ def _parse_received(text: str | None) -> dt.datetime | None:
 
 def _dry_run_ledger(settings: Settings) -> StoreLedger | None:
     """The ledger under FORMS_HOME when a store exists there (read, never changed)."""
+    from forms.rules.loader import load_rulebooks
+    from forms.store import Store
+    from forms.store.ledger import StoreLedger
+
     if not settings.database_url and not (settings.home / "forms.db").exists():
         return None
     store = Store.open(settings.store_url)
@@ -83,6 +89,8 @@ def _print(decision: Decision, as_json: bool) -> None:
 
 
 def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.pipeline import Pipeline
+
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -101,6 +109,8 @@ def _intake_recorded(
     paths: list[Path], settings: Settings, received: dt.datetime | None, as_json: bool
 ) -> int:
     """Spool the files, decide them through the mailroom (store, outbox), print their decisions."""
+    from forms.mailroom import Mailroom
+
     room = Mailroom.open(settings)
     try:
         meta = {} if received is None else {"received_at": received.isoformat()}
@@ -120,6 +130,11 @@ def _intake_recorded(
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     """Drain once: sweep the Maildir, poll IMAP if configured, decide and send everything."""
+    from forms.intake.imap import FileSeenKeys, ImapPoller
+    from forms.intake.maildir import ensure_maildir, sweep_maildir
+    from forms.mailroom import Mailroom
+    from forms.service import imap_config
+
     room = Mailroom.open(settings)
     try:
         maildir = settings.maildir or Path("mailroom")
@@ -138,11 +153,15 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.service import serve
+
     return serve(settings, args.config)
 
 
 def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
     """Decide intakes from the store until stopped (SIGTERM/SIGINT)."""
+    from forms.service import decide_until_stopped
+
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -152,6 +171,9 @@ def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole mailroom on the embedded default: the sample mails and PDFs in, decisions and mail out."""
+    from forms.intake.maildir import ensure_maildir, sweep_maildir
+    from forms.mailroom import Mailroom
+
     folder = Path(args.samples)
     inputs = sorted([*folder.glob("*.eml"), *folder.glob("*.pdf")])
     if not inputs:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
-
 from forms.config import Settings
-from forms.console import create_app
-from forms.service import split_host_port
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from forms.console import create_app
+    from forms.service import split_host_port
+
     host, port = split_host_port(args.listen, default_port=8080)
     app = create_app(settings)
     print(f"forms console: http://{host}:{port}/ （Ctrl+C で終了）", flush=True)

@@ -21,26 +21,17 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forms.cli_ledger import _table, agency_names, newest_rulebook
 from forms.config import Settings
-from forms.documents import BankInfo, CompanyInfo
-from forms.documents.batch import FORMATS, issue_youshiki3_batch, write_youshiki2, write_youshiki3
-from forms.documents.youshiki3 import youshiki3_data
 from forms.ledger import CompanyKey
 from forms.ledger_io import company_key, shown
 from forms.normalize import parse_date
-from forms.rules.loader import load_rulebooks
-from forms.store import Store
-from forms.store.ledger import StoreLedger
-from forms.store.youshiki3_records import (
-    IssuedYoushiki3,
-    RoutedForm,
-    latest_routed,
-    overdue,
-    record_issued,
-)
+
+if TYPE_CHECKING:
+    from forms.store import Store
+    from forms.store.youshiki3_records import IssuedYoushiki3, RoutedForm
 
 ISSUERS = ("jetro", "scb")
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -81,6 +72,8 @@ def _date(option: str, text: str | None, default: dt.date | None = None) -> dt.d
 
 
 def _formats(text: str) -> tuple[str, ...]:
+    from forms.documents.batch import FORMATS
+
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     if not chosen or any(f not in FORMATS for f in chosen):
         raise OptionError(f"「--format」: {', '.join(FORMATS)} を指定してください（{shown(text)}）")
@@ -97,6 +90,8 @@ def _out(args: argparse.Namespace, settings: Settings) -> Path:
 
 def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
     """The company's newest routed 様式1 to ``agency``, else to any agency that issues documents."""
+    from forms.store.youshiki3_records import latest_routed
+
     form = latest_routed(store, key, (agency,)) or latest_routed(store, key, ISSUERS)
     if form is None:
         raise OptionError(f"企業 {key} の受付済み（routed）の様式1がストアにありません")
@@ -105,6 +100,12 @@ def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
 
 # ── youshiki2 ─────────────────────────────────────────────────────────────────────────────────
 def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.documents import BankInfo, CompanyInfo
+    from forms.documents.batch import write_youshiki2
+    from forms.rules.loader import load_rulebooks
+    from forms.store import Store
+    from forms.store.ledger import StoreLedger
+
     try:
         key = _company(args)
         issued_on = _date("--issued", args.issued, _today())
@@ -151,6 +152,12 @@ def cmd_youshiki3(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _one(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.documents.batch import write_youshiki3
+    from forms.documents.youshiki3 import youshiki3_data
+    from forms.rules.loader import load_rulebooks
+    from forms.store import Store
+    from forms.store.youshiki3_records import record_issued
+
     if args.agency is None:
         raise OptionError("「--agency」を指定してください（jetro 又は scb）")
     key = _company(args)
@@ -195,6 +202,10 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _batch(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.documents.batch import issue_youshiki3_batch
+    from forms.rules.loader import load_rulebooks
+    from forms.store import Store
+
     agencies = (args.agency,) if args.agency else ISSUERS
     issued_on = _date("--issued", args.issued, _today())
     formats = _formats(args.format)
@@ -257,6 +268,9 @@ def overdue_text(found: list[IssuedYoushiki3], today: dt.date, names: dict[str, 
 
 
 def _overdue(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.store import Store
+    from forms.store.youshiki3_records import overdue
+
     today = _date("--today", args.today, _today())
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:

@@ -22,17 +22,16 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from forms.config import Settings
 from forms.ledger import CompanyKey, CompanyLedger, LoanRecord, SupportRecord
 from forms.ledger_io import Sheet, company_key, parse_supports, plain_yen, read_sheet, shown
 from forms.normalize import nfkc_text, parse_date
-from forms.rules.loader import load_rulebooks
-from forms.rules.schema import Rulebook
-from forms.store import Store
-from forms.store.ledger import StoreLedger
+
+if TYPE_CHECKING:
+    from forms.rules.schema import Rulebook
+    from forms.store.ledger import StoreLedger
 
 #: The option that carries each company column (messages name the option as typed).
 _COMPANY_OPTIONS = {"corporate_number": "--company", "company_name": "--name", "postal_code": "--postal-code"}
@@ -43,6 +42,8 @@ _DATE = "日付（2026-06-10 又は 令和8年6月10日）"
 # ── what the commands share ───────────────────────────────────────────────────────────────────
 def newest_rulebook(settings: Settings) -> Rulebook:
     """The rulebook whose cap and capped agencies the ledger uses: the newest one."""
+    from forms.rules.loader import load_rulebooks
+
     return max(load_rulebooks(settings.rulebook_dir), key=lambda b: b.effective_from)
 
 
@@ -54,6 +55,9 @@ def agency_names(book: Rulebook) -> dict[str, str]:
 @contextmanager
 def open_ledger(settings: Settings, book: Rulebook) -> Iterator[StoreLedger]:
     """The store under FORMS_HOME (created when missing) as a ledger; closed on leaving."""
+    from forms.store import Store
+    from forms.store.ledger import StoreLedger
+
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
         yield StoreLedger(store, book.shared_cap.cap_per_frame_yen, book.capped_agencies)
@@ -149,6 +153,8 @@ def cmd_support_add(args: argparse.Namespace, settings: Settings) -> int:
 
 # ── support import ────────────────────────────────────────────────────────────────────────────
 def cmd_support_import(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
     path = Path(args.file)
     try:
         data = path.read_bytes()

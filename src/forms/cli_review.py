@@ -22,18 +22,16 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from forms.config import Settings
 from forms.model import Decision
 from forms.normalize import parse_date
-from forms.review import IntakeView, QueueFilter, QueueRow, Review, ReviewError
-from forms.store import Store
-from forms.store.review_queries import JST
-from forms.users import UserError, Users
 
+if TYPE_CHECKING:
+    from forms.review import IntakeView, QueueRow, Review
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _STATUS_HELP = "needs_review, rejected, routed, duplicate, failed, handled or all (default: the open queue)"
 
 
@@ -46,6 +44,9 @@ def default_actor() -> str:
 
 @contextmanager
 def open_review(settings: Settings) -> Iterator[Review]:
+    from forms.review import Review
+    from forms.store import Store
+
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
         review = Review(store, settings)
@@ -64,6 +65,8 @@ def _when(at: dt.datetime) -> str:
 
 
 def _day(option: str, text: str | None) -> dt.date | None:
+    from forms.review import ReviewError
+
     if not text:
         return None
     day = parse_date(text)
@@ -78,6 +81,8 @@ def _row_json(r: QueueRow) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.review import QueueFilter
+
     f = QueueFilter(
         status=args.status,
         reason=args.reason,
@@ -129,6 +134,8 @@ def _decision_lines(d: Decision) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.review import ReviewError
+
     with open_review(settings) as review:
         view = review.view(args.id)
         if view is None:
@@ -157,6 +164,8 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 # ── actions ───────────────────────────────────────────────────────────────────────────────────
 def _corrections(pairs: Sequence[str]) -> dict[str, str]:
+    from forms.review import ReviewError
+
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -197,6 +206,8 @@ def cmd_handled(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.review import ReviewError
+
     if (args.id is None) == (args.outbox is None):
         raise ReviewError("申込み番号か --outbox のどちらか一方を指定してください")
     with open_review(settings) as review:
@@ -210,6 +221,10 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from forms.review import ReviewError
+
     if bool(args.ids) == bool(args.status):
         raise ReviewError("申込み番号か --status のどちらか一方を指定してください")
     show = bool(args.progress) or sys.stderr.isatty()
@@ -233,6 +248,8 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
 
 # ── users ─────────────────────────────────────────────────────────────────────────────────────
 def _password(from_stdin: bool) -> str:
+    from forms.users import UserError
+
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("パスワード: ")
@@ -242,6 +259,9 @@ def _password(from_stdin: bool) -> str:
 
 
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.store import Store
+    from forms.users import Users
+
     password = _password(args.password_stdin)
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:

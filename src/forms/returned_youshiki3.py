@@ -24,20 +24,15 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pdfplumber
-from docx import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.ns import qn
-from lxml import etree
-from pdfminer.pdfparser import PDFSyntaxError
-from pdfplumber.utils.exceptions import PdfminerException
+from typing import TYPE_CHECKING, Any
 
 from forms import model
 from forms.errors import Code
 from forms.normalize import nfkc_text, parse_date, parse_yen
 
+if TYPE_CHECKING:  # python-docx, lxml and pdfplumber are imported when a .docx or a PDF is read
+    import pdfplumber
+    from lxml import etree
 TITLE = "融資及び海外展開の状況報告"
 #: The bank's answers: key → printed choice label.
 LOAN_STATUSES: Mapping[str, str] = {
@@ -242,32 +237,35 @@ def answers(layout: Layout, agencies: Mapping[str, Sequence[str]]) -> ReadResult
 
 
 # ── .docx ─────────────────────────────────────────────────────────────────────────────────────
-_W_DEL = qn("w:del")
-_STRIKES = (qn("w:strike"), qn("w:dstrike"))
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"  # python-docx's qn("w:…")
 
 
 def _is_on(element: etree._Element | None) -> bool:
-    return element is not None and element.get(qn("w:val"), "true") not in ("false", "0", "off")
+    return element is not None and element.get(_W + "val", "true") not in ("false", "0", "off")
 
 
 def _run_pieces(paragraph: etree._Element) -> Iterable[tuple[str, bool]]:
     """The text of a paragraph's runs (tracked insertions and content controls included, tracked
     deletions left out), each with whether the run is struck through."""
-    for run in paragraph.iter(qn("w:r")):
-        if any(a.tag == _W_DEL for a in run.iterancestors()):
+    for run in paragraph.iter(_W + "r"):
+        if any(a.tag == _W + "del" for a in run.iterancestors()):
             continue
-        rpr = run.find(qn("w:rPr"))
-        struck = rpr is not None and any(_is_on(rpr.find(tag)) for tag in _STRIKES)
+        rpr = run.find(_W + "rPr")
+        struck = rpr is not None and any(_is_on(rpr.find(_W + s)) for s in ("strike", "dstrike"))
         for child in run:
-            if child.tag == qn("w:t"):
+            if child.tag == _W + "t":
                 yield child.text or "", struck
-            elif child.tag in (qn("w:tab"), qn("w:br")):
+            elif child.tag in (_W + "tab", _W + "br"):
                 yield " ", False
-            elif child.tag == qn("w:sym"):  # Wingdings ticks and boxes inserted as symbols
-                yield ("✓" if child.get(qn("w:char"), "").upper() in ("F0FC", "F0FE") else "□"), False
+            elif child.tag == _W + "sym":  # Wingdings ticks and boxes inserted as symbols
+                yield ("✓" if child.get(_W + "char", "").upper() in ("F0FC", "F0FE") else "□"), False
 
 
 def _docx_layout(data: bytes) -> Layout | None:
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(i.file_size for i in archive.infolist()) > _MAX_UNZIPPED:
@@ -355,6 +353,10 @@ def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) ->
 
 
 def _pdf_layout(data: bytes) -> Layout | None:
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
+
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) > MAX_PAGES:

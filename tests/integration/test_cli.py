@@ -74,3 +74,27 @@ def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     r = run_forms(["intake", "--json", str(tmp_path / "nope.pdf")], tmp_path / "h", tmp_path, tmp_path)
     assert r.returncode == 2
     assert "nope.pdf" in r.stderr
+
+
+#: What only some commands run on: neither the parser (forms.cli) nor `forms work` (forms.service) loads it.
+HEAVY = {"aiosmtpd", "alembic", "docx", "docxtpl", "fontTools", "lxml", "openpyxl", "pdfplumber", "tqdm"}
+HEAVY |= {"starlette", "uvicorn", "weasyprint", "forms.console", "forms.documents", "forms.review"}
+
+
+@pytest.mark.parametrize(
+    ("module", "absent"),
+    [
+        ("forms.cli", HEAVY | {"pydantic", "sqlalchemy", "forms.mailroom", "forms.pipeline", "forms.store"}),
+        ("forms.service", HEAVY),
+    ],
+)
+def test_start_up_imports_only_what_the_command_runs(module: str, absent: set[str]) -> None:
+    """`forms --help` builds the parser and nothing else; `forms work` (one process per core beside
+    `forms serve`) loads the mailroom, not the console, the documents or the 様式3 readers."""
+    code = (
+        f"import sys, {module}; absent = {sorted(absent)!r}; "
+        "print(sorted(m for m in sys.modules if any(m == a or m.startswith(a + '.') for a in absent)))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]", f"import {module} loads what only some commands run on: {r.stdout}"
