@@ -34,6 +34,10 @@ class Settings:
     extract_timeout_s: float = field(default=60.0, metadata={"help": "time limit to read one PDF, seconds"})
     extract_memory_mb: int = field(default=3072, metadata={"help": "memory limit of a reader process, MiB"})
     workers: int = field(default=0, metadata={"help": "reader processes; 0 = one per core"})
+    deciders: int = field(
+        default=0,
+        metadata={"help": "decider processes forms serve starts, a reader each; 0 = one per core, plus one"},
+    )
     ocr_min_confidence: float = field(
         default=0.90, metadata={"help": "a scanned field read below this is LOW_CONFIDENCE"}
     )
@@ -98,6 +102,12 @@ class Settings:
     @property
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
+
+    @property
+    def decider_count(self) -> int:
+        """A decider waits a third of its time on its reader and the store: one more than the cores
+        keeps them busy (measured with bench/mailroom.py)."""
+        return self.deciders or max(1, os.cpu_count() or 1) + 1
 
     @property
     def store_url(self) -> str:

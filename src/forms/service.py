@@ -22,15 +22,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import uvicorn
-
 from forms.config import Settings
-from forms.console import create_app
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.maildir import MaildirWatcher, ensure_maildir
-from forms.intake.smtp import start_smtp_listener
 from forms.mailroom import Mailroom
-from forms.review import Review
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +42,8 @@ def listeners(settings: Settings, room: Mailroom, stop: threading.Event) -> Iter
     threads: list[threading.Thread] = []
     controller = None
     if settings.smtp_listen:
+        from forms.intake.smtp import start_smtp_listener  # aiosmtpd: not for `forms work`
+
         host, port = split_host_port(settings.smtp_listen)
         accept = settings.accept_addresses or (settings.mailroom_address,)
         controller = start_smtp_listener(
@@ -112,10 +109,11 @@ def decide_until_stopped(settings: Settings, stop: threading.Event) -> None:
 
 @contextlib.contextmanager
 def deciders(settings: Settings, config: Path | None) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """One `forms work` process per core: deciding is Python work, and each process has its own GIL."""
+    """`forms work` processes (``settings.decider_count``): deciding is Python work, and each process
+    has its own GIL; one more than the cores, since each waits on its reader and the store."""
     cmd = [sys.executable, "-m", "forms.cli", *(["--config", str(config)] if config else []), "work"]
     env = {**os.environ, "FORMS_WORKERS": "1"}  # one reader process each
-    procs = [subprocess.Popen(cmd, env=env) for _ in range(settings.worker_count)]
+    procs = [subprocess.Popen(cmd, env=env) for _ in range(settings.decider_count)]
     try:
         yield procs
     finally:
@@ -152,6 +150,11 @@ def console(settings: Settings, room: Mailroom) -> Iterator[str | None]:
     if not settings.console_listen:
         yield None
         return
+    import uvicorn  # the web stack only when the console is configured
+
+    from forms.console import create_app
+    from forms.review import Review
+
     host, port = split_host_port(settings.console_listen, default_port=8080)
     app = create_app(settings, review=Review(room.store, settings, pipeline=room.pipeline))
     server = uvicorn.Server(
