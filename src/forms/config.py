@@ -36,7 +36,7 @@ class Settings:
     workers: int = field(default=0, metadata={"help": "reader processes; 0 = one per core"})
     deciders: int = field(
         default=0,
-        metadata={"help": "decider processes forms serve starts, a reader each; 0 = one per core, plus one"},
+        metadata={"help": "decider processes forms serve starts, a reader each; 0 = one per core"},
     )
     ocr_min_confidence: float = field(
         default=0.90, metadata={"help": "a scanned field read below this is LOW_CONFIDENCE"}
@@ -105,9 +105,9 @@ class Settings:
 
     @property
     def decider_count(self) -> int:
-        """A decider waits a third of its time on its reader and the store: one more than the cores
-        keeps them busy (measured with bench/mailroom.py)."""
-        return self.deciders or max(1, os.cpu_count() or 1) + 1
+        """One per core: with bench/mailroom.py on 2 cores, a third decider did not raise the rate
+        (the cores were busy already) and cost 150 MB with its reader."""
+        return self.deciders or max(1, os.cpu_count() or 1)
 
     @property
     def store_url(self) -> str:

@@ -109,8 +109,8 @@ def decide_until_stopped(settings: Settings, stop: threading.Event) -> None:
 
 @contextlib.contextmanager
 def deciders(settings: Settings, config: Path | None) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`forms work` processes (``settings.decider_count``): deciding is Python work, and each process
-    has its own GIL; one more than the cores, since each waits on its reader and the store."""
+    """`forms work` processes (``settings.decider_count``, one per core unless set): deciding is
+    Python work, and each process has its own GIL."""
     cmd = [sys.executable, "-m", "forms.cli", *(["--config", str(config)] if config else []), "work"]
     env = {**os.environ, "FORMS_WORKERS": "1"}  # one reader process each
     procs = [subprocess.Popen(cmd, env=env) for _ in range(settings.decider_count)]
