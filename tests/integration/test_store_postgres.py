@@ -217,6 +217,8 @@ def test_only_transactions_that_can_be_redone_skip_waiting_for_the_disk(any_url:
         for durable in (True, False, True, False):
             with store.db.writing(durable=durable) as conn:
                 seen.append(conn.exec_driver_sql(setting).scalar())
+            with store.db.reading() as conn:  # reading in between changes nothing
+                conn.exec_driver_sql("SELECT 1")
         with store.db.writing() as conn:
             seen.append(conn.exec_driver_sql(setting).scalar())
         assert seen == [waits, skips, waits, skips, waits]

@@ -201,9 +201,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     options = conn.get_execution_options()
-    synchronous = options.get(_SYNC_OPTION, "FULL")
-    if conn.info.get(_SYNC_OPTION, "FULL") != synchronous:  # set per connection, outside transactions
-        conn.exec_driver_sql(f"PRAGMA synchronous = {synchronous}")
+    synchronous = options.get(_SYNC_OPTION)  # writers say; a reading transaction commits nothing
+    if synchronous and conn.info.get(_SYNC_OPTION, "FULL") != synchronous:  # per connection, between
+        conn.exec_driver_sql(f"PRAGMA synchronous = {synchronous}")  # transactions
         conn.info[_SYNC_OPTION] = synchronous
     conn.exec_driver_sql(f"BEGIN {options.get(_BEGIN_OPTION, 'DEFERRED')}")
 
