@@ -25,11 +25,11 @@ from forms.config import Settings, load_settings
 from forms.errors import FormsError
 from forms.model import Decision, Status, decision_from_json
 from forms.spec import load_spec
+from forms.wareki import JST
 
 if TYPE_CHECKING:
     from forms.store.ledger import StoreLedger
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 STATUS_JA = {
     Status.ROUTED: "受付可（支援機関へ転送）",
     Status.REJECTED: "差戻し（金融機関へ修正依頼）",

@@ -28,13 +28,13 @@ from forms.config import Settings
 from forms.ledger import CompanyKey
 from forms.ledger_io import company_key, shown
 from forms.normalize import parse_date
+from forms.wareki import JST
 
 if TYPE_CHECKING:
     from forms.store import Store
     from forms.store.youshiki3_records import IssuedYoushiki3, RoutedForm
 
 ISSUERS = ("jetro", "scb")
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class OptionError(Exception):

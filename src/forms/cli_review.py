@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 from forms.config import Settings
 from forms.model import Decision
 from forms.normalize import parse_date
+from forms.wareki import JST
 
 if TYPE_CHECKING:
     from forms.review import IntakeView, QueueRow, Review
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _STATUS_HELP = "needs_review, rejected, routed, duplicate, failed, handled or all (default: the open queue)"
 
 

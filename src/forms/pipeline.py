@@ -30,10 +30,9 @@ from forms.ledger import LedgerView
 from forms.model import Decision, Extraction, ExtractResult, Mail, Problem, RawValue, Shape, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
+from forms.wareki import JST
 
 log = logging.getLogger(__name__)
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def looks_like_pdf(data: bytes) -> bool:

@@ -33,9 +33,8 @@ from forms.errors import INFO_CODES, ConfigError, TemplateError
 from forms.intake.mime import safe_filename
 from forms.model import Decision, FieldValue, Mail, Reason, Status
 from forms.spec import FormSpec, load_spec
-from forms.wareki import wareki
+from forms.wareki import JST, wareki
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: The messages route() can build, each with its template ``templates/mail/<kind>.j2``.
 KINDS: tuple[str, ...] = ("agency_forward", "bank_receipt", "bank_rejection", "bank_review")
 _BANK_KIND = {

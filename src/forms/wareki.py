@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+#: Japan Standard Time, the programme's clock (one definition for every module).
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _WEEKDAYS = "月火水木金土日"
 #: (first day, era name, western year − era year), newest first
 _ERAS = ((dt.date(2019, 5, 1), "令和", 2018), (dt.date(1989, 1, 8), "平成", 1988))

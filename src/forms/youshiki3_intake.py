@@ -36,8 +36,8 @@ from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.ledger import StoreLedger
 from forms.store.youshiki3_records import IssuedYoushiki3, answered_from, issued, mark_answered, open_for
+from forms.wareki import JST
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: Words that name a returned 様式3 in a subject or a file name.
 _HINTS = ("様式3", "状況報告", "youshiki3")
 _NOT_AWAITED = "この企業・支援機関あての回答待ちの様式3が見つかりません。担当者が確認します。"

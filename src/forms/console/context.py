@@ -29,9 +29,9 @@ from forms.review import Review
 from forms.rules.schema import Rulebook
 from forms.spec import FormSpec
 from forms.store.ledger import StoreLedger
+from forms.wareki import JST
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "console"
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class SignInRequired(Exception):

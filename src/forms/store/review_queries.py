@@ -21,8 +21,8 @@ from forms.store.engine import Database
 from forms.store.grants import grant_frame
 from forms.store.records import OutgoingRecord, StoreError
 from forms.store.schema import intakes, users
+from forms.wareki import JST
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: What the review queue shows when no status is asked for: what a clerk still has to deal with.
 OPEN_STATUSES = ("needs_review", "rejected")
 

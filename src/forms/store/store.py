@@ -40,11 +40,10 @@ from forms.store.records import (
 )
 from forms.store.review_queries import queue_columns
 from forms.store.schema import blobs, corrections, events, intakes, outbox, reference_counters
+from forms.wareki import JST as _JST
 
 #: What a clerk's retry clears on the intake (the 'retry' event keeps the previous values).
 _CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")
-
-_JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class Store:
