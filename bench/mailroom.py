@@ -12,7 +12,12 @@ busy) and prints the ratio to the mean of the two, with the CPU time the hypervi
 guests meanwhile (steal), which tells a noisy run.
 Goal: at least 0.8 of the core's rate. It also prints where the CPU went, per mail, for each part
 (serve: listener, spool, store, sender; deciders; readers; this script's pusher and sink), from
-/proc. The last line is one JSON object of the figures.
+/proc, and how much CPU per mail the goal allows with every core busy.
+
+Between the two, it measures the mailroom's ceiling: the same deciders on the same mails, already
+received and stored, with nothing else running (no SMTP in, nothing sent, no pusher, no sink).
+Receiving, spooling and sending can only add to what they use. The last line is one JSON object of
+the figures.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from aiosmtpd.controller import Controller
 
 from forms.config import load_settings
 from forms.intake.smtp_data import ChunkedDataSMTP
+from forms.mailroom import Mailroom
 from forms.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,11 +195,15 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_per_mail(serve: int, before: dict[int, float], mails: int) -> dict[str, float]:
-    """CPU milliseconds per mail of each role while the mails went through (processes started
-    meanwhile count from zero)."""
+def _processes(roots: list[int]) -> dict[int, str]:
+    return {pid: role for root in roots for pid, role in _process_tree(root).items()}
+
+
+def cpu_per_mail(roots: list[int], before: dict[int, float], mails: int) -> dict[str, float]:
+    """CPU milliseconds per mail of each role in the trees under ``roots`` while the mails went
+    through (processes started meanwhile count from zero)."""
     spent: dict[str, float] = {}
-    for pid, role in _process_tree(serve).items():
+    for pid, role in _processes(roots).items():
         spent[role] = spent.get(role, 0.0) + _cpu_s(pid) - before.get(pid, 0.0)
     return {role: round(1000 * s / mails, 1) for role, s in sorted(spent.items())}
 
@@ -235,13 +245,56 @@ def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float, dict[st
         if not sink.done.wait(timeout=1800):
             raise SystemExit(f"only {sink.count} of {sink.expected} messages arrived")
         elapsed = time.perf_counter() - t0
-        cpu = cpu_per_mail(serve.pid, before, len(mails))
+        cpu = cpu_per_mail([serve.pid], before, len(mails))
         cpu["bench pusher and sink"] = round(1000 * (time.process_time() - own) / len(mails), 1)
     finally:
         serve.terminate()
         serve.wait(timeout=30)
         controller.stop()
     return len(mails) / elapsed, elapsed, cpu
+
+
+def deciders_only_rate(mails: list[bytes], home: Path) -> tuple[float, dict[str, float]]:
+    """The ceiling for the mailroom: (mails per second, CPU ms per mail by role) of the same `forms
+    work` deciders, as many as `forms serve` starts, on the same mails already received and stored,
+    with nothing else running: no SMTP in, no spool, nothing sent, no pusher, no sink. Whatever the
+    rest of the mailroom costs comes on top of this."""
+    env = {**os.environ, "FORMS_HOME": str(home), "FORMS_AGENCY_INBOXES": INBOXES}
+    settings = load_settings(env=env)
+    room = Mailroom.open(settings)
+    total = WARM_UP + len(mails)
+
+    def decided() -> int:
+        return room.store.counts().get("intakes.decided", 0)
+
+    try:
+        for mail in [*make_mails(WARM_UP, tag="warm"), *mails]:
+            room.spool.put(mail, channel="smtp")
+        room.ingest()
+        # started as `forms serve` starts them (forms.service.deciders), with this run's home
+        cmd = [sys.executable, "-m", "forms.cli", "work"]
+        work_env = {**env, "FORMS_WORKERS": "1"}
+        procs = [subprocess.Popen(cmd, env=work_env) for _ in range(settings.decider_count)]
+        try:
+            while decided() < WARM_UP:
+                time.sleep(0.05)
+            roots = [p.pid for p in procs]
+            before = {pid: _cpu_s(pid) for pid in _processes(roots)}
+            start, t0 = decided(), time.perf_counter()
+            while decided() < total:
+                if any(p.poll() is not None for p in procs):
+                    raise SystemExit("a decider exited early")
+                time.sleep(0.02)
+            elapsed = time.perf_counter() - t0
+            cpu = cpu_per_mail(roots, before, total - start)
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+    finally:
+        room.close()
+    return (total - start) / elapsed, cpu
 
 
 class Steal:
@@ -274,9 +327,13 @@ def main() -> None:
             before = core_rate(mails, Path(tmp) / "core-before")
         with Steal() as steal_mailroom:
             rate, seconds, cpu = mailroom_rate(mails, Path(tmp) / "serve")
+        with Steal() as steal_ceiling:
+            ceiling, ceiling_cpu = deciders_only_rate(mails, Path(tmp) / "deciders-only")
         with Steal() as steal_after:
             after = core_rate(mails, Path(tmp) / "core-after")
     core = (before + after) / 2
+    # on every core, all busy, the goal leaves this much CPU per mail for everything together
+    at_goal = 1000 * (os.cpu_count() or 1) / (0.8 * core)
     figures = {
         "mails": args.mails,
         "mails_per_s": round(rate, 1),
@@ -285,9 +342,16 @@ def main() -> None:
         "vs_core": round(rate / core, 3),
         "seconds": round(seconds, 1),
         "cpu_ms_per_mail": cpu,
+        "cpu_ms_per_mail_at_goal": round(at_goal, 1),
+        "deciders_only": {
+            "mails_per_s": round(ceiling, 1),
+            "vs_core": round(ceiling / core, 3),
+            "cpu_ms_per_mail": ceiling_cpu,
+        },
         "steal_percent": {
             "core": round((steal_core.percent + steal_after.percent) / 2, 1),
             "mailroom": steal_mailroom.percent,
+            "deciders_only": steal_ceiling.percent,
         },
     }
     print(
@@ -296,6 +360,15 @@ def main() -> None:
         f"ratio {rate / core:.2f} (goal ≥ 0.8)"
     )
     print("CPU per mail (ms): " + ", ".join(f"{role} {ms}" for role, ms in cpu.items()))
+    print(
+        f"ceiling: the deciders alone on the same mails already stored, nothing received or sent: "
+        f"{ceiling:.1f} mails/s = {ceiling / core:.2f} of the core; CPU per mail (ms): "
+        + ", ".join(f"{role} {ms}" for role, ms in ceiling_cpu.items())
+    )
+    print(
+        f"CPU per mail the goal allows on {os.cpu_count()} cores, all busy: {at_goal:.1f} ms; "
+        f"the mailroom used {sum(cpu.values()):.1f} ms"
+    )
     print(f"CPU taken by other guests of the machine (steal): {figures['steal_percent']}")
     print(json.dumps(figures, ensure_ascii=False))
 
