@@ -10,7 +10,17 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    select,
+    text,
+    union_all,
+)
 
 from forms.store.schema import intakes
 
@@ -47,25 +57,32 @@ def duplicate_of(
         return None
     query = _query(by_message_id, by_form, earlier_only)
     params = {"mid_": message_id, "sender_": sender, "sha_": form_sha256, "other_": other_than}
-    return conn.execute(query, params).scalar_one_or_none()
+    repeated = [
+        id_
+        for id_, state, status in conn.execute(query, params)
+        if state == "decided" and status != "duplicate"
+    ]
+    return min(repeated, default=None)
 
 
 @functools.cache
-def _query(by_message_id: bool, by_form: bool, earlier_only: bool) -> Select[tuple[int]]:
-    """The look-up for one shape of keys, built once (executed with parameters)."""
-    same: list[ColumnElement[bool]] = []
-    if by_message_id:
-        same.append(intakes.c.message_id == bindparam("mid_"))
-    if by_form:
-        same.append(
-            and_(intakes.c.sender == bindparam("sender_"), intakes.c.form_sha256 == bindparam("sha_"))
-        )
+def _query(
+    by_message_id: bool, by_form: bool, earlier_only: bool
+) -> CompoundSelect | Select[tuple[int, str, str | None]]:
+    """The intakes holding the same keys, one look-up per key, built once (executed with parameters).
+
+    Only the keys and the id are in the WHERE clause, so that each look-up can only use its own index
+    (ix_intakes_message_id, ix_intakes_sender_form) and reads the few copies of one submission. With
+    the state in it too, SQLite walks every decided intake instead (ix_intakes_state_id): a cost
+    that grows with the store. Which of the copies count is decided in Python."""
     other = bindparam("other_")
     scope = intakes.c.id < other if earlier_only else intakes.c.id != other
-    return (
-        select(intakes.c.id)
-        .where(scope, intakes.c.state == "decided", intakes.c.status != "duplicate")
-        .where(or_(*same))
-        .order_by(intakes.c.id)
-        .limit(1)
-    )
+    keys: list[ColumnElement[bool]] = []
+    if by_message_id:
+        keys.append(intakes.c.message_id == bindparam("mid_"))
+    if by_form:
+        keys.append(
+            and_(intakes.c.sender == bindparam("sender_"), intakes.c.form_sha256 == bindparam("sha_"))
+        )
+    lookups = [select(intakes.c.id, intakes.c.state, intakes.c.status).where(key, scope) for key in keys]
+    return union_all(*lookups) if len(lookups) > 1 else lookups[0]
