@@ -26,11 +26,11 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
+from forms.access.accounts import Users
 from forms.config import load_settings
 from forms.console import create_app
 from forms.review import Review
 from forms.store import Store
-from forms.users import Users
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO.parent / "shared" / "samples" / "jetro-fillable.expected.json"

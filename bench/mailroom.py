@@ -40,7 +40,7 @@ from aiosmtpd.controller import Controller
 
 from forms.config import load_settings
 from forms.intake.smtp_data import ChunkedDataSMTP
-from forms.mailroom import Mailroom
+from forms.mailroom.worker import Mailroom
 from forms.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -271,8 +271,8 @@ def deciders_only_rate(mails: list[bytes], home: Path) -> tuple[float, dict[str,
         for mail in [*make_mails(WARM_UP, tag="warm"), *mails]:
             room.spool.put(mail, channel="smtp")
         room.ingest()
-        # started as `forms serve` starts them (forms.service.deciders), with this run's home
-        cmd = [sys.executable, "-m", "forms.cli", "work"]
+        # started as `forms serve` starts them (forms.mailroom.serve.deciders), with this run's home
+        cmd = [sys.executable, "-m", "forms.cli.main", "work"]
         work_env = {**env, "FORMS_WORKERS": "1"}
         procs = [subprocess.Popen(cmd, env=work_env) for _ in range(settings.decider_count)]
         try:

@@ -26,11 +26,11 @@ from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import Code
 from forms.extract.sandbox import PdfReading, ReaderPool
 from forms.intake.mime import parse_mail
+from forms.jp.wareki import JST
 from forms.ledger import LedgerView
 from forms.model import Decision, Extraction, ExtractResult, Mail, Problem, RawValue, Shape, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
-from forms.wareki import JST
 
 log = logging.getLogger(__name__)
 

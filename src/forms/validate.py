@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from forms import corpnum
 from forms.errors import Code
+from forms.jp import corporate_number as corpnum
 from forms.ledger import CompanyKey, LedgerView
 from forms.model import FieldValue, Normalized, Problem, problem
 from forms.rules.schema import Rulebook, RuleName

@@ -26,7 +26,7 @@ from docx.table import _Cell
 HERE = Path(__file__).resolve().parent
 FONT = "IPAexGothic"
 #: 様式3's answer boxes: one choice per line, so a bank ticks, circles, strikes or deletes one line and
-#: the returned form reads back unambiguously (forms.returned_youshiki3).
+#: the returned form reads back unambiguously (forms.extract.youshiki3).
 CHOICE_LINES = "{{%p for s in {choices} %}}\n□ {{{{ s }}}}\n{{%p endfor %}}"
 ANSWER_NOTE = "該当する□を■にするか、レ点を付けてください（○で囲む、他の選択肢の削除・取消線でも可）。"
 

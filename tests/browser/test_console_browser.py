@@ -25,11 +25,11 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 
+from forms.access.accounts import Users
 from forms.console import create_app
-from forms.mailroom import Mailroom
+from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
-from forms.users import Users
 from tests.conftest import ARTIFACTS, FORMS_DIR, SAMPLES, make_settings
 from tests.smtp_sink import Recorder, parsed, smtp_sink
 

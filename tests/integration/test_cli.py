@@ -76,7 +76,8 @@ def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     assert "nope.pdf" in r.stderr
 
 
-#: What only some commands run on: neither the parser (forms.cli) nor `forms work` (forms.service) loads it.
+#: What only some commands run on: neither the parser (forms.cli.main) nor `forms work`
+#: (forms.mailroom.serve) loads it.
 HEAVY = {"aiosmtpd", "alembic", "docx", "docxtpl", "fontTools", "lxml", "openpyxl", "pdfplumber", "tqdm"}
 HEAVY |= {"starlette", "uvicorn", "weasyprint", "forms.console", "forms.documents", "forms.review"}
 
@@ -84,8 +85,11 @@ HEAVY |= {"starlette", "uvicorn", "weasyprint", "forms.console", "forms.document
 @pytest.mark.parametrize(
     ("module", "absent"),
     [
-        ("forms.cli", HEAVY | {"pydantic", "sqlalchemy", "forms.mailroom", "forms.pipeline", "forms.store"}),
-        ("forms.service", HEAVY),
+        (
+            "forms.cli.main",
+            HEAVY | {"pydantic", "sqlalchemy", "forms.mailroom.worker", "forms.pipeline", "forms.store"},
+        ),
+        ("forms.mailroom.serve", HEAVY),
     ],
 )
 def test_start_up_imports_only_what_the_command_runs(module: str, absent: set[str]) -> None:

@@ -18,13 +18,13 @@ import pdfplumber
 import pytest
 from docx import Document
 
-from forms import cli_documents
+from forms.cli import documents as cli_documents
 from forms.config import Settings, load_settings
-from forms.corpnum import calc_check_digit
+from forms.jp.corporate_number import calc_check_digit
 from forms.ledger import CompanyKey, LoanRecord, SupportRecord
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3_records import issued
+from forms.store.youshiki3 import issued
 
 FONTS = Path(__file__).resolve().parents[1] / "artifacts" / "fonts"
 ACME = "4010001234567"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from forms import cli, cli_review
+from forms.cli import main as cli
+from forms.cli import review as cli_review
 from forms.config import load_settings
 from forms.errors import FormsError
 from tests.conftest import SAMPLES
@@ -26,7 +27,8 @@ RECEIVED = "2026-06-01T10:00:00+09:00"
 #: ``forms`` with the review commands, as a process (for stdin), whether or not cli.py registers them yet.
 RUNNER = """
 import argparse, sys
-from forms import cli, cli_review
+from forms.cli import main as cli
+from forms.cli import review as cli_review
 parser = cli.build_parser()
 sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 if "review" not in sub.choices:

@@ -18,17 +18,17 @@ from argon2 import PasswordHasher
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from forms.access.accounts import Users
 from forms.config import Settings
 from forms.console import create_app
 from forms.console.auth import SignInLimiter
 from forms.console.context import JST
 from forms.ledger import CompanyKey
-from forms.mailroom import Mailroom
+from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3_records import issued, record_issued
-from forms.users import Users
+from forms.store.youshiki3 import issued, record_issued
 from tests.conftest import FORMS_DIR, SAMPLES, make_settings
 
 pytestmark = [

@@ -16,7 +16,7 @@ import pytest
 
 from forms.config import Settings
 from forms.intake.smtp import start_smtp_listener
-from forms.mailroom import Mailroom
+from forms.mailroom.worker import Mailroom
 from tests.conftest import SAMPLES, make_settings
 from tests.dovecot import running_dovecot
 from tests.smtp_sink import Recorder, parsed, smtp_sink

@@ -20,13 +20,13 @@ from forms.errors import Code
 from forms.intake.mime import parse_mail
 from forms.intake.smtp import start_smtp_listener
 from forms.ledger import CompanyKey, SupportRecord
-from forms.mailroom import Mailroom
+from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
+from forms.mailroom.worker import Mailroom
 from forms.model import Mail
 from forms.rules.loader import load_rulebooks
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3_records import issued, overdue, record_issued
-from forms.youshiki3_intake import ReturnedStatus, might_be_returned, record_returned
+from forms.store.youshiki3 import issued, overdue, record_issued
 from tests.conftest import make_settings
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"

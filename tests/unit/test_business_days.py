@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forms.business_days import add_business_days, is_business_day
+from forms.jp.business_days import add_business_days, is_business_day
 
 D = dt.date
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forms import corpnum
+from forms.jp import corporate_number as corpnum
 
 SAMPLE_NUMBERS = ["4010001234567", "1010001765432", "3010401112233", "1011002345678"]
 

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from forms.errors import Code
 from forms.ledger import CompanyKey, SupportRecord
-from forms.ledger_io import (
+from forms.ledger.spreadsheet import (
     MAX_XLSX_UNPACKED,
     RowProblem,
     Sheet,

@@ -22,9 +22,9 @@ from forms.documents.batch import TEMPLATES, render
 from forms.documents.render import render_pdf
 from forms.documents.youshiki3 import Youshiki3, youshiki3_data
 from forms.errors import Code
-from forms.returned_youshiki3 import LOAN_STATUSES, Line, ReturnedYoushiki3, read_choice, read_returned
+from forms.extract.youshiki3 import LOAN_STATUSES, Line, ReturnedYoushiki3, read_choice, read_returned
+from forms.mailroom.returned_youshiki3 import agency_names
 from forms.rules.loader import load_rulebooks
-from forms.youshiki3_intake import agency_names
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from forms.business_days import add_business_days
 from forms.config import Settings
-from forms.mailroom import Mailroom
+from forms.jp.business_days import add_business_days
+from forms.mailroom.worker import Mailroom
 from forms.review import QueueFilter, Review, ReviewError
 from forms.store import OutgoingRecord, Store
 from forms.store.review_queries import JST

@@ -20,7 +20,7 @@ from forms.errors import Code, ConfigError, TemplateError
 from forms.intake.mime import parse_mail
 from forms.model import Decision, Mail, Reason, Status
 from forms.pipeline import Pipeline
-from forms.route import MailTemplates, Outgoing, RouteContext, route, wareki
+from forms.route.messages import MailTemplates, Outgoing, RouteContext, route, wareki
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "templates" / "mail"

@@ -9,10 +9,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from forms.access.accounts import User, UserError, Users
 from forms.store import Store
 from forms.store import review_queries as q
 from forms.store.schema import events
-from forms.users import User, UserError, Users
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 

@@ -2,7 +2,7 @@
 
     forms console --listen 127.0.0.1:8080
 
-``create_app(settings, review=…)`` builds the app; ``forms.cli_console`` runs it with uvicorn.
+``create_app(settings, review=…)`` builds the app; ``forms.cli.console`` runs it with uvicorn.
 """
 
 from forms.console.app import create_app

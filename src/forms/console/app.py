@@ -1,6 +1,6 @@
 """The clerk console: a Starlette app of server-rendered Japanese pages over the Review service.
 
-    create_app(settings)           the store under FORMS_HOME, accounts from forms.users
+    create_app(settings)           the store under FORMS_HOME, accounts from forms.access.accounts
     create_app(settings, review=…) an existing Review (tests, or ``forms serve`` sharing its store)
 
 Pages work without JavaScript (one small script only animates the progress bar). Every page but
@@ -24,8 +24,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from forms.access.accounts import Users
 from forms.config import Settings
-from forms.console import actions, bulk, ledger_views, operations, views
+from forms.console import actions, bulk, operations, views
+from forms.console import ledger as ledger_views
 from forms.console.auth import Accounts, Sessions, SignInLimiter, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
 from forms.console.jobs import Jobs
@@ -34,7 +36,6 @@ from forms.rules.loader import load_rulebooks
 from forms.spec import load_spec
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.users import Users
 
 MAX_BODY_BYTES = 1024 * 1024  # forms, and support files (CSV / .xlsx) of up to 1 MB
 STATIC = Path(__file__).resolve().parent / "static"

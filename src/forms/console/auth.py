@@ -30,7 +30,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forms.users import User as Clerk
+from forms.access.accounts import User as Clerk
 
 SESSION_COOKIE = "forms_session"
 SESSION_MAX_AGE_S = 8 * 3600
@@ -39,8 +39,8 @@ _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class Accounts(Protocol):
-    """Where accounts live (``forms.users.Users``): check a password, look an account up by name.
-    A ``Clerk`` is a ``forms.users.User``: name, role, agency; ``is_admin`` and ``scope``."""
+    """Where accounts live (``forms.access.accounts.Users``): check a password, look an account up by name.
+    A ``Clerk`` is a ``forms.access.accounts.User``: name, role, agency; ``is_admin`` and ``scope``."""
 
     def authenticate(self, name: str, password: str) -> Clerk | None: ...
 

@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from forms.console.context import JST, Console, console_of, page, posted, signed_in
-from forms.console.ledger_views import issuers_for
+from forms.console.ledger import issuers_for
 from forms.documents.batch import FORMATS, IssuedBatch, issue_youshiki3_batch
-from forms.ledger_io import Sheet, SupportImport, parse_supports, read_sheet
+from forms.ledger.spreadsheet import Sheet, SupportImport, parse_supports, read_sheet
 from forms.rules.loader import load_rulebooks
 
 Progress = Callable[[int, int], None]

@@ -25,11 +25,11 @@ from forms.config import Settings
 from forms.console import labels
 from forms.console.auth import Accounts, Clerk, Session, Sessions, SignInLimiter, check_csrf
 from forms.console.jobs import Jobs
+from forms.jp.wareki import JST
 from forms.review import Review
 from forms.rules.schema import Rulebook
 from forms.spec import FormSpec
 from forms.store.ledger import StoreLedger
-from forms.wareki import JST
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "console"
 

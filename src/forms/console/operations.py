@@ -21,11 +21,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from forms.console.context import JST, console_of, page, posted, signed_in
 from forms.console.jobs import Job
-from forms.console.ledger_views import issuers_for
+from forms.console.ledger import issuers_for
 from forms.errors import FormsError
 from forms.review import QueueFilter
 from forms.store import Store
-from forms.store.youshiki3_records import IssuedYoushiki3, issued
+from forms.store.youshiki3 import IssuedYoushiki3, issued
 
 MAX_REPROCESS = 100_000
 _IDS = re.compile(r"\d+")

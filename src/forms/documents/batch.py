@@ -36,7 +36,7 @@ from forms.documents.youshiki3 import Youshiki3, youshiki3_data
 from forms.ledger import CompanyKey, LedgerView
 from forms.rules.schema import Rulebook
 from forms.store import Store
-from forms.store.youshiki3_records import RoutedForm, record_many_issued, routed_without_youshiki3
+from forms.store.youshiki3 import RoutedForm, record_many_issued, routed_without_youshiki3
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "documents"
 FORMATS: tuple[str, ...] = ("docx", "pdf")

@@ -39,7 +39,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from forms.errors import ConfigError, TemplateError
-from forms.wareki import wareki
+from forms.jp.wareki import wareki
 
 IPAEX_GOTHIC = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
 FONT_FAMILY = "FormsGothic"

@@ -2,7 +2,7 @@
 
 A hostile PDF (decompression bomb, endless content stream, parser bug) may hang or exhaust memory in
 the libraries that read it. Reading therefore happens in worker processes
-(``python -m forms.extract.worker``): each has an address-space limit (``RLIMIT_AS``) and each job a
+(``python -m forms.extract.reader_process``): each has an address-space limit (``RLIMIT_AS``) and each job a
 wall-clock limit; a worker that overruns or dies is killed and replaced, and the job's outcome is
 ``FORM_UNREADABLE`` — never a crash of the service, never a lost intake.
 
@@ -72,7 +72,7 @@ def read_frame(stream: IO[bytes]) -> bytes:
 class _Worker:
     def __init__(self, max_pages: int, memory_mb: int) -> None:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1"}
-        cmd = [sys.executable, "-m", "forms.extract.worker", f"--max-pages={max_pages}"]
+        cmd = [sys.executable, "-m", "forms.extract.reader_process", f"--max-pages={max_pages}"]
         cmd.append(f"--memory-mb={memory_mb}")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.proc.stdin is not None and self.proc.stdout is not None

@@ -6,7 +6,7 @@ reprocessing, contact deadlines and the outbox. The web console and ``forms revi
 
 from forms.review.original import Original, render_page
 from forms.review.service import Review
-from forms.review.views import DeadlineRow, IntakeView, ReviewError, outcome_text
+from forms.review.values import DeadlineRow, IntakeView, ReviewError, outcome_text
 from forms.store.review_queries import QueueFilter, QueueRow
 
 __all__ = [

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from forms.deliver.message import build_message, valid_address, valid_message_id
 from forms.model import Decision
 from forms.review.original import Original
-from forms.route import MailTemplates, RouteContext, template_context
+from forms.route.messages import MailTemplates, RouteContext, template_context
 from forms.store import OutgoingRecord
 
 

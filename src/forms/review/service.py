@@ -17,18 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from forms.business_days import add_business_days
 from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import INFO_CODES
+from forms.jp.business_days import add_business_days
 from forms.ledger import LedgerView
-from forms.mailroom import TEMPLATES, frame_for, route_context
+from forms.mailroom.worker import TEMPLATES, frame_for, route_context
 from forms.model import Decision, Extraction, Status
 from forms.normalize import normalize
 from forms.pipeline import Outcome, Pipeline, extraction_from_json, extraction_to_json
 from forms.review.messages import clerk_rejection
 from forms.review.original import Original, original, render_page
-from forms.review.views import (
+from forms.review.values import (
     DeadlineRow,
     IntakeView,
     ReviewError,
@@ -36,7 +36,7 @@ from forms.review.views import (
     raw_values,
     stored_decision,
 )
-from forms.route import MailTemplates, RouteContext, route
+from forms.route.messages import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.spec import load_spec
 from forms.store import IntakeRow, OutboxItem, OutgoingRecord, Store, StoreError, StoreLedger

@@ -1,6 +1,7 @@
 """The store's queries for the clerks' review (issue 5): the queue, clerk decisions, handled marks,
-contact deadlines and the console's accounts. Called by ``forms.review`` and ``forms.users`` with the
-store's Database, like the outbox operations; every change writes its event in the same transaction.
+contact deadlines and the console's accounts. Called by ``forms.review`` and
+``forms.access.accounts`` with the store's Database, like the outbox operations; every change
+writes its event in the same transaction.
 
 The queue is filtered and counted in SQL on columns copied out of the decision when it is recorded
 (``queue_columns``): company and bank name, and the reason codes as " CODE CODE ".
@@ -15,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
+from forms.jp.wareki import JST
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
 from forms.store.engine import Database
 from forms.store.grants import grant_frame
 from forms.store.records import OutgoingRecord, StoreError
 from forms.store.schema import intakes, users
-from forms.wareki import JST
 
 #: What the review queue shows when no status is asked for: what a clerk still has to deal with.
 OPEN_STATUSES = ("needs_review", "rejected")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from forms.jp.wareki import JST as _JST
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
 from forms.store import statements as st
@@ -40,7 +41,6 @@ from forms.store.records import (
 )
 from forms.store.review_queries import queue_columns
 from forms.store.schema import blobs, corrections, events, intakes, outbox, reference_counters
-from forms.wareki import JST as _JST
 
 #: What a clerk's retry clears on the intake (the 'retry' event keeps the previous values).
 _CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")

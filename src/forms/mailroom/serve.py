@@ -25,7 +25,7 @@ from pathlib import Path
 from forms.config import Settings
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.maildir import MaildirWatcher, ensure_maildir
-from forms.mailroom import Mailroom
+from forms.mailroom.worker import Mailroom
 
 log = logging.getLogger(__name__)
 

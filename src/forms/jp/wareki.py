@@ -1,6 +1,6 @@
 """Dates in the Japanese era (和暦) as a bank or clerk reads them: 令和8年5月21日（木）.
 
-Shared by the mail texts (``forms.route``) and the documents (``forms.documents``). Pure.
+Shared by the mail texts (``forms.route.messages``) and the documents (``forms.documents``). Pure.
 """
 
 from __future__ import annotations

@@ -27,13 +27,13 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from forms.business_days import add_business_days
 from forms.deliver.message import build_message, valid_address, valid_message_id
 from forms.errors import INFO_CODES, ConfigError, TemplateError
 from forms.intake.mime import safe_filename
+from forms.jp.business_days import add_business_days
+from forms.jp.wareki import JST, wareki
 from forms.model import Decision, FieldValue, Mail, Reason, Status
 from forms.spec import FormSpec, load_spec
-from forms.wareki import JST, wareki
 
 #: The messages route() can build, each with its template ``templates/mail/<kind>.j2``.
 KINDS: tuple[str, ...] = ("agency_forward", "bank_receipt", "bank_rejection", "bank_review")

@@ -20,12 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forms import cli_console, cli_documents, cli_ledger, cli_review
+from forms.cli import console as cli_console
+from forms.cli import documents as cli_documents
+from forms.cli import ledger as cli_ledger
+from forms.cli import review as cli_review
 from forms.config import Settings, load_settings
 from forms.errors import FormsError
+from forms.jp.wareki import JST
 from forms.model import Decision, Status, decision_from_json
 from forms.spec import load_spec
-from forms.wareki import JST
 
 if TYPE_CHECKING:
     from forms.store.ledger import StoreLedger
@@ -109,7 +112,7 @@ def _intake_recorded(
     paths: list[Path], settings: Settings, received: dt.datetime | None, as_json: bool
 ) -> int:
     """Spool the files, decide them through the mailroom (store, outbox), print their decisions."""
-    from forms.mailroom import Mailroom
+    from forms.mailroom.worker import Mailroom
 
     room = Mailroom.open(settings)
     try:
@@ -132,8 +135,8 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     """Drain once: sweep the Maildir, poll IMAP if configured, decide and send everything."""
     from forms.intake.imap import FileSeenKeys, ImapPoller
     from forms.intake.maildir import ensure_maildir, sweep_maildir
-    from forms.mailroom import Mailroom
-    from forms.service import imap_config
+    from forms.mailroom.serve import imap_config
+    from forms.mailroom.worker import Mailroom
 
     room = Mailroom.open(settings)
     try:
@@ -153,14 +156,14 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.service import serve
+    from forms.mailroom.serve import serve
 
     return serve(settings, args.config)
 
 
 def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
     """Decide intakes from the store until stopped (SIGTERM/SIGINT)."""
-    from forms.service import decide_until_stopped
+    from forms.mailroom.serve import decide_until_stopped
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -172,7 +175,7 @@ def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole mailroom on the embedded default: the sample mails and PDFs in, decisions and mail out."""
     from forms.intake.maildir import ensure_maildir, sweep_maildir
-    from forms.mailroom import Mailroom
+    from forms.mailroom.worker import Mailroom
 
     folder = Path(args.samples)
     inputs = sorted([*folder.glob("*.eml"), *folder.glob("*.pdf")])

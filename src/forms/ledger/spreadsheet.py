@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from forms import corpnum
 from forms.errors import Code
+from forms.jp import corporate_number as corpnum
 from forms.ledger import CompanyKey, SupportRecord
 from forms.normalize import nfkc_text, parse_choice, parse_date, parse_postal_code, parse_yen
 

@@ -1,8 +1,8 @@
 """A reader process: reads PDFs sent by the pool (``forms.extract.sandbox``) and answers each.
 
-Run as ``python -m forms.extract.worker --max-pages N [--memory-mb M]``: frames in on stdin, frames out
-on stdout (see the sandbox). Only this process imports the PDF and OCR libraries; the service that
-starts it stays light.
+Run as ``python -m forms.extract.reader_process --max-pages N [--memory-mb M]``: frames in on
+stdin, frames out on stdout (see the sandbox). Only this process imports the PDF and OCR
+libraries; the service that starts it stays light.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from forms.console import create_app
-    from forms.service import split_host_port
+    from forms.mailroom.serve import split_host_port
 
     host, port = split_host_port(args.listen, default_port=8080)
     app = create_app(settings)

@@ -21,24 +21,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from forms import failpoints
 from forms.config import Settings
 from forms.deliver.smtp import SmtpTransport
 from forms.deliver.transport import DeliveryError, FileTransport, Transport
 from forms.intake.spool import Spool, SpoolEntry
 from forms.ledger import CompanyKey
+from forms.mailroom import failpoints
+from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.model import Decision, Mail, Status
 from forms.pipeline import Pipeline, extraction_to_json, looks_like_pdf
-from forms.route import MailTemplates, RouteContext, route
+from forms.route.messages import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.store import NewIntake, StaleClaim, Store
 from forms.store.ledger import StoreLedger
 from forms.store.records import ClaimedIntake, OutboxItem, OutgoingRecord
-from forms.youshiki3_intake import ReturnedStatus, might_be_returned, record_returned
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "mail"
 #: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
 BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
 #: Outgoing messages claimed (in one transaction) and handed to the transport together.

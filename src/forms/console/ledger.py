@@ -26,7 +26,7 @@ from forms.documents.youshiki2 import ISSUERS, supports_for_report, youshiki2_da
 from forms.documents.youshiki3 import youshiki3_data
 from forms.errors import FormsError
 from forms.ledger import CompanyKey
-from forms.ledger_io import company_key
+from forms.ledger.spreadsheet import company_key
 
 
 def issuers_for(clerk: Clerk) -> list[str]:

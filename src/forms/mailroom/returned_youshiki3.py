@@ -1,6 +1,6 @@
 """The edge where a RETURNED 様式3 comes in: a bank mails back the filled form (.docx or PDF).
 
-    mail ──find the 様式3 attachment──▶ read it (forms.returned_youshiki3)
+    mail ──find the 様式3 attachment──▶ read it (forms.extract.youshiki3)
         ├─ readable, and a 様式3 of this company and agency awaits an answer
         │      ──▶ 実行済: the disbursement into the ledger (StoreLedger.add_loan), once
         │      ──▶ the issued 様式3 marked answered (with what the bank said)      → RECORDED
@@ -23,20 +23,20 @@ from typing import Any
 
 from forms import model
 from forms.errors import Code
-from forms.ledger import CompanyKey, LoanRecord
-from forms.returned_youshiki3 import (
+from forms.extract.youshiki3 import (
     LABELS,
     ReturnedYoushiki3,
     is_docx,
     is_pdf,
     read_returned,
 )
+from forms.jp.wareki import JST
+from forms.ledger import CompanyKey, LoanRecord
 from forms.rules.loader import load_rulebooks
 from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3_records import IssuedYoushiki3, answered_from, issued, mark_answered, open_for
-from forms.wareki import JST
+from forms.store.youshiki3 import IssuedYoushiki3, answered_from, issued, mark_answered, open_for
 
 #: Words that name a returned 様式3 in a subject or a file name.
 _HINTS = ("様式3", "状況報告", "youshiki3")

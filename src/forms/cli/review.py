@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from forms.config import Settings
+from forms.jp.wareki import JST
 from forms.model import Decision
 from forms.normalize import parse_date
-from forms.wareki import JST
 
 if TYPE_CHECKING:
     from forms.review import IntakeView, QueueRow, Review
@@ -248,7 +248,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
 
 # ── users ─────────────────────────────────────────────────────────────────────────────────────
 def _password(from_stdin: bool) -> str:
-    from forms.users import UserError
+    from forms.access.accounts import UserError
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -259,8 +259,8 @@ def _password(from_stdin: bool) -> str:
 
 
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.access.accounts import Users
     from forms.store import Store
-    from forms.users import Users
 
     password = _password(args.password_stdin)
     settings.home.mkdir(parents=True, exist_ok=True)

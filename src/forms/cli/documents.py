@@ -23,16 +23,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forms.cli_ledger import _table, agency_names, newest_rulebook
+from forms.cli.ledger import _table, agency_names, newest_rulebook
 from forms.config import Settings
+from forms.jp.wareki import JST
 from forms.ledger import CompanyKey
-from forms.ledger_io import company_key, shown
+from forms.ledger.spreadsheet import company_key, shown
 from forms.normalize import parse_date
-from forms.wareki import JST
 
 if TYPE_CHECKING:
     from forms.store import Store
-    from forms.store.youshiki3_records import IssuedYoushiki3, RoutedForm
+    from forms.store.youshiki3 import IssuedYoushiki3, RoutedForm
 
 ISSUERS = ("jetro", "scb")
 
@@ -90,7 +90,7 @@ def _out(args: argparse.Namespace, settings: Settings) -> Path:
 
 def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
     """The company's newest routed 様式1 to ``agency``, else to any agency that issues documents."""
-    from forms.store.youshiki3_records import latest_routed
+    from forms.store.youshiki3 import latest_routed
 
     form = latest_routed(store, key, (agency,)) or latest_routed(store, key, ISSUERS)
     if form is None:
@@ -156,7 +156,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
     from forms.documents.youshiki3 import youshiki3_data
     from forms.rules.loader import load_rulebooks
     from forms.store import Store
-    from forms.store.youshiki3_records import record_issued
+    from forms.store.youshiki3 import record_issued
 
     if args.agency is None:
         raise OptionError("「--agency」を指定してください（jetro 又は scb）")
@@ -269,7 +269,7 @@ def overdue_text(found: list[IssuedYoushiki3], today: dt.date, names: dict[str, 
 
 def _overdue(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store import Store
-    from forms.store.youshiki3_records import overdue
+    from forms.store.youshiki3 import overdue
 
     today = _date("--today", args.today, _today())
     settings.home.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from forms.config import Settings
 from forms.ledger import CompanyKey, CompanyLedger, LoanRecord, SupportRecord
-from forms.ledger_io import Sheet, company_key, parse_supports, plain_yen, read_sheet, shown
+from forms.ledger.spreadsheet import Sheet, company_key, parse_supports, plain_yen, read_sheet, shown
 from forms.normalize import nfkc_text, parse_date
 
 if TYPE_CHECKING:

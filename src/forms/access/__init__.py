@@ -1,0 +1,1 @@
+"""Who may do what: the console's accounts (clerks and admins)."""

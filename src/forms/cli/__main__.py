@@ -1,0 +1,7 @@
+"""``python -m forms.cli``: the `forms` command."""
+
+import sys
+
+from forms.cli.main import main
+
+sys.exit(main())

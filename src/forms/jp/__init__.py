@@ -1,0 +1,1 @@
+"""Japanese identifiers and calendars: 法人番号, 和暦, business days."""
