@@ -31,7 +31,7 @@ from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
 from tests.conftest import ARTIFACTS, FORMS_DIR, SAMPLES, make_settings
-from tests.smtp_sink import Recorder, parsed, smtp_sink
+from tests.support.smtp_sink import Recorder, parsed, smtp_sink
 
 sync_api = pytest.importorskip("playwright.sync_api")
 

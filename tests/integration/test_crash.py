@@ -15,7 +15,7 @@ import pytest
 from forms.store import Store
 from tests.conftest import SAMPLES
 from tests.integration.test_mailroom import FORMS, bank_mail, mailroom_env
-from tests.smtp_sink import Recorder, smtp_sink
+from tests.support.smtp_sink import Recorder, smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 

@@ -16,7 +16,7 @@ import pytest
 
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapError, ImapPoller
 from forms.intake.spool import Spool
-from tests.dovecot import SPARE_USERS, Dovecot, running_dovecot
+from tests.support.dovecot import SPARE_USERS, Dovecot, running_dovecot
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"

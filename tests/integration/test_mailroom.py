@@ -18,8 +18,8 @@ from forms.config import Settings
 from forms.intake.smtp import start_smtp_listener
 from forms.mailroom.worker import Mailroom
 from tests.conftest import SAMPLES, make_settings
-from tests.dovecot import running_dovecot
-from tests.smtp_sink import Recorder, parsed, smtp_sink
+from tests.support.dovecot import running_dovecot
+from tests.support.smtp_sink import Recorder, parsed, smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import SAMPLES
 from tests.integration.test_cli import processes_with
 from tests.integration.test_mailroom import FORMS, mailroom_env, received_by
-from tests.smtp_sink import smtp_sink
+from tests.support.smtp_sink import smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 

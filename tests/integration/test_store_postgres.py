@@ -22,8 +22,8 @@ from alembic.migration import MigrationContext
 from forms.store import OutgoingRecord, Store
 from forms.store.engine import head_revision
 from forms.store.schema import metadata
-from tests.pg import PostgresServer, running_postgres
-from tests.unit.test_store import newest_migration
+from tests.integration.test_store import newest_migration
+from tests.support.pg import PostgresServer, running_postgres
 
 N = 200
 T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from forms.deliver import DeliveryError, FileTransport, SmtpTransport, Transport, build_message
 from forms.deliver import smtp as smtp_transport
-from tests.smtp_sink import LoopbackController, Recorder
+from tests.support.smtp_sink import LoopbackController, Recorder
 
 SENDER = "mailroom@example.jp"
 USER, PASSWORD = "mailroom", "s3cret-パス"
