@@ -4,8 +4,9 @@ Reason codes are identifiers that banks, clerks and scripts rely on: they are ne
 Their Japanese messages live in data (``forms/rules/messages.yaml``), not here.
 
 Bad input is a value (``model.Problem``), not an exception. Exceptions are for the service's own
-faults (a broken rulebook, a missing template) and are rooted at :class:`FormsError`; library
-exceptions are translated at the edge that calls the library.
+faults (a broken rulebook, a missing template, a database that fails) and for actions refused as
+asked (a clerk's, an operator's); they are rooted at :class:`FormsError`, and this module holds the
+whole tree. Library exceptions are translated into it at the edge that calls the library.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class FormsError(Exception):
     """Root of the service's own errors (not bad input, which is a Problem value)."""
 
 
+# -- configuration and data the service is given ---------------------------------------------------
+
+
 class ConfigError(FormsError):
     """The settings file or environment is wrong."""
 
@@ -64,3 +68,73 @@ class RulebookError(FormsError):
 
 class TemplateError(FormsError):
     """A template is missing or broken; the message names template and line."""
+
+
+class UsageError(FormsError):
+    """A command-line option the operator must correct (the message is Japanese and names it)."""
+
+
+# -- identifiers (python-stdnum's shape: validate() raises, is_valid() answers) --------------------
+
+
+class InvalidCorporateNumber(FormsError, ValueError):
+    """The text is not a valid 法人番号."""
+
+
+class InvalidFormat(InvalidCorporateNumber):
+    """Something other than digits (after separators are dropped)."""
+
+
+class InvalidLength(InvalidCorporateNumber):
+    """Digits, but not 13 of them."""
+
+
+class InvalidChecksum(InvalidCorporateNumber):
+    """13 digits whose first digit is not the check digit of the other twelve."""
+
+
+# -- the edges --------------------------------------------------------------------------------------
+
+
+class SpoolError(FormsError):
+    """The spool could not store or read a message (disk full, permissions, a broken folder)."""
+
+
+class ImapError(FormsError):
+    """The IMAP server could not be reached or refused a command; the poll is retried later."""
+
+
+class OcrError(FormsError):
+    """The OCR engine failed on an image (a model or runtime error, not an unreadable form)."""
+
+
+class StoreError(FormsError):
+    """The database failed, or a record is not in a state that allows what was asked."""
+
+
+class StaleClaim(StoreError):
+    """The worker no longer holds the claim (its lease expired and another worker took the item)."""
+
+
+class DeliveryError(FormsError):
+    """A message could not be handed over.
+
+    ``permanent`` is True when retrying cannot help (a 5xx answer, a refused address); False for
+    4xx answers, lost connections and time-outs, which the outbox retries later.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+# -- the clerks' and operators' actions (messages in Japanese) ------------------------------------
+
+
+class ReviewError(FormsError):
+    """A clerk's action cannot be done as asked (the message says why, in Japanese)."""
+
+
+class AccountError(FormsError):
+    """An account cannot be added or changed as asked (the message says why, in Japanese)."""

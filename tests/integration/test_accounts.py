@@ -9,7 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from forms.access.accounts import User, UserError, Users
+from forms.access.accounts import User, Users
+from forms.errors import AccountError
 from forms.store import Store
 from forms.store import review_queries as q
 from forms.store.schema import events
@@ -57,7 +58,7 @@ def test_adding_an_account_is_an_event_with_who_added_it(store: Store) -> None:
 def test_a_bad_account_is_refused_with_the_reason(
     store: Store, name: str, role: str, password: str, agency: str | None, says: str
 ) -> None:
-    with pytest.raises(UserError, match=says):
+    with pytest.raises(AccountError, match=says):
         Users(store, hasher=FAST).add(name, role=role, password=password, agency=agency)
     assert Users(store, hasher=FAST).all() == []
 
@@ -65,7 +66,7 @@ def test_a_bad_account_is_refused_with_the_reason(
 def test_a_name_is_taken_once(store: Store) -> None:
     users = Users(store, hasher=FAST)
     users.add("hanako", role="clerk", password="0123456789")
-    with pytest.raises(UserError, match="既に"):
+    with pytest.raises(AccountError, match="既に"):
         users.add("hanako", role="admin", password="9876543210")
     assert users.get("hanako") == User("hanako", "clerk", None)
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from forms.intake.imap import FileSeenKeys, ImapConfig, ImapError, ImapPoller
+from forms.errors import ImapError
+from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.spool import Spool
 from tests.support.dovecot import SPARE_USERS, Dovecot, running_dovecot
 

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import insert
 
 from forms.config import Settings
+from forms.errors import ReviewError
 from forms.jp.business_days import add_business_days
 from forms.mailroom.worker import Mailroom
-from forms.review import QueueFilter, Review, ReviewError
+from forms.review import QueueFilter, Review
 from forms.store import OutgoingRecord, Store
 from forms.store.review_queries import JST
 from forms.store.schema import blobs, intakes

@@ -16,8 +16,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, update
 
+from forms.errors import StaleClaim, StoreError
 from forms.ledger import CompanyKey, FrameGrant, LoanRecord, MemoryLedger, SupportRecord
-from forms.store import OutgoingRecord, StaleClaim, Store, StoreError, StoreLedger
+from forms.store import OutgoingRecord, Store, StoreLedger
 from forms.store.engine import MIGRATIONS, head_revision
 from forms.store.schema import metadata, outbox
 

@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from forms.deliver import DeliveryError, FileTransport, SmtpTransport, Transport, build_message
+from forms.deliver import FileTransport, SmtpTransport, Transport, build_message
 from forms.deliver import smtp as smtp_transport
+from forms.errors import DeliveryError
 from tests.support.smtp_sink import LoopbackController, Recorder
 
 SENDER = "mailroom@example.jp"

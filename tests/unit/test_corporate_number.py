@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from forms.errors import InvalidChecksum, InvalidCorporateNumber, InvalidFormat, InvalidLength
 from forms.jp import corporate_number as corpnum
 
 SAMPLE_NUMBERS = ["4010001234567", "1010001765432", "3010401112233", "1011002345678"]
@@ -32,13 +33,13 @@ def test_compact() -> None:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("401000123456A", corpnum.InvalidFormat),
-        ("四〇一〇〇〇一二三四五六七", corpnum.InvalidFormat),
-        ("", corpnum.InvalidFormat),
-        ("401000123456", corpnum.InvalidLength),
-        ("40100012345670", corpnum.InvalidLength),
-        ("5010001234567", corpnum.InvalidChecksum),
-        ("4010001234568", corpnum.InvalidChecksum),
+        ("401000123456A", InvalidFormat),
+        ("四〇一〇〇〇一二三四五六七", InvalidFormat),
+        ("", InvalidFormat),
+        ("401000123456", InvalidLength),
+        ("40100012345670", InvalidLength),
+        ("5010001234567", InvalidChecksum),
+        ("4010001234568", InvalidChecksum),
     ],
 )
 def test_invalid_numbers(text: str, error: type[Exception]) -> None:
@@ -48,9 +49,9 @@ def test_invalid_numbers(text: str, error: type[Exception]) -> None:
 
 
 def test_error_tree() -> None:
-    for cls in (corpnum.InvalidFormat, corpnum.InvalidLength, corpnum.InvalidChecksum):
-        assert issubclass(cls, corpnum.InvalidCorporateNumber)
-    assert issubclass(corpnum.InvalidCorporateNumber, ValueError)
+    for cls in (InvalidFormat, InvalidLength, InvalidChecksum):
+        assert issubclass(cls, InvalidCorporateNumber)
+    assert issubclass(InvalidCorporateNumber, ValueError)
 
 
 def test_well_formed_is_about_shape_only() -> None:

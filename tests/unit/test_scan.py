@@ -20,16 +20,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from forms import model
-from forms.errors import Code
+from forms.errors import Code, OcrError
 from forms.extract import geometry as geo
-from forms.extract.ocr_engine import (
-    OcrError,
-    OcrLine,
-    RapidOcrTuning,
-    _with_spaces,
-    default_engine,
-    rapidocr_available,
-)
+from forms.extract.ocr_engine import OcrLine, RapidOcrTuning, _with_spaces, default_engine, rapidocr_available
 from forms.extract.scan import BLANK_CONFIDENCE, field_confidence, fix_lookalikes, rasterise, read_scanned
 from forms.spec import AGENCY_FIELDS, load_spec
 

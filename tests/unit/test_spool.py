@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from forms.intake.spool import STALE_AFTER, Spool, SpoolError
+from forms.errors import SpoolError
+from forms.intake.spool import STALE_AFTER, Spool
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

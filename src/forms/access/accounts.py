@@ -14,18 +14,15 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from forms.errors import FormsError
+from forms.errors import AccountError, StoreError
 from forms.spec import AGENCIES
-from forms.store import Store, StoreError
+from forms.store import Store
 from forms.store import review_queries as q
 
 ROLES: tuple[str, ...] = ("clerk", "admin")
 MIN_PASSWORD_CHARS = 10
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 
-
-class UserError(FormsError):
-    """An account cannot be added or changed as asked (the message says why, in Japanese)."""
 
 
 @dataclass(frozen=True)
@@ -80,13 +77,13 @@ class Users:
     ) -> User:
         problems = check_account(name, role, agency) + check_password(password)
         if problems:
-            raise UserError("、".join(problems))
+            raise AccountError("、".join(problems))
         record = q.UserRecord(name, role, agency, self._hasher.hash(password))
         try:
             q.add_user(self.store.db, record, actor=actor)
         except StoreError as exc:
             if q.user(self.store.db, name) is not None:
-                raise UserError(f"アカウント {name} は既にあります") from exc
+                raise AccountError(f"アカウント {name} は既にあります") from exc
             raise
         return User(name, role, agency)
 
@@ -112,11 +109,11 @@ class Users:
     def set_password(self, name: str, password: str, *, actor: str) -> None:
         problems = check_password(password)
         if problems:
-            raise UserError("、".join(problems))
+            raise AccountError("、".join(problems))
         try:
             q.set_password_hash(self.store.db, name, self._hasher.hash(password), actor=actor, event=True)
         except StoreError as exc:
-            raise UserError(f"アカウント {name} はありません") from exc
+            raise AccountError(f"アカウント {name} はありません") from exc
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

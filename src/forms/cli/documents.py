@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from forms.cli.ledger import _table, agency_names, newest_rulebook
 from forms.config import Settings
+from forms.errors import UsageError
 from forms.jp.wareki import JST
 from forms.ledger import CompanyKey
 from forms.ledger.spreadsheet import company_key, shown
@@ -37,35 +38,32 @@ if TYPE_CHECKING:
 ISSUERS = ("jetro", "scb")
 
 
-class OptionError(Exception):
-    """An option the operator must correct (the message is Japanese and names the option)."""
-
 
 # ── options ───────────────────────────────────────────────────────────────────────────────────
 def _company(args: argparse.Namespace) -> CompanyKey:
     number = args.company or ""
     if args.company_arg:
         if number:
-            raise OptionError("「--company」: 法人番号は1つだけ指定してください")
+            raise UsageError("「--company」: 法人番号は1つだけ指定してください")
         number = args.company_arg
     if number and (args.name or args.postal_code):
-        raise OptionError("「--company」: --company と --name/--postal-code は同時に指定できません")
+        raise UsageError("「--company」: --company と --name/--postal-code は同時に指定できません")
     if not (number or args.name or args.postal_code):
-        raise OptionError("企業を指定してください（法人番号、又は --name と --postal-code）")
+        raise UsageError("企業を指定してください（法人番号、又は --name と --postal-code）")
     found = company_key(number, args.name or "", args.postal_code or "")
     if isinstance(found, CompanyKey):
         return found
-    raise OptionError("; ".join(message for _, _, message in found))
+    raise UsageError("; ".join(message for _, _, message in found))
 
 
 def _date(option: str, text: str | None, default: dt.date | None = None) -> dt.date:
     if text is None:
         if default is None:
-            raise OptionError(f"「{option}」を指定してください")
+            raise UsageError(f"「{option}」を指定してください")
         return default
     day = parse_date(text)
     if day is None:
-        raise OptionError(
+        raise UsageError(
             f"「{option}」: 日付（2026-06-10 又は 令和8年6月10日）として読めません（{shown(text)}）"
         )
     return day
@@ -76,7 +74,7 @@ def _formats(text: str) -> tuple[str, ...]:
 
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     if not chosen or any(f not in FORMATS for f in chosen):
-        raise OptionError(f"「--format」: {', '.join(FORMATS)} を指定してください（{shown(text)}）")
+        raise UsageError(f"「--format」: {', '.join(FORMATS)} を指定してください（{shown(text)}）")
     return chosen
 
 
@@ -94,7 +92,7 @@ def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
 
     form = latest_routed(store, key, (agency,)) or latest_routed(store, key, ISSUERS)
     if form is None:
-        raise OptionError(f"企業 {key} の受付済み（routed）の様式1がストアにありません")
+        raise UsageError(f"企業 {key} の受付済み（routed）の様式1がストアにありません")
     return form
 
 
@@ -112,7 +110,7 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
         period = (_date("--from", args.date_from), _date("--to", args.date_to))
         formats = _formats(args.format)
         if period[1] < period[0]:
-            raise OptionError("「--to」: 支援期間の終わりが始まりより前です")
+            raise UsageError("「--to」: 支援期間の終わりが始まりより前です")
         book = newest_rulebook(settings)
         settings.home.mkdir(parents=True, exist_ok=True)
         with Store.open(settings.store_url) as store:
@@ -132,7 +130,7 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
                 formats=formats,
                 font_dir=settings.home / "fonts",
             )
-    except OptionError as exc:
+    except UsageError as exc:
         return _refuse(str(exc))
     print(f"様式2を作成しました: {key} {agency_names(book)[args.agency]}")
     print("\n".join(f"  {p}" for p in paths))
@@ -147,7 +145,7 @@ def cmd_youshiki3(args: argparse.Namespace, settings: Settings) -> int:
         if args.batch:
             return _batch(args, settings)
         return _one(args, settings)
-    except OptionError as exc:
+    except UsageError as exc:
         return _refuse(str(exc))
 
 
@@ -159,7 +157,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store.youshiki3 import record_issued
 
     if args.agency is None:
-        raise OptionError("「--agency」を指定してください（jetro 又は scb）")
+        raise UsageError("「--agency」を指定してください（jetro 又は scb）")
     key = _company(args)
     issued_on = _date("--issued", args.issued, _today())
     due_on = _date("--due", args.due) if args.due else None

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from forms.config import Settings
+from forms.errors import AccountError, ReviewError
 from forms.jp.wareki import JST
 from forms.model import Decision
 from forms.normalize import parse_date
@@ -65,7 +66,6 @@ def _when(at: dt.datetime) -> str:
 
 
 def _day(option: str, text: str | None) -> dt.date | None:
-    from forms.review import ReviewError
 
     if not text:
         return None
@@ -134,7 +134,6 @@ def _decision_lines(d: Decision) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.review import ReviewError
 
     with open_review(settings) as review:
         view = review.view(args.id)
@@ -164,7 +163,6 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 # ── actions ───────────────────────────────────────────────────────────────────────────────────
 def _corrections(pairs: Sequence[str]) -> dict[str, str]:
-    from forms.review import ReviewError
 
     out: dict[str, str] = {}
     for pair in pairs:
@@ -206,7 +204,6 @@ def cmd_handled(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.review import ReviewError
 
     if (args.id is None) == (args.outbox is None):
         raise ReviewError("申込み番号か --outbox のどちらか一方を指定してください")
@@ -223,7 +220,6 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from forms.review import ReviewError
 
     if bool(args.ids) == bool(args.status):
         raise ReviewError("申込み番号か --status のどちらか一方を指定してください")
@@ -248,13 +244,12 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
 
 # ── users ─────────────────────────────────────────────────────────────────────────────────────
 def _password(from_stdin: bool) -> str:
-    from forms.access.accounts import UserError
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("パスワード: ")
     if getpass.getpass("パスワード（確認）: ") != first:
-        raise UserError("パスワードが一致しません")
+        raise AccountError("パスワードが一致しません")
     return first
 
 

@@ -19,9 +19,9 @@ from starlette.responses import RedirectResponse, Response
 
 from forms.console.auth import Session, check_csrf
 from forms.console.context import Console, clerk_of, console_of, page, signed_in
-from forms.errors import INFO_CODES
+from forms.errors import INFO_CODES, ReviewError
 from forms.model import Decision
-from forms.review import IntakeView, QueueFilter, ReviewError
+from forms.review import IntakeView, QueueFilter
 from forms.spec import AGENCY_FIELDS
 from forms.store.review_queries import OPEN_STATUSES
 

@@ -7,10 +7,9 @@ the SMTP one. Recording, idempotence across runs and retries belong to the store
 
 from forms.deliver.message import build_message, header_text, valid_address, valid_message_id
 from forms.deliver.smtp import SmtpTransport
-from forms.deliver.transport import DeliveryError, FileTransport, Transport, eml_name
+from forms.deliver.transport import FileTransport, Transport, eml_name
 
 __all__ = [
-    "DeliveryError",
     "FileTransport",
     "SmtpTransport",
     "Transport",

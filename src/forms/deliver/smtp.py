@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import aiosmtplib
 
 from forms.deliver import dot_stuffing
-from forms.deliver.transport import DeliveryError
+from forms.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

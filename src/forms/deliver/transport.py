@@ -20,23 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from forms.errors import FormsError
+from forms.errors import DeliveryError
 from forms.intake.mime import safe_filename
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._@+=-]")
 
-
-class DeliveryError(FormsError):
-    """A message could not be handed over.
-
-    ``permanent`` is True when retrying cannot help (a 5xx answer, a refused address); False for
-    4xx answers, lost connections and time-outs, which the outbox retries later.
-    """
-
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.code = code
 
 
 @runtime_checkable

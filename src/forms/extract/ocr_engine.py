@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from forms.errors import FormsError
+from forms.errors import OcrError
 
 #: Characters that carry their own blank space in a Japanese font (no word space is added next to them).
 #: Small kana: narrow glyphs whose blank side is no word space.
@@ -31,9 +31,6 @@ def _wide_letter(ch: str) -> bool:
     """A kanji or a full-size kana: the characters between which a lost space is put back."""
     return ch not in _SMALL_KANA and ("\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff") and ch != "・"
 
-
-class OcrError(FormsError):
-    """The OCR engine failed on an image (a model or runtime error, not an unreadable form)."""
 
 
 @dataclass(frozen=True)

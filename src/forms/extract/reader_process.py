@@ -18,7 +18,7 @@ from typing import Any
 
 import cv2
 
-from forms.errors import Code
+from forms.errors import Code, OcrError
 from forms.extract import ocr_engine, reader
 from forms.extract.sandbox import read_frame, write_frame
 from forms.model import Extraction, ExtractResult, Problem, problem
@@ -50,7 +50,7 @@ class LazyOcr:
     def recognize(self, image: Any) -> Any:
         engine = self._get()
         if engine is None:
-            raise ocr_engine.OcrError("no OCR engine available")
+            raise OcrError("no OCR engine available")
         return engine.recognize(image)
 
 

@@ -28,9 +28,9 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from forms import model
-from forms.errors import Code
+from forms.errors import Code, OcrError
 from forms.extract import geometry as geo
-from forms.extract.ocr_engine import OcrEngine, OcrError, OcrLine
+from forms.extract.ocr_engine import OcrEngine, OcrLine
 from forms.jp import corporate_number as corpnum
 from forms.normalize import PARSERS, nfkc_text, parse_choice
 from forms.spec import FieldSpec, FormSpec, load_spec

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from forms.errors import ConfigError, FormsError
+from forms.errors import ConfigError, FormsError, ImapError
 from forms.intake.spool import Spool, clean_text
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,6 @@ _EXISTS = re.compile(rb"^\* \d+ EXISTS", re.IGNORECASE)
 _LIST_DELIMITER = re.compile(rb'\) (?:"((?:[^"\\]|\\.)*)"|NIL) ')
 _IDLE_MAX_S = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 
-
-class ImapError(FormsError):
-    """The IMAP server could not be reached or refused a command; the poll is retried later."""
 
 
 @dataclass(frozen=True)

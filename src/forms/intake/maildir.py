@@ -15,7 +15,8 @@ import stat
 import threading
 from pathlib import Path
 
-from forms.intake.spool import Spool, SpoolError, clean_text
+from forms.errors import SpoolError
+from forms.intake.spool import Spool, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from forms.errors import SpoolError
 from forms.intake.smtp_data import ChunkedDataSMTP
-from forms.intake.spool import Spool, SpoolError, clean_text
+from forms.intake.spool import Spool, clean_text
 
 log = logging.getLogger(__name__)
 

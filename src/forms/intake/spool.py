@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from forms.errors import FormsError
+from forms.errors import SpoolError
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,6 @@ _SIDECAR_MAX_BYTES = 64 * 1024
 #: Files left in tmp/ (or lone sidecars in new/) older than this are debris of a crash.
 STALE_AFTER = dt.timedelta(hours=1)
 
-
-class SpoolError(FormsError):
-    """The spool could not store or read a message (disk full, permissions, a broken folder)."""
 
 
 @dataclass(frozen=True)

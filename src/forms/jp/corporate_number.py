@@ -14,24 +14,14 @@ from __future__ import annotations
 
 import unicodedata
 
+from forms.errors import InvalidChecksum, InvalidCorporateNumber, InvalidFormat, InvalidLength
+
 LENGTH = 13
 _SEPARATORS = " -\u2010\u2011\u2012\u2013\u2014\u2212\u30fc"
 
 
-class InvalidCorporateNumber(ValueError):
-    """The text is not a valid 法人番号."""
 
 
-class InvalidFormat(InvalidCorporateNumber):
-    """Something other than digits (after separators are dropped)."""
-
-
-class InvalidLength(InvalidCorporateNumber):
-    """Digits, but not 13 of them."""
-
-
-class InvalidChecksum(InvalidCorporateNumber):
-    """13 digits whose first digit is not the check digit of the other twelve."""
 
 
 def compact(s: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from forms.errors import Code
+from forms.errors import Code, InvalidChecksum, InvalidCorporateNumber
 from forms.jp import corporate_number as corpnum
 from forms.ledger import CompanyKey, SupportRecord
 from forms.normalize import nfkc_text, parse_choice, parse_date, parse_postal_code, parse_yen
@@ -266,9 +266,9 @@ def corporate_number_finding(text: str) -> str | Finding:
     """The compact 法人番号, or why ``text`` is not one."""
     try:
         return corpnum.validate(text)
-    except corpnum.InvalidChecksum:
+    except InvalidChecksum:
         return _CORPNUM, Code.CORPORATE_NUMBER_INVALID, f"チェックデジットが一致しません（{shown(text)}）"
-    except corpnum.InvalidCorporateNumber:
+    except InvalidCorporateNumber:
         return _CORPNUM, Code.FIELD_INVALID, f"法人番号は13桁の数字です（{shown(text)}）"
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from forms.config import Settings
 from forms.deliver.smtp import SmtpTransport
-from forms.deliver.transport import DeliveryError, FileTransport, Transport
+from forms.deliver.transport import FileTransport, Transport
+from forms.errors import DeliveryError, StaleClaim
 from forms.intake.spool import Spool, SpoolEntry
 from forms.ledger import CompanyKey
 from forms.mailroom import failpoints
@@ -32,7 +33,7 @@ from forms.model import Decision, Mail, Status
 from forms.pipeline import Pipeline, extraction_to_json, looks_like_pdf
 from forms.route.messages import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
-from forms.store import NewIntake, StaleClaim, Store
+from forms.store import NewIntake, Store
 from forms.store.ledger import StoreLedger
 from forms.store.records import ClaimedIntake, OutboxItem, OutgoingRecord
 

@@ -6,7 +6,7 @@ reprocessing, contact deadlines and the outbox. The web console and ``forms revi
 
 from forms.review.original import Original, render_page
 from forms.review.service import Review
-from forms.review.values import DeadlineRow, IntakeView, ReviewError, outcome_text
+from forms.review.values import DeadlineRow, IntakeView, outcome_text
 from forms.store.review_queries import QueueFilter, QueueRow
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "QueueFilter",
     "QueueRow",
     "Review",
-    "ReviewError",
     "outcome_text",
     "render_page",
 ]

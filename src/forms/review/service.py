@@ -19,7 +19,7 @@ from datetime import date
 
 from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, decide
-from forms.errors import INFO_CODES
+from forms.errors import INFO_CODES, ReviewError, StoreError
 from forms.jp.business_days import add_business_days
 from forms.ledger import LedgerView
 from forms.mailroom.worker import TEMPLATES, frame_for, route_context
@@ -28,18 +28,11 @@ from forms.normalize import normalize
 from forms.pipeline import Outcome, Pipeline, extraction_from_json, extraction_to_json
 from forms.review.messages import clerk_rejection
 from forms.review.original import Original, original, render_page
-from forms.review.values import (
-    DeadlineRow,
-    IntakeView,
-    ReviewError,
-    outcome_text,
-    raw_values,
-    stored_decision,
-)
+from forms.review.values import DeadlineRow, IntakeView, outcome_text, raw_values, stored_decision
 from forms.route.messages import MailTemplates, RouteContext, route
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.spec import load_spec
-from forms.store import IntakeRow, OutboxItem, OutgoingRecord, Store, StoreError, StoreLedger
+from forms.store import IntakeRow, OutboxItem, OutgoingRecord, Store, StoreLedger
 from forms.store import review_queries as q
 from forms.store.review_queries import JST, ClerkDecision, QueueFilter, QueueRow
 

@@ -9,12 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forms import model
-from forms.errors import FormsError
 from forms.store import EventRow, IntakeRow
-
-
-class ReviewError(FormsError):
-    """A clerk's action cannot be done as asked (the message says why, in Japanese)."""
 
 
 @dataclass(frozen=True)

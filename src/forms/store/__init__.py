@@ -5,16 +5,7 @@ workers on different machines share the queue (each intake and each message is c
 """
 
 from forms.store.ledger import StoreLedger
-from forms.store.records import (
-    ClaimedIntake,
-    EventRow,
-    IntakeRow,
-    NewIntake,
-    OutboxItem,
-    OutgoingRecord,
-    StaleClaim,
-    StoreError,
-)
+from forms.store.records import ClaimedIntake, EventRow, IntakeRow, NewIntake, OutboxItem, OutgoingRecord
 from forms.store.store import Store
 
 __all__ = [
@@ -24,8 +15,6 @@ __all__ = [
     "NewIntake",
     "OutboxItem",
     "OutgoingRecord",
-    "StaleClaim",
     "Store",
-    "StoreError",
     "StoreLedger",
 ]

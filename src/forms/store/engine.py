@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from forms.store.records import StoreError
+from forms.errors import StoreError
 from forms.store.schema import blobs, events
 
 MIGRATIONS = Path(__file__).with_name("migrations")

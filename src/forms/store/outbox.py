@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or_, select, update
 
+from forms.errors import StaleClaim, StoreError
 from forms.store.engine import Database
-from forms.store.records import OutboxItem, OutgoingRecord, StaleClaim, StoreError, outbox_item
+from forms.store.records import OutboxItem, OutgoingRecord, outbox_item
 from forms.store.schema import blobs, outbox
 
 

@@ -7,16 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.errors import FormsError
-
-
-class StoreError(FormsError):
-    """The database failed, or a record is not in a state that allows what was asked."""
-
-
-class StaleClaim(StoreError):
-    """The worker no longer holds the claim (its lease expired and another worker took the item)."""
-
 
 @dataclass(frozen=True)
 class OutgoingRecord:

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
+from forms.errors import StoreError
 from forms.jp.wareki import JST
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
 from forms.store.engine import Database
 from forms.store.grants import grant_frame
-from forms.store.records import OutgoingRecord, StoreError
+from forms.store.records import OutgoingRecord
 from forms.store.schema import intakes, users
 
 #: What the review queue shows when no status is asked for: what a clerk still has to deal with.

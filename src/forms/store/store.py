@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from forms.errors import StaleClaim, StoreError
 from forms.jp.wareki import JST as _JST
 from forms.ledger import CompanyKey
 from forms.store import outbox as outbox_ops
@@ -33,8 +34,6 @@ from forms.store.records import (
     NewIntake,
     OutboxItem,
     OutgoingRecord,
-    StaleClaim,
-    StoreError,
     claimed_intake,
     event_row,
     intake_row,
