@@ -13,19 +13,19 @@ from openpyxl import Workbook
 
 from forms.errors import Code
 from forms.ledger import CompanyKey, SupportRecord
-from forms.ledger.spreadsheet import (
+from forms.ledger.naming import company_key
+from forms.ledger.sheet import (
     MAX_XLSX_UNPACKED,
-    RowProblem,
     Sheet,
-    SupportImport,
     UncalculatedFormula,
-    company_key,
     decode_csv,
-    parse_supports,
     plain_yen,
+    problem_text,
     read_sheet,
     yen_value,
 )
+from forms.ledger.supports_import import SupportImport, parse_supports
+from forms.model import Problem
 
 AGENCIES = {"jetro": "日本貿易振興機構（ジェトロ）", "scb": "信金中央金庫", "kosha": "東京都中小企業振興公社"}
 ACME = "4010001234567"
@@ -67,7 +67,7 @@ def read(data: bytes) -> SupportImport:
 
 
 def where(result: SupportImport) -> set[tuple[int, str]]:
-    return {(p.row, p.column) for p in result.problems}
+    return {(p.param("row"), p.param("column")) for p in result.problems}
 
 
 GOOD_ROWS = [
@@ -121,7 +121,7 @@ def test_decode_csv_refuses_bytes_in_no_known_encoding() -> None:
     assert decode_csv("支援機関".encode("cp932")) == "支援機関"
     assert decode_csv(b"\xff\xfe\x00") is None
     problem = read_sheet(b"\x81\xff\xfe")
-    assert isinstance(problem, RowProblem) and problem.row == 0
+    assert isinstance(problem, Problem) and problem.param("row") == 0
     assert "文字コード" in str(problem)
 
 
@@ -141,12 +141,12 @@ def test_every_bad_row_and_column_is_named_and_nothing_is_returned() -> None:
         (5, "支援機関"), (5, "郵便番号"), (5, "経費（税抜）"),
         (6, "法人番号"),
     }  # fmt: skip
-    codes = {(p.row, p.column): p.code for p in result.problems}
+    codes = {(p.param("row"), p.param("column")): p.code for p in result.problems}
     assert codes[(3, "法人番号")] == Code.CORPORATE_NUMBER_INVALID
     assert codes[(6, "法人番号")] == Code.FIELD_INVALID
     assert codes[(5, "郵便番号")] == Code.FIELD_MISSING
     assert codes[(3, "経費（税抜）")] == Code.FIELD_INVALID
-    text = "\n".join(str(p) for p in result.problems)
+    text = "\n".join(problem_text(p) for p in result.problems)
     assert "3行目「法人番号」" in text and "4010001234568" in text and "300000.5" in text
 
 
@@ -180,7 +180,7 @@ def test_blank_rows_are_skipped_and_rows_keep_their_numbers() -> None:
 def test_a_file_of_only_a_header_or_nothing_is_a_problem() -> None:
     assert where(read(csv_bytes([JA_HEADER]))) == {(2, "")}
     problem = read_sheet(b"")
-    assert isinstance(problem, RowProblem) and problem.row == 0
+    assert isinstance(problem, Problem) and problem.param("row") == 0
 
 
 def test_xlsx_cells_numbers_dates_and_floats_are_converted_exactly() -> None:
@@ -211,7 +211,7 @@ def test_xlsx_bad_cells_are_named_by_row_and_column() -> None:
     result = parse_supports(sheet, AGENCIES)
     assert result.supports == ()
     assert where(result) == {(2, "支援日"), (2, "経費（税抜）"), (2, "消費税"), (3, "経費（税抜）")}
-    assert "=B3*2" in "\n".join(str(p) for p in result.problems)
+    assert "=B3*2" in "\n".join(problem_text(p) for p in result.problems)
 
 
 def test_a_title_row_above_the_header_is_reported_not_guessed() -> None:
@@ -223,7 +223,7 @@ def test_a_title_row_above_the_header_is_reported_not_guessed() -> None:
 def test_broken_xlsx_and_old_xls_are_file_problems() -> None:
     for data in (b"PK\x03\x04 not a zip", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old excel"):
         problem = read_sheet(data)
-        assert isinstance(problem, RowProblem) and problem.row == 0
+        assert isinstance(problem, Problem) and problem.param("row") == 0
 
 
 def test_text_that_looks_like_a_formula_is_kept_literally() -> None:
@@ -245,9 +245,11 @@ def test_yen_values() -> None:
 def test_company_key_findings() -> None:
     assert company_key(ACME, "", "") == CompanyKey.for_corporation(ACME)
     assert company_key("", "㈱見本", "〒144-0052") == CompanyKey.for_sole_proprietor("見本", "144-0052")
-    assert [(k, c) for k, c, _ in company_key("", "", "")] == [("corporate_number", Code.FIELD_MISSING)]  # type: ignore[union-attr]
+    assert [(p.field, p.code) for p in company_key("", "", "")] == [("corporate_number", Code.FIELD_MISSING)]  # type: ignore[union-attr]
     found = company_key("", "見本商店", "14400")
-    assert isinstance(found, list) and [(k, c) for k, c, _ in found] == [("postal_code", Code.FIELD_INVALID)]
+    assert isinstance(found, list) and [(p.field, p.code) for p in found] == [
+        ("postal_code", Code.FIELD_INVALID)
+    ]
 
 
 def test_an_xlsx_that_would_unpack_to_gigabytes_is_refused_unread() -> None:
@@ -256,4 +258,4 @@ def test_an_xlsx_that_would_unpack_to_gigabytes_is_refused_unread() -> None:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (MAX_XLSX_UNPACKED + 1))
     got = read_sheet(buf.getvalue())
-    assert isinstance(got, RowProblem) and got.row == 0 and "展開後" in got.message
+    assert isinstance(got, Problem) and got.param("row") == 0 and "展開後" in got.param("message")

@@ -28,7 +28,8 @@ from forms.config import Settings
 from forms.errors import UsageError
 from forms.jp.wareki import JST
 from forms.ledger import CompanyKey
-from forms.ledger.spreadsheet import company_key, shown
+from forms.ledger.naming import company_key
+from forms.ledger.sheet import shown
 from forms.normalize import parse_date
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def _company(args: argparse.Namespace) -> CompanyKey:
     found = company_key(number, args.name or "", args.postal_code or "")
     if isinstance(found, CompanyKey):
         return found
-    raise UsageError("; ".join(message for _, _, message in found))
+    raise UsageError("; ".join(str(p.param("message")) for p in found))
 
 
 def _date(option: str, text: str | None, default: dt.date | None = None) -> dt.date:

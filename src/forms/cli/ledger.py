@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 
 from forms.config import Settings
 from forms.ledger import CompanyKey, CompanyLedger, LoanRecord, SupportRecord
-from forms.ledger.spreadsheet import Sheet, company_key, parse_supports, plain_yen, read_sheet, shown
+from forms.ledger.naming import company_key
+from forms.ledger.sheet import Sheet, plain_yen, problem_text, read_sheet, shown
+from forms.ledger.supports_import import parse_supports
 from forms.normalize import nfkc_text, parse_date
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ def _company(args: argparse.Namespace) -> CompanyKey | list[str]:
     found = company_key(number, args.name or "", args.postal_code or "")
     if isinstance(found, CompanyKey):
         return found
-    return [_option_problem(_COMPANY_OPTIONS[key], message) for key, _, message in found]
+    return [_option_problem(_COMPANY_OPTIONS[p.field or ""], str(p.param("message"))) for p in found]
 
 
 def _yen_option(option: str, text: str | None, problems: list[str]) -> int | None:
@@ -164,12 +166,12 @@ def cmd_support_import(args: argparse.Namespace, settings: Settings) -> int:
     book = newest_rulebook(settings)
     sheet = read_sheet(data)
     if not isinstance(sheet, Sheet):
-        return _refuse([str(sheet)])
+        return _refuse([problem_text(sheet)])
     show = bool(args.progress) or sys.stderr.isatty()
     with tqdm(total=len(sheet.rows), desc="取込", unit="行", file=sys.stderr, disable=not show) as bar:
         found = parse_supports(sheet, agency_names(book), on_row=bar.update)
     if found.problems:
-        return _refuse([f"{path.name} {p}" for p in found.problems])
+        return _refuse([f"{path.name} {problem_text(p)}" for p in found.problems])
     with open_ledger(settings, book) as ledger:
         count = ledger.add_supports(list(found.supports), actor="cli")
     companies = len({key for key, _ in found.supports})

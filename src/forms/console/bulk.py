@@ -23,7 +23,8 @@ from starlette.responses import RedirectResponse, Response
 from forms.console.context import JST, Console, console_of, page, posted, signed_in
 from forms.console.ledger import issuers_for
 from forms.documents.batch import FORMATS, IssuedBatch, issue_youshiki3_batch
-from forms.ledger.spreadsheet import Sheet, SupportImport, parse_supports, read_sheet
+from forms.ledger.sheet import Sheet, problem_text, read_sheet
+from forms.ledger.supports_import import SupportImport, parse_supports
 from forms.rules.loader import load_rulebooks
 
 Progress = Callable[[int, int], None]
@@ -118,7 +119,7 @@ def _import_supports(
     if found.problems:
         detail = {"file": name, "problems": len(found.problems)}
         console.review.store.add_event(None, "supports_import_refused", actor=actor, detail=detail)
-        return ImportResult(name, 0, 0, tuple(str(p) for p in found.problems))
+        return ImportResult(name, 0, 0, tuple(problem_text(p) for p in found.problems))
     count = console.ledger.add_supports(list(found.supports), actor=actor)
     return ImportResult(name, count, len({key for key, _ in found.supports}), ())
 

@@ -26,7 +26,7 @@ from forms.documents.youshiki2 import ISSUERS, supports_for_report, youshiki2_da
 from forms.documents.youshiki3 import youshiki3_data
 from forms.errors import FormsError
 from forms.ledger import CompanyKey
-from forms.ledger.spreadsheet import company_key
+from forms.ledger.naming import company_key
 
 
 def issuers_for(clerk: Clerk) -> list[str]:
@@ -38,7 +38,7 @@ def _key_from(params: Any) -> CompanyKey | list[str]:
     found = company_key(
         str(params.get("company", "")), str(params.get("name", "")), str(params.get("postal_code", ""))
     )
-    return found if isinstance(found, CompanyKey) else [message for _, _, message in found]
+    return found if isinstance(found, CompanyKey) else [str(p.param("message")) for p in found]
 
 
 async def _from_intake(request: Request, text: str) -> tuple[CompanyKey | None, dict[str, Any], int | None]:
