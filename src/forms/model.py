@@ -5,6 +5,7 @@ Document ──extract──▶ Extraction (raw values, keyed by AcroForm field 
 Extraction ──normalize──▶ Normalized (fields keyed by youshiki1.json keys) + Problems
 Normalized ──validate(rulebook, ledger)──▶ Problems
 all of it ──decide──▶ Decision (what `forms intake --json` prints)
+Decision ──route──▶ OutgoingMessage(s) ──store (outbox)──▶ transport
 """
 
 from __future__ import annotations
@@ -154,6 +155,19 @@ class Normalized:
     raw: Mapping[str, str | bool]
     problems: tuple[Problem, ...] = ()
     low_confidence: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to send, finished: the router makes it, the store records it before anything is
+    sent, a transport sends ``raw`` (the complete RFC 5322 message)."""
+
+    kind: str
+    message_id: str
+    recipients: tuple[str, ...]
+    sender: str
+    raw: bytes
+    subject: str = ""
 
 
 @dataclass(frozen=True)

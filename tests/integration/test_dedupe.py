@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from forms.model import OutgoingMessage
 from forms.store import Store
-from forms.store.records import OutgoingRecord
 
 
-def outgoing(ref: str) -> list[OutgoingRecord]:
-    return [OutgoingRecord("agency_forward", f"<{ref}.agency_forward@forms.example.jp>", ("a@x.example.jp",),
+def outgoing(ref: str) -> list[OutgoingMessage]:
+    return [OutgoingMessage("agency_forward", f"<{ref}.agency_forward@forms.example.jp>", ("a@x.example.jp",),
                            "mailroom@example.jp", b"raw")]  # fmt: skip
 
 

@@ -19,8 +19,9 @@ from forms.config import Settings
 from forms.errors import ReviewError
 from forms.jp.business_days import add_business_days
 from forms.mailroom.worker import Mailroom
+from forms.model import OutgoingMessage
 from forms.review import QueueFilter, Review
-from forms.store import OutgoingRecord, Store
+from forms.store import Store
 from forms.store.review_queries import JST
 from forms.store.schema import blobs, intakes
 from tests.conftest import FORMS_DIR, SAMPLES, make_settings
@@ -225,7 +226,7 @@ def test_a_dead_letter_is_requeued_by_a_clerk_and_a_pending_one_is_not(tmp_path:
         review = Review(store, settings)
         intake = store.add_intake(data=b"%PDF-1.7\n", channel="smtp", received_at=RECEIVED, spool_id="s-1")
         assert intake is not None and store.claim_next_intake("w") is not None
-        letter = OutgoingRecord(
+        letter = OutgoingMessage(
             "bank_receipt", "<dead-1@forms.example.jp>", (BANK,), "mailroom@example.jp", b"x"
         )
         store.record_decision(

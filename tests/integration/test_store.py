@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 
 from forms.errors import StaleClaim, StoreError
 from forms.ledger import CompanyKey, FrameGrant, LoanRecord, MemoryLedger, SupportRecord
-from forms.store import OutgoingRecord, Store, StoreLedger
+from forms.model import OutgoingMessage
+from forms.store import Store, StoreLedger
 from forms.store.engine import MIGRATIONS, head_revision
 from forms.store.schema import metadata, outbox
 
@@ -68,9 +69,9 @@ def add(store: Store, spool_id: str, data: bytes = PDF, **kw: object) -> int:
     return intake_id
 
 
-def message(n: int | str, kind: str = "receipt") -> OutgoingRecord:
+def message(n: int | str, kind: str = "receipt") -> OutgoingMessage:
     raw = b"From: mailroom@example.jp\r\n\r\nbody\r\n"
-    return OutgoingRecord(kind, f"<{kind}-{n}@mailroom.example.jp>", (BANK,), "mailroom@example.jp", raw)
+    return OutgoingMessage(kind, f"<{kind}-{n}@mailroom.example.jp>", (BANK,), "mailroom@example.jp", raw)
 
 
 def decide(store: Store, intake_id: int, worker: str, *, status: str = "routed", **kw: object) -> None:

@@ -19,7 +19,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from forms.store import OutgoingRecord, Store
+from forms.model import OutgoingMessage
+from forms.store import Store
 from forms.store.engine import head_revision
 from forms.store.schema import metadata
 from tests.integration.test_store import newest_migration
@@ -57,7 +58,7 @@ def _decide_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
     mine: list[tuple[int, str]] = []
     while (claim := store.claim_next_intake(name)) is not None:
         reference = store.next_reference("R8")
-        receipt = OutgoingRecord(
+        receipt = OutgoingMessage(
             "receipt",
             f"<receipt-{claim.id}@mailroom.example.jp>",
             ("bank@example.jp",),
@@ -173,7 +174,7 @@ def test_two_sender_processes_send_every_message_exactly_once(any_url: str) -> N
                 data=f"form {i}".encode(), channel="smtp", received_at=T0, spool_id=f"s{i}"
             )
             assert store.claim_next_intake("w") is not None
-            message = OutgoingRecord(
+            message = OutgoingMessage(
                 "receipt", f"<r{i}@mailroom.example.jp>", ("b@example.jp",), "m@example.jp", b"x"
             )
             store.record_decision(

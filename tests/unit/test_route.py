@@ -18,9 +18,10 @@ import pytest
 from forms.deliver.message import build_message
 from forms.errors import Code, ConfigError, TemplateError
 from forms.intake.mime import parse_mail
-from forms.model import Decision, Mail, Reason, Status
+from forms.jp.wareki import wareki
+from forms.model import Decision, Mail, OutgoingMessage, Reason, Status
 from forms.pipeline import Pipeline
-from forms.route.messages import MailTemplates, Outgoing, RouteContext, route, wareki
+from forms.route import MailTemplates, RouteContext, route
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "templates" / "mail"
@@ -77,7 +78,7 @@ def mail() -> Mail:
     return parse_mail(BANK_MAIL)
 
 
-def parsed(out: Outgoing) -> EmailMessage:
+def parsed(out: OutgoingMessage) -> EmailMessage:
     msg = email.message_from_bytes(out.raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     return msg
@@ -89,7 +90,7 @@ def body_of(msg: EmailMessage) -> str:
     return part.get_content()
 
 
-def by_kind(messages: list[Outgoing]) -> dict[str, Outgoing]:
+def by_kind(messages: list[OutgoingMessage]) -> dict[str, OutgoingMessage]:
     return {m.kind: m for m in messages}
 
 

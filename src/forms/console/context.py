@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from forms import templating
 from forms.config import Settings
 from forms.console import labels
 from forms.console.auth import Accounts, Clerk, Session, Sessions, SignInLimiter, check_csrf
@@ -31,7 +32,7 @@ from forms.rules.schema import Rulebook
 from forms.spec import FormSpec
 from forms.store.ledger import StoreLedger
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "console"
+TEMPLATES = templating.TEMPLATES / "console"
 
 
 class SignInRequired(Exception):
@@ -64,13 +65,7 @@ def console_of(request: Request) -> Console:
 
 
 def environment(folder: Path = TEMPLATES) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder), encoding="utf-8"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = templating.environment(templating.folder_loader(folder), autoescape=True)
     env.filters.update(
         status_ja=labels.status_ja,
         reason_ja=labels.reason_ja,

@@ -29,6 +29,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from forms import templating
 from forms.documents import BankInfo, CompanyInfo
 from forms.documents.render import pdf_engine, prepare_font, render_docx, render_pdf
 from forms.documents.youshiki2 import Youshiki2, supports_for_report, youshiki2_data
@@ -38,7 +39,7 @@ from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.youshiki3 import RoutedForm, record_many_issued, routed_without_youshiki3
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "documents"
+TEMPLATES = templating.TEMPLATES / "documents"
 FORMATS: tuple[str, ...] = ("docx", "pdf")
 _KINDS: dict[type, str] = {Youshiki2: "youshiki2", Youshiki3: "youshiki3"}
 _TEMPLATE_SUFFIX = {"docx": ".docx", "pdf": ".html"}

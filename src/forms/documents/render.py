@@ -1,8 +1,9 @@
 """Documents to bytes: a docxtpl template → .docx, a Jinja HTML template → PDF (WeasyPrint).
 
-Both engines run the same sandboxed Jinja environment: StrictUndefined (an unknown variable is an
-error), autoescape on (a value is XML/HTML text, never markup: ``<script>`` and ``{{ 7*7 }}`` in a
-company name print as written), ``None`` prints as blank, characters XML cannot hold are dropped.
+Both engines run the service's one sandboxed Jinja environment (``forms.templating``):
+StrictUndefined (an unknown variable is an error), autoescape on (a value is XML/HTML text, never
+markup: ``<script>`` and ``{{ 7*7 }}`` in a company name print as written), ``None`` prints as
+blank, characters XML cannot hold are dropped.
 Filters: ``yen`` (1000000 → 1,000,000円) and ``wareki`` (date → 令和8年6月10日).
 A missing or broken template raises :class:`forms.errors.TemplateError` naming template and line.
 
@@ -22,7 +23,6 @@ import io
 import os
 import re
 import tempfile
-import traceback
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,13 @@ from lxml import etree
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from forms import templating
 from forms.errors import ConfigError, TemplateError
 from forms.jp.wareki import wareki
 
 IPAEX_GOTHIC = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
 FONT_FAMILY = "FormsGothic"
 SUBSET_NAME = "ipaexg-jis0208-cp932.ttf"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -61,24 +61,9 @@ def wareki_date(value: dt.date | None) -> str:
     return "" if value is None else wareki(value, weekday=False)
 
 
-def _finalize(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return _NOT_XML.sub("", value)
-    return value
-
-
 def environment(loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
-    """The sandboxed Jinja environment of both engines."""
-    env = SandboxedEnvironment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The sandboxed Jinja environment of both engines (``forms.templating``, autoescaped XML text)."""
+    env = templating.environment(loader, autoescape=True, xml_text=True)
     env.filters["yen"] = yen
     env.filters["wareki"] = wareki_date
     return env
@@ -89,16 +74,6 @@ def context_of(data: Any) -> dict[str, Any]:
     if not dataclasses.is_dataclass(data) or isinstance(data, type):
         raise TypeError(f"a document's data is a dataclass instance, not {type(data).__name__}")
     return {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
-
-
-def _error_line(exc: BaseException, filename: str | None) -> int | None:
-    """The template line of a Jinja error: its ``lineno``, else the last traceback frame in the
-    template (Jinja rewrites template frames to template lines)."""
-    line = getattr(exc, "lineno", None)
-    if line is None:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-        line = frames[-1].lineno if frames else None
-    return line
 
 
 # -- .docx ----------------------------------------------------------------------------------------
@@ -126,7 +101,7 @@ def render_docx(template: Path, data: Any) -> bytes:
     try:
         doc.render(context_of(data), jinja_env=environment(), autoescape=True)
     except jinja2.TemplateError as exc:
-        line = _error_line(exc, "<template>")
+        line = templating.error_line(exc, "<template>")
         near = _docx_line_text(doc, line)
         where = f"{template.name}:{line}" if line else template.name
         message = getattr(exc, "message", None) or str(exc)
@@ -195,15 +170,8 @@ class PdfEngine:
         folder = template.parent.resolve()
         env = self._envs.get(folder)
         if env is None:
-            env = self._envs[folder] = environment(jinja2.FileSystemLoader(str(folder), encoding="utf-8"))
-        try:
-            return env.get_template(template.name)
-        except jinja2.TemplateNotFound as exc:
-            raise TemplateError(f"{template}: template missing") from exc
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"{template.name}:{exc.lineno}: {exc.message}") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateError(f"{template}: cannot read: {exc}") from exc
+            env = self._envs[folder] = environment(templating.folder_loader(folder))
+        return templating.load(env, template.name, template)
 
     def html(self, template: Path, data: Any) -> str:
         """The HTML of ``data`` through ``template`` (what the PDF is made from)."""
@@ -211,9 +179,7 @@ class PdfEngine:
         try:
             return compiled.render(context_of(data))
         except jinja2.TemplateError as exc:
-            line = _error_line(exc, compiled.filename)
-            where = f"{Path(template).name}:{line}" if line else Path(template).name
-            raise TemplateError(f"{where}: {getattr(exc, 'message', None) or exc}") from exc
+            raise templating.render_failure(exc, compiled, Path(template).name) from exc
 
     def pdf(self, template: Path, data: Any) -> bytes:
         html = self.html(template, data)

@@ -17,13 +17,10 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from forms.config import Settings
-from forms.deliver.smtp import SmtpTransport
-from forms.deliver.transport import FileTransport, Transport
+from forms.deliver import Transport, make_transport
 from forms.errors import DeliveryError, StaleClaim
 from forms.intake.spool import Spool, SpoolEntry
 from forms.ledger import CompanyKey
@@ -31,15 +28,14 @@ from forms.mailroom import failpoints
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.model import Decision, Mail, Status
 from forms.pipeline import Pipeline, extraction_to_json, looks_like_pdf
-from forms.route.messages import MailTemplates, RouteContext, route
+from forms.route import MailTemplates, route, route_context
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.store import NewIntake, Store
 from forms.store.ledger import StoreLedger
-from forms.store.records import ClaimedIntake, OutboxItem, OutgoingRecord
+from forms.store.records import ClaimedIntake, OutboxItem
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "mail"
 #: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
 BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
 #: Outgoing messages claimed (in one transaction) and handed to the transport together.
@@ -52,41 +48,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def make_transport(settings: Settings) -> Transport:
-    """The file transport (default: nothing leaves the machine) or SMTP when configured."""
-    if settings.transport == "smtp":
-        return SmtpTransport(
-            settings.smtp_host,
-            settings.smtp_port,
-            username=settings.smtp_username or None,
-            password=settings.smtp_password or None,
-            starttls=settings.smtp_security == "starttls",
-            use_tls=settings.smtp_security == "tls",
-            max_concurrency=settings.smtp_concurrency,
-        )
-    return FileTransport(settings.outbox_dir or Path("outbox"))
 
-
-def agency_inboxes(rulebook: Rulebook, overrides: Mapping[str, str]) -> dict[str, str]:
-    """Each agency's inbox: the rulebook's, unless the settings override it."""
-    inboxes = {key: a.email for key, a in rulebook.agencies.values.items() if a.email}
-    return {**inboxes, **overrides}
-
-
-def route_context(
-    settings: Settings, rulebook: Rulebook, reference: str, received_at: dt.datetime
-) -> RouteContext:
-    """What route() needs for one intake, from the settings and the rulebook it was judged by."""
-    return RouteContext(
-        reference=reference,
-        received_at=received_at,
-        mailroom_address=settings.mailroom_address,
-        agency_addresses=agency_inboxes(rulebook, settings.inbox_overrides),
-        message_id_domain=settings.message_id_domain,
-        contact_days=rulebook.contact_sla.business_days,
-        contact_agencies=frozenset(rulebook.contact_sla.agencies),
-        agency_names={k: a.name for k, a in rulebook.agencies.values.items()},
-    )
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -120,7 +82,7 @@ class Mailroom:
             pipeline=Pipeline(settings, ledger=ledger, rulebooks=rulebooks),
             spool=Spool(settings.home / "spool"),
             transport=transport or make_transport(settings),
-            templates=MailTemplates.load(settings.templates_dir or TEMPLATES),
+            templates=MailTemplates.for_settings(settings),
             worker=worker_name(),
             ledger=ledger,
             lease_s=settings.claim_lease_s,
@@ -206,7 +168,7 @@ class Mailroom:
             message_id=outcome.mail.message_id if outcome.mail else None,
             sender=outcome.sender,
             form_sha256=outcome.form_sha256,
-            outgoing=[OutgoingRecord(o.kind, o.message_id, o.recipients, o.sender, o.raw) for o in outgoing],
+            outgoing=outgoing,
             actor=self.worker,
             frame_for=frame_for(decision, rulebook),
             extraction=extraction_to_json(outcome.extraction) if outcome.extraction else None,

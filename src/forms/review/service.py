@@ -22,17 +22,16 @@ from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import INFO_CODES, ReviewError, StoreError
 from forms.jp.business_days import add_business_days
 from forms.ledger import LedgerView
-from forms.mailroom.worker import TEMPLATES, frame_for, route_context
+from forms.mailroom.worker import frame_for
 from forms.model import Decision, Extraction, Status
 from forms.normalize import normalize
 from forms.pipeline import Outcome, Pipeline, extraction_from_json, extraction_to_json
-from forms.review.messages import clerk_rejection
 from forms.review.original import Original, original, render_page
 from forms.review.values import DeadlineRow, IntakeView, outcome_text, raw_values, stored_decision
-from forms.route.messages import MailTemplates, RouteContext, route
+from forms.route import MailTemplates, RouteContext, clerk_rejection, route, route_context
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.spec import load_spec
-from forms.store import IntakeRow, OutboxItem, OutgoingRecord, Store, StoreLedger
+from forms.store import IntakeRow, OutboxItem, Store, StoreLedger
 from forms.store import review_queries as q
 from forms.store.review_queries import JST, ClerkDecision, QueueFilter, QueueRow
 
@@ -54,7 +53,7 @@ class Review:
         self.ledger: LedgerView = ledger or StoreLedger(
             store, newest.shared_cap.cap_per_frame_yen, newest.capped_agencies
         )
-        self.templates = MailTemplates.load(settings.templates_dir or TEMPLATES)
+        self.templates = MailTemplates.for_settings(settings)
         self._pipeline, self._owns_pipeline = pipeline, False
         self._lock = threading.Lock()
 
@@ -170,7 +169,7 @@ class Review:
             raise ReviewError(f"申込み {intake_id} は転送できません（判定: {decision.status}）: {reasons}")
         book, ctx = self._route_context(row)
         made = route(decision, self._original(row).mail, self._original(row).pdf, ctx, self.templates)
-        records = [OutgoingRecord(o.kind, o.message_id, o.recipients, o.sender, o.raw) for o in made]
+        records = made
         clerk = ClerkDecision(
             "routed", decision.agency, decision.to_json(), records, None, True, frame_for(decision, book)
         )
@@ -191,7 +190,8 @@ class Review:
         if not lines:
             raise ReviewError(f"申込み {intake_id}: 差戻しの理由がありません（理由の文面を入力してください）")
         _, ctx = self._route_context(row)
-        records = clerk_rejection(decision, self._original(row), ctx, lines, self.templates)
+        orig = self._original(row)
+        records = clerk_rejection(decision, orig.mail, orig.pdf, ctx, lines, self.templates)
         clerk = ClerkDecision("rejected", decision.agency, decision.to_json(), records, None, True)
         detail = {"previous_status": row.status, "message": "\n".join(lines), "sent": bool(records)}
         self._record(intake_id, clerk, row.status, "rejected_by_clerk", actor, detail)
@@ -272,7 +272,7 @@ class Review:
             str(outcome.decision.status),
             outcome.decision.agency,
             outcome.decision.to_json(),
-            [OutgoingRecord(o.kind, o.message_id, o.recipients, o.sender, o.raw) for o in made],
+            made,
             extraction_to_json(outcome.extraction) if outcome.extraction else None,
             False,
             frame_for(outcome.decision, book),

@@ -5,7 +5,7 @@ workers on different machines share the queue (each intake and each message is c
 """
 
 from forms.store.ledger import StoreLedger
-from forms.store.records import ClaimedIntake, EventRow, IntakeRow, NewIntake, OutboxItem, OutgoingRecord
+from forms.store.records import ClaimedIntake, EventRow, IntakeRow, NewIntake, OutboxItem
 from forms.store.store import Store
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "IntakeRow",
     "NewIntake",
     "OutboxItem",
-    "OutgoingRecord",
     "Store",
     "StoreLedger",
 ]

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or_, select, update
 
 from forms.errors import StaleClaim, StoreError
+from forms.model import OutgoingMessage
 from forms.store.engine import Database
-from forms.store.records import OutboxItem, OutgoingRecord, outbox_item
+from forms.store.records import OutboxItem, outbox_item
 from forms.store.schema import blobs, outbox
 
 
@@ -25,7 +26,11 @@ def _queue_statement(db: Database) -> Executable:
 
 
 def enqueue(
-    db: Database, conn: Connection, intake_id: int | None, records: Sequence[OutgoingRecord], now: dt.datetime
+    db: Database,
+    conn: Connection,
+    intake_id: int | None,
+    records: Sequence[OutgoingMessage],
+    now: dt.datetime,
 ) -> tuple[list[int], list[str]]:
     """Queue ``records`` as 'pending' (their bytes in blobs); returns the new outbox ids and the
     Message-IDs queued before."""

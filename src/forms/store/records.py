@@ -9,17 +9,6 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class OutgoingRecord:
-    """A message to send, rendered by the router: ``raw`` is the complete RFC 5322 message."""
-
-    kind: str
-    message_id: str
-    recipients: tuple[str, ...]
-    sender: str
-    raw: bytes
-
-
-@dataclass(frozen=True)
 class ClaimedIntake:
     """An intake a worker now holds: the original bytes and what is known of where they came from."""
 

@@ -19,10 +19,10 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from forms.errors import StoreError
 from forms.jp.wareki import JST
 from forms.ledger import CompanyKey
+from forms.model import OutgoingMessage
 from forms.store import outbox as outbox_ops
 from forms.store.engine import Database
 from forms.store.grants import grant_frame
-from forms.store.records import OutgoingRecord
 from forms.store.schema import intakes, users
 
 #: What the review queue shows when no status is asked for: what a clerk still has to deal with.
@@ -222,7 +222,7 @@ class ClerkDecision:
     status: str
     agency: str | None
     decision: Mapping[str, Any]
-    outgoing: Sequence[OutgoingRecord] = ()
+    outgoing: Sequence[OutgoingMessage] = ()
     extraction: Mapping[str, Any] | None = None  # a new reading (reprocess); None keeps the stored one
     handled: bool = False
     frame_for: CompanyKey | None = None

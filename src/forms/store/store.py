@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select, update
 from forms.errors import StaleClaim, StoreError
 from forms.jp.wareki import JST as _JST
 from forms.ledger import CompanyKey
+from forms.model import OutgoingMessage
 from forms.store import outbox as outbox_ops
 from forms.store import statements as st
 from forms.store.dedupe import dedupe_keys, duplicate_of, lock_keys
@@ -33,7 +34,6 @@ from forms.store.records import (
     IntakeRow,
     NewIntake,
     OutboxItem,
-    OutgoingRecord,
     claimed_intake,
     event_row,
     intake_row,
@@ -171,7 +171,7 @@ class Store:
         message_id: str | None,
         sender: str | None,
         form_sha256: str | None,
-        outgoing: Sequence[OutgoingRecord],
+        outgoing: Sequence[OutgoingMessage],
         actor: str = "worker",
         frame_for: CompanyKey | None = None,
         extraction: dict[str, Any] | None = None,
