@@ -72,13 +72,13 @@ def fill_store(store: Store, count: int) -> float:
     first = dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC)
     for n in range(count):
         received = first + dt.timedelta(minutes=17 * n)
-        intake_id = store.add_intake(
+        intake_id = store.intakes.add(
             data=f"bench intake {n}".encode(), channel="bench", received_at=received, spool_id=f"bench-{n}"
         )
-        claimed = store.claim_next_intake("bench")
+        claimed = store.intakes.claim_next("bench")
         assert intake_id is not None and claimed is not None and claimed.id == intake_id
         d = decision(n, template)
-        store.record_decision(
+        store.intakes.record_decision(
             intake_id,
             status=d["status"],
             agency=d["agency"],

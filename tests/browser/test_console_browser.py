@@ -132,7 +132,7 @@ def test_a_clerk_corrects_a_scan_sees_the_decision_change_and_routes_it(
     room.drain()
     room.close()
     store = Store.open(settings.store_url)
-    (row,) = store.intakes(limit=5)
+    (row,) = store.intakes.latest(limit=5)
     assert row.status == "needs_review", row.decision
     recorder.received.clear()  # the bank's "kept for review" notice
     users = Users(store, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -149,9 +149,9 @@ def test_a_clerk_corrects_a_scan_sees_the_decision_change_and_routes_it(
                 other_agency_is_refused(browser, base, row.id)
             finally:
                 browser.close()
-        routed = store.intake(row.id)
+        routed = store.intakes.get(row.id)
         assert routed is not None and routed.status == "routed"
-        assert {e.kind: e.actor for e in store.events(row.id)}["routed_by_clerk"] == "kosha-clerk"
+        assert {e.kind: e.actor for e in store.events.of(row.id)}["routed_by_clerk"] == "kosha-clerk"
         sender = Mailroom.open(settings)  # the mailroom's sender delivers what the clerk queued
         try:
             sender.drain()

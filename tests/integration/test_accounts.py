@@ -12,7 +12,6 @@ from sqlalchemy import select
 from forms.access.accounts import User, Users
 from forms.errors import AccountError
 from forms.store import Store
-from forms.store import review_queries as q
 from forms.store.schema import events
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
@@ -28,7 +27,7 @@ def test_a_clerk_signs_in_with_the_password_and_only_an_argon2id_hash_is_stored(
     users = Users(store, hasher=FAST)
     added = users.add("hanako", role="clerk", password="correct horse battery", agency="jetro", actor="admin")
     assert added == User("hanako", "clerk", "jetro") and added.scope == "jetro"
-    record = q.user(store.db, "hanako")
+    record = store.users.get("hanako")
     assert record is not None and record.password_hash.startswith("$argon2id$")
     assert "correct horse" not in record.password_hash
     assert users.authenticate("hanako", "correct horse battery") == added
@@ -73,10 +72,10 @@ def test_a_name_is_taken_once(store: Store) -> None:
 
 def test_a_hash_with_old_parameters_is_replaced_at_sign_in(store: Store) -> None:
     Users(store, hasher=FAST).add("hanako", role="clerk", password="0123456789")
-    old = q.user(store.db, "hanako")
+    old = store.users.get("hanako")
     stronger = PasswordHasher(time_cost=2, memory_cost=16 * 1024, parallelism=1)
     assert Users(store, hasher=stronger).authenticate("hanako", "0123456789") is not None
-    new = q.user(store.db, "hanako")
+    new = store.users.get("hanako")
     assert old is not None and new is not None and new.password_hash != old.password_hash
     assert "m=16384,t=2" in new.password_hash
     assert Users(store, hasher=stronger).authenticate("hanako", "0123456789") is not None
@@ -85,5 +84,5 @@ def test_a_hash_with_old_parameters_is_replaced_at_sign_in(store: Store) -> None
 def test_the_default_hasher_is_argon2id_with_the_libraries_recommended_parameters(store: Store) -> None:
     users = Users(store)
     users.add("admin", role="admin", password="a long admin password")
-    record = q.user(store.db, "admin")
+    record = store.users.get("admin")
     assert record is not None and record.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")

@@ -24,7 +24,6 @@ from forms.jp.corporate_number import calc_check_digit
 from forms.ledger import CompanyKey, LoanRecord, SupportRecord
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3 import issued
 
 FONTS = Path(__file__).resolve().parents[1] / "artifacts" / "fonts"
 ACME = "4010001234567"
@@ -67,14 +66,14 @@ def forms(home: Path, *argv: str) -> int:
 
 def route(store: Store, fields: dict[str, object], agency: str, n: int) -> int:
     """A 様式1 received and decided 'routed', as the mailroom worker records it."""
-    intake_id = store.add_intake(
+    intake_id = store.intakes.add(
         data=f"%PDF-1.7 form {n}".encode(), channel="cli", received_at=NOW, spool_id=f"s{n}"
     )
     assert intake_id is not None
-    claimed = store.claim_next_intake("test")
+    claimed = store.intakes.claim_next("test")
     assert claimed is not None and claimed.id == intake_id
     decision = {"source": f"form {n}", "status": "routed", "agency": agency, "reasons": [], "fields": fields}
-    store.record_decision(
+    store.intakes.record_decision(
         intake_id,
         status="routed",
         agency=agency,
@@ -159,7 +158,7 @@ def test_youshiki3_is_prefilled_and_recorded(
         assert "50,000,000円" in text and "DX・イノベ・産業育成支援" in text
         assert "同封書類" in text
     with Store.open(f"sqlite:///{home / 'forms.db'}") as store:
-        (row,) = issued(store)
+        (row,) = store.youshiki3.issued()
     assert (row.agency, row.issued_on, row.due_on, row.answered_on) == (
         "jetro",
         dt.date(2026, 8, 3),
@@ -241,7 +240,7 @@ def test_the_batch_issues_one_youshiki3_per_routed_form_on_every_core(
     captured = capsys.readouterr()
     assert "30件" in captured.out and "documents" in captured.err  # the progress bar
     with Store.open(f"sqlite:///{home / 'forms.db'}") as store:
-        rows = issued(store)
+        rows = store.youshiki3.issued()
     assert len(rows) == 30 and {r.agency for r in rows} == {"jetro", "scb"}
     seventh = next(r for r in rows if r.company_name == "株式会社見本07")
     pdf = next(Path(f) for f in seventh.files if f.endswith(".pdf"))

@@ -28,7 +28,6 @@ from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3 import issued, record_issued
 from tests.conftest import FORMS_DIR, SAMPLES, make_settings
 
 pytestmark = [
@@ -88,7 +87,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     room.drain()
     room.close()
     store = Store.open(settings.store_url)
-    ids = {name: store.intake_by_spool_id(spool_id).id for name, spool_id in spool_ids.items()}  # type: ignore[union-attr]
+    ids = {name: store.intakes.by_spool_id(spool_id).id for name, spool_id in spool_ids.items()}  # type: ignore[union-attr]
     users = Users(store, hasher=FAST_ARGON2)
     users.add("admin", role="admin", password=PASSWORD)
     users.add("jetro-clerk", role="clerk", agency="jetro", password=PASSWORD)
@@ -181,7 +180,7 @@ def test_every_post_without_the_csrf_token_is_refused_and_changes_nothing(
 ) -> None:
     client, _ = admin
     target = world.ids["smrj_rejected"]
-    events_before = len(world.store.events(target))
+    events_before = len(world.store.events.of(target))
     paths = post_routes(client)
     assert len(paths) >= 12
     for path in paths:
@@ -191,8 +190,8 @@ def test_every_post_without_the_csrf_token_is_refused_and_changes_nothing(
                 url, data={**data, "message": "x", "ids": str(target), "f.agency": "jetro"}
             )
             assert response.status_code == 403, (url, response.status_code)
-    assert len(world.store.events(target)) == events_before
-    assert world.store.intake(target).status == "rejected"  # type: ignore[union-attr]
+    assert len(world.store.events.of(target)) == events_before
+    assert world.store.intakes.get(target).status == "rejected"  # type: ignore[union-attr]
     assert client.get("/queue").status_code == 200  # still signed in: only the posts were refused
 
 
@@ -217,7 +216,7 @@ def test_an_agency_clerk_sees_only_that_agencys_intakes(world: World) -> None:
     assert client.get(f"/intakes/{scb_id}/pages/1.png").status_code == 404
     assert client.post(f"/intakes/{scb_id}/reject", data={"csrf": token, "message": "x"}).status_code == 404
     assert client.get(f"/ledger?intake={scb_id}").status_code == 404
-    assert world.store.intake(scb_id).status == "rejected"  # type: ignore[union-attr]
+    assert world.store.intakes.get(scb_id).status == "rejected"  # type: ignore[union-attr]
     assert client.get(f"/intakes/{world.ids['jetro_not_in_tokyo']}").status_code == 200
 
 
@@ -292,17 +291,17 @@ def test_correct_preview_commit_and_route(world: World, admin: tuple[TestClient,
     preview = client.post(f"/intakes/{intake_id}/preview", data=fix)
     assert preview.status_code == 200
     assert "まだ保存していません" in preview.text and "受付可（転送済み）" in preview.text
-    assert world.store.corrections(intake_id) == {}  # a preview writes nothing
+    assert world.store.intakes.corrections(intake_id) == {}  # a preview writes nothing
     assert client.post(f"/intakes/{intake_id}/fix", data=fix).status_code == 303
-    assert world.store.corrections(intake_id) == {"hq_address": "東京都大田区蒲田9丁目8番7号"}
+    assert world.store.intakes.corrections(intake_id) == {"hq_address": "東京都大田区蒲田9丁目8番7号"}
     assert "保存した修正による判定" in client.get(f"/intakes/{intake_id}").text
     routed = client.post(f"/intakes/{intake_id}/route", data={"csrf": token})
     assert routed.status_code == 303
-    row = world.store.intake(intake_id)
+    row = world.store.intakes.get(intake_id)
     assert row is not None and row.status == "routed"
-    by = {e.kind: e.actor for e in world.store.events(intake_id)}
+    by = {e.kind: e.actor for e in world.store.events.of(intake_id)}
     assert by["corrected"] == "admin" and by["routed_by_clerk"] == "admin"
-    kinds = {m.kind for m in world.store.outbox() if m.intake_id == intake_id}
+    kinds = {m.kind for m in world.store.outbox.items() if m.intake_id == intake_id}
     assert "agency_forward" in kinds
 
 
@@ -314,7 +313,7 @@ def test_routing_a_form_that_still_fails_is_refused_with_its_reasons(
     response = client.post(f"/intakes/{intake_id}/route", data={"csrf": token})
     assert response.status_code == 409
     assert "実行できませんでした" in response.text and "SCB_REQUIRES_SHINKIN" in response.text
-    assert world.store.intake(intake_id).status == "rejected"  # type: ignore[union-attr]
+    assert world.store.intakes.get(intake_id).status == "rejected"  # type: ignore[union-attr]
 
 
 def test_reject_with_an_edited_message_then_mark_handled(world: World, admin: tuple[TestClient, str]) -> None:
@@ -325,7 +324,7 @@ def test_reject_with_an_edited_message_then_mark_handled(world: World, admin: tu
         client.post(f"/intakes/{intake_id}/reject", data={"csrf": token, "message": message}).status_code
         == 303
     )
-    events = {e.kind: e for e in world.store.events(intake_id)}
+    events = {e.kind: e for e in world.store.events.of(intake_id)}
     assert events["rejected_by_clerk"].actor == "admin"
     assert "直接お申し込みください" in events["rejected_by_clerk"].detail["message"]
     assert client.post(f"/intakes/{intake_id}/handled", data={"csrf": token, "note": "済"}).status_code == 303
@@ -341,7 +340,7 @@ def test_youshiki3_is_issued_as_a_pdf_from_a_routed_intake(
     response = client.post(f"/intakes/{intake_id}/youshiki3", data={"csrf": token})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf" and response.content.startswith(b"%PDF-")
-    assert any(e.kind == "youshiki3_issued" and e.actor == "admin" for e in world.store.events(intake_id))
+    assert any(e.kind == "youshiki3_issued" and e.actor == "admin" for e in world.store.events.of(intake_id))
 
 
 @pytest.mark.slow  # the dry run reads the PDFs again in reader processes
@@ -350,7 +349,7 @@ def test_bulk_reprocess_dry_run_shows_progress_and_changes_nothing(
 ) -> None:
     client, token = admin
     ids = f"{world.ids['jetro_routed']} {world.ids['scb_routed']}"
-    before = [world.store.intake(world.ids[k]).decision for k in ("jetro_routed", "scb_routed")]  # type: ignore[union-attr]
+    before = [world.store.intakes.get(world.ids[k]).decision for k in ("jetro_routed", "scb_routed")]  # type: ignore[union-attr]
     started = client.post("/reprocess", data={"csrf": token, "ids": ids})
     assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
     job_url = started.headers["location"]
@@ -361,7 +360,7 @@ def test_bulk_reprocess_dry_run_shows_progress_and_changes_nothing(
     assert status["error"] is None and status["percent"] == 100 and status["total"] == 2
     html = client.get(job_url).text
     assert "判定が変わる申込み：0件／変わらない申込み：2件" in html
-    after = [world.store.intake(world.ids[k]).decision for k in ("jetro_routed", "scb_routed")]  # type: ignore[union-attr]
+    after = [world.store.intakes.get(world.ids[k]).decision for k in ("jetro_routed", "scb_routed")]  # type: ignore[union-attr]
     assert after == before
     other = client_for(world)
     sign_in(other, "jetro-clerk")
@@ -372,8 +371,8 @@ def test_deadlines_list_unanswered_youshiki3_and_respect_the_clerks_agency(world
     key = CompanyKey.for_corporation("4010001234567")
     today = dt.datetime.now(JST).date()
     for agency, due in (("jetro", today - dt.timedelta(days=3)), ("scb", today + dt.timedelta(days=5))):
-        record_issued(
-            world.store, key=key, company_name="株式会社期日確認", bank_name="みほん銀行", agency=agency,
+        world.store.youshiki3.record_issued(
+            key=key, company_name="株式会社期日確認", bank_name="みほん銀行", agency=agency,
             intake_id=None, issued_on=today - dt.timedelta(days=40), due_on=due, files=["y3.pdf"],
         )  # fmt: skip
     jetro = client_for(world)
@@ -391,7 +390,7 @@ def test_deadlines_list_unanswered_youshiki3_and_respect_the_clerks_agency(world
 
 def store_events(store: Store) -> list:
     """The events of no one intake (batches, imports), oldest first."""
-    return store.events(None)
+    return store.events.of(None)
 
 
 def finished_job(client: TestClient, job_url: str, timeout_s: float = 120) -> dict:
@@ -406,10 +405,10 @@ def finished_job(client: TestClient, job_url: str, timeout_s: float = 120) -> di
 def test_a_clerk_of_another_agency_cannot_batch_youshiki3_for_jetro(world: World) -> None:
     client = client_for(world)
     token = sign_in(client, "scb-clerk")
-    before = len(issued(world.store))
+    before = len(world.store.youshiki3.issued())
     refused = client.post("/youshiki3/batch", data={"csrf": token, "agency": "jetro", "format": "docx"})
     assert refused.status_code == 403
-    assert len(issued(world.store)) == before
+    assert len(world.store.youshiki3.issued()) == before
     page = client.get("/deadlines").text
     assert "様式3を一括発行" in page
     assert '<option value="jetro">' not in page and '<option value="">' not in page  # only scb is offered
@@ -426,7 +425,7 @@ def test_the_youshiki3_batch_runs_as_a_job_and_records_every_youshiki3(
     status = finished_job(client, job_url)
     assert status["error"] is None and status["percent"] == 100
     routed = {world.ids["jetro_routed"], world.ids["scb_routed"]}
-    records = [i for i in issued(world.store) if i.intake_id in routed]
+    records = [i for i in world.store.youshiki3.issued() if i.intake_id in routed]
     assert {i.intake_id for i in records} == routed and {i.agency for i in records} == {"jetro", "scb"}
     assert status["total"] == status["done"] >= 2
     for record in records:
@@ -442,7 +441,7 @@ def test_the_youshiki3_batch_runs_as_a_job_and_records_every_youshiki3(
     again = client.post("/youshiki3/batch", data={"csrf": token, "agency": "jetro", "format": "docx"})
     finished_job(client, again.headers["location"])
     assert "様式3を0件発行しました" in client.get(again.headers["location"]).text  # issued once only
-    assert len([i for i in issued(world.store) if i.intake_id in routed]) == 2
+    assert len([i for i in world.store.youshiki3.issued() if i.intake_id in routed]) == 2
 
 
 IMPORT_HEADER = "支援機関,法人番号,企業名,郵便番号,支援日,支援内容,経費（税抜）,消費税"

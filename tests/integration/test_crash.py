@@ -54,9 +54,9 @@ def test_killed_worker_restarts_and_everything_happens_exactly_once(tmp_path: Pa
 def assert_exactly_once(home: Path, recorder: Recorder) -> None:
     store = Store.open(f"sqlite:///{home / 'forms.db'}")
     try:
-        rows = store.intakes()
-        kinds = {row.id: collections.Counter(e.kind for e in store.events(row.id)) for row in rows}
-        outbox = store.outbox()
+        rows = store.intakes.latest()
+        kinds = {row.id: collections.Counter(e.kind for e in store.events.of(row.id)) for row in rows}
+        outbox = store.outbox.items()
     finally:
         store.close()
     assert len(rows) == 3, "each mail stored once"

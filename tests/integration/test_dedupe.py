@@ -18,23 +18,23 @@ def test_the_copy_decided_second_is_recorded_as_a_duplicate_and_queues_nothing(t
     store = Store.open(Store.default_url(tmp_path))
     now = dt.datetime.now(dt.UTC)
     for i in (1, 2):
-        store.add_intake(data=b"same mail " + bytes([i]), channel="smtp", received_at=now, spool_id=f"s{i}")
-    first = store.claim_next_intake("w1")
-    second = store.claim_next_intake("w2")
+        store.intakes.add(data=b"same mail " + bytes([i]), channel="smtp", received_at=now, spool_id=f"s{i}")
+    first = store.intakes.claim_next("w1")
+    second = store.intakes.claim_next("w2")
     assert first is not None and second is not None
     common = {"agency": "jetro", "message_id": "<m@bank.example.jp>", "sender": "o@bank.example.jp",
               "form_sha256": "abc"}  # fmt: skip
     # both workers found no earlier decided copy (they ran side by side) and both decided "routed"
     routed = {"status": "routed", "decision": {"status": "routed"}}
-    got_second = store.record_decision(
+    got_second = store.intakes.record_decision(
         second.id, reference="R8-2", outgoing=outgoing("R8-2"), actor="w2", **routed, **common
     )
-    got_first = store.record_decision(
+    got_first = store.intakes.record_decision(
         first.id, reference="R8-1", outgoing=outgoing("R8-1"), actor="w1", **routed, **common
     )
     assert (got_second, got_first) == ("routed", "duplicate")
-    assert [o.message_id for o in store.outbox()] == ["<R8-2.agency_forward@forms.example.jp>"]
-    row = store.intake(first.id)
+    assert [o.message_id for o in store.outbox.items()] == ["<R8-2.agency_forward@forms.example.jp>"]
+    row = store.intakes.get(first.id)
     assert row is not None and row.status == "duplicate" and row.decision == {"status": "duplicate"}
     store.close()
 
@@ -43,7 +43,8 @@ def test_a_repeat_is_found_by_message_id_or_by_form_from_the_same_sender(tmp_pat
     store = Store.open(Store.default_url(tmp_path))
     now = dt.datetime.now(dt.UTC)
     ids = [
-        store.add_intake(data=bytes([i]), channel="smtp", received_at=now, spool_id=f"s{i}") for i in range(6)
+        store.intakes.add(data=bytes([i]), channel="smtp", received_at=now, spool_id=f"s{i}")
+        for i in range(6)
     ]
     decided = [  # (message_id, sender, form_sha256, status); the last one stays undecided
         ("<a@bank.example.jp>", "o@bank.example.jp", "f1", "routed"),
@@ -53,9 +54,9 @@ def test_a_repeat_is_found_by_message_id_or_by_form_from_the_same_sender(tmp_pat
         ("<e@bank.example.jp>", "o@bank.example.jp", "f3", "routed"),
     ]
     for mid, sender, sha, status in decided:
-        claimed = store.claim_next_intake("w")
+        claimed = store.intakes.claim_next("w")
         assert claimed is not None
-        store.record_decision(
+        store.intakes.record_decision(
             claimed.id, status=status, agency=None, reference=f"R{claimed.id}", decision={"status": status},
             message_id=mid, sender=sender, form_sha256=sha, outgoing=(), actor="w",
         )  # fmt: skip
@@ -63,7 +64,7 @@ def test_a_repeat_is_found_by_message_id_or_by_form_from_the_same_sender(tmp_pat
     assert last is not None
 
     def find(mid: str | None, sender: str | None, sha: str | None) -> int | None:
-        return store.find_duplicate(message_id=mid, sender=sender, form_sha256=sha, before_id=last)
+        return store.intakes.find_duplicate(message_id=mid, sender=sender, form_sha256=sha, before_id=last)
 
     assert find("<a@bank.example.jp>", "x@bank.example.jp", "zz") == ids[0]  # same Message-ID
     assert find("<new@bank.example.jp>", "o@bank.example.jp", "f1") == ids[0]  # same form, same sender
@@ -75,7 +76,7 @@ def test_a_repeat_is_found_by_message_id_or_by_form_from_the_same_sender(tmp_pat
     assert find(None, None, None) is None
     before_d = ids[3]
     assert before_d is not None  # only earlier intakes count:
-    assert store.find_duplicate(message_id="<d@bank.example.jp>", sender=None, form_sha256=None,
+    assert store.intakes.find_duplicate(message_id="<d@bank.example.jp>", sender=None, form_sha256=None,
                                 before_id=before_d) is None  # fmt: skip
     store.close()
 

@@ -93,7 +93,7 @@ def test_routed_mail_reaches_the_agency_and_the_bank_gets_a_receipt(
         finally:
             listener.stop()
         counts = room.drain()
-        events = [e.kind for e in room.store.events(1)]
+        events = [e.kind for e in room.store.events.of(1)]
     finally:
         room.close()
     assert counts == {"received": 1, "decided": 1, "sent": 2}
@@ -139,7 +139,7 @@ def test_unreadable_mail_is_kept_for_review_and_the_bank_told(
     try:
         room.spool.put(bank_mail(None, "officer@bank.example.jp", "<none-1@bank.example.jp>"), channel="smtp")
         room.drain()
-        row = room.store.intakes()[0]
+        row = room.store.intakes.latest()[0]
     finally:
         room.close()
     assert row.status == "needs_review"
@@ -158,7 +158,7 @@ def test_the_same_submission_twice_is_a_duplicate_and_sends_nothing_again(
         room.drain()
         room.spool.put(data, channel="imap")  # the same mail, fetched again another way
         again = room.drain()
-        statuses = sorted(r.status or "" for r in room.store.intakes())
+        statuses = sorted(r.status or "" for r in room.store.intakes.latest())
     finally:
         room.close()
     assert statuses == ["duplicate", "routed"]
@@ -175,8 +175,8 @@ def test_a_refused_message_ends_as_a_dead_letter_a_clerk_can_see(
     try:
         room.spool.put((SAMPLES / "jetro-bank.eml").read_bytes(), channel="smtp")
         room.drain()
-        dead = room.store.outbox(state="dead")
-        sent = room.store.outbox(state="sent")
+        dead = room.store.outbox.items(state="dead")
+        sent = room.store.outbox.items(state="sent")
     finally:
         room.close()
     assert [d.kind for d in dead] == ["agency_forward"], "550 is permanent: no retries"

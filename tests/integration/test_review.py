@@ -18,11 +18,11 @@ from sqlalchemy import insert
 from forms.config import Settings
 from forms.errors import ReviewError
 from forms.jp.business_days import add_business_days
+from forms.jp.wareki import JST
 from forms.mailroom.worker import Mailroom
 from forms.model import OutgoingMessage
 from forms.review import QueueFilter, Review
 from forms.store import Store
-from forms.store.review_queries import JST
 from forms.store.schema import blobs, intakes
 from tests.conftest import FORMS_DIR, SAMPLES, make_settings
 
@@ -69,7 +69,7 @@ def settings_for(home: Path, **env: str) -> Settings:
 def receive(room: Mailroom, data: bytes, source: str, when: dt.datetime = RECEIVED) -> int:
     entry = room.spool.put(data, channel="smtp", meta={"source": source, "received_at": when.isoformat()})
     room.drain()
-    row = room.store.intake_by_spool_id(entry.spool_id)
+    row = room.store.intakes.by_spool_id(entry.spool_id)
     assert row is not None and row.state == "decided"
     return row.id
 
@@ -98,7 +98,7 @@ def review(mailroom: tuple[Mailroom, dict[str, int]]) -> Iterator[Review]:
 
 
 def kinds(store: Store, intake_id: int) -> list[str]:
-    return [e.kind for e in store.events(intake_id)]
+    return [e.kind for e in store.events.of(intake_id)]
 
 
 def test_the_queue_holds_the_open_intakes_newest_first_filtered_in_sql(
@@ -147,13 +147,13 @@ def test_preview_writes_nothing_and_fix_stores_corrections_with_the_clerk(
     before = kinds(room.store, ids["osaka"])
     preview = review.preview(ids["osaka"], {"hq_address": "東京都大田区蒲田9丁目8番7号"})
     assert preview.status == "routed" and preview.fields["hq_address"] == "東京都大田区蒲田9丁目8番7号"
-    assert kinds(room.store, ids["osaka"]) == before and room.store.corrections(ids["osaka"]) == {}
+    assert kinds(room.store, ids["osaka"]) == before and room.store.intakes.corrections(ids["osaka"]) == {}
     with pytest.raises(ReviewError, match="no_such_field"):
         review.preview(ids["osaka"], {"no_such_field": "x"})
     still = review.fix(ids["osaka"], {"capital_yen": "2,000万円"}, actor="hanako")
     assert still.status == "rejected" and still.fields["capital_yen"] == 20_000_000
-    assert room.store.corrections(ids["osaka"]) == {"capital_yen": "2,000万円"}
-    assert room.store.events(ids["osaka"])[-1].actor == "hanako"
+    assert room.store.intakes.corrections(ids["osaka"]) == {"capital_yen": "2,000万円"}
+    assert room.store.events.of(ids["osaka"])[-1].actor == "hanako"
 
 
 def test_route_is_refused_with_the_reasons_until_the_corrections_make_it_pass(
@@ -161,21 +161,21 @@ def test_route_is_refused_with_the_reasons_until_the_corrections_make_it_pass(
 ) -> None:
     room, ids = mailroom
     intake = ids["osaka"]
-    original = room.store.intake(intake)
+    original = room.store.intakes.get(intake)
     assert original is not None
     with pytest.raises(ReviewError, match="NOT_IN_TOKYO"):
         review.route(intake, actor="hanako")
     review.fix(intake, {"hq_address": "東京都大田区蒲田9丁目8番7号"}, actor="hanako")
     decision = review.route(intake, actor="hanako")
     assert decision.status == "routed" and decision.agency == "jetro"
-    after = room.store.intake(intake)
+    after = room.store.intakes.get(intake)
     assert after is not None and after.status == "routed" and after.reference == original.reference
-    assert after.sha256 == original.sha256 and room.store.blob(after.sha256) == room.store.blob(
-        original.sha256
-    )
-    event = room.store.events(intake)[-1]
+    assert after.sha256 == original.sha256 and room.store.intakes.blob(
+        after.sha256
+    ) == room.store.intakes.blob(original.sha256)
+    event = room.store.events.of(intake)[-1]
     assert (event.kind, event.actor) == ("routed_by_clerk", "hanako")
-    queued = {o.kind: o for o in room.store.outbox() if o.intake_id == intake}
+    queued = {o.kind: o for o in room.store.outbox.items() if o.intake_id == intake}
     assert {"agency_forward", "bank_receipt", "bank_rejection"} <= set(queued)
     assert queued["agency_forward"].recipients == ("jetro@agency.example.jp",)
     forward = message_from_bytes(queued["agency_forward"].raw)
@@ -192,15 +192,17 @@ def test_reject_sends_the_clerks_text_and_takes_the_intake_out_of_the_queue(
     pdf = filled_pdf(tmp_path / "nagoya.pdf", jetro_values(hq_address="愛知県名古屋市中区1丁目"))
     intake = receive(room, bank_mail(pdf, "<nagoya-1@mihon-bank.example.jp>"), "nagoya")
     review.reject(intake, actor="taro", message="本社所在地が東京都外です。\n\n都内事業所をご記入ください。")
-    row = room.store.intake(intake)
+    row = room.store.intakes.get(intake)
     assert row is not None and row.status == "rejected"
     mail = next(
-        o for o in room.store.outbox() if o.message_id.endswith(f".clerk_rejection@{'forms.example.jp'}>")
+        o
+        for o in room.store.outbox.items()
+        if o.message_id.endswith(f".clerk_rejection@{'forms.example.jp'}>")
     )
     body = message_from_bytes(mail.raw).get_payload(decode=True).decode("utf-8")
     assert "1. 本社所在地が東京都外です。" in body and "2. 都内事業所をご記入ください。" in body
     assert mail.recipients == (BANK,)
-    assert room.store.events(intake)[-1].kind == "rejected_by_clerk"
+    assert room.store.events.of(intake)[-1].kind == "rejected_by_clerk"
     assert intake not in {r.id for r in review.queue(QueueFilter())[0]}
     assert intake in {r.id for r in review.queue(QueueFilter(status="handled"))[0]}
     with pytest.raises(ReviewError, match="taro"):
@@ -213,7 +215,7 @@ def test_mark_handled_retry_and_a_dead_letter_requeued_are_events_with_the_clerk
     room, ids = mailroom
     review.mark_handled(ids["smrj"], actor="hanako", note="企業へ直接案内済み")
     assert ids["smrj"] not in {r.id for r in review.queue(QueueFilter())[0]}
-    assert room.store.events(ids["smrj"])[-1].detail == {"note": "企業へ直接案内済み"}
+    assert room.store.events.of(ids["smrj"])[-1].detail == {"note": "企業へ直接案内済み"}
     review.retry(ids["smrj"], actor="hanako")
     assert kinds(room.store, ids["smrj"])[-2:] == ["retry", "reopened"]
     room.drain()
@@ -224,12 +226,12 @@ def test_a_dead_letter_is_requeued_by_a_clerk_and_a_pending_one_is_not(tmp_path:
     settings = settings_for(tmp_path)
     with Store.open(settings.store_url) as store:
         review = Review(store, settings)
-        intake = store.add_intake(data=b"%PDF-1.7\n", channel="smtp", received_at=RECEIVED, spool_id="s-1")
-        assert intake is not None and store.claim_next_intake("w") is not None
+        intake = store.intakes.add(data=b"%PDF-1.7\n", channel="smtp", received_at=RECEIVED, spool_id="s-1")
+        assert intake is not None and store.intakes.claim_next("w") is not None
         letter = OutgoingMessage(
             "bank_receipt", "<dead-1@forms.example.jp>", (BANK,), "mailroom@example.jp", b"x"
         )
-        store.record_decision(
+        store.intakes.record_decision(
             intake,
             status="routed",
             agency="jetro",
@@ -241,16 +243,16 @@ def test_a_dead_letter_is_requeued_by_a_clerk_and_a_pending_one_is_not(tmp_path:
             outgoing=[letter],
             actor="w",
         )
-        [item] = store.outbox()
+        [item] = store.outbox.items()
         with pytest.raises(ReviewError):
             review.retry_message(item.id, actor="hanako")  # pending, not dead
-        claimed = store.claim_outgoing("w", store.db.now())
+        claimed = store.outbox.claim_one("w", store.db.now())
         assert claimed is not None
-        store.mark_send_failed(item.id, "550 no such user", worker="w", retry_at=None)
+        store.outbox.mark_failed(item.id, "550 no such user", worker="w", retry_at=None)
         assert [o.id for o in review.outbox("dead")] == [item.id]
         review.retry_message(item.id, actor="hanako")
         assert review.outbox("pending")[0].id == item.id
-        assert (store.events(intake)[-1].kind, store.events(intake)[-1].actor) == ("requeued", "hanako")
+        assert (store.events.of(intake)[-1].kind, store.events.of(intake)[-1].actor) == ("requeued", "hanako")
 
 
 def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
@@ -259,7 +261,7 @@ def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
     room, ids = mailroom
     pdf = filled_pdf(tmp_path / "kobe.pdf", jetro_values(hq_address="兵庫県神戸市中央区加納町6丁目5番1号"))
     kobe = receive(room, bank_mail(pdf, "<kobe-1@mihon-bank.example.jp>"), "kobe")
-    room.store.add_correction(kobe, "hq_address", "東京都港区赤坂1丁目12番32号", actor="hanako")
+    room.store.intakes.add_correction(kobe, "hq_address", "東京都港区赤坂1丁目12番32号", actor="hanako")
     seen: list[tuple[int, int]] = []
     chosen = [kobe, ids["routed"], 999_999]
     dry = review.reprocess(chosen, apply=False, actor="admin", progress=lambda n, t: seen.append((n, t)))
@@ -269,14 +271,17 @@ def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
         (999_999, "-", "(skipped: absent)"),
     ]
     assert seen[-1] == (2, 2)
-    row = room.store.intake(kobe)
+    row = room.store.intakes.get(kobe)
     assert row is not None and row.status == "rejected" and "reprocessed" not in kinds(room.store, kobe)
     applied = review.reprocess([kobe], apply=True, actor="admin")
     assert applied == [(kobe, "rejected NOT_IN_TOKYO", "routed")]
-    row = room.store.intake(kobe)
+    row = room.store.intakes.get(kobe)
     assert row is not None and row.status == "routed"
-    assert room.store.events(kobe)[-1].kind == "reprocessed" and room.store.events(kobe)[-1].actor == "admin"
-    assert any(o.kind == "agency_forward" for o in room.store.outbox() if o.intake_id == kobe)
+    assert (
+        room.store.events.of(kobe)[-1].kind == "reprocessed"
+        and room.store.events.of(kobe)[-1].actor == "admin"
+    )
+    assert any(o.kind == "agency_forward" for o in room.store.outbox.items() if o.intake_id == kobe)
     assert review.reprocess([kobe], apply=True, actor="admin") == [(kobe, "routed", "routed")]
 
 
@@ -370,12 +375,14 @@ def test_a_scan_read_with_low_confidence_is_fixed_and_routed_by_a_clerk(tmp_path
         assert preview.status == "routed" and preview.fields["company_name"] == "株式会社例示フーズ"
         decision = review.route(intake, actor="hanako")
         assert (decision.status, decision.agency) == ("routed", "kosha")
-        forward = next(o for o in room.store.outbox() if o.intake_id == intake and o.kind == "agency_forward")
+        forward = next(
+            o for o in room.store.outbox.items() if o.intake_id == intake and o.kind == "agency_forward"
+        )
         attached = [p for p in message_from_bytes(forward.raw).walk() if p.get_filename()]
         sent_pdf = next(
             p.get_payload(decode=True) for p in attached if p.get_content_type() == "application/pdf"
         )
-        row = room.store.intake(intake)
+        row = room.store.intakes.get(intake)
         assert row is not None and hashlib.sha256(sent_pdf).hexdigest() == row.form_sha256
     finally:
         room.close()

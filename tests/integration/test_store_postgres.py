@@ -56,8 +56,8 @@ def _decide_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
     store = Store.open(url)
     barrier.wait(timeout=60)
     mine: list[tuple[int, str]] = []
-    while (claim := store.claim_next_intake(name)) is not None:
-        reference = store.next_reference("R8")
+    while (claim := store.intakes.claim_next(name)) is not None:
+        reference = store.intakes.next_reference("R8")
         receipt = OutgoingMessage(
             "receipt",
             f"<receipt-{claim.id}@mailroom.example.jp>",
@@ -65,7 +65,7 @@ def _decide_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
             "mailroom@example.jp",
             b"x",
         )
-        store.record_decision(
+        store.intakes.record_decision(
             claim.id,
             status="routed",
             agency="jetro",
@@ -86,8 +86,8 @@ def _send_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
     store = Store.open(url)
     barrier.wait(timeout=60)
     mine: list[tuple[int, str]] = []
-    while (item := store.claim_outgoing(name, dt.datetime.now(dt.UTC))) is not None:
-        store.mark_sent(item.id, worker=name)
+    while (item := store.outbox.claim_one(name, dt.datetime.now(dt.UTC))) is not None:
+        store.outbox.mark_sent(item.id, worker=name)
         mine.append((item.id, item.message_id))
     store.close()
     results.put((name, mine))
@@ -96,7 +96,7 @@ def _send_all(url: str, name: str, barrier: Barrier, results: Any) -> None:
 def _open_only(url: str, name: str, barrier: Barrier, results: Any) -> None:
     barrier.wait(timeout=60)
     with Store.open(url) as store:
-        results.put((name, [(0, store.next_reference("X"))]))
+        results.put((name, [(0, store.intakes.next_reference("X"))]))
 
 
 def run_workers(target: Any, url: str, workers: int = 2) -> dict[str, list[tuple[int, str]]]:
@@ -132,10 +132,10 @@ def test_migrations_on_postgresql_build_the_schema_and_rerun_as_a_no_op(pg_url: 
         with store.db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
         assert diff == []
-        intake_id = store.add_intake(data=b"%PDF-", channel="smtp", received_at=T0, spool_id="s1")
+        intake_id = store.intakes.add(data=b"%PDF-", channel="smtp", received_at=T0, spool_id="s1")
     with Store.open(pg_url) as again:
         assert head_revision(again.db.engine) == newest_migration()
-        row = again.intake(intake_id or 0)
+        row = again.intakes.get(intake_id or 0)
         assert row is not None and row.received_at == T0 and row.received_at.tzinfo is not None
 
 
@@ -149,7 +149,9 @@ def test_two_processes_opening_an_empty_database_migrate_it_once(pg_url: str) ->
 def test_two_worker_processes_decide_every_intake_exactly_once(any_url: str) -> None:
     with Store.open(any_url) as store:
         ids = [
-            store.add_intake(data=f"form {i}".encode(), channel="smtp", received_at=T0, spool_id=f"spool-{i}")
+            store.intakes.add(
+                data=f"form {i}".encode(), channel="smtp", received_at=T0, spool_id=f"spool-{i}"
+            )
             for i in range(N)
         ]
     got = run_workers(_decide_all, any_url)
@@ -159,25 +161,25 @@ def test_two_worker_processes_decide_every_intake_exactly_once(any_url: str) -> 
     references = [ref for mine in got.values() for _, ref in mine]
     assert len(set(references)) == N
     with Store.open(any_url) as store:
-        decided = Counter(e.kind for i in ids for e in store.events(i or 0))
+        decided = Counter(e.kind for i in ids for e in store.events.of(i or 0))
         assert decided["decided"] == N
         assert store.counts() == {"intakes.decided": N, "decisions.routed": N, "outbox.pending": N}
         owner = {intake_id: name for name, mine in got.items() for intake_id, _ in mine}
-        assert all(store.intake(i).decision == {"by": owner[i]} for i in ids[:20])  # type: ignore[union-attr, index]
+        assert all(store.intakes.get(i).decision == {"by": owner[i]} for i in ids[:20])  # type: ignore[union-attr, index]
 
 
 @pytest.mark.slow
 def test_two_sender_processes_send_every_message_exactly_once(any_url: str) -> None:
     with Store.open(any_url) as store:
         for i in range(N):
-            intake_id = store.add_intake(
+            intake_id = store.intakes.add(
                 data=f"form {i}".encode(), channel="smtp", received_at=T0, spool_id=f"s{i}"
             )
-            assert store.claim_next_intake("w") is not None
+            assert store.intakes.claim_next("w") is not None
             message = OutgoingMessage(
                 "receipt", f"<r{i}@mailroom.example.jp>", ("b@example.jp",), "m@example.jp", b"x"
             )
-            store.record_decision(
+            store.intakes.record_decision(
                 intake_id or 0,
                 status="routed",
                 agency="jetro",
@@ -197,8 +199,8 @@ def test_two_sender_processes_send_every_message_exactly_once(any_url: str) -> N
         assert store.counts()["outbox.sent"] == N
         sent_events = Counter(
             e.detail["outbox_id"]
-            for o in store.outbox()
-            for e in store.events(o.intake_id or 0)
+            for o in store.outbox.items()
+            for e in store.events.of(o.intake_id or 0)
             if e.kind == "sent"
         )
         assert set(sent_events.values()) == {1} and len(sent_events) == N

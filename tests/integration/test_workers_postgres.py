@@ -34,7 +34,7 @@ def test_two_workers_never_take_the_same_intake(tmp_path: Path, postgres: Postgr
     pdf = SAMPLES / "jetro-fillable.pdf"
     for i in range(MAILS):
         mail = bank_mail(pdf, f"officer{i}@bank{i}.example.jp", f"<m{i}@bank{i}.example.jp>")
-        store.add_intake(data=mail, channel="smtp", received_at=dt.datetime.now(dt.UTC), spool_id=f"s{i}")
+        store.intakes.add(data=mail, channel="smtp", received_at=dt.datetime.now(dt.UTC), spool_id=f"s{i}")
     store.close()
     with smtp_sink() as (controller, recorder):
         procs = []
@@ -47,11 +47,11 @@ def test_two_workers_never_take_the_same_intake(tmp_path: Path, postgres: Postgr
         assert [p.returncode for p in procs] == [0, 0]
     store = Store.open(url)
     try:
-        rows = store.intakes(limit=100)
+        rows = store.intakes.latest(limit=100)
         deciders = collections.Counter(
-            e.actor for row in rows for e in store.events(row.id) if e.kind == "decided"
+            e.actor for row in rows for e in store.events.of(row.id) if e.kind == "decided"
         )
-        per_intake = [sum(1 for e in store.events(row.id) if e.kind == "decided") for row in rows]
+        per_intake = [sum(1 for e in store.events.of(row.id) if e.kind == "decided") for row in rows]
     finally:
         store.close()
     assert len(rows) == MAILS and per_intake == [1] * MAILS, "every intake decided exactly once"

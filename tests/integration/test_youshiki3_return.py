@@ -26,7 +26,6 @@ from forms.model import Mail
 from forms.rules.loader import load_rulebooks
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3 import issued, overdue, record_issued
 from tests.conftest import make_settings
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
@@ -58,8 +57,7 @@ def ledger(store: Store) -> StoreLedger:
 
 
 def issue(store: Store, agency: str = "jetro") -> int:
-    return record_issued(
-        store,
+    return store.youshiki3.record_issued(
         key=KEY,
         company_name="株式会社サンプル精機",
         bank_name="みほん銀行",
@@ -123,10 +121,10 @@ def test_a_returned_disbursement_is_recorded_once_and_makes_a_reapplication_vali
     after = ledger.company(KEY)
     assert [(r.date, r.amount) for r in after.loans] == [(dt.date(2026, 9, 10), 30_000_000)]
     assert after.disbursed_since_last_frame()
-    (row,) = issued(store, key=KEY)
+    (row,) = store.youshiki3.issued(key=KEY)
     assert row.answered_on == dt.date(2026, 9, 10)
     assert row.answer is not None and row.answer["loan_status"] == "disbursed"
-    assert overdue(store, dt.date(2026, 10, 31)) == []
+    assert store.youshiki3.overdue(dt.date(2026, 10, 31)) == []
     again = record_returned(store, ledger, mail, rulebook=RULEBOOK)  # the same mail processed again
     assert (again.status, again.loan_recorded) == (ReturnedStatus.RECORDED, False)
     assert len(ledger.company(KEY).loans) == 1
@@ -139,7 +137,7 @@ def test_not_disbursed_is_recorded_without_a_loan(store: Store, ledger: StoreLed
     )
     assert (outcome.status, outcome.loan_recorded) == (ReturnedStatus.RECORDED, False)
     assert ledger.company(KEY).loans == ()
-    assert issued(store, key=KEY)[0].answered_on is not None
+    assert store.youshiki3.issued(key=KEY)[0].answered_on is not None
 
 
 def test_an_unreadable_answer_goes_to_the_clerks_and_records_nothing(
@@ -153,7 +151,7 @@ def test_an_unreadable_answer_goes_to_the_clerks_and_records_nothing(
     broken = record_returned(store, ledger, mail_with(b"PK\x03\x04broken", "y3.docx"), rulebook=RULEBOOK)
     assert [r.code for r in broken.reasons] == [Code.FORM_UNREADABLE]
     assert ledger.company(KEY).loans == ()
-    assert issued(store, key=KEY)[0].answered_on is None
+    assert store.youshiki3.issued(key=KEY)[0].answered_on is None
 
 
 def test_an_answer_no_issued_youshiki3_awaits_goes_to_the_clerks(store: Store, ledger: StoreLedger) -> None:
@@ -188,14 +186,14 @@ def test_a_returned_youshiki3_mailed_to_the_smtp_listener_ends_as_a_recorded_dis
         finally:
             listener.stop()
         counts = room.drain()
-        (row,) = room.store.intakes(status="routed")
+        (row,) = room.store.intakes.latest(status="routed")
     finally:
         room.close()
     assert counts == {"received": 1, "decided": 1, "sent": 0}, "an answer is recorded, nothing is sent"
     assert row.decision is not None and row.decision["fields"]["document"] == "youshiki3_returned"
     assert [(r.date, r.amount) for r in ledger.company(KEY).loans] == [(dt.date(2026, 9, 10), 30_000_000)]
     assert ledger.company(KEY).disbursed_since_last_frame()
-    assert issued(store)[0].answered_on is not None
+    assert store.youshiki3.issued()[0].answered_on is not None
 
 
 def test_the_outcome_as_the_decision_the_store_keeps(store: Store, ledger: StoreLedger) -> None:

@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from forms.errors import AccountError, StoreError
 from forms.spec import AGENCIES
 from forms.store import Store
-from forms.store import review_queries as q
+from forms.store.users import UserRecord
 
 ROLES: tuple[str, ...] = ("clerk", "admin")
 MIN_PASSWORD_CHARS = 10
@@ -78,32 +78,32 @@ class Users:
         problems = check_account(name, role, agency) + check_password(password)
         if problems:
             raise AccountError("、".join(problems))
-        record = q.UserRecord(name, role, agency, self._hasher.hash(password))
+        record = UserRecord(name, role, agency, self._hasher.hash(password))
         try:
-            q.add_user(self.store.db, record, actor=actor)
+            self.store.users.add(record, actor=actor)
         except StoreError as exc:
-            if q.user(self.store.db, name) is not None:
+            if self.store.users.get(name) is not None:
                 raise AccountError(f"アカウント {name} は既にあります") from exc
             raise
         return User(name, role, agency)
 
     def get(self, name: str) -> User | None:
-        record = q.user(self.store.db, name)
+        record = self.store.users.get(name)
         return None if record is None else User(record.name, record.role, record.agency)
 
     def all(self) -> list[User]:
-        return [User(r.name, r.role, r.agency) for r in q.all_users(self.store.db)]
+        return [User(r.name, r.role, r.agency) for r in self.store.users.all()]
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The account when ``password`` is its password; None otherwise (unknown name or wrong password)."""
-        record = q.user(self.store.db, name)
+        record = self.store.users.get(name)
         if record is None:
             self._verify(self._decoy, password)
             return None
         if not self._verify(record.password_hash, password):
             return None
         if self._hasher.check_needs_rehash(record.password_hash):
-            q.set_password_hash(self.store.db, name, self._hasher.hash(password), actor=name, event=False)
+            self.store.users.set_password_hash(name, self._hasher.hash(password), actor=name, event=False)
         return User(record.name, record.role, record.agency)
 
     def set_password(self, name: str, password: str, *, actor: str) -> None:
@@ -111,7 +111,7 @@ class Users:
         if problems:
             raise AccountError("、".join(problems))
         try:
-            q.set_password_hash(self.store.db, name, self._hasher.hash(password), actor=actor, event=True)
+            self.store.users.set_password_hash(name, self._hasher.hash(password), actor=actor, event=True)
         except StoreError as exc:
             raise AccountError(f"アカウント {name} はありません") from exc
 

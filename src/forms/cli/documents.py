@@ -89,9 +89,9 @@ def _out(args: argparse.Namespace, settings: Settings) -> Path:
 
 def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
     """The company's newest routed 様式1 to ``agency``, else to any agency that issues documents."""
-    from forms.store.youshiki3 import latest_routed
 
-    form = latest_routed(store, key, (agency,)) or latest_routed(store, key, ISSUERS)
+
+    form = store.youshiki3.latest_routed(key, (agency,)) or store.youshiki3.latest_routed(key, ISSUERS)
     if form is None:
         raise UsageError(f"企業 {key} の受付済み（routed）の様式1がストアにありません")
     return form
@@ -155,7 +155,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
     from forms.documents.youshiki3 import youshiki3_data
     from forms.rules.loader import load_rulebooks
     from forms.store import Store
-    from forms.store.youshiki3 import record_issued
+
 
     if args.agency is None:
         raise UsageError("「--agency」を指定してください（jetro 又は scb）")
@@ -184,8 +184,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
             formats=formats,
             font_dir=settings.home / "fonts",
         )
-        record_issued(
-            store,
+        store.youshiki3.record_issued(
             key=key,
             company_name=data.company.name,
             bank_name=data.bank.name,
@@ -268,12 +267,12 @@ def overdue_text(found: list[IssuedYoushiki3], today: dt.date, names: dict[str, 
 
 def _overdue(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store import Store
-    from forms.store.youshiki3 import overdue
+
 
     today = _date("--today", args.today, _today())
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
-        found = overdue(store, today)
+        found = store.youshiki3.overdue(today)
     if args.json:
         print(json.dumps(overdue_json(found, today), ensure_ascii=False))
     else:

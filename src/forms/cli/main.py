@@ -123,7 +123,7 @@ def _intake_recorded(
         ]
         room.drain()
         for spool_id in spool_ids:
-            row = room.store.intake_by_spool_id(spool_id)
+            row = room.store.intakes.by_spool_id(spool_id)
             if row is not None and row.decision is not None:
                 _print(decision_from_json(row.decision), as_json)
     finally:
@@ -194,7 +194,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     try:
         sweep_maildir(home / "mailroom", room.spool)
         counts = room.drain()
-        for row in sorted(room.store.intakes(limit=1000), key=lambda r: r.id):
+        for row in sorted(room.store.intakes.latest(limit=1000), key=lambda r: r.id):
             if row.decision is not None:
                 print(f"[{row.reference}] " + summary_ja(decision_from_json(row.decision)) + "\n")
         sent = sorted((home / "outbox").glob("*.eml"))

@@ -64,7 +64,7 @@ def _issue_batch(
     )
     if not batch.count:  # record_many_issued records the event only when something was issued
         detail = {"count": 0, "agencies": list(agencies)}
-        store.add_event(None, "youshiki3_issued_batch", actor=actor, detail=detail)
+        store.events.add(None, "youshiki3_issued_batch", actor=actor, detail=detail)
     return batch
 
 
@@ -118,7 +118,7 @@ def _import_supports(
     found = _parse(console, data, progress)
     if found.problems:
         detail = {"file": name, "problems": len(found.problems)}
-        console.review.store.add_event(None, "supports_import_refused", actor=actor, detail=detail)
+        console.review.store.events.add(None, "supports_import_refused", actor=actor, detail=detail)
         return ImportResult(name, 0, 0, tuple(problem_text(p) for p in found.problems))
     count = console.ledger.add_supports(list(found.supports), actor=actor)
     return ImportResult(name, count, len({key for key, _ in found.supports}), ())

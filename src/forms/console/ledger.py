@@ -135,7 +135,7 @@ async def youshiki2(request: Request) -> Response:
         raise HTTPException(400, f"様式2を作成できませんでした: {exc}") from exc
     detail = {"company": str(key), "agency": agency, "period": [d.isoformat() for d in period]}
     await run_in_threadpool(
-        console.review.store.add_event, intake_id, "youshiki2_issued", actor=clerk.name, detail=detail
+        console.review.store.events.add, intake_id, "youshiki2_issued", actor=clerk.name, detail=detail
     )
     return _attachment(pdf, file_name(data, "pdf"))
 
@@ -159,6 +159,6 @@ async def youshiki3(request: Request) -> Response:
         raise HTTPException(400, f"様式3を作成できませんでした: {exc}") from exc
     detail = {"agency": agency, "due_on": data.due_on.isoformat()}
     await run_in_threadpool(
-        console.review.store.add_event, view.row.id, "youshiki3_issued", actor=clerk.name, detail=detail
+        console.review.store.events.add, view.row.id, "youshiki3_issued", actor=clerk.name, detail=detail
     )
     return _attachment(pdf, file_name(data, "pdf"))

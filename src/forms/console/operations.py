@@ -25,7 +25,7 @@ from forms.console.ledger import issuers_for
 from forms.errors import FormsError
 from forms.review import QueueFilter
 from forms.store import Store
-from forms.store.youshiki3 import IssuedYoushiki3, issued
+from forms.store.youshiki3 import IssuedYoushiki3
 
 MAX_REPROCESS = 100_000
 _IDS = re.compile(r"\d+")
@@ -118,7 +118,9 @@ async def deadlines(request: Request) -> Response:
 
 def unanswered_youshiki3(store: Store) -> list[IssuedYoushiki3]:
     """様式3 sent to banks and not answered yet, the earliest 回答期日 first."""
-    return sorted((i for i in issued(store) if i.answered_on is None), key=lambda i: (i.due_on, i.id))
+    return sorted(
+        (i for i in store.youshiki3.issued() if i.answered_on is None), key=lambda i: (i.due_on, i.id)
+    )
 
 
 # -- the outbox ---------------------------------------------------------------------------------

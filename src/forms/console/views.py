@@ -21,9 +21,8 @@ from forms.console.auth import Session, check_csrf
 from forms.console.context import Console, clerk_of, console_of, page, signed_in
 from forms.errors import INFO_CODES, ReviewError
 from forms.model import Decision
-from forms.review import IntakeView, QueueFilter
+from forms.review import OPEN_STATUSES, IntakeView, QueueFilter
 from forms.spec import AGENCY_FIELDS
-from forms.store.review_queries import OPEN_STATUSES
 
 PAGE_SIZE = 50
 _FILTERS = ("status", "reason", "agency", "bank", "since", "until", "search")
@@ -91,7 +90,7 @@ async def signin(request: Request) -> Response:
         )
     console.limiter.succeeded(ip, name)
     await run_in_threadpool(
-        console.review.store.add_event, None, "signed_in", actor=clerk.name, detail={"ip": ip}
+        console.review.store.events.add, None, "signed_in", actor=clerk.name, detail={"ip": ip}
     )
     response = RedirectResponse(target, status_code=303)
     console.sessions.write(request, response, Session.fresh(clerk.name))  # a new token: no fixation

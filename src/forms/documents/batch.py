@@ -37,7 +37,7 @@ from forms.documents.youshiki3 import Youshiki3, youshiki3_data
 from forms.ledger import CompanyKey, LedgerView
 from forms.rules.schema import Rulebook
 from forms.store import Store
-from forms.store.youshiki3 import RoutedForm, record_many_issued, routed_without_youshiki3
+from forms.store.youshiki3 import RoutedForm
 
 TEMPLATES = templating.TEMPLATES / "documents"
 FORMATS: tuple[str, ...] = ("docx", "pdf")
@@ -269,7 +269,7 @@ def issue_youshiki3_batch(
     """One 様式3 per routed 様式1 to ``agencies`` that has none yet: written into ``out_dir`` in each
     format and recorded in one transaction (so a batch run twice issues nothing the second time).
     ``on_progress(done, total)`` counts 様式1 done of those found."""
-    forms = [f for f in routed_without_youshiki3(store, agencies) if f.company is not None]
+    forms = [f for f in store.youshiki3.routed_without_youshiki3(agencies) if f.company is not None]
     documents = [
         (
             f,
@@ -299,7 +299,7 @@ def issue_youshiki3_batch(
     written = render_batch(jobs, workers=workers, font_dir=font_dir, progress=progress, on_progress=rendered)
     rows = _issued_rows(documents, files, issued_on)
     if rows:
-        record_many_issued(store, rows, actor=actor)
+        store.youshiki3.record_many(rows, actor=actor)
     issued = tuple((form.intake_id, data.company.name, form.agency) for form, data in documents)
     return IssuedBatch(issued, tuple(written))
 

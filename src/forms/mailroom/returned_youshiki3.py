@@ -36,7 +36,7 @@ from forms.rules.loader import load_rulebooks
 from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from forms.store.youshiki3 import IssuedYoushiki3, answered_from, issued, mark_answered, open_for
+from forms.store.youshiki3 import IssuedYoushiki3
 
 #: Words that name a returned 様式3 in a subject or a file name.
 _HINTS = ("様式3", "状況報告", "youshiki3")
@@ -171,16 +171,16 @@ def record_returned(
     if isinstance(result, tuple):
         return _review(book, result, name)
     source = mail.message_id
-    if source and (done := answered_from(store, source)) is not None:
+    if source and (done := store.youshiki3.answered_from(source)) is not None:
         return ReturnedOutcome(ReturnedStatus.RECORDED, result, done.id, attachment=name)
     key = _company_key(result, store)
-    awaiting = open_for(store, key, result.agency) if key is not None else None
+    awaiting = store.youshiki3.open_for(key, result.agency) if key is not None else None
     if awaiting is None:
         note = model.Reason(Code.FIELD_INVALID, "company_name", _NOT_AWAITED)
         return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=(note,))
     loan = _record_loan(ledger, awaiting.company, result, actor)
-    mark_answered(
-        store, awaiting.id, on=_received_on(mail), answer=answer_json(result), source=source, actor=actor
+    store.youshiki3.mark_answered(
+        awaiting.id, on=_received_on(mail), answer=answer_json(result), source=source, actor=actor
     )
     return ReturnedOutcome(ReturnedStatus.RECORDED, result, awaiting.id, loan_recorded=loan, attachment=name)
 
@@ -203,7 +203,7 @@ def _sole_proprietor(store: Store, company_name: str) -> CompanyKey | None:
 
 
 def _unanswered(store: Store) -> list[IssuedYoushiki3]:
-    return [i for i in issued(store) if i.answered_on is None]
+    return [i for i in store.youshiki3.issued() if i.answered_on is None]
 
 
 def _record_loan(ledger: StoreLedger, key: CompanyKey, answer: ReturnedYoushiki3, actor: str) -> bool:

@@ -106,7 +106,7 @@ class Mailroom:
         return count + (self._store_batch(batch) if batch else 0)
 
     def _store_batch(self, batch: list[tuple[SpoolEntry, NewIntake]]) -> int:
-        stored = self.store.add_intakes([new for _, new in batch])
+        stored = self.store.intakes.add_many([new for _, new in batch])
         failpoints.hit("after_receive")
         for (entry, _), intake_id in zip(batch, stored, strict=True):
             self.spool.remove(entry)
@@ -129,7 +129,7 @@ class Mailroom:
 
     def process_next(self) -> bool:
         """Claim and decide one intake; False when there is none."""
-        claimed = self.store.claim_next_intake(self.worker, self.lease_s)
+        claimed = self.store.intakes.claim_next(self.worker, self.lease_s)
         if claimed is None:
             return False
         try:
@@ -138,7 +138,7 @@ class Mailroom:
             log.warning("intake %s: claim lost to another worker; left to it", claimed.id)
         except Exception as exc:  # our fault, not the form's: kept for a clerk to retry
             log.exception("intake %s could not be decided", claimed.id)
-            self.store.fail_intake(claimed.id, f"{type(exc).__name__}: {exc}"[:500], worker=self.worker)
+            self.store.intakes.fail(claimed.id, f"{type(exc).__name__}: {exc}"[:500], worker=self.worker)
         return True
 
     def _decide(self, claimed: ClaimedIntake) -> None:
@@ -159,7 +159,7 @@ class Mailroom:
         pdf = (outcome.form_name or "youshiki1.pdf", outcome.form_bytes) if outcome.form_bytes else None
         ctx = route_context(self.settings, rulebook, reference, received_at)
         outgoing = route(decision, outcome.mail, pdf, ctx, self.templates)
-        recorded = self.store.record_decision(
+        recorded = self.store.intakes.record_decision(
             intake_id,
             status=str(decision.status),
             agency=decision.agency,
@@ -194,7 +194,7 @@ class Mailroom:
         if got.status is ReturnedStatus.NOT_A_YOUSHIKI3:
             return False
         decision = got.to_decision(mail.message_id or source or f"intake {intake_id}")
-        self.store.record_decision(
+        self.store.intakes.record_decision(
             intake_id,
             status=str(decision.status),
             agency=decision.agency,
@@ -220,13 +220,13 @@ class Mailroom:
         sent = 0
         while True:
             now = dt.datetime.now(dt.UTC)
-            batch = self.store.claim_outgoing_batch(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
+            batch = self.store.outbox.claim(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
             if not batch:
                 return sent
             failpoints.hit("mid_send")
             results = await asyncio.gather(*(self._send(item, now) for item in batch))
             done = [item for item, ok in zip(batch, results, strict=True) if ok]
-            stale = set(self.store.mark_sent_batch([item.id for item in done], worker=self.worker))
+            stale = set(self.store.outbox.mark_sent_batch([item.id for item in done], worker=self.worker))
             for item in done:
                 if item.id in stale:
                     log.warning("message %s: claim lost to another sender while sending", item.message_id)
@@ -243,7 +243,7 @@ class Mailroom:
             last = exc.permanent or item.attempts + 1 >= self.settings.send_attempts
             retry_at = None if last else now + backoff(item.attempts)
             log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
-            self.store.mark_send_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
+            self.store.outbox.mark_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
             return False
         return True
 

@@ -7,9 +7,10 @@ reprocessing, contact deadlines and the outbox. The web console and ``forms revi
 from forms.review.original import Original, render_page
 from forms.review.service import Review
 from forms.review.values import DeadlineRow, IntakeView, outcome_text
-from forms.store.review_queries import QueueFilter, QueueRow
+from forms.store.queue import OPEN_STATUSES, QueueFilter, QueueRow
 
 __all__ = [
+    "OPEN_STATUSES",
     "DeadlineRow",
     "IntakeView",
     "Original",

@@ -21,6 +21,7 @@ from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import INFO_CODES, ReviewError, StoreError
 from forms.jp.business_days import add_business_days
+from forms.jp.wareki import JST
 from forms.ledger import LedgerView
 from forms.mailroom.worker import frame_for
 from forms.model import Decision, Extraction, Status
@@ -32,8 +33,7 @@ from forms.route import MailTemplates, RouteContext, clerk_rejection, route, rou
 from forms.rules.loader import Rulebook, load_rulebooks
 from forms.spec import load_spec
 from forms.store import IntakeRow, OutboxItem, Store, StoreLedger
-from forms.store import review_queries as q
-from forms.store.review_queries import JST, ClerkDecision, QueueFilter, QueueRow
+from forms.store.queue import ClerkDecision, QueueFilter, QueueRow
 
 #: Decisions a clerk may still change by routing or rejecting.
 OPEN = frozenset({"needs_review", "rejected"})
@@ -67,14 +67,14 @@ class Review:
 
     def queue(self, f: QueueFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[QueueRow], int]:
         """One page of the review queue (newest first) and the total the filter finds."""
-        return q.queue(self.store.db, f, limit=limit, offset=offset)
+        return self.store.queue.page(f, limit=limit, offset=offset)
 
     def view(self, intake_id: int, *, scope: str | None = None) -> IntakeView | None:
         """One intake as a clerk sees it; None when there is none or it is outside ``scope``."""
-        row = self.store.intake(intake_id)
+        row = self.store.intakes.get(intake_id)
         if row is None or (scope is not None and row.agency != scope):
             return None
-        record = q.review_record(self.store.db, intake_id)
+        record = self.store.queue.review_record(intake_id)
         extraction = extraction_from_json(record.extraction if record else None)
         corrections = self._corrections(intake_id)
         decision = stored_decision(row)
@@ -90,7 +90,7 @@ class Review:
             raw=raw_values(extraction),
             low_confidence=low,
             corrections=corrections,
-            events=self.store.events(intake_id),
+            events=self.store.events.of(intake_id),
             pages=extraction.pages if extraction else 0,
             shape=str(extraction.shape) if extraction else None,
             handled_at=record.handled_at if record else None,
@@ -99,7 +99,7 @@ class Review:
 
     def page_png(self, intake_id: int, page: int, *, dpi: int = 110) -> bytes | None:
         """Page ``page`` (1-based) of the intake's original 様式1 as PNG; None when there is none."""
-        row = self.store.intake(intake_id)
+        row = self.store.intakes.get(intake_id)
         if row is None:
             return None
         form = self._original(row).form_bytes
@@ -113,7 +113,7 @@ class Review:
         newest = max(self.rulebooks, key=lambda b: b.effective_from)
         agencies = [a for a in newest.contact_sla.agencies if scope is None or a == scope]
         rows = []
-        for r in q.routed_unhandled(self.store.db, agencies):
+        for r in self.store.queue.routed_unhandled(agencies):
             received_on = r.received_at.astimezone(JST).date()
             book = self.rulebooks.for_date(r.received_at.date())
             due = add_business_days(received_on, book.contact_sla.business_days)
@@ -133,10 +133,10 @@ class Review:
 
     def decided_ids(self, status: str) -> list[int]:
         """Every decided intake with this decision, oldest first (what a reprocess by status takes)."""
-        return q.ids_with_status(self.store.db, status)
+        return self.store.queue.ids_with_status(status)
 
     def outbox(self, state: str | None = None) -> list[OutboxItem]:
-        return self.store.outbox(state=state)
+        return self.store.outbox.items(state=state)
 
     # -- corrections and the clerk's decision ---------------------------------------------------
 
@@ -154,7 +154,7 @@ class Review:
             raise ReviewError(f"申込み {intake_id} は {row.status or row.state} のため訂正できません")
         self._reading(row)
         for key, value in corrections.items():
-            self.store.add_correction(intake_id, key, value, actor=actor)
+            self.store.intakes.add_correction(intake_id, key, value, actor=actor)
         return self._clerk_decision(row, self._corrections(intake_id))
 
     def route(self, intake_id: int, *, actor: str) -> Decision:
@@ -199,22 +199,22 @@ class Review:
     def mark_handled(self, intake_id: int, *, actor: str, note: str = "") -> None:
         """A clerk has dealt with the intake: it leaves the queue and the deadline list (event 'handled')."""
         self._row(intake_id)
-        q.set_handled(self.store.db, intake_id, actor=actor, handled=True, note=note)
+        self.store.queue.set_handled(intake_id, actor=actor, handled=True, note=note)
 
     def retry(self, intake_id: int, *, actor: str) -> None:
         """Put a failed (or decided) intake back in the workers' queue; its corrections apply."""
         try:
-            self.store.retry_intake(intake_id, actor=actor)
+            self.store.intakes.retry(intake_id, actor=actor)
         except StoreError as exc:
             raise ReviewError(f"申込み {intake_id} は再実行できません: {exc}") from exc
-        record = q.review_record(self.store.db, intake_id)
+        record = self.store.queue.review_record(intake_id)
         if record is not None and record.handled_at is not None:
-            q.set_handled(self.store.db, intake_id, actor=actor, handled=False, note="retry")
+            self.store.queue.set_handled(intake_id, actor=actor, handled=False, note="retry")
 
     def retry_message(self, outbox_id: int, *, actor: str) -> None:
         """Send a dead letter again."""
         try:
-            self.store.requeue_dead(outbox_id, actor=actor)
+            self.store.outbox.requeue_dead(outbox_id, actor=actor)
         except StoreError as exc:
             raise ReviewError(f"送信メッセージ {outbox_id} は再送できません: {exc}") from exc
 
@@ -228,13 +228,13 @@ class Review:
         decision (event 'reprocessed') and queues its messages (a message sent before is not sent again).
         Intakes that are not decided, and duplicates, are skipped."""
         pipeline = self._reader()
-        rows = [self.store.intake(i) for i in ids]
+        rows = [self.store.intakes.get(i) for i in ids]
         todo = [r for r in rows if r is not None and r.state == "decided" and r.status != "duplicate"]
         done = 0
 
         def examine(row: IntakeRow) -> Outcome:
             outcome = pipeline.examine(
-                self.store.blob(row.sha256),
+                self.store.intakes.blob(row.sha256),
                 source=row.source or f"intake {row.id}",
                 received_at=row.received_at,
                 corrections=self._corrections(row.id),
@@ -253,7 +253,7 @@ class Review:
             results.append(self._reprocessed(intake_id, row, outcomes.get(intake_id), apply, actor))
         changed = sum(1 for _, before, after in results if before != after and not after.startswith("("))
         kind = "reprocess_applied" if apply else "reprocess_previewed"
-        self.store.add_event(None, kind, actor=actor, detail={"intakes": len(ids), "changed": changed})
+        self.store.events.add(None, kind, actor=actor, detail={"intakes": len(ids), "changed": changed})
         return results
 
     def _reprocessed(
@@ -291,7 +291,7 @@ class Review:
     # -- internals ------------------------------------------------------------------------------
 
     def _row(self, intake_id: int) -> IntakeRow:
-        row = self.store.intake(intake_id)
+        row = self.store.intakes.get(intake_id)
         if row is None:
             raise ReviewError(f"申込み {intake_id} はありません")
         return row
@@ -302,13 +302,13 @@ class Review:
         if row.state != "decided" or row.status not in OPEN:
             state = row.status or row.state
             raise ReviewError(f"申込み {intake_id} は {state} のため、転送も差戻しもできません")
-        record = q.review_record(self.store.db, intake_id)
+        record = self.store.queue.review_record(intake_id)
         if record is not None and record.handled_at is not None:
             raise ReviewError(f"申込み {intake_id} は {record.handled_by} が処理済みです")
         return row
 
     def _corrections(self, intake_id: int) -> dict[str, str]:
-        return {k: str(v) for k, v in self.store.corrections(intake_id).items()}
+        return {k: str(v) for k, v in self.store.intakes.corrections(intake_id).items()}
 
     def _check_corrections(self, corrections: Mapping[str, str]) -> None:
         unknown = sorted(k for k in corrections if k not in self.spec.fields)
@@ -319,7 +319,7 @@ class Review:
             raise ReviewError(f"訂正は文字で入力してください: {', '.join(wrong)}")
 
     def _record_of(self, intake_id: int) -> dict | None:
-        record = q.review_record(self.store.db, intake_id)
+        record = self.store.queue.review_record(intake_id)
         return dict(record.extraction) if record and record.extraction else None
 
     def _reading(self, row: IntakeRow) -> Extraction:
@@ -345,7 +345,7 @@ class Review:
 
     def _original(self, row: IntakeRow) -> Original:
         return original(
-            self.store.blob(row.sha256),
+            self.store.intakes.blob(row.sha256),
             form_sha256=row.form_sha256,
             decision=row.decision,
             max_part_bytes=self.settings.max_pdf_bytes,
@@ -355,14 +355,13 @@ class Review:
         book = self.rulebooks.for_date(row.received_at.date())
         reference = row.reference or f"{book.id}-{row.id:06d}"
         ctx = route_context(self.settings, book, reference, row.received_at)
-        return book, dataclasses.replace(ctx, sent_at=self.store.db.now())
+        return book, dataclasses.replace(ctx, sent_at=self.store.now())
 
     def _record(
         self, intake_id: int, made: ClerkDecision, expected: str | None, kind: str, actor: str, detail: dict
     ) -> None:
         try:
-            q.record_clerk_decision(
-                self.store.db,
+            self.store.queue.record_clerk_decision(
                 intake_id,
                 made,
                 expected_status=expected,

@@ -44,6 +44,12 @@ class Rulebooks:
         in_force = [b for b in self.books if b.effective_from <= d]
         return in_force[-1] if in_force else self.books[0]
 
+    @property
+    def newest(self) -> Rulebook:
+        """The rulebook with the latest effective date: the one whose cap and agencies the ledger and
+        the console use, whatever day it is."""
+        return self.books[-1]
+
     def by_id(self, rulebook_id: str) -> Rulebook | None:
         return next((b for b in self.books if b.id == rulebook_id), None)
 

@@ -1,5 +1,5 @@
-"""The support ledger kept in the store: a ``forms.ledger.LedgerView`` over the supports, loans and
-frames tables, and the operations that add to them.
+"""The support ledger kept in the store: the supports, loans and frames tables (``LedgerTables``,
+``store.ledger``) and the ``forms.ledger.LedgerView`` over them (``StoreLedger``).
 
 A company is its 法人番号, else (個人事業者) normalised name + postal code — the columns of
 ``forms.ledger.CompanyKey``. Amounts are integer yen.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Table, and_, bindparam, select
 
@@ -21,8 +21,12 @@ from forms.ledger import (
     LoanRecord,
     SupportRecord,
 )
+from forms.store.engine import Database
 from forms.store.schema import frames, loans, supports
-from forms.store.store import Store
+
+if TYPE_CHECKING:
+    from forms.rules.loader import Rulebooks
+    from forms.store.store import Store
 
 
 def _key_values(key: CompanyKey) -> dict[str, str | None]:
@@ -44,21 +48,20 @@ def _company_rows(table: Table, by_number: bool) -> Select[Any]:
     return select(table).where(and_(*same)).order_by(table.c.id)
 
 
-class StoreLedger:
-    """LedgerView of the store; ``cap_per_frame`` and the capped agencies come from the rulebook."""
+class LedgerTables:
+    """The supports, loans and frames tables: one company's records, and adding to them."""
 
-    def __init__(
-        self, store: Store, cap_per_frame: int, capped_agencies: frozenset[str] = DEFAULT_CAPPED_AGENCIES
-    ) -> None:
-        self._store = store
-        self.cap_per_frame = cap_per_frame
-        self.capped_agencies = capped_agencies
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    def company(self, key: CompanyKey) -> CompanyLedger:
+    def records(
+        self, key: CompanyKey
+    ) -> tuple[tuple[SupportRecord, ...], tuple[LoanRecord, ...], tuple[FrameGrant, ...]]:
+        """The company's supports, loans and granted frames, each in the order they were recorded."""
         values = _key_values(key)
         by_number = values["corporate_number"] is not None
         params = {f"{name}_": v for name, v in values.items() if v is not None}
-        with self._store.db.reading() as conn:
+        with self._db.reading() as conn:
             support_rows = conn.execute(_company_rows(supports, by_number), params)
             found_supports = tuple(
                 SupportRecord(r.agency, r.date, r.service, int(r.cost_excl_tax), int(r.tax), r.summary)
@@ -68,9 +71,7 @@ class StoreLedger:
             found_loans = tuple(LoanRecord(r.date, int(r.amount), r.menu) for r in loan_rows)
             frame_rows = conn.execute(_company_rows(frames, by_number), params)
             found_grants = tuple(FrameGrant(r.date) for r in frame_rows)
-        return CompanyLedger(
-            found_supports, found_loans, found_grants, self.cap_per_frame, self.capped_agencies
-        )
+        return found_supports, found_loans, found_grants
 
     def add_support(self, key: CompanyKey, record: SupportRecord, *, actor: str = "ledger") -> int:
         values = {
@@ -85,7 +86,7 @@ class StoreLedger:
 
     def add_supports(self, rows: list[tuple[CompanyKey, SupportRecord]], *, actor: str = "ledger") -> int:
         """Add many supports in one transaction (an import: all rows or none)."""
-        with self._store.db.writing() as conn:
+        with self._db.writing() as conn:
             for key, record in rows:
                 conn.execute(
                     supports.insert().values(
@@ -98,7 +99,7 @@ class StoreLedger:
                         tax=record.tax,
                     )
                 )
-            self._store.db.event(conn, None, "supports_imported", actor=actor, detail={"rows": len(rows)})
+            self._db.event(conn, None, "supports_imported", actor=actor, detail={"rows": len(rows)})
         return len(rows)
 
     def add_loan(self, key: CompanyKey, record: LoanRecord, *, actor: str = "ledger") -> int:
@@ -109,18 +110,18 @@ class StoreLedger:
         self, key: CompanyKey, date: dt.date, *, intake_id: int | None = None, actor: str = "worker"
     ) -> bool:
         """Grant one more frame (a routed, valid re-application); False if this intake got one already."""
-        with self._store.db.writing() as conn:
+        with self._db.writing() as conn:
             if intake_id is not None:
                 seen = conn.execute(select(frames.c.id).where(frames.c.intake_id == intake_id)).first()
                 if seen is not None:
                     return False
             conn.execute(frames.insert().values(**_key_values(key), date=date, intake_id=intake_id))
             detail = {"company": str(key), "date": date.isoformat()}
-            self._store.db.event(conn, intake_id, "frame_granted", actor=actor, detail=detail)
+            self._db.event(conn, intake_id, "frame_granted", actor=actor, detail=detail)
         return True
 
     def _add(self, table: Table, key: CompanyKey, values: dict[str, Any], kind: str, actor: str) -> int:
-        with self._store.db.writing() as conn:
+        with self._db.writing() as conn:
             new_id = conn.execute(
                 table.insert().values(**_key_values(key), **values).returning(table.c.id)
             ).scalar_one()
@@ -128,5 +129,45 @@ class StoreLedger:
                 "company": str(key),
                 **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()},
             }
-            self._store.db.event(conn, None, kind, actor=actor, detail={"id": new_id, **detail})
+            self._db.event(conn, None, kind, actor=actor, detail={"id": new_id, **detail})
         return int(new_id)
+
+
+class StoreLedger:
+    """The ledger kept in the store as a ``LedgerView``: each company's records with the cap per frame
+    and the capped agencies of the rulebook (:meth:`newest` builds it from the newest rulebook). Its
+    writes go to the store's ledger tables."""
+
+    def __init__(
+        self, store: Store, cap_per_frame: int, capped_agencies: frozenset[str] = DEFAULT_CAPPED_AGENCIES
+    ) -> None:
+        self.tables = store.ledger
+        self.cap_per_frame = cap_per_frame
+        self.capped_agencies = capped_agencies
+
+    @classmethod
+    def newest(cls, store: Store, rulebooks: Rulebooks) -> StoreLedger:
+        """The ledger view with the cap and capped agencies of the newest rulebook (the one place that
+        wires the two)."""
+        book = rulebooks.newest
+        return cls(store, book.shared_cap.cap_per_frame_yen, book.capped_agencies)
+
+    def company(self, key: CompanyKey) -> CompanyLedger:
+        found_supports, found_loans, found_grants = self.tables.records(key)
+        return CompanyLedger(
+            found_supports, found_loans, found_grants, self.cap_per_frame, self.capped_agencies
+        )
+
+    def add_support(self, key: CompanyKey, record: SupportRecord, *, actor: str = "ledger") -> int:
+        return self.tables.add_support(key, record, actor=actor)
+
+    def add_supports(self, rows: list[tuple[CompanyKey, SupportRecord]], *, actor: str = "ledger") -> int:
+        return self.tables.add_supports(rows, actor=actor)
+
+    def add_loan(self, key: CompanyKey, record: LoanRecord, *, actor: str = "ledger") -> int:
+        return self.tables.add_loan(key, record, actor=actor)
+
+    def add_frame(
+        self, key: CompanyKey, date: dt.date, *, intake_id: int | None = None, actor: str = "worker"
+    ) -> bool:
+        return self.tables.add_frame(key, date, intake_id=intake_id, actor=actor)

@@ -1,4 +1,4 @@
-"""The outbox tables' operations, called by ``Store``: each takes the Database (connection, clock).
+"""The outbox: messages recorded with their stable Message-IDs, then claimed, sent, retried or dead.
 
 Messages are recorded, with their stable Message-IDs, in the same transaction as the decision that
 makes them, before anything is sent; a Message-ID is queued at most once. A sender claims one due
@@ -101,104 +101,116 @@ def _claimable(limit: int) -> Select[Any]:
     )
 
 
-def claim(db: Database, worker: str, now: dt.datetime, lease_s: float, *, limit: int = 1) -> list[OutboxItem]:
-    """Up to ``limit`` due 'pending' messages, or 'sending' ones whose lease expired, now 'sending' by
-    ``worker`` (one transaction for all of them)."""
-    due = db.prepared(f"outbox_claim_{limit}", lambda _: _claimable(limit))
-    with db.writing() as conn:
-        rows = conn.execute(due, {"now_": now}).all()
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        lease_until = now + dt.timedelta(seconds=lease_s)
-        conn.execute(_CLAIM_UPDATE, {"ids_": ids, "worker_": worker, "lease_until_": lease_until})
-        got = {m["id"]: outbox_item(m) for m in conn.execute(_CLAIMED, {"ids_": ids}).mappings()}
-        for row in rows:
-            if row.state == "sending":  # its sender died mid-send: the message may go out twice
-                detail = {
-                    "outbox_id": row.id,
-                    "message_id": got[row.id].message_id,
-                    "previous_worker": row.claimed_by,
-                }
-                db.event(conn, row.intake_id, "send_lease_expired", actor=worker, detail=detail)
-        return [got[i] for i in ids]
+class Outbox:
+    """The outgoing messages: claimed a batch at a time by a sender, recorded as sent, failed or dead."""
 
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-def _finish(db: Database, conn: Connection, outbox_id: int, worker: str, values: dict[str, Any]) -> Any:
-    """Update a message ``worker`` is sending; StaleClaim when it no longer holds it."""
-    row = conn.execute(
-        update(outbox)
-        .where(outbox.c.id == outbox_id, outbox.c.state == "sending", outbox.c.claimed_by == worker)
-        .values(lease_until=None, **values)
-        .returning(outbox.c.intake_id, outbox.c.message_id, outbox.c.kind, outbox.c.attempts)
-    ).first()
-    if row is None:
-        raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
-    return row
+    def claim_one(self, worker: str, now: dt.datetime, lease_s: float = 120) -> OutboxItem | None:
+        got = self.claim(worker, now, lease_s, limit=1)
+        return got[0] if got else None
 
+    def claim(
+        self, worker: str, now: dt.datetime, lease_s: float = 120, *, limit: int = 8
+    ) -> list[OutboxItem]:
+        """Up to ``limit`` due 'pending' messages, or 'sending' ones whose lease expired, now 'sending' by
+        ``worker`` (one transaction for all of them)."""
+        due = self._db.prepared(f"outbox_claim_{limit}", lambda _: _claimable(limit))
+        with self._db.writing() as conn:
+            rows = conn.execute(due, {"now_": now}).all()
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            lease_until = now + dt.timedelta(seconds=lease_s)
+            conn.execute(_CLAIM_UPDATE, {"ids_": ids, "worker_": worker, "lease_until_": lease_until})
+            got = {m["id"]: outbox_item(m) for m in conn.execute(_CLAIMED, {"ids_": ids}).mappings()}
+            for row in rows:
+                if row.state == "sending":  # its sender died mid-send: the message may go out twice
+                    detail = {
+                        "outbox_id": row.id,
+                        "message_id": got[row.id].message_id,
+                        "previous_worker": row.claimed_by,
+                    }
+                    self._db.event(conn, row.intake_id, "send_lease_expired", actor=worker, detail=detail)
+            return [got[i] for i in ids]
 
-def mark_sent(db: Database, outbox_ids: Sequence[int], *, worker: str) -> list[int]:
-    """Record the messages as sent (one transaction); returns those ``worker`` no longer held (their
-    lease expired and another sender took them), which are left as they are."""
-    stale: list[int] = []
-    with db.writing() as conn:
-        for outbox_id in outbox_ids:
-            row = conn.execute(_SENT, {"id_": outbox_id, "worker_": worker, "sent_at_": db.now()}).first()
+    def mark_sent(self, outbox_id: int, *, worker: str) -> None:
+        """Record a message as sent; StaleClaim when ``worker`` no longer holds it."""
+        if self.mark_sent_batch([outbox_id], worker=worker):
+            raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
+
+    def mark_sent_batch(self, outbox_ids: Sequence[int], *, worker: str) -> list[int]:
+        """Record the messages as sent (one transaction); returns those ``worker`` no longer held (their
+        lease expired and another sender took them), which are left as they are."""
+        stale: list[int] = []
+        with self._db.writing() as conn:
+            for outbox_id in outbox_ids:
+                row = conn.execute(
+                    _SENT, {"id_": outbox_id, "worker_": worker, "sent_at_": self._db.now()}
+                ).first()
+                if row is None:
+                    stale.append(outbox_id)
+                    continue
+                detail = {"outbox_id": outbox_id, "message_id": row.message_id, "kind": row.kind}
+                self._db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
+        return stale
+
+    def mark_failed(self, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None) -> None:
+        """Back to 'pending' at ``retry_at`` with attempts+1, or, when ``retry_at`` is None, a dead letter."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
+        if retry_at is None:
+            values["state"] = "dead"
+        else:
+            values.update(state="pending", next_attempt_at=retry_at)
+        with self._db.writing() as conn:
+            row = self._finish(conn, outbox_id, worker, values)
+            detail = {
+                "outbox_id": outbox_id,
+                "message_id": row.message_id,
+                "error": error,
+                "attempts": row.attempts,
+            }
+            if retry_at is not None:
+                detail["retry_at"] = retry_at.isoformat()
+            self._db.event(
+                conn,
+                row.intake_id,
+                "dead_letter" if retry_at is None else "send_failed",
+                actor=worker,
+                detail=detail,
+            )
+
+    def requeue_dead(self, outbox_id: int, *, actor: str) -> None:
+        """A clerk sends a dead letter again: 'pending' now, attempts counted afresh (the events keep them)."""
+        now = self._db.now()
+        with self._db.writing() as conn:
+            row = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.state == "dead")
+                .values(state="pending", next_attempt_at=now, attempts=0, claimed_by=None)
+                .returning(outbox.c.intake_id, outbox.c.message_id)
+            ).first()
             if row is None:
-                stale.append(outbox_id)
-                continue
-            detail = {"outbox_id": outbox_id, "message_id": row.message_id, "kind": row.kind}
-            db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
-    return stale
+                raise StoreError(f"outgoing message {outbox_id} is not a dead letter")
+            detail = {"outbox_id": outbox_id, "message_id": row.message_id}
+            self._db.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
 
+    def items(self, *, state: str | None = None) -> list[OutboxItem]:
+        query = _ITEMS
+        if state is not None:
+            query = query.where(outbox.c.state == state)
+        with self._db.reading() as conn:
+            return [outbox_item(r) for r in conn.execute(query).mappings()]
 
-def mark_failed(
-    db: Database, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
-) -> None:
-    """Back to 'pending' at ``retry_at`` with attempts+1, or, when ``retry_at`` is None, a dead letter."""
-    values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
-    if retry_at is None:
-        values["state"] = "dead"
-    else:
-        values.update(state="pending", next_attempt_at=retry_at)
-    with db.writing() as conn:
-        row = _finish(db, conn, outbox_id, worker, values)
-        detail = {
-            "outbox_id": outbox_id,
-            "message_id": row.message_id,
-            "error": error,
-            "attempts": row.attempts,
-        }
-        if retry_at is not None:
-            detail["retry_at"] = retry_at.isoformat()
-        db.event(
-            conn,
-            row.intake_id,
-            "dead_letter" if retry_at is None else "send_failed",
-            actor=worker,
-            detail=detail,
-        )
-
-
-def requeue_dead(db: Database, outbox_id: int, *, actor: str) -> None:
-    """A clerk sends a dead letter again: 'pending' now, attempts counted afresh (the events keep them)."""
-    now = db.now()
-    with db.writing() as conn:
+    def _finish(self, conn: Connection, outbox_id: int, worker: str, values: dict[str, Any]) -> Any:
+        """Update a message ``worker`` is sending; StaleClaim when it no longer holds it."""
         row = conn.execute(
             update(outbox)
-            .where(outbox.c.id == outbox_id, outbox.c.state == "dead")
-            .values(state="pending", next_attempt_at=now, attempts=0, claimed_by=None)
-            .returning(outbox.c.intake_id, outbox.c.message_id)
+            .where(outbox.c.id == outbox_id, outbox.c.state == "sending", outbox.c.claimed_by == worker)
+            .values(lease_until=None, **values)
+            .returning(outbox.c.intake_id, outbox.c.message_id, outbox.c.kind, outbox.c.attempts)
         ).first()
         if row is None:
-            raise StoreError(f"outgoing message {outbox_id} is not a dead letter")
-        detail = {"outbox_id": outbox_id, "message_id": row.message_id}
-        db.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
-
-
-def items(db: Database, *, state: str | None = None) -> list[OutboxItem]:
-    query = _ITEMS
-    if state is not None:
-        query = query.where(outbox.c.state == state)
-    with db.reading() as conn:
-        return [outbox_item(r) for r in conn.execute(query).mappings()]
+            raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
+        return row

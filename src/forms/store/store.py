@@ -1,48 +1,35 @@
-"""The mailroom's durable store: intakes with their original bytes, decisions, events, the outbox.
+"""The mailroom's durable store, reached one way: ``Store`` and its repositories, one per table group.
 
-The only place that talks SQL (with its sibling modules in this package). Every state change of an
-intake or an outgoing message happens in one transaction together with its event, so the event log
-is complete. Nothing is deleted: a clerk's retry puts an intake back in the queue and keeps its
-records and events; a dead letter stays visible until a clerk requeues it.
+    store.intakes    received messages, claims, decisions, retries, corrections (intakes.py)
+    store.queue      the clerks' queue, their decisions and handled marks (queue.py)
+    store.outbox     outgoing messages: claimed, sent, retried, dead (outbox.py)
+    store.events     the event log (events.py)
+    store.ledger     supports, loans, frames (ledger.py; ``StoreLedger`` is the ledger view over them)
+    store.users      the console's accounts (users.py)
+    store.youshiki3  the issued 様式3 and their answers (youshiki3.py)
 
-Intake states: received → processing (claimed by a worker, with a lease) → decided | failed.
-Outbox states: pending → sending (claimed, with a lease) → sent | pending (attempts+1) | dead.
-A claim whose lease expired may be taken by another worker; the first worker then gets StaleClaim.
+This package is the only place that talks SQL. Every state change of an intake or an outgoing
+message happens in one transaction together with its event, so the event log is complete. Nothing is
+deleted: a clerk's retry puts an intake back in the queue and keeps its records and events; a dead
+letter stays visible until a clerk requeues it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import func, select
 
-from forms.errors import StaleClaim, StoreError
-from forms.jp.wareki import JST as _JST
-from forms.ledger import CompanyKey
-from forms.model import OutgoingMessage
-from forms.store import outbox as outbox_ops
-from forms.store import statements as st
-from forms.store.dedupe import dedupe_keys, duplicate_of, lock_keys
 from forms.store.engine import Clock, Database, utc_now
-from forms.store.grants import grant_frame
-from forms.store.records import (
-    ClaimedIntake,
-    EventRow,
-    IntakeRow,
-    NewIntake,
-    OutboxItem,
-    claimed_intake,
-    event_row,
-    intake_row,
-)
-from forms.store.review_queries import queue_columns
-from forms.store.schema import blobs, corrections, events, intakes, outbox, reference_counters
-
-#: What a clerk's retry clears on the intake (the 'retry' event keeps the previous values).
-_CLEARED_BY_RETRY = ("status", "agency", "reference", "decision", "decided_at", "lease_until")
+from forms.store.events import Events
+from forms.store.intakes import Intakes
+from forms.store.ledger import LedgerTables
+from forms.store.outbox import Outbox
+from forms.store.queue import ReviewQueue
+from forms.store.schema import intakes, outbox
+from forms.store.users import UserAccounts
+from forms.store.youshiki3 import Youshiki3Records
 
 
 class Store:
@@ -50,6 +37,13 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.intakes = Intakes(db)
+        self.queue = ReviewQueue(db)
+        self.outbox = Outbox(db)
+        self.events = Events(db)
+        self.ledger = LedgerTables(db)
+        self.users = UserAccounts(db)
+        self.youshiki3 = Youshiki3Records(db)
 
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:
@@ -71,314 +65,9 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- intakes --------------------------------------------------------------------------------
-
-    def add_intake(
-        self,
-        *,
-        data: bytes,
-        channel: str,
-        received_at: dt.datetime,
-        spool_id: str,
-        source: str | None = None,
-        mailbox: str | None = None,
-        imap_uidvalidity: int | None = None,
-        imap_uid: int | None = None,
-    ) -> int | None:
-        """Store the bytes (once per sha256) and a 'received' intake; None if it is stored already
-        (the same spool_id, or the same mailbox + UIDVALIDITY + UID)."""
-        new = NewIntake(data, channel, received_at, spool_id, source, mailbox, imap_uidvalidity, imap_uid)
-        return self.add_intakes([new])[0]
-
-    def add_intakes(self, new: Sequence[NewIntake]) -> list[int | None]:
-        """``add_intake`` for several intakes in one transaction: the id of each, None for those
-        stored already."""
-        now = self.db.now()
-        with self.db.writing() as conn:
-            return [self._insert_intake(conn, item, now) for item in new]
-
-    def _insert_intake(self, conn: Connection, item: NewIntake, now: dt.datetime) -> int | None:
-        by_uid = None not in (item.mailbox, item.imap_uidvalidity, item.imap_uid)
-        params = {"spool_": item.spool_id, "mailbox_": item.mailbox, "uidv_": item.imap_uidvalidity}
-        if conn.execute(st.stored_already(by_uid), {**params, "uid_": item.imap_uid}).first() is not None:
-            return None
-        sha256 = self.db.put_blob(conn, item.data)
-        values = dict(
-            spool_id=item.spool_id,
-            channel=item.channel,
-            source=item.source,
-            mailbox=item.mailbox,
-            imap_uidvalidity=item.imap_uidvalidity,
-            imap_uid=item.imap_uid,
-            sha256=sha256,
-            received_at=item.received_at,
-            state="received",
-            attempts=0,
-            created_at=now,
-            updated_at=now,
-        )
-        insert = self.db.prepared("add_intake", st.add_intake_statement)
-        new_id = conn.execute(insert, values).scalar_one_or_none()
-        if new_id is None:  # another machine stored it between our check and our insert
-            return None
-        detail = {"spool_id": item.spool_id, "sha256": sha256, "size": len(item.data), "source": item.source}
-        self.db.event(conn, new_id, "received", actor=item.channel, detail=detail)
-        return int(new_id)
-
-    def claim_next_intake(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
-        """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``,
-        with its bytes and a clerk's corrections. Not durable (``Database.writing``): a claim lost
-        is simply taken again."""
-        now = self.db.now()
-        with self.db.writing(durable=False) as conn:
-            row = conn.execute(st.INTAKE_DUE, {"now_": now}).first()
-            if row is None:
-                return None
-            lease_until = now + dt.timedelta(seconds=lease_s)
-            params = {"id_": row.id, "worker_": worker, "lease_until_": lease_until, "now_": now}
-            conn.execute(st.INTAKE_CLAIM, params)
-            if row.state == "processing":
-                self.db.event(
-                    conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
-                )
-            got = conn.execute(st.INTAKE_CLAIMED, {"id_": row.id}).mappings().one()
-            fixes = {r.field: r.value for r in conn.execute(st.CORRECTIONS, {"id_": row.id})}
-        return claimed_intake(got, fixes)
-
-    def find_duplicate(
-        self, *, message_id: str | None, sender: str | None, form_sha256: str | None, before_id: int
-    ) -> int | None:
-        """The first earlier decided intake (not itself a duplicate) with the same Message-ID, or the
-        same form bytes from the same sender."""
-        with self.db.reading() as conn:
-            return duplicate_of(
-                conn,
-                message_id=message_id,
-                sender=sender,
-                form_sha256=form_sha256,
-                other_than=before_id,
-                earlier_only=True,
-            )
-
-    def record_decision(
-        self,
-        intake_id: int,
-        *,
-        status: str,
-        agency: str | None,
-        reference: str,
-        decision: dict[str, Any],
-        message_id: str | None,
-        sender: str | None,
-        form_sha256: str | None,
-        outgoing: Sequence[OutgoingMessage],
-        actor: str = "worker",
-        frame_for: CompanyKey | None = None,
-        extraction: dict[str, Any] | None = None,
-    ) -> str:
-        """In one transaction: the decision, one pending outbox row per message, event 'decided'.
-        ``extraction`` is the raw reading (``pipeline.extraction_to_json``) kept for the clerks.
-
-        ``frame_for``: a routed, valid re-application grants that company its next frame of the
-        shared cap, in the same transaction (at most once per intake).
-
-        ``actor`` is the worker that claimed the intake; if it no longer holds the claim, StaleClaim
-        is raised and nothing is written. When another intake holding the same submission was decided
-        first (store.dedupe), this one is recorded as a duplicate and nothing is queued. Returns the
-        status recorded. A message whose Message-ID is queued already (a retried
-        intake decided again) is not queued twice: nothing is sent again.
-
-        Not durable (``Database.writing``): the sender's claim of the messages queued here is, and it
-        comes before any of them is sent; a decision lost with the power is simply made again.
-        """
-        now = self.db.now()
-        with self.db.writing(durable=False) as conn:
-            if status != "duplicate":
-                lock_keys(conn, dedupe_keys(message_id, sender, form_sha256))
-                keys = {"message_id": message_id, "sender": sender, "form_sha256": form_sha256}
-                if duplicate_of(conn, **keys, other_than=intake_id) is not None:
-                    # another worker decided a copy of this submission first: nothing is sent again
-                    status, outgoing, frame_for = "duplicate", (), None
-                    decision = {**decision, "status": "duplicate"}
-            values = dict(
-                state="decided",
-                status=status,
-                agency=agency,
-                reference=reference,
-                decision=decision,
-                message_id=message_id,
-                sender=sender,
-                form_sha256=form_sha256,
-                decided_at=now,
-                lease_until=None,
-                last_error=None,
-                updated_at=now,
-                extraction=extraction,
-                **queue_columns(decision),
-            )
-            done = conn.execute(st.INTAKE_DECIDED, {**values, "id_": intake_id, "worker_": actor}).first()
-            if done is None:
-                raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")
-            queued, already = outbox_ops.enqueue(self.db, conn, intake_id, outgoing, now)
-            detail = {
-                "status": status,
-                "agency": agency,
-                "reference": reference,
-                "outbox": queued,
-                "already_queued": already,
-            }
-            self.db.event(conn, intake_id, "decided", actor=actor, detail=detail)
-            if frame_for is not None:
-                grant_frame(self.db, conn, intake_id, frame_for, now.astimezone(_JST).date(), actor)
-        return status
-
-    def fail_intake(self, intake_id: int, error: str, *, worker: str) -> None:
-        """The worker could not decide the intake (a fault of ours, not of the form): 'failed'."""
-        now = self.db.now()
-        with self.db.writing() as conn:
-            done = conn.execute(
-                update(intakes)
-                .where(
-                    intakes.c.id == intake_id, intakes.c.state == "processing", intakes.c.claimed_by == worker
-                )
-                .values(state="failed", last_error=error, lease_until=None, updated_at=now)
-                .returning(intakes.c.id)
-            ).first()
-            if done is None:
-                raise StaleClaim(f"intake {intake_id} is not claimed by {worker!r}")
-            self.db.event(conn, intake_id, "failed", actor=worker, detail={"error": error})
-
-    def retry_intake(self, intake_id: int, *, actor: str) -> None:
-        """A clerk puts a failed or decided intake back in the queue; its previous decision is kept in
-        the 'retry' event, its records and events stay."""
-        now = self.db.now()
-        with self.db.writing() as conn:
-            row = (
-                conn.execute(select(intakes).where(intakes.c.id == intake_id).with_for_update())
-                .mappings()
-                .first()
-            )
-            if row is None or row["state"] not in ("failed", "decided"):
-                state = row["state"] if row else "absent"
-                raise StoreError(f"intake {intake_id} cannot be retried: it is {state}")
-            conn.execute(
-                update(intakes)
-                .where(intakes.c.id == intake_id)
-                .values(state="received", updated_at=now, **dict.fromkeys(_CLEARED_BY_RETRY))
-            )
-            previous = {
-                name: row[name]
-                for name in ("state", "status", "agency", "reference", "decision", "last_error", "attempts")
-            }
-            self.db.event(conn, intake_id, "retry", actor=actor, detail={"previous": previous})
-
-    def next_reference(self, prefix: str) -> str:
-        """A new reference number: ``prefix`` + '-' + six digits, e.g. R8-000042 (one counter per prefix)."""
-        stmt = (
-            self.db.upsert(reference_counters)
-            .values(prefix=prefix, counter=1)
-            .on_conflict_do_update(
-                index_elements=[reference_counters.c.prefix],
-                set_={"counter": reference_counters.c.counter + 1},
-            )
-            .returning(reference_counters.c.counter)
-        )
-        with self.db.writing() as conn:
-            number = conn.execute(stmt).scalar_one()
-        return f"{prefix}-{number:06d}"
-
-    def add_correction(self, intake_id: int, field: str, value: Any, *, actor: str) -> None:
-        """A clerk's correction of one field (applied when the intake is processed again)."""
-        now = self.db.now()
-        with self.db.writing() as conn:
-            conn.execute(
-                corrections.insert().values(
-                    intake_id=intake_id, field=field, value=value, actor=actor, at=now
-                )
-            )
-            self.db.event(conn, intake_id, "corrected", actor=actor, detail={"field": field, "value": value})
-
-    def corrections(self, intake_id: int) -> dict[str, Any]:
-        """The corrected fields of an intake, the latest correction of each field winning."""
-        with self.db.reading() as conn:
-            return {r.field: r.value for r in conn.execute(st.CORRECTIONS, {"id_": intake_id})}
-
-    # -- outbox ---------------------------------------------------------------------------------
-
-    def claim_outgoing(self, worker: str, now: dt.datetime, lease_s: float = 120) -> OutboxItem | None:
-        got = outbox_ops.claim(self.db, worker, now, lease_s)
-        return got[0] if got else None
-
-    def claim_outgoing_batch(
-        self, worker: str, now: dt.datetime, lease_s: float = 120, *, limit: int = 8
-    ) -> list[OutboxItem]:
-        """Up to ``limit`` due messages claimed in one transaction (see ``claim_outgoing``)."""
-        return outbox_ops.claim(self.db, worker, now, lease_s, limit=limit)
-
-    def mark_sent(self, outbox_id: int, *, worker: str) -> None:
-        """Record a message as sent; StaleClaim when ``worker`` no longer holds it."""
-        if outbox_ops.mark_sent(self.db, [outbox_id], worker=worker):
-            raise StaleClaim(f"outgoing message {outbox_id} is not being sent by {worker!r}")
-
-    def mark_sent_batch(self, outbox_ids: Sequence[int], *, worker: str) -> list[int]:
-        """Record several messages as sent in one transaction; returns the ids ``worker`` no longer
-        held (left as they are)."""
-        return outbox_ops.mark_sent(self.db, outbox_ids, worker=worker)
-
-    def mark_send_failed(
-        self, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None
-    ) -> None:
-        outbox_ops.mark_failed(self.db, outbox_id, error, worker=worker, retry_at=retry_at)
-
-    def requeue_dead(self, outbox_id: int, *, actor: str) -> None:
-        outbox_ops.requeue_dead(self.db, outbox_id, actor=actor)
-
-    def outbox(self, *, state: str | None = None) -> list[OutboxItem]:
-        return outbox_ops.items(self.db, state=state)
-
-    # -- reading --------------------------------------------------------------------------------
-
-    def intake(self, intake_id: int) -> IntakeRow | None:
-        with self.db.reading() as conn:
-            row = conn.execute(select(intakes).where(intakes.c.id == intake_id)).mappings().first()
-        return intake_row(row) if row else None
-
-    def intake_by_spool_id(self, spool_id: str) -> IntakeRow | None:
-        with self.db.reading() as conn:
-            found = conn.execute(select(intakes.c.id).where(intakes.c.spool_id == spool_id)).first()
-        return None if found is None else self.intake(int(found[0]))
-
-    def intakes(
-        self, *, status: str | None = None, state: str | None = None, limit: int = 100
-    ) -> list[IntakeRow]:
-        """The newest intakes first; ``status`` filters by decision, ``state`` by where it is in the queue."""
-        query = select(intakes).order_by(intakes.c.id.desc()).limit(limit)
-        if status is not None:
-            query = query.where(intakes.c.status == status)
-        if state is not None:
-            query = query.where(intakes.c.state == state)
-        with self.db.reading() as conn:
-            return [intake_row(r) for r in conn.execute(query).mappings()]
-
-    def events(self, intake_id: int | None) -> list[EventRow]:
-        """The events of one intake; ``None``: those of no intake (ledger, imports, sign-ins)."""
-        where = events.c.intake_id.is_(None) if intake_id is None else events.c.intake_id == intake_id
-        query = select(events).where(where).order_by(events.c.id)
-        with self.db.reading() as conn:
-            return [event_row(r) for r in conn.execute(query).mappings()]
-
-    def add_event(
-        self, intake_id: int | None, kind: str, *, actor: str, detail: dict[str, Any] | None = None
-    ) -> None:
-        with self.db.writing() as conn:
-            self.db.event(conn, intake_id, kind, actor=actor, detail=detail)
-
-    def blob(self, sha256: str) -> bytes:
-        with self.db.reading() as conn:
-            data = conn.execute(select(blobs.c.data).where(blobs.c.sha256 == sha256)).scalar_one_or_none()
-        if data is None:
-            raise StoreError(f"no blob {sha256}")
-        return bytes(data)
+    def now(self) -> dt.datetime:
+        """The store's clock (what its records are dated by)."""
+        return self.db.now()
 
     def counts(self) -> dict[str, int]:
         """Intakes per state ('intakes.received'), per decision ('decisions.routed'); outbox per state."""

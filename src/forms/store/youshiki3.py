@@ -1,11 +1,11 @@
-"""Issued 様式3 in the store, and the routed 様式1 they are made from.
+"""Issued 様式3 in the store (``store.youshiki3``), and the routed 様式1 they are made from.
 
-    record_issued(store, …)                     one row per 様式3 sent to a bank (answered_on NULL)
-    overdue(store, today)                       past their 回答期日 and unanswered, oldest due first
-    open_for(store, key, agency)                the oldest unanswered 様式3 of a company and agency
-    mark_answered(store, id, on=…, answer=…)    the bank's answer came back
-    routed_forms(store, agencies)               routed 様式1 (their decision's fields), newest first
-    routed_without_youshiki3(store, agencies)   routed 様式1 no 様式3 has been issued for
+    record_issued(…)                     one row per 様式3 sent to a bank (answered_on NULL)
+    overdue(today)                       past their 回答期日 and unanswered, oldest due first
+    open_for(key, agency)                the oldest unanswered 様式3 of a company and agency
+    mark_answered(id, on=…, answer=…)    the bank's answer came back
+    routed_forms(agencies)               routed 様式1 (their decision's fields), newest first
+    routed_without_youshiki3(agencies)   routed 様式1 no 様式3 has been issued for
 
 A company is its 法人番号, else (個人事業者) normalised name + postal code, as in the ledger tables.
 """
@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select, update
 
 from forms.ledger import CompanyKey
+from forms.store.engine import Database
 from forms.store.schema import intakes, youshiki3_issued
-from forms.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -88,139 +88,138 @@ def _issued(row: Any) -> IssuedYoushiki3:
     )
 
 
-def record_issued(
-    store: Store,
-    *,
-    key: CompanyKey,
-    company_name: str,
-    bank_name: str,
-    agency: str,
-    intake_id: int | None,
-    issued_on: dt.date,
-    due_on: dt.date,
-    files: Sequence[str],
-    actor: str = "cli",
-) -> int:
-    """Record one issued 様式3 (unanswered) with its event; its id."""
-    db = store.db
-    with db.writing() as conn:
-        new_id = conn.execute(
-            youshiki3_issued.insert()
-            .values(
-                **_key_columns(key),
-                company_name=company_name,
-                bank_name=bank_name,
-                agency=agency,
-                intake_id=intake_id,
-                issued_on=issued_on,
-                due_on=due_on,
-                files=list(files),
-                created_at=db.now(),
-            )
-            .returning(youshiki3_issued.c.id)
-        ).scalar_one()
-        detail = {"id": new_id, "company": str(key), "agency": agency, "due_on": due_on.isoformat()}
-        db.event(conn, intake_id, "youshiki3_issued", actor=actor, detail=detail)
-    return int(new_id)
+class Youshiki3Records:
+    """The issued 様式3 table, and the routed 様式1 (intakes) they are issued from."""
 
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-def record_many_issued(store: Store, rows: Iterable[dict[str, Any]], *, actor: str = "cli") -> int:
-    """Record many issued 様式3 in one transaction (a batch); each dict holds record_issued's keywords."""
-    db = store.db
-    count = 0
-    with db.writing() as conn:
-        for row in rows:
-            values = dict(row)
-            key = values.pop("key")
-            values["files"] = list(values["files"])
-            conn.execute(youshiki3_issued.insert().values(**_key_columns(key), **values, created_at=db.now()))
-            count += 1
-        db.event(conn, None, "youshiki3_issued_batch", actor=actor, detail={"count": count})
-    return count
+    def record_issued(
+        self,
+        *,
+        key: CompanyKey,
+        company_name: str,
+        bank_name: str,
+        agency: str,
+        intake_id: int | None,
+        issued_on: dt.date,
+        due_on: dt.date,
+        files: Sequence[str],
+        actor: str = "cli",
+    ) -> int:
+        """Record one issued 様式3 (unanswered) with its event; its id."""
+        with self._db.writing() as conn:
+            new_id = conn.execute(
+                youshiki3_issued.insert()
+                .values(
+                    **_key_columns(key),
+                    company_name=company_name,
+                    bank_name=bank_name,
+                    agency=agency,
+                    intake_id=intake_id,
+                    issued_on=issued_on,
+                    due_on=due_on,
+                    files=list(files),
+                    created_at=self._db.now(),
+                )
+                .returning(youshiki3_issued.c.id)
+            ).scalar_one()
+            detail = {"id": new_id, "company": str(key), "agency": agency, "due_on": due_on.isoformat()}
+            self._db.event(conn, intake_id, "youshiki3_issued", actor=actor, detail=detail)
+        return int(new_id)
 
+    def record_many(self, rows: Iterable[dict[str, Any]], *, actor: str = "cli") -> int:
+        """Record many issued 様式3 in one transaction (a batch); each dict holds record_issued's keywords."""
+        count = 0
+        with self._db.writing() as conn:
+            for row in rows:
+                values = dict(row)
+                key = values.pop("key")
+                values["files"] = list(values["files"])
+                conn.execute(
+                    youshiki3_issued.insert().values(**_key_columns(key), **values, created_at=self._db.now())
+                )
+                count += 1
+            self._db.event(conn, None, "youshiki3_issued_batch", actor=actor, detail={"count": count})
+        return count
 
-def issued(
-    store: Store, *, key: CompanyKey | None = None, agency: str | None = None
-) -> list[IssuedYoushiki3]:
-    """Issued 様式3, oldest first, of one company and/or agency when given."""
-    query = select(youshiki3_issued).order_by(youshiki3_issued.c.id)
-    if key is not None:
-        query = query.where(_is_company(key))
-    if agency is not None:
-        query = query.where(youshiki3_issued.c.agency == agency)
-    with store.db.reading() as conn:
-        return [_issued(r) for r in conn.execute(query)]
+    def issued(self, *, key: CompanyKey | None = None, agency: str | None = None) -> list[IssuedYoushiki3]:
+        """Issued 様式3, oldest first, of one company and/or agency when given."""
+        query = select(youshiki3_issued).order_by(youshiki3_issued.c.id)
+        if key is not None:
+            query = query.where(_is_company(key))
+        if agency is not None:
+            query = query.where(youshiki3_issued.c.agency == agency)
+        with self._db.reading() as conn:
+            return [_issued(r) for r in conn.execute(query)]
 
+    def overdue(self, today: dt.date) -> list[IssuedYoushiki3]:
+        """Unanswered 様式3 whose 回答期日 is before ``today``, the longest overdue first."""
+        t = youshiki3_issued.c
+        query = (
+            select(youshiki3_issued).where(t.answered_on.is_(None), t.due_on < today).order_by(t.due_on, t.id)
+        )
+        with self._db.reading() as conn:
+            return [_issued(r) for r in conn.execute(query)]
 
-def overdue(store: Store, today: dt.date) -> list[IssuedYoushiki3]:
-    """Unanswered 様式3 whose 回答期日 is before ``today``, the longest overdue first."""
-    t = youshiki3_issued.c
-    query = select(youshiki3_issued).where(t.answered_on.is_(None), t.due_on < today).order_by(t.due_on, t.id)
-    with store.db.reading() as conn:
-        return [_issued(r) for r in conn.execute(query)]
+    def open_for(self, key: CompanyKey, agency: str | None) -> IssuedYoushiki3 | None:
+        """The oldest unanswered 様式3 of the company (from ``agency`` when given)."""
+        query = select(youshiki3_issued).where(_is_company(key), youshiki3_issued.c.answered_on.is_(None))
+        if agency is not None:
+            query = query.where(youshiki3_issued.c.agency == agency)
+        with self._db.reading() as conn:
+            row = conn.execute(query.order_by(youshiki3_issued.c.id).limit(1)).first()
+        return None if row is None else _issued(row)
 
+    def answered_from(self, source: str) -> IssuedYoushiki3 | None:
+        """The 様式3 whose answer came in the mail ``source`` (a Message-ID), if one did."""
+        query = select(youshiki3_issued).where(youshiki3_issued.c.answer_source == source).limit(1)
+        with self._db.reading() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _issued(row)
 
-def open_for(store: Store, key: CompanyKey, agency: str | None) -> IssuedYoushiki3 | None:
-    """The oldest unanswered 様式3 of the company (from ``agency`` when given)."""
-    query = select(youshiki3_issued).where(_is_company(key), youshiki3_issued.c.answered_on.is_(None))
-    if agency is not None:
-        query = query.where(youshiki3_issued.c.agency == agency)
-    with store.db.reading() as conn:
-        row = conn.execute(query.order_by(youshiki3_issued.c.id).limit(1)).first()
-    return None if row is None else _issued(row)
+    def mark_answered(
+        self, issued_id: int, *, on: dt.date, answer: Mapping[str, Any], source: str | None, actor: str
+    ) -> bool:
+        """The bank's answer to 様式3 ``issued_id``; False when it was answered already (nothing changes)."""
+        t = youshiki3_issued.c
+        with self._db.writing() as conn:
+            done = conn.execute(
+                update(youshiki3_issued)
+                .where(t.id == issued_id, t.answered_on.is_(None))
+                .values(answered_on=on, answer=dict(answer), answer_source=source)
+                .returning(t.id, t.intake_id)
+            ).first()
+            if done is None:
+                return False
+            detail = {"id": issued_id, "answered_on": on.isoformat(), "source": source, **answer}
+            self._db.event(conn, done.intake_id, "youshiki3_answered", actor=actor, detail=detail)
+        return True
 
+    def routed_forms(self, agencies: Iterable[str]) -> list[RoutedForm]:
+        """Every routed 様式1 to one of ``agencies``, newest decision first."""
+        query = (
+            select(intakes.c.id, intakes.c.agency, intakes.c.decision, intakes.c.decided_at)
+            .where(intakes.c.status == "routed", intakes.c.agency.in_(list(agencies)))
+            .order_by(intakes.c.decided_at.desc(), intakes.c.id.desc())
+        )
+        with self._db.reading() as conn:
+            rows = list(conn.execute(query))
+        return [
+            RoutedForm(int(r.id), r.agency, dict((r.decision or {}).get("fields") or {}), r.decided_at)
+            for r in rows
+        ]
 
-def answered_from(store: Store, source: str) -> IssuedYoushiki3 | None:
-    """The 様式3 whose answer came in the mail ``source`` (a Message-ID), if one did."""
-    query = select(youshiki3_issued).where(youshiki3_issued.c.answer_source == source).limit(1)
-    with store.db.reading() as conn:
-        row = conn.execute(query).first()
-    return None if row is None else _issued(row)
+    def latest_routed(self, key: CompanyKey, agencies: Iterable[str]) -> RoutedForm | None:
+        """The company's newest routed 様式1 to one of ``agencies``."""
+        return next((f for f in self.routed_forms(agencies) if f.company == key), None)
 
-
-def mark_answered(
-    store: Store, issued_id: int, *, on: dt.date, answer: Mapping[str, Any], source: str | None, actor: str
-) -> bool:
-    """The bank's answer to 様式3 ``issued_id``; False when it was answered already (nothing changes)."""
-    t = youshiki3_issued.c
-    with store.db.writing() as conn:
-        done = conn.execute(
-            update(youshiki3_issued)
-            .where(t.id == issued_id, t.answered_on.is_(None))
-            .values(answered_on=on, answer=dict(answer), answer_source=source)
-            .returning(t.id, t.intake_id)
-        ).first()
-        if done is None:
-            return False
-        detail = {"id": issued_id, "answered_on": on.isoformat(), "source": source, **answer}
-        store.db.event(conn, done.intake_id, "youshiki3_answered", actor=actor, detail=detail)
-    return True
-
-
-def routed_forms(store: Store, agencies: Iterable[str]) -> list[RoutedForm]:
-    """Every routed 様式1 to one of ``agencies``, newest decision first."""
-    query = (
-        select(intakes.c.id, intakes.c.agency, intakes.c.decision, intakes.c.decided_at)
-        .where(intakes.c.status == "routed", intakes.c.agency.in_(list(agencies)))
-        .order_by(intakes.c.decided_at.desc(), intakes.c.id.desc())
-    )
-    with store.db.reading() as conn:
-        rows = list(conn.execute(query))
-    return [
-        RoutedForm(int(r.id), r.agency, dict((r.decision or {}).get("fields") or {}), r.decided_at)
-        for r in rows
-    ]
-
-
-def latest_routed(store: Store, key: CompanyKey, agencies: Iterable[str]) -> RoutedForm | None:
-    """The company's newest routed 様式1 to one of ``agencies``."""
-    return next((f for f in routed_forms(store, agencies) if f.company == key), None)
-
-
-def routed_without_youshiki3(store: Store, agencies: Iterable[str]) -> list[RoutedForm]:
-    """Routed 様式1 to ``agencies`` that no 様式3 was issued for, oldest first."""
-    with store.db.reading() as conn:
-        done = {
-            r[0] for r in conn.execute(select(youshiki3_issued.c.intake_id).distinct()) if r[0] is not None
-        }
-    return [f for f in reversed(routed_forms(store, agencies)) if f.intake_id not in done]
+    def routed_without_youshiki3(self, agencies: Iterable[str]) -> list[RoutedForm]:
+        """Routed 様式1 to ``agencies`` that no 様式3 was issued for, oldest first."""
+        with self._db.reading() as conn:
+            done = {
+                r[0]
+                for r in conn.execute(select(youshiki3_issued.c.intake_id).distinct())
+                if r[0] is not None
+            }
+        return [f for f in reversed(self.routed_forms(agencies)) if f.intake_id not in done]
