@@ -11,6 +11,7 @@ Decision ──route──▶ OutgoingMessage(s) ──store (outbox)──▶ t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -90,6 +91,31 @@ class Extraction:
 ExtractResult = Extraction | Problem
 
 
+def extraction_to_json(e: Extraction) -> dict[str, Any]:
+    """The raw reading as stored beside the intake: every value with its confidence."""
+    return {
+        "shape": str(e.shape),
+        "pages": e.pages,
+        "labels_found": e.labels_found,
+        "notes": list(e.notes),
+        "values": {name: [raw.value, raw.confidence] for name, raw in e.values.items()},
+    }
+
+
+def extraction_from_json(d: Mapping[str, Any] | None) -> Extraction | None:
+    """A stored reading back; None when there is none or it is not in the shape extraction_to_json gives."""
+    if not d:
+        return None
+    try:
+        values = {
+            str(name): RawValue(v if isinstance(v, bool) else str(v), float(c))
+            for name, (v, c) in d["values"].items()
+        }
+        notes = tuple(str(n) for n in d.get("notes", ()))
+        return Extraction(Shape(d["shape"]), values, int(d["pages"]), int(d.get("labels_found", 0)), notes)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
 class Base64Payload(bytes):
     """An attachment's bytes, decoded from the base64 text the sender wrote, which they remember
     (``transfer_text``): a forward may carry that text again instead of encoding the bytes anew
@@ -168,6 +194,31 @@ class OutgoingMessage:
     sender: str
     raw: bytes
     subject: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision with what the mailroom needs to act on it: the mail, the 様式1's bytes and its raw
+    reading (before any correction; None when no 様式1 was read)."""
+
+    decision: Decision
+    mail: Mail | None
+    form_name: str | None
+    form_bytes: bytes | None
+    extraction: Extraction | None = None
+
+    @property
+    def pdf(self) -> tuple[str, bytes] | None:
+        """The 様式1 as the forward attaches it: (file name, bytes)."""
+        return (self.form_name or "youshiki1.pdf", self.form_bytes) if self.form_bytes is not None else None
+
+    @property
+    def form_sha256(self) -> str | None:
+        return hashlib.sha256(self.form_bytes).hexdigest() if self.form_bytes is not None else None
+
+    @property
+    def sender(self) -> str | None:
+        return self.mail.from_addr if self.mail else None
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,10 @@ The pipeline itself records nothing; the mailroom (store, outbox) wraps it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, decide
@@ -28,7 +25,7 @@ from forms.extract.sandbox import PdfReading, ReaderPool
 from forms.intake.mime import parse_mail
 from forms.jp.wareki import JST
 from forms.ledger import LedgerView
-from forms.model import Decision, Extraction, ExtractResult, Mail, Problem, RawValue, Shape, problem
+from forms.model import Decision, Extraction, ExtractResult, Mail, Outcome, Problem, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
 
@@ -45,50 +42,7 @@ def received_date(mail: Mail | None, received_at: dt.datetime | None) -> dt.date
     return when if when.tzinfo else when.replace(tzinfo=JST)
 
 
-def extraction_to_json(e: Extraction) -> dict[str, Any]:
-    """The raw reading as stored beside the intake: every value with its confidence."""
-    return {
-        "shape": str(e.shape),
-        "pages": e.pages,
-        "labels_found": e.labels_found,
-        "notes": list(e.notes),
-        "values": {name: [raw.value, raw.confidence] for name, raw in e.values.items()},
-    }
 
-
-def extraction_from_json(d: Mapping[str, Any] | None) -> Extraction | None:
-    """A stored reading back; None when there is none or it is not in the shape extraction_to_json gives."""
-    if not d:
-        return None
-    try:
-        values = {
-            str(name): RawValue(v if isinstance(v, bool) else str(v), float(c))
-            for name, (v, c) in d["values"].items()
-        }
-        notes = tuple(str(n) for n in d.get("notes", ()))
-        return Extraction(Shape(d["shape"]), values, int(d["pages"]), int(d.get("labels_found", 0)), notes)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A decision with what the mailroom needs to act on it: the mail, the 様式1's bytes and its raw
-    reading (before any correction; None when no 様式1 was read)."""
-
-    decision: Decision
-    mail: Mail | None
-    form_name: str | None
-    form_bytes: bytes | None
-    extraction: Extraction | None = None
-
-    @property
-    def form_sha256(self) -> str | None:
-        return hashlib.sha256(self.form_bytes).hexdigest() if self.form_bytes is not None else None
-
-    @property
-    def sender(self) -> str | None:
-        return self.mail.from_addr if self.mail else None
 
 
 class Pipeline:

@@ -105,23 +105,23 @@ def test_the_queue_holds_the_open_intakes_newest_first_filtered_in_sql(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]]
 ) -> None:
     _, ids = mailroom
-    rows, total = review.queue(QueueFilter())
+    rows, total = review.queue.page(QueueFilter())
     assert {r.id for r in rows} >= {ids["osaka"], ids["smrj"]} and ids["routed"] not in {r.id for r in rows}
     assert total == len(rows)
     assert [r.received_at for r in rows] == sorted((r.received_at for r in rows), reverse=True)
     osaka = next(r for r in rows if r.id == ids["osaka"])
     assert osaka.status == "rejected" and osaka.reasons == ("NOT_IN_TOKYO",)
     assert osaka.company_name == "株式会社サンプル精機" and osaka.bank_name == "みほん銀行"
-    assert [r.id for r in review.queue(QueueFilter(reason="not_in_tokyo"))[0]] == [ids["osaka"]]
-    assert [r.id for r in review.queue(QueueFilter(reason="SMRJ_DIRECT_ONLY"))[0]] == [ids["smrj"]]
-    assert [r.id for r in review.queue(QueueFilter(status="routed"))[0]] == [ids["routed"]]
-    assert {r.id for r in review.queue(QueueFilter(search="サンプル精機"))[0]} == {ids["osaka"]}
+    assert [r.id for r in review.queue.page(QueueFilter(reason="not_in_tokyo"))[0]] == [ids["osaka"]]
+    assert [r.id for r in review.queue.page(QueueFilter(reason="SMRJ_DIRECT_ONLY"))[0]] == [ids["smrj"]]
+    assert [r.id for r in review.queue.page(QueueFilter(status="routed"))[0]] == [ids["routed"]]
+    assert {r.id for r in review.queue.page(QueueFilter(search="サンプル精機"))[0]} == {ids["osaka"]}
     reference = osaka.reference or ""
-    assert [r.id for r in review.queue(QueueFilter(search=reference.lower()))[0]] == [ids["osaka"]]
-    assert review.queue(QueueFilter(bank="みほん", scope="scb")) == ([], 0)  # a scb clerk sees no jetro
-    assert review.queue(QueueFilter(since=dt.date(2026, 6, 2), until=dt.date(2026, 6, 1)))[1] == 0
-    assert review.queue(QueueFilter(status="all", search="%"))[1] == 0  # LIKE wildcards are text
-    page, total = review.queue(QueueFilter(status="all"), limit=1, offset=1)
+    assert [r.id for r in review.queue.page(QueueFilter(search=reference.lower()))[0]] == [ids["osaka"]]
+    assert review.queue.page(QueueFilter(bank="みほん", scope="scb")) == ([], 0)  # a scb clerk sees no jetro
+    assert review.queue.page(QueueFilter(since=dt.date(2026, 6, 2), until=dt.date(2026, 6, 1)))[1] == 0
+    assert review.queue.page(QueueFilter(status="all", search="%"))[1] == 0  # LIKE wildcards are text
+    page, total = review.queue.page(QueueFilter(status="all"), limit=1, offset=1)
     assert len(page) == 1 and total == 3
 
 
@@ -129,15 +129,15 @@ def test_view_shows_the_reading_with_confidences_and_hides_other_agencies(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]]
 ) -> None:
     _, ids = mailroom
-    view = review.view(ids["osaka"], scope="jetro")
+    view = review.queue.view(ids["osaka"], scope="jetro")
     assert view is not None and view.shape == "fillable" and view.pages == 2
     assert view.raw["hq_address"] == ("大阪府大阪市北区梅田1丁目1番1号", 1.0)
     assert view.raw["agency_jetro"] == (True, 1.0)
     assert view.fields["capital_yen"] == 30_000_000 and view.low_confidence == frozenset()
     assert view.decision.reasons[0].code == "NOT_IN_TOKYO"
     assert [e.kind for e in view.events][:2] == ["received", "decided"]
-    assert review.view(ids["osaka"], scope="kosha") is None
-    assert review.view(999_999) is None
+    assert review.queue.view(ids["osaka"], scope="kosha") is None
+    assert review.queue.view(999_999) is None
 
 
 def test_preview_writes_nothing_and_fix_stores_corrections_with_the_clerk(
@@ -145,12 +145,12 @@ def test_preview_writes_nothing_and_fix_stores_corrections_with_the_clerk(
 ) -> None:
     room, ids = mailroom
     before = kinds(room.store, ids["osaka"])
-    preview = review.preview(ids["osaka"], {"hq_address": "東京都大田区蒲田9丁目8番7号"})
+    preview = review.corrections.preview(ids["osaka"], {"hq_address": "東京都大田区蒲田9丁目8番7号"})
     assert preview.status == "routed" and preview.fields["hq_address"] == "東京都大田区蒲田9丁目8番7号"
     assert kinds(room.store, ids["osaka"]) == before and room.store.intakes.corrections(ids["osaka"]) == {}
     with pytest.raises(ReviewError, match="no_such_field"):
-        review.preview(ids["osaka"], {"no_such_field": "x"})
-    still = review.fix(ids["osaka"], {"capital_yen": "2,000万円"}, actor="hanako")
+        review.corrections.preview(ids["osaka"], {"no_such_field": "x"})
+    still = review.corrections.fix(ids["osaka"], {"capital_yen": "2,000万円"}, actor="hanako")
     assert still.status == "rejected" and still.fields["capital_yen"] == 20_000_000
     assert room.store.intakes.corrections(ids["osaka"]) == {"capital_yen": "2,000万円"}
     assert room.store.events.of(ids["osaka"])[-1].actor == "hanako"
@@ -164,9 +164,9 @@ def test_route_is_refused_with_the_reasons_until_the_corrections_make_it_pass(
     original = room.store.intakes.get(intake)
     assert original is not None
     with pytest.raises(ReviewError, match="NOT_IN_TOKYO"):
-        review.route(intake, actor="hanako")
-    review.fix(intake, {"hq_address": "東京都大田区蒲田9丁目8番7号"}, actor="hanako")
-    decision = review.route(intake, actor="hanako")
+        review.corrections.route(intake, actor="hanako")
+    review.corrections.fix(intake, {"hq_address": "東京都大田区蒲田9丁目8番7号"}, actor="hanako")
+    decision = review.corrections.route(intake, actor="hanako")
     assert decision.status == "routed" and decision.agency == "jetro"
     after = room.store.intakes.get(intake)
     assert after is not None and after.status == "routed" and after.reference == original.reference
@@ -180,9 +180,11 @@ def test_route_is_refused_with_the_reasons_until_the_corrections_make_it_pass(
     assert queued["agency_forward"].recipients == ("jetro@agency.example.jp",)
     forward = message_from_bytes(queued["agency_forward"].raw)
     assert forward["X-Forms-Reference"] == original.reference
-    assert review.view(intake) is not None and review.view(intake).raw["hq_address"][0].startswith("大阪府")
+    assert review.queue.view(intake) is not None and review.queue.view(intake).raw["hq_address"][
+        0
+    ].startswith("大阪府")
     with pytest.raises(ReviewError):
-        review.route(intake, actor="hanako")  # routed already: nothing is sent twice
+        review.corrections.route(intake, actor="hanako")  # routed already: nothing is sent twice
 
 
 def test_reject_sends_the_clerks_text_and_takes_the_intake_out_of_the_queue(
@@ -191,7 +193,9 @@ def test_reject_sends_the_clerks_text_and_takes_the_intake_out_of_the_queue(
     room, _ = mailroom
     pdf = filled_pdf(tmp_path / "nagoya.pdf", jetro_values(hq_address="愛知県名古屋市中区1丁目"))
     intake = receive(room, bank_mail(pdf, "<nagoya-1@mihon-bank.example.jp>"), "nagoya")
-    review.reject(intake, actor="taro", message="本社所在地が東京都外です。\n\n都内事業所をご記入ください。")
+    review.corrections.reject(
+        intake, actor="taro", message="本社所在地が東京都外です。\n\n都内事業所をご記入ください。"
+    )
     row = room.store.intakes.get(intake)
     assert row is not None and row.status == "rejected"
     mail = next(
@@ -203,23 +207,23 @@ def test_reject_sends_the_clerks_text_and_takes_the_intake_out_of_the_queue(
     assert "1. 本社所在地が東京都外です。" in body and "2. 都内事業所をご記入ください。" in body
     assert mail.recipients == (BANK,)
     assert room.store.events.of(intake)[-1].kind == "rejected_by_clerk"
-    assert intake not in {r.id for r in review.queue(QueueFilter())[0]}
-    assert intake in {r.id for r in review.queue(QueueFilter(status="handled"))[0]}
+    assert intake not in {r.id for r in review.queue.page(QueueFilter())[0]}
+    assert intake in {r.id for r in review.queue.page(QueueFilter(status="handled"))[0]}
     with pytest.raises(ReviewError, match="taro"):
-        review.reject(intake, actor="jiro")
+        review.corrections.reject(intake, actor="jiro")
 
 
 def test_mark_handled_retry_and_a_dead_letter_requeued_are_events_with_the_clerk(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]]
 ) -> None:
     room, ids = mailroom
-    review.mark_handled(ids["smrj"], actor="hanako", note="企業へ直接案内済み")
-    assert ids["smrj"] not in {r.id for r in review.queue(QueueFilter())[0]}
+    review.corrections.mark_handled(ids["smrj"], actor="hanako", note="企業へ直接案内済み")
+    assert ids["smrj"] not in {r.id for r in review.queue.page(QueueFilter())[0]}
     assert room.store.events.of(ids["smrj"])[-1].detail == {"note": "企業へ直接案内済み"}
-    review.retry(ids["smrj"], actor="hanako")
+    review.corrections.retry(ids["smrj"], actor="hanako")
     assert kinds(room.store, ids["smrj"])[-2:] == ["retry", "reopened"]
     room.drain()
-    assert ids["smrj"] in {r.id for r in review.queue(QueueFilter())[0]}  # decided again, open again
+    assert ids["smrj"] in {r.id for r in review.queue.page(QueueFilter())[0]}  # decided again, open again
 
 
 def test_a_dead_letter_is_requeued_by_a_clerk_and_a_pending_one_is_not(tmp_path: Path) -> None:
@@ -245,13 +249,13 @@ def test_a_dead_letter_is_requeued_by_a_clerk_and_a_pending_one_is_not(tmp_path:
         )
         [item] = store.outbox.items()
         with pytest.raises(ReviewError):
-            review.retry_message(item.id, actor="hanako")  # pending, not dead
+            review.corrections.retry_message(item.id, actor="hanako")  # pending, not dead
         claimed = store.outbox.claim_one("w", store.db.now())
         assert claimed is not None
         store.outbox.mark_failed(item.id, "550 no such user", worker="w", retry_at=None)
-        assert [o.id for o in review.outbox("dead")] == [item.id]
-        review.retry_message(item.id, actor="hanako")
-        assert review.outbox("pending")[0].id == item.id
+        assert [o.id for o in review.queue.outbox("dead")] == [item.id]
+        review.corrections.retry_message(item.id, actor="hanako")
+        assert review.queue.outbox("pending")[0].id == item.id
         assert (store.events.of(intake)[-1].kind, store.events.of(intake)[-1].actor) == ("requeued", "hanako")
 
 
@@ -264,7 +268,7 @@ def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
     room.store.intakes.add_correction(kobe, "hq_address", "東京都港区赤坂1丁目12番32号", actor="hanako")
     seen: list[tuple[int, int]] = []
     chosen = [kobe, ids["routed"], 999_999]
-    dry = review.reprocess(chosen, apply=False, actor="admin", progress=lambda n, t: seen.append((n, t)))
+    dry = review.reprocess.run(chosen, apply=False, actor="admin", progress=lambda n, t: seen.append((n, t)))
     assert dry == [
         (kobe, "rejected NOT_IN_TOKYO", "routed"),
         (ids["routed"], "routed", "routed"),
@@ -273,7 +277,7 @@ def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
     assert seen[-1] == (2, 2)
     row = room.store.intakes.get(kobe)
     assert row is not None and row.status == "rejected" and "reprocessed" not in kinds(room.store, kobe)
-    applied = review.reprocess([kobe], apply=True, actor="admin")
+    applied = review.reprocess.run([kobe], apply=True, actor="admin")
     assert applied == [(kobe, "rejected NOT_IN_TOKYO", "routed")]
     row = room.store.intakes.get(kobe)
     assert row is not None and row.status == "routed"
@@ -282,7 +286,7 @@ def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
         and room.store.events.of(kobe)[-1].actor == "admin"
     )
     assert any(o.kind == "agency_forward" for o in room.store.outbox.items() if o.intake_id == kobe)
-    assert review.reprocess([kobe], apply=True, actor="admin") == [(kobe, "routed", "routed")]
+    assert review.reprocess.run([kobe], apply=True, actor="admin") == [(kobe, "routed", "routed")]
 
 
 def test_contact_deadlines_are_seven_business_days_after_receipt(
@@ -291,7 +295,7 @@ def test_contact_deadlines_are_seven_business_days_after_receipt(
     _, ids = mailroom
     due = add_business_days(dt.date(2026, 6, 1), 7)
     assert due == dt.date(2026, 6, 10)
-    [row] = [d for d in review.deadlines(dt.date(2026, 6, 10)) if d.intake_id == ids["routed"]]
+    [row] = [d for d in review.queue.deadlines(dt.date(2026, 6, 10)) if d.intake_id == ids["routed"]]
     assert (row.agency, row.received_on, row.due, row.overdue, row.days_left) == (
         "jetro",
         dt.date(2026, 6, 1),
@@ -299,19 +303,19 @@ def test_contact_deadlines_are_seven_business_days_after_receipt(
         False,
         0,
     )
-    [late] = [d for d in review.deadlines(dt.date(2026, 6, 11)) if d.intake_id == ids["routed"]]
+    [late] = [d for d in review.queue.deadlines(dt.date(2026, 6, 11)) if d.intake_id == ids["routed"]]
     assert late.overdue and late.days_left == -1
-    assert review.deadlines(dt.date(2026, 6, 11), scope="kosha") == []
+    assert review.queue.deadlines(dt.date(2026, 6, 11), scope="kosha") == []
 
 
 def test_page_images_come_from_the_original_pdf(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]]
 ) -> None:
     _, ids = mailroom
-    png = review.page_png(ids["routed"], 1, dpi=50)
+    png = review.queue.page_png(ids["routed"], 1, dpi=50)
     assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert review.page_png(ids["smrj"], 2, dpi=50) is not None
-    assert review.page_png(ids["routed"], 3) is None and review.page_png(999_999, 1) is None
+    assert review.queue.page_png(ids["smrj"], 2, dpi=50) is not None
+    assert review.queue.page_png(ids["routed"], 3) is None and review.queue.page_png(999_999, 1) is None
 
 
 def test_the_queue_stays_fast_with_ten_thousand_intakes(tmp_path: Path) -> None:
@@ -353,11 +357,13 @@ def test_the_queue_stays_fast_with_ten_thousand_intakes(tmp_path: Path) -> None:
             ),
         }.items():
             began = time.perf_counter()
-            page, total = review.queue(f)
+            page, total = review.queue.page(f)
             timings[name] = time.perf_counter() - began
             assert page and total >= len(page)
-        assert review.queue(QueueFilter())[1] == 4000
-        assert review.queue(QueueFilter(status="all", search="テスト9999"))[0][0].reference == "R8-009999"
+        assert review.queue.page(QueueFilter())[1] == 4000
+        assert (
+            review.queue.page(QueueFilter(status="all", search="テスト9999"))[0][0].reference == "R8-009999"
+        )
         assert max(timings.values()) < 0.5, timings
 
 
@@ -367,13 +373,13 @@ def test_a_scan_read_with_low_confidence_is_fixed_and_routed_by_a_clerk(tmp_path
     try:
         intake = receive(room, (SAMPLES / "kosha-scanned.eml").read_bytes(), "kosha-scanned.eml")
         review = Review(room.store, room.settings, pipeline=room.pipeline)
-        view = review.view(intake)
+        view = review.queue.view(intake)
         assert view is not None and view.decision.status == "needs_review" and view.shape == "scanned"
         assert {r.code for r in view.decision.reasons} == {"LOW_CONFIDENCE"} and view.low_confidence
         assert any(confidence < 0.999 for _, confidence in view.raw.values())
-        preview = review.fix(intake, {"company_name": "株式会社例示フーズ"}, actor="hanako")
+        preview = review.corrections.fix(intake, {"company_name": "株式会社例示フーズ"}, actor="hanako")
         assert preview.status == "routed" and preview.fields["company_name"] == "株式会社例示フーズ"
-        decision = review.route(intake, actor="hanako")
+        decision = review.corrections.route(intake, actor="hanako")
         assert (decision.status, decision.agency) == ("routed", "kosha")
         forward = next(
             o for o in room.store.outbox.items() if o.intake_id == intake and o.kind == "agency_forward"

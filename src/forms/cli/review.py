@@ -93,7 +93,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         search=args.search,
     )
     with open_review(settings) as review:
-        rows, total = review.queue(f, limit=args.limit, offset=args.offset)
+        rows, total = review.queue.page(f, limit=args.limit, offset=args.offset)
     if args.json:
         print(json.dumps({"total": total, "rows": [_row_json(r) for r in rows]}, ensure_ascii=False))
         return 0
@@ -136,10 +136,10 @@ def _decision_lines(d: Decision) -> list[str]:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
     with open_review(settings) as review:
-        view = review.view(args.id)
+        view = review.queue.view(args.id)
         if view is None:
             raise ReviewError(f"申込み {args.id} はありません")
-        spec = review.spec
+        spec = review.desk.spec
     if args.json:
         print(json.dumps(_view_json(view), ensure_ascii=False, default=str))
         return 0
@@ -176,7 +176,7 @@ def _corrections(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_fix(args: argparse.Namespace, settings: Settings) -> int:
     corrections = _corrections(args.corrections)
     with open_review(settings) as review:
-        decision = review.fix(args.id, corrections, actor=args.actor)
+        decision = review.corrections.fix(args.id, corrections, actor=args.actor)
     print(f"申込み {args.id}: {len(corrections)}項目を訂正しました。訂正後の判定（まだ送信していません）:")
     print("\n".join(_decision_lines(decision)))
     return 0
@@ -184,21 +184,21 @@ def cmd_fix(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
     with open_review(settings) as review:
-        decision = review.route(args.id, actor=args.actor)
+        decision = review.corrections.route(args.id, actor=args.actor)
     print(f"申込み {args.id} を {decision.agency} へ転送します（送信キューに入れました）。")
     return 0
 
 
 def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
     with open_review(settings) as review:
-        review.reject(args.id, actor=args.actor, message=args.message)
+        review.corrections.reject(args.id, actor=args.actor, message=args.message)
     print(f"申込み {args.id} を差し戻しました。")
     return 0
 
 
 def cmd_handled(args: argparse.Namespace, settings: Settings) -> int:
     with open_review(settings) as review:
-        review.mark_handled(args.id, actor=args.actor, note=args.note or "")
+        review.corrections.mark_handled(args.id, actor=args.actor, note=args.note or "")
     print(f"申込み {args.id} を処理済みにしました。")
     return 0
 
@@ -209,10 +209,10 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
         raise ReviewError("申込み番号か --outbox のどちらか一方を指定してください")
     with open_review(settings) as review:
         if args.outbox is not None:
-            review.retry_message(args.outbox, actor=args.actor)
+            review.corrections.retry_message(args.outbox, actor=args.actor)
             print(f"送信メッセージ {args.outbox} を再送キューに入れました。")
         else:
-            review.retry(args.id, actor=args.actor)
+            review.corrections.retry(args.id, actor=args.actor)
             print(f"申込み {args.id} を再処理キューに入れました（forms process で処理されます）。")
     return 0
 
@@ -225,14 +225,14 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
         raise ReviewError("申込み番号か --status のどちらか一方を指定してください")
     show = bool(args.progress) or sys.stderr.isatty()
     with open_review(settings) as review:
-        ids = list(args.ids) or review.decided_ids(args.status)
+        ids = list(args.ids) or review.queue.decided_ids(args.status)
         with tqdm(total=len(ids), desc="再処理", unit="件", file=sys.stderr, disable=not show) as bar:
 
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            results = review.reprocess(ids, apply=args.apply, actor=args.actor, progress=progress)
+            results = review.reprocess.run(ids, apply=args.apply, actor=args.actor, progress=progress)
     changed = [r for r in results if r[1] != r[2] and not r[2].startswith("(")]
     print("id\tbefore\tafter")
     for intake_id, before, after in results:

@@ -61,7 +61,9 @@ async def preview(request: Request) -> Response:
     console = console_of(request)
     view = await viewed(request, request.path_params["intake_id"])
     changes = corrections_from(form, field_lines(console, view))
-    decision = await run_in_threadpool(console.review.preview, view.row.id, {**view.corrections, **changes})
+    decision = await run_in_threadpool(
+        console.review.corrections.preview, view.row.id, {**view.corrections, **changes}
+    )
     context = intake_context(
         console, view, corrections=changes, preview=decision, preview_corrections=changes
     )
@@ -78,7 +80,11 @@ async def fix(request: Request) -> Response:
             f"/intakes/{view.row.id}?done={quote('修正はありませんでした。')}", status_code=303
         )
     return await _acted(
-        request, session, clerk, "fix", lambda: console.review.fix(view.row.id, changes, actor=clerk.name)
+        request,
+        session,
+        clerk,
+        "fix",
+        lambda: console.review.corrections.fix(view.row.id, changes, actor=clerk.name),
     )
 
 
@@ -86,7 +92,9 @@ async def route(request: Request) -> Response:
     session, clerk, _ = await posted(request)
     view = await viewed(request, request.path_params["intake_id"])
     review = console_of(request).review
-    return await _acted(request, session, clerk, "route", lambda: review.route(view.row.id, actor=clerk.name))
+    return await _acted(
+        request, session, clerk, "route", lambda: review.corrections.route(view.row.id, actor=clerk.name)
+    )
 
 
 async def reject(request: Request) -> Response:
@@ -99,7 +107,7 @@ async def reject(request: Request) -> Response:
         session,
         clerk,
         "reject",
-        lambda: review.reject(view.row.id, actor=clerk.name, message=message),
+        lambda: review.corrections.reject(view.row.id, actor=clerk.name, message=message),
     )
 
 
@@ -113,7 +121,7 @@ async def handled(request: Request) -> Response:
         session,
         clerk,
         "handled",
-        lambda: review.mark_handled(view.row.id, actor=clerk.name, note=note),
+        lambda: review.corrections.mark_handled(view.row.id, actor=clerk.name, note=note),
     )
 
 
@@ -121,4 +129,6 @@ async def retry(request: Request) -> Response:
     session, clerk, _ = await posted(request)
     view = await viewed(request, request.path_params["intake_id"])
     review = console_of(request).review
-    return await _acted(request, session, clerk, "retry", lambda: review.retry(view.row.id, actor=clerk.name))
+    return await _acted(
+        request, session, clerk, "retry", lambda: review.corrections.retry(view.row.id, actor=clerk.name)
+    )

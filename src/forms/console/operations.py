@@ -54,14 +54,14 @@ async def reprocess(request: Request) -> Response:
     console = console_of(request)
     apply = form.get("apply") == "1"
     ids_text, status = str(form.get("ids", "")), str(form.get("status", ""))
-    ids = await run_in_threadpool(_chosen_ids, console.review.queue, ids_text, status)
+    ids = await run_in_threadpool(_chosen_ids, console.review.queue.page, ids_text, status)
     if not ids:
         context = {"error": "対象の申込みがありません。", "ids": ids_text, "status": status}
         return page(request, "reprocess.html", context, session=session, clerk=clerk, status_code=400)
     review = console.review
 
     def operation(progress: Callable[[int, int], None]) -> list[tuple[int, str, str]]:
-        return review.reprocess(ids, apply=apply, actor=clerk.name, progress=progress)
+        return review.reprocess.run(ids, apply=apply, actor=clerk.name, progress=progress)
 
     title = "一括再処理（反映）" if apply else "一括再処理（試行）"
     params = {"kind": "reprocess", "ids": ids, "apply": apply}
@@ -107,7 +107,7 @@ async def deadlines(request: Request) -> Response:
     session, clerk = await signed_in(request)
     console = console_of(request)
     today = dt.datetime.now(JST).date()
-    rows = await run_in_threadpool(console.review.deadlines, today)
+    rows = await run_in_threadpool(console.review.queue.deadlines, today)
     answers = await run_in_threadpool(unanswered_youshiki3, console.review.store)
     if clerk.scope is not None:
         rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
@@ -133,7 +133,9 @@ async def outbox(request: Request) -> Response:
     state = request.query_params.get("state") or "dead"
     if state not in (*OUTBOX_STATES, "all"):
         state = "dead"
-    items = await run_in_threadpool(console_of(request).review.outbox, None if state == "all" else state)
+    items = await run_in_threadpool(
+        console_of(request).review.queue.outbox, None if state == "all" else state
+    )
     items = sorted(items, key=lambda i: i.id, reverse=True)[:500]
     context = {
         "items": items,
@@ -148,7 +150,9 @@ async def retry_message(request: Request) -> Response:
     _, clerk, _ = await posted(request, admin=True)
     outbox_id = request.path_params["outbox_id"]
     try:
-        await run_in_threadpool(console_of(request).review.retry_message, outbox_id, actor=clerk.name)
+        await run_in_threadpool(
+            console_of(request).review.corrections.retry_message, outbox_id, actor=clerk.name
+        )
     except (FormsError, ValueError) as exc:
         raise HTTPException(409, f"再送できませんでした: {exc}") from exc
     return RedirectResponse(f"/outbox?state=dead&done={outbox_id}", status_code=303)

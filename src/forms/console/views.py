@@ -143,7 +143,7 @@ async def queue(request: Request) -> Response:
     except ValueError:
         page_no = 1
     rows, total = await run_in_threadpool(
-        console.review.queue, qf, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+        console.review.queue.page, qf, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
     )
     kept = {k: v for k, v in params.items() if k in _FILTERS and v}
     pages = max(1, -(-total // PAGE_SIZE))
@@ -233,7 +233,7 @@ def field_lines(
 async def viewed(request: Request, intake_id: int) -> IntakeView:
     """The intake as the clerk may see it; 404 when it does not exist or is another agency's."""
     _, clerk = await signed_in(request)
-    view = await run_in_threadpool(console_of(request).review.view, intake_id, scope=clerk.scope)
+    view = await run_in_threadpool(console_of(request).review.queue.view, intake_id, scope=clerk.scope)
     if view is None:
         raise HTTPException(404, "この申込みは見つかりません（又は閲覧の権限がありません）。")
     return view
@@ -263,7 +263,7 @@ def saved_preview(console: Console, view: IntakeView) -> Decision | None:
     if not view.corrections or view.row.status not in OPEN_STATUSES or view.handled_at is not None:
         return None
     try:
-        return console.review.preview(view.row.id, {})
+        return console.review.corrections.preview(view.row.id, {})
     except ReviewError:
         return None
 
@@ -284,7 +284,7 @@ async def page_png(request: Request) -> Response:
     number = request.path_params["page"]
     if not 1 <= number <= max(view.pages, 1):
         raise HTTPException(404, "そのページはありません。")
-    png = await run_in_threadpool(console_of(request).review.page_png, view.row.id, number)
+    png = await run_in_threadpool(console_of(request).review.queue.page_png, view.row.id, number)
     if png is None:
         raise HTTPException(404, "ページの画像を作れませんでした。")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -13,6 +13,7 @@ from forms.ledger.company import (
     LoanRecord,
     MemoryLedger,
     SupportRecord,
+    frame_for,
     postal_key,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "LoanRecord",
     "MemoryLedger",
     "SupportRecord",
+    "frame_for",
     "postal_key",
 ]

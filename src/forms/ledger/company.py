@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from forms.model import Decision, Status
 from forms.normalize import normalize_company_name
 
 #: Agencies whose support counts toward the shared cap unless told otherwise (the rulebook says).
@@ -201,3 +202,13 @@ class MemoryLedger:
             cap_per_frame=self.cap_per_frame,
             capped_agencies=self.capped_agencies,
         )
+
+
+def frame_for(decision: Decision, capped_agencies: frozenset[str]) -> CompanyKey | None:
+    """The company a decision grants its next frame: a routed, valid re-application to a capped
+    agency (the ledger's rule 8 let it through), once it is recorded; None for any other decision."""
+    if decision.status is not Status.ROUTED or decision.agency not in capped_agencies:
+        return None
+    if decision.fields.get("reapplication") is not True:
+        return None
+    return CompanyKey.from_fields(decision.fields)

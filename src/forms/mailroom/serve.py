@@ -135,13 +135,13 @@ async def work(room: Mailroom, settings: Settings, stop: threading.Event, config
     try:
         with deciders(settings, config):
             while not stop.is_set():
-                if not await room.deliver_due():
+                if not await room.sender.deliver_due():
                     await loop.run_in_executor(None, stop.wait, IDLE_S)
     finally:
         stop.set()
         ingester.join(timeout=30)
-        await room.deliver_due()
-        await room.transport.close()
+        await room.sender.deliver_due()
+        await room.sender.close()
 
 
 @contextlib.contextmanager

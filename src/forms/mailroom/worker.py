@@ -1,8 +1,8 @@
 """The mailroom's worker: spool → store → decide → outbox → transport, each step durable.
 
-    spool/new ──ingest──▶ store 'received' ──claim──▶ decide (pipeline, ledger)
+    spool/new ──ingest──▶ store 'received' ──claim──▶ decide (pipeline, ledger) ──route──▶
         ──record (one transaction: decision + outgoing messages + frame)──▶ outbox 'pending'
-        ──claim──▶ transport ──▶ 'sent' (or retried with backoff, then 'dead')
+        ──claim──▶ transport ──▶ 'sent' (or retried with backoff, then 'dead')   (deliver.sender)
 
 Every step is recorded before the next starts, so a worker killed anywhere (see ``failpoints``) is
 simply restarted: an intake is stored once (spool ids), decided once (claims with leases; a decision
@@ -19,40 +19,27 @@ import os
 import socket
 from dataclasses import dataclass
 
+from forms import failpoints
 from forms.config import Settings
 from forms.deliver import Transport, make_transport
-from forms.errors import DeliveryError, StaleClaim
+from forms.deliver.sender import Sender
+from forms.errors import StaleClaim
 from forms.intake.spool import Spool, SpoolEntry
-from forms.ledger import CompanyKey
-from forms.mailroom import failpoints
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
-from forms.model import Decision, Mail, Status
-from forms.pipeline import Pipeline, extraction_to_json, looks_like_pdf
-from forms.route import MailTemplates, route, route_context
-from forms.rules.loader import Rulebook, load_rulebooks
-from forms.store import NewIntake, Store
-from forms.store.ledger import StoreLedger
-from forms.store.records import ClaimedIntake, OutboxItem
+from forms.model import Mail
+from forms.pipeline import Pipeline, looks_like_pdf
+from forms.route import MailTemplates, reference_number, route_context, routed
+from forms.rules.loader import load_rulebooks
+from forms.store import ClaimedIntake, NewIntake, Store, StoreLedger
 
 log = logging.getLogger(__name__)
 
-#: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
-BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
-#: Outgoing messages claimed (in one transaction) and handed to the transport together.
-SEND_BATCH = 8
 #: Spool entries stored in one transaction (at most so many, or so many bytes).
 INGEST_BATCH, INGEST_BATCH_BYTES = 16, 16 * 1024 * 1024
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts)))
 
 
 @dataclass
@@ -63,7 +50,7 @@ class Mailroom:
     store: Store
     pipeline: Pipeline
     spool: Spool
-    transport: Transport
+    sender: Sender
     templates: MailTemplates
     worker: str
     ledger: StoreLedger | None = None
@@ -74,16 +61,23 @@ class Mailroom:
         settings.home.mkdir(parents=True, exist_ok=True)
         store = Store.open(settings.store_url)
         rulebooks = load_rulebooks(settings.rulebook_dir)
-        newest = max(rulebooks, key=lambda b: b.effective_from)
-        ledger = StoreLedger(store, newest.shared_cap.cap_per_frame_yen, newest.capped_agencies)
+        ledger = StoreLedger.newest(store, rulebooks)
+        worker = worker_name()
+        sender = Sender(
+            store,
+            transport or make_transport(settings),
+            worker=worker,
+            attempts=settings.send_attempts,
+            lease_s=settings.claim_lease_s,
+        )
         return cls(
             settings=settings,
             store=store,
             pipeline=Pipeline(settings, ledger=ledger, rulebooks=rulebooks),
             spool=Spool(settings.home / "spool"),
-            transport=transport or make_transport(settings),
+            sender=sender,
             templates=MailTemplates.for_settings(settings),
-            worker=worker_name(),
+            worker=worker,
             ledger=ledger,
             lease_s=settings.claim_lease_s,
         )
@@ -153,12 +147,11 @@ class Mailroom:
             corrections=claimed.corrections,  # a clerk's, when the intake is retried
             mail=mail,
         )
-        decision = outcome.decision  # a copy of a decided submission is found while recording it
         rulebook = self.pipeline.rulebooks.for_date(received_at.date())
-        reference = f"{rulebook.id}-{intake_id:06d}"
-        pdf = (outcome.form_name or "youshiki1.pdf", outcome.form_bytes) if outcome.form_bytes else None
+        reference = reference_number(rulebook, intake_id)
         ctx = route_context(self.settings, rulebook, reference, received_at)
-        outgoing = route(decision, outcome.mail, pdf, ctx, self.templates)
+        made = routed(outcome, ctx, self.templates, rulebook.capped_agencies)
+        decision = made.decision  # a copy of a decided submission is found while recording it
         recorded = self.store.intakes.record_decision(
             intake_id,
             status=str(decision.status),
@@ -168,18 +161,20 @@ class Mailroom:
             message_id=outcome.mail.message_id if outcome.mail else None,
             sender=outcome.sender,
             form_sha256=outcome.form_sha256,
-            outgoing=outgoing,
+            outgoing=made.outgoing,
             actor=self.worker,
-            frame_for=frame_for(decision, rulebook),
-            extraction=extraction_to_json(outcome.extraction) if outcome.extraction else None,
+            frame_for=made.frame_for,
+            extraction=made.extraction,
         )
+        queued = len(made.outgoing) if recorded == decision.status else 0
+        codes = ",".join(r.code for r in decision.reasons) or "no reasons"
         log.info(
             "intake %s decided %s (%s) %s; %d message(s) queued",
             intake_id,
             recorded,
             decision.agency or "-",
-            ",".join(r.code for r in decision.reasons) or "no reasons",
-            len(outgoing) if recorded == decision.status else 0,
+            codes,
+            queued,
         )
         failpoints.hit("after_decide")
 
@@ -198,7 +193,7 @@ class Mailroom:
             intake_id,
             status=str(decision.status),
             agency=decision.agency,
-            reference=f"{rulebook.id}-{intake_id:06d}",
+            reference=reference_number(rulebook, intake_id),
             decision=decision.to_json(),
             message_id=mail.message_id,
             sender=mail.from_addr,
@@ -207,44 +202,6 @@ class Mailroom:
             actor=self.worker,
         )
         log.info("intake %s is a returned 様式3: %s", intake_id, got.status)
-        return True
-
-    # -- delivery -------------------------------------------------------------------------------
-
-    async def deliver_due(self) -> int:
-        """Send every outgoing message that is due; returns how many were sent. Messages are claimed
-        a batch at a time, handed to the transport together (it bounds its own concurrency) and
-        recorded as sent in one transaction when the transport has taken them: a crash between a
-        server's 250 and that record (milliseconds) sends the message again after its lease, which
-        the 'send_lease_expired' event records. The file transport is idempotent by Message-ID."""
-        sent = 0
-        while True:
-            now = dt.datetime.now(dt.UTC)
-            batch = self.store.outbox.claim(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
-            if not batch:
-                return sent
-            failpoints.hit("mid_send")
-            results = await asyncio.gather(*(self._send(item, now) for item in batch))
-            done = [item for item, ok in zip(batch, results, strict=True) if ok]
-            stale = set(self.store.outbox.mark_sent_batch([item.id for item in done], worker=self.worker))
-            for item in done:
-                if item.id in stale:
-                    log.warning("message %s: claim lost to another sender while sending", item.message_id)
-                    continue
-                log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
-                sent += 1
-
-    async def _send(self, item: OutboxItem, now: dt.datetime) -> bool:
-        """Hand one claimed message to the transport; True when it took it (recorded by the caller, for
-        the whole batch at once), else the failure is recorded here."""
-        try:
-            await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
-        except DeliveryError as exc:
-            last = exc.permanent or item.attempts + 1 >= self.settings.send_attempts
-            retry_at = None if last else now + backoff(item.attempts)
-            log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
-            self.store.outbox.mark_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
-            return False
         return True
 
     # -- one pass -------------------------------------------------------------------------------
@@ -260,9 +217,9 @@ class Mailroom:
 
     async def _deliver_and_close(self) -> int:
         try:
-            return await self.deliver_due()
+            return await self.sender.deliver_due()
         finally:
-            await self.transport.close()
+            await self.sender.close()
 
     def close(self) -> None:
         self.pipeline.close()
@@ -282,12 +239,3 @@ def _int(value: str | None) -> int | None:
         return int(value) if value not in (None, "") else None
     except ValueError:
         return None
-
-
-def frame_for(decision: Decision, rulebook: Rulebook) -> CompanyKey | None:
-    """A routed, valid re-application to a capped agency grants the company its next frame."""
-    if decision.status is not Status.ROUTED or decision.agency not in rulebook.capped_agencies:
-        return None
-    if decision.fields.get("reapplication") is not True:
-        return None
-    return CompanyKey.from_fields(decision.fields)

@@ -1,15 +1,59 @@
-"""The clerks' operations on intakes (issue 5 "Clerk console"): the review queue, one intake with its
-corrections and a preview of the new decision, routing, rejecting, marking handled, retries, bulk
-reprocessing, contact deadlines and the outbox. The web console and ``forms review`` both use
-:class:`Review`; every action writes an event with who did it; the original bytes are never changed.
+"""The clerks' operations on intakes, one module per job, used by the web console and ``forms review``:
+
+    queue.py        what a clerk reads: the queue, one intake, page images, deadlines, the outbox
+    corrections.py  what a clerk does to one intake: correct, route, reject, mark handled, retry
+    reprocess.py    the machine's decision again on many intakes (dry run, then applied)
+    desk.py         what they share: the store, rulebooks, ledger, templates and common look-ups
+
+Every action writes an event with who did it; the original bytes are never changed.
 """
 
+from __future__ import annotations
+
+from forms.config import Settings
+from forms.pipeline import Pipeline
+from forms.review.corrections import Corrections
+from forms.review.desk import OPEN, Desk
 from forms.review.original import Original, render_page
-from forms.review.service import Review
+from forms.review.queue import Queue
+from forms.review.reprocess import Reprocess
 from forms.review.values import DeadlineRow, IntakeView, outcome_text
+from forms.route import MailTemplates
+from forms.rules.loader import load_rulebooks
+from forms.spec import load_spec
+from forms.store import Store, StoreLedger
 from forms.store.queue import OPEN_STATUSES, QueueFilter, QueueRow
 
+
+class Review:
+    """The clerks' operations over one store: ``queue``, ``corrections``, ``reprocess``. With the
+    mailroom's ``pipeline`` (``forms serve``), its rulebooks, ledger and readers are shared."""
+
+    def __init__(self, store: Store, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
+        rulebooks = pipeline.rulebooks if pipeline else load_rulebooks(settings.rulebook_dir)
+        ledger = (pipeline.ledger if pipeline else None) or StoreLedger.newest(store, rulebooks)
+        self.desk = Desk(
+            store=store,
+            settings=settings,
+            rulebooks=rulebooks,
+            spec=pipeline.spec if pipeline else load_spec(),
+            ledger=ledger,
+            templates=MailTemplates.for_settings(settings),
+        )
+        self.queue = Queue(self.desk)
+        self.corrections = Corrections(self.desk)
+        self.reprocess = Reprocess(self.desk, pipeline)
+
+    @property
+    def store(self) -> Store:
+        return self.desk.store
+
+    def close(self) -> None:
+        self.reprocess.close()
+
+
 __all__ = [
+    "OPEN",
     "OPEN_STATUSES",
     "DeadlineRow",
     "IntakeView",

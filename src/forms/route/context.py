@@ -58,6 +58,11 @@ class RouteContext:
         return (when.astimezone(JST) if when.tzinfo else when).date()
 
 
+def reference_number(rulebook: Rulebook, intake_id: int) -> str:
+    """The reference number a bank and an agency quote: the rulebook's id and the intake, R8-000042."""
+    return f"{rulebook.id}-{intake_id:06d}"
+
+
 def agency_inboxes(rulebook: Rulebook, overrides: Mapping[str, str]) -> dict[str, str]:
     """Each agency's inbox: the rulebook's, unless the settings override it."""
     inboxes = {key: a.email for key, a in rulebook.agencies.values.items() if a.email}

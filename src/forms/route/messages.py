@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from forms.deliver.message import build_message, valid_address, valid_message_id
@@ -26,7 +27,17 @@ from forms.errors import INFO_CODES, ConfigError
 from forms.intake.mime import safe_filename
 from forms.jp.business_days import add_business_days
 from forms.jp.wareki import wareki
-from forms.model import Decision, FieldValue, Mail, OutgoingMessage, Reason, Status
+from forms.ledger import CompanyKey, frame_for
+from forms.model import (
+    Decision,
+    FieldValue,
+    Mail,
+    Outcome,
+    OutgoingMessage,
+    Reason,
+    Status,
+    extraction_to_json,
+)
 from forms.route.context import RouteContext
 from forms.spec import FormSpec
 
@@ -244,3 +255,24 @@ def clerk_rejection(
     return [
         OutgoingMessage("bank_rejection", made.message_id, made.recipients, made.sender, made.raw, subject)
     ]
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A decision with all that recording it takes: the messages it sends, the company it grants a
+    frame (a valid re-application), the reading kept for the clerks."""
+
+    decision: Decision
+    outgoing: tuple[OutgoingMessage, ...]
+    frame_for: CompanyKey | None
+    extraction: dict[str, Any] | None
+
+
+def routed(
+    outcome: Outcome, ctx: RouteContext, templates: MailTexts, capped_agencies: frozenset[str]
+) -> Routed:
+    """What the mailroom records for a machine's decision (a new intake, or a bulk reprocess)."""
+    decision = outcome.decision
+    messages = route(decision, outcome.mail, outcome.pdf, ctx, templates)
+    reading = extraction_to_json(outcome.extraction) if outcome.extraction is not None else None
+    return Routed(decision, tuple(messages), frame_for(decision, capped_agencies), reading)

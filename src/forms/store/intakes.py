@@ -146,9 +146,8 @@ class Intakes:
         frame_for: CompanyKey | None = None,
         extraction: dict[str, Any] | None = None,
     ) -> str:
-        """In one transaction: the decision, one pending outbox row per message, event 'decided'.
-        ``extraction`` is the raw reading (``pipeline.extraction_to_json``) kept for the clerks.
-
+        """In one transaction: the decision, one pending outbox row per message, event 'decided';
+        ``extraction``, the raw reading (``pipeline.extraction_to_json``), is kept for the clerks.
         ``frame_for``: a routed, valid re-application grants that company its next frame of the
         shared cap, in the same transaction (at most once per intake).
 

@@ -182,7 +182,7 @@ class Outbox:
             )
 
     def requeue_dead(self, outbox_id: int, *, actor: str) -> None:
-        """A clerk sends a dead letter again: 'pending' now, attempts counted afresh (the events keep them)."""
+        """A clerk sends a dead letter again: 'pending' now, attempts counted afresh (events keep them)."""
         now = self._db.now()
         with self._db.writing() as conn:
             row = conn.execute(

@@ -1,0 +1,79 @@
+"""The sender: hands the outbox's due messages to the transport and records what became of each.
+
+Messages are claimed a batch at a time (one transaction), handed to the transport together (it
+bounds its own concurrency) and recorded as sent in one transaction when the transport has taken
+them: a crash between a server's 250 and that record (milliseconds) sends the message again after
+its lease, which the 'send_lease_expired' event records. The file transport is idempotent by
+Message-ID. A failure is retried with backoff; a permanent one, or the last attempt, is a dead
+letter a clerk sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from forms import failpoints
+from forms.deliver.transport import Transport
+from forms.errors import DeliveryError
+from forms.store import OutboxItem, Store
+
+log = logging.getLogger(__name__)
+
+#: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
+BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
+#: Outgoing messages claimed (in one transaction) and handed to the transport together.
+SEND_BATCH = 8
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts)))
+
+
+class Sender:
+    """Sends what the outbox holds through one transport; several senders may share a store."""
+
+    def __init__(
+        self, store: Store, transport: Transport, *, worker: str, attempts: int, lease_s: float
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.worker = worker
+        self.attempts = attempts
+        self.lease_s = lease_s
+
+    async def deliver_due(self) -> int:
+        """Send every outgoing message that is due; returns how many were sent."""
+        sent = 0
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            batch = self.store.outbox.claim(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
+            if not batch:
+                return sent
+            failpoints.hit("mid_send")
+            results = await asyncio.gather(*(self._send(item, now) for item in batch))
+            done = [item for item, ok in zip(batch, results, strict=True) if ok]
+            stale = set(self.store.outbox.mark_sent_batch([item.id for item in done], worker=self.worker))
+            for item in done:
+                if item.id in stale:
+                    log.warning("message %s: claim lost to another sender while sending", item.message_id)
+                    continue
+                log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
+                sent += 1
+
+    async def _send(self, item: OutboxItem, now: dt.datetime) -> bool:
+        """Hand one claimed message to the transport; True when it took it (recorded by the caller, for
+        the whole batch at once), else the failure is recorded here."""
+        try:
+            await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
+        except DeliveryError as exc:
+            last = exc.permanent or item.attempts + 1 >= self.attempts
+            retry_at = None if last else now + backoff(item.attempts)
+            log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
+            self.store.outbox.mark_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.transport.close()
