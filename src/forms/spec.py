@@ -16,6 +16,8 @@ from types import MappingProxyType
 
 AGENCIES: tuple[str, ...] = ("jetro", "scb", "kosha", "smrj")
 AGENCY_FIELDS: tuple[str, ...] = tuple(f"agency_{a}" for a in AGENCIES)
+#: The agencies that issue 様式2 and 様式3 (DOMAIN.md "Who sends what to whom").
+ISSUERS: tuple[str, ...] = ("jetro", "scb")
 #: Entity types counted as "corporations" by youshiki1.json's "all corporations".
 CORPORATE_ENTITIES = frozenset({"corporation", "cooperative"})
 

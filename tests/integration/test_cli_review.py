@@ -1,11 +1,9 @@
 """``forms review …`` and ``forms user add`` as an operator runs them, on a real store under FORMS_HOME
 filled by ``forms intake`` from the sample mail and PDF. The commands run in-process through the
-parsers ``cli_review.register`` adds (the ``forms`` entry point registers them the same way); the
-password prompt runs as a real process reading stdin."""
+parser ``forms`` builds; the password prompt runs as a real process reading stdin."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -16,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from forms.cli import main as cli
-from forms.cli import review as cli_review
 from forms.config import load_settings
 from forms.errors import FormsError
 from tests.conftest import SAMPLES
@@ -24,18 +21,8 @@ from tests.conftest import SAMPLES
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 
 RECEIVED = "2026-06-01T10:00:00+09:00"
-#: ``forms`` with the review commands, as a process (for stdin), whether or not cli.py registers them yet.
-RUNNER = """
-import argparse, sys
-from forms.cli import main as cli
-from forms.cli import review as cli_review
-parser = cli.build_parser()
-sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-if "review" not in sub.choices:
-    cli_review.register(sub)
-cli.build_parser = lambda: parser
-sys.exit(cli.main(sys.argv[1:]))
-"""
+#: ``forms`` as a process (for stdin).
+RUNNER = "import sys; from forms.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
 @dataclass
@@ -56,9 +43,7 @@ def env_for(home: Path) -> dict[str, str]:
 
 def run(home: Path, capsys: pytest.CaptureFixture[str], *args: str) -> Ran:
     """One ``forms review|user`` command, as ``forms.cli.main`` runs it (FormsError → exit 1)."""
-    parser = argparse.ArgumentParser(prog="forms")
-    cli_review.register(parser.add_subparsers(dest="command", required=True))
-    parsed = parser.parse_args(list(args))
+    parsed = cli.build_parser().parse_args(list(args))
     capsys.readouterr()
     try:
         code = int(parsed.func(parsed, load_settings(env=env_for(home))))

@@ -23,14 +23,13 @@ from forms.documents.render import render_pdf
 from forms.documents.youshiki3 import Youshiki3, youshiki3_data
 from forms.errors import Code
 from forms.extract.youshiki3 import LOAN_STATUSES, Line, ReturnedYoushiki3, read_choice, read_returned
-from forms.mailroom.returned_youshiki3 import agency_names
 from forms.rules.loader import load_rulebooks
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"
 FONTS = REPO / "tests" / "artifacts" / "fonts"
 RULEBOOK = load_rulebooks().for_date(dt.date(2026, 8, 1))
-AGENCIES = agency_names(RULEBOOK)
+AGENCIES = RULEBOOK.printed_names()
 FIELDS: dict[str, object] = {
     "company_name": "株式会社サンプル精機",
     "corporate_number": "4010001234567",

@@ -106,6 +106,10 @@ class Users:
             self.store.users.set_password_hash(name, self._hasher.hash(password), actor=name, event=False)
         return User(record.name, record.role, record.agency)
 
+    def signed_in(self, name: str, ip: str) -> None:
+        """A successful sign-in, in the event log (who, from where)."""
+        self.store.events.add(None, "signed_in", actor=name, detail={"ip": ip})
+
     def set_password(self, name: str, password: str, *, actor: str) -> None:
         problems = check_password(password)
         if problems:

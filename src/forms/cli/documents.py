@@ -23,7 +23,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forms.cli.ledger import _table, agency_names, newest_rulebook
+from forms.cli.ledger import newest_rulebook
+from forms.cli.tables import table
 from forms.config import Settings
 from forms.errors import UsageError
 from forms.jp.wareki import JST
@@ -31,12 +32,11 @@ from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
 from forms.ledger.sheet import shown
 from forms.normalize import parse_date
+from forms.spec import ISSUERS
 
 if TYPE_CHECKING:
+    from forms.documents.issued import IssuedYoushiki3, RoutedForm
     from forms.store import Store
-    from forms.store.youshiki3 import IssuedYoushiki3, RoutedForm
-
-ISSUERS = ("jetro", "scb")
 
 
 
@@ -89,9 +89,9 @@ def _out(args: argparse.Namespace, settings: Settings) -> Path:
 
 def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
     """The company's newest routed 様式1 to ``agency``, else to any agency that issues documents."""
+    from forms.documents.issued import IssuedDocuments  # start-up: the documents only for their commands
 
-
-    form = store.youshiki3.latest_routed(key, (agency,)) or store.youshiki3.latest_routed(key, ISSUERS)
+    form = IssuedDocuments(store).routed_form(key, agency)
     if form is None:
         raise UsageError(f"企業 {key} の受付済み（routed）の様式1がストアにありません")
     return form
@@ -116,7 +116,7 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
         settings.home.mkdir(parents=True, exist_ok=True)
         with Store.open(settings.store_url) as store:
             fields = _routed(store, key, args.agency).fields
-            ledger = StoreLedger(store, book.shared_cap.cap_per_frame_yen, book.capped_agencies)
+            ledger = StoreLedger.for_rulebook(store, book)
             paths = write_youshiki2(
                 ledger,
                 key,
@@ -133,7 +133,7 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
             )
     except UsageError as exc:
         return _refuse(str(exc))
-    print(f"様式2を作成しました: {key} {agency_names(book)[args.agency]}")
+    print(f"様式2を作成しました: {key} {book.short_names()[args.agency]}")
     print("\n".join(f"  {p}" for p in paths))
     return 0
 
@@ -152,10 +152,10 @@ def cmd_youshiki3(args: argparse.Namespace, settings: Settings) -> int:
 
 def _one(args: argparse.Namespace, settings: Settings) -> int:
     from forms.documents.batch import write_youshiki3
+    from forms.documents.issued import IssuedDocuments
     from forms.documents.youshiki3 import youshiki3_data
     from forms.rules.loader import load_rulebooks
     from forms.store import Store
-
 
     if args.agency is None:
         raise UsageError("「--agency」を指定してください（jetro 又は scb）")
@@ -184,7 +184,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
             formats=formats,
             font_dir=settings.home / "fonts",
         )
-        store.youshiki3.record_issued(
+        IssuedDocuments(store).record_youshiki3(
             key=key,
             company_name=data.company.name,
             bank_name=data.bank.name,
@@ -200,7 +200,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _batch(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.documents.batch import issue_youshiki3_batch
+    from forms.documents.issued import IssuedDocuments
     from forms.rules.loader import load_rulebooks
     from forms.store import Store
 
@@ -211,8 +211,7 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
     out = _out(args, settings)
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
-        batch = issue_youshiki3_batch(
-            store,
+        batch = IssuedDocuments(store).batch(
             agencies=agencies,
             rulebook=rulebook,
             issued_on=issued_on,
@@ -260,23 +259,23 @@ def overdue_text(found: list[IssuedYoushiki3], today: dt.date, names: dict[str, 
     return "\n".join(
         [
             f"■ 回答期日を過ぎた未回答の様式3（{today.isoformat()} 現在）",
-            *_table(header, rows, frozenset({4})),
+            *table(header, rows, frozenset({4})),
         ]
     )
 
 
 def _overdue(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.documents.issued import IssuedDocuments
     from forms.store import Store
-
 
     today = _date("--today", args.today, _today())
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
-        found = store.youshiki3.overdue(today)
+        found = IssuedDocuments(store).overdue(today)
     if args.json:
         print(json.dumps(overdue_json(found, today), ensure_ascii=False))
     else:
-        print(overdue_text(found, today, agency_names(newest_rulebook(settings))))
+        print(overdue_text(found, today, newest_rulebook(settings).short_names()))
     return 0
 
 

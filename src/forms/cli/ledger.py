@@ -18,12 +18,12 @@ import argparse
 import datetime as dt
 import json
 import sys
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from forms.cli.tables import table
 from forms.config import Settings
 from forms.ledger import CompanyKey, CompanyLedger, LoanRecord, SupportRecord
 from forms.ledger.naming import company_key
@@ -46,12 +46,7 @@ def newest_rulebook(settings: Settings) -> Rulebook:
     """The rulebook whose cap and capped agencies the ledger uses: the newest one."""
     from forms.rules.loader import load_rulebooks
 
-    return max(load_rulebooks(settings.rulebook_dir), key=lambda b: b.effective_from)
-
-
-def agency_names(book: Rulebook) -> dict[str, str]:
-    """Agency key → its short name (what the tables print and what imports may write)."""
-    return {key: agency.short_name for key, agency in book.agencies.values.items()}
+    return load_rulebooks(settings.rulebook_dir).newest
 
 
 @contextmanager
@@ -62,7 +57,7 @@ def open_ledger(settings: Settings, book: Rulebook) -> Iterator[StoreLedger]:
 
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
-        yield StoreLedger(store, book.shared_cap.cap_per_frame_yen, book.capped_agencies)
+        yield StoreLedger.for_rulebook(store, book)
 
 
 def _refuse(problems: Sequence[str]) -> int:
@@ -146,7 +141,7 @@ def cmd_support_add(args: argparse.Namespace, settings: Settings) -> int:
     with open_ledger(settings, book) as ledger:
         ledger.add_support(company, record, actor="cli")
         after = ledger.company(company)
-    print(f"支援を記録しました: {company} {day} {agency_names(book)[agency]} {service} {_yen(cost)}")
+    print(f"支援を記録しました: {company} {day} {book.short_names()[agency]} {service} {_yen(cost)}")
     print(_figures(after))
     if agency in book.capped_agencies and after.remaining < 0:
         print("forms: 注意: 支援利用上限を超えています。", file=sys.stderr)
@@ -169,7 +164,7 @@ def cmd_support_import(args: argparse.Namespace, settings: Settings) -> int:
         return _refuse([problem_text(sheet)])
     show = bool(args.progress) or sys.stderr.isatty()
     with tqdm(total=len(sheet.rows), desc="取込", unit="行", file=sys.stderr, disable=not show) as bar:
-        found = parse_supports(sheet, agency_names(book), on_row=bar.update)
+        found = parse_supports(sheet, book.short_names(), on_row=bar.update)
     if found.problems:
         return _refuse([f"{path.name} {problem_text(p)}" for p in found.problems])
     with open_ledger(settings, book) as ledger:
@@ -197,22 +192,6 @@ def cmd_loan_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # ── ledger ────────────────────────────────────────────────────────────────────────────────────
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int]) -> list[str]:
-    """Columns padded to their display width (a full-width character is two columns)."""
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (
-            " " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-        return "  ".join(padded).rstrip()
-
-    return [line(header), *(line(r) for r in rows)] if rows else [line(header), "（記録なし）"]
 
 
 def ledger_text(company: CompanyKey, ledger: CompanyLedger, names: dict[str, str]) -> str:
@@ -223,14 +202,14 @@ def ledger_text(company: CompanyKey, ledger: CompanyLedger, names: dict[str, str
         [s.date.isoformat(), names.get(s.agency, s.agency), s.service, _yen(s.cost_excl_tax), _yen(s.tax)]
         for s in supports
     ]
-    lines += _table(["支援日", "支援機関", "支援内容", "経費（税抜）", "消費税"], rows, frozenset({3, 4}))
+    lines += table(["支援日", "支援機関", "支援内容", "経費（税抜）", "消費税"], rows, frozenset({3, 4}))
     capped = "・".join(names.get(a, a) for a in sorted(ledger.capped_agencies))
     lines += ["", f"■ 上限（{capped}の合計、消費税相当分を除く）"]
     figures = [[_yen(ledger.cap), _yen(ledger.used), _yen(ledger.remaining), str(ledger.frames)]]
-    lines += _table(["上限額", "利用済額", "利用可能残額", "枠数"], figures, frozenset({0, 1, 2, 3}))
+    lines += table(["上限額", "利用済額", "利用可能残額", "枠数"], figures, frozenset({0, 1, 2, 3}))
     loans = [[r.date.isoformat(), _yen(r.amount), r.menu] for r in sorted(ledger.loans, key=lambda r: r.date)]
     lines += ["", "■ 融資（資金交付）"]
-    lines += _table(["融資実行日", "融資額", "メニュー"], loans, frozenset({1}))
+    lines += table(["融資実行日", "融資額", "メニュー"], loans, frozenset({1}))
     return "\n".join(lines)
 
 
@@ -245,7 +224,7 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"company": str(company), **found.to_json()}, ensure_ascii=False))
     else:
-        print(ledger_text(company, found, agency_names(book)))
+        print(ledger_text(company, found, book.short_names()))
     return 0
 
 

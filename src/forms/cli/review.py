@@ -7,7 +7,6 @@
     forms review route ID | reject ID [--message TEXT] | handled ID [--note TEXT]  [--actor NAME]
     forms review retry ID | --outbox ID [--actor NAME]
     forms review reprocess [IDS... | --status S] [--apply] [--progress] [--actor NAME]
-    forms user add NAME --role clerk|admin [--agency jetro] [--password-stdin]
 
 ``--actor`` (default ``cli:<login name>``) is who the event log names. A refused action prints why in
 Japanese and exits 1 (the ``forms`` command prints every FormsError so).
@@ -25,7 +24,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from forms.config import Settings
-from forms.errors import AccountError, ReviewError
+from forms.errors import ReviewError
 from forms.jp.wareki import JST
 from forms.model import Decision
 from forms.normalize import parse_date
@@ -220,7 +219,6 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-
     if bool(args.ids) == bool(args.status):
         raise ReviewError("申込み番号か --status のどちらか一方を指定してください")
     show = bool(args.progress) or sys.stderr.isatty()
@@ -242,39 +240,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-# ── users ─────────────────────────────────────────────────────────────────────────────────────
-def _password(from_stdin: bool) -> str:
-
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("パスワード: ")
-    if getpass.getpass("パスワード（確認）: ") != first:
-        raise AccountError("パスワードが一致しません")
-    return first
-
-
-def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.access.accounts import Users
-    from forms.store import Store
-
-    password = _password(args.password_stdin)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with Store.open(settings.store_url) as store:
-        user = Users(store).add(
-            args.name, role=args.role, password=password, agency=args.agency, actor=args.actor
-        )
-    scope = f"（{user.agency}のみ）" if user.agency else ""
-    print(f"アカウント {user.name} を追加しました: {user.role}{scope}")
-    return 0
-
-
 # ── the parsers ───────────────────────────────────────────────────────────────────────────────
-def _actor(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--actor", default=default_actor(), help="who does it, for the event log (default cli:<login>)"
-    )
-
-
 def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = sub.add_parser("list", help="the review queue, newest first")
     ls.add_argument("--status", help=_STATUS_HELP)
@@ -316,18 +282,16 @@ def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     retry.set_defaults(func=cmd_retry)
     reprocess.set_defaults(func=cmd_reprocess)
     for p in (fix, route, reject, handled, retry, reprocess):
-        _actor(p)
+        add_actor_option(p)
+
+
+def add_actor_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--actor", default=default_actor(), help="who does it, for the event log (default cli:<login>)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``review …`` and ``user add`` to the ``forms`` command."""
+    """Add ``review …`` to the ``forms`` command."""
     review = subparsers.add_parser("review", help="the clerks' review of intakes")
     _review_parsers(review.add_subparsers(dest="review_command", required=True))
-    user = subparsers.add_parser("user", help="console accounts")
-    add = user.add_subparsers(dest="user_command", required=True).add_parser("add", help="add an account")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=("clerk", "admin"))
-    add.add_argument("--agency", help="a clerk who sees only this agency's intakes")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    _actor(add)
-    add.set_defaults(func=cmd_user_add)

@@ -31,11 +31,9 @@ from forms.console import ledger as ledger_views
 from forms.console.auth import Accounts, Sessions, SignInLimiter, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
 from forms.console.jobs import Jobs
+from forms.documents.issued import IssuedDocuments
 from forms.review import Review
-from forms.rules.loader import load_rulebooks
-from forms.spec import load_spec
-from forms.store import Store
-from forms.store.ledger import StoreLedger
+from forms.store import Store, StoreLedger
 
 MAX_BODY_BYTES = 1024 * 1024  # forms, and support files (CSV / .xlsx) of up to 1 MB
 STATIC = Path(__file__).resolve().parent / "static"
@@ -143,14 +141,15 @@ def create_app(
         settings.home.mkdir(parents=True, exist_ok=True)
         owned = Store.open(settings.store_url)
         review = Review(owned, settings)
-    rulebook = max(load_rulebooks(settings.rulebook_dir), key=lambda b: b.effective_from)
+    rulebooks = review.desk.rulebooks
     console = Console(
         settings=settings,
         review=review,
         accounts=accounts or Users(review.store),
-        ledger=StoreLedger(review.store, rulebook.shared_cap.cap_per_frame_yen, rulebook.capped_agencies),
-        rulebook=rulebook,
-        spec=load_spec(),
+        ledger=StoreLedger.newest(review.store, rulebooks),
+        documents=IssuedDocuments(review.store),
+        rulebook=rulebooks.newest,
+        spec=review.desk.spec,
         sessions=Sessions(secret or load_secret(settings.home / "console.key"), secure=cookie_secure),
         limiter=limiter or SignInLimiter(),
         jobs=Jobs(),

@@ -46,6 +46,8 @@ class Accounts(Protocol):
 
     def get(self, name: str) -> Clerk | None: ...
 
+    def signed_in(self, name: str, ip: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class Session:

@@ -22,10 +22,9 @@ from starlette.responses import RedirectResponse, Response
 
 from forms.console.context import JST, Console, console_of, page, posted, signed_in
 from forms.console.ledger import issuers_for
-from forms.documents.batch import FORMATS, IssuedBatch, issue_youshiki3_batch
+from forms.documents.batch import FORMATS, IssuedBatch
 from forms.ledger.sheet import Sheet, problem_text, read_sheet
 from forms.ledger.supports_import import SupportImport, parse_supports
-from forms.rules.loader import load_rulebooks
 
 Progress = Callable[[int, int], None]
 #: The formats a clerk may choose for the batch (the value posted → the formats written).
@@ -49,11 +48,9 @@ def _issue_batch(
 ) -> IssuedBatch:
     settings = console.settings
     today = dt.datetime.now(JST).date()
-    store = console.review.store
-    batch = issue_youshiki3_batch(
-        store,
+    return console.documents.batch(
         agencies=agencies,
-        rulebook=load_rulebooks(settings.rulebook_dir).for_date(today),
+        rulebook=console.review.desk.rulebooks.for_date(today),
         issued_on=today,
         out_dir=settings.home / "documents",
         formats=formats,
@@ -62,10 +59,6 @@ def _issue_batch(
         on_progress=progress,
         actor=actor,
     )
-    if not batch.count:  # record_many_issued records the event only when something was issued
-        detail = {"count": 0, "agencies": list(agencies)}
-        store.events.add(None, "youshiki3_issued_batch", actor=actor, detail=detail)
-    return batch
 
 
 async def youshiki3_batch(request: Request) -> Response:
@@ -118,7 +111,7 @@ def _import_supports(
     found = _parse(console, data, progress)
     if found.problems:
         detail = {"file": name, "problems": len(found.problems)}
-        console.review.store.events.add(None, "supports_import_refused", actor=actor, detail=detail)
+        console.ledger.note_refused_import(detail, actor=actor)
         return ImportResult(name, 0, 0, tuple(problem_text(p) for p in found.problems))
     count = console.ledger.add_supports(list(found.supports), actor=actor)
     return ImportResult(name, count, len({key for key, _ in found.supports}), ())

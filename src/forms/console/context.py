@@ -26,11 +26,12 @@ from forms.config import Settings
 from forms.console import labels
 from forms.console.auth import Accounts, Clerk, Session, Sessions, SignInLimiter, check_csrf
 from forms.console.jobs import Jobs
+from forms.documents.issued import IssuedDocuments
 from forms.jp.wareki import JST
 from forms.review import Review
 from forms.rules.schema import Rulebook
 from forms.spec import FormSpec
-from forms.store.ledger import StoreLedger
+from forms.store import StoreLedger
 
 TEMPLATES = templating.TEMPLATES / "console"
 
@@ -49,6 +50,7 @@ class Console:
     review: Review
     accounts: Accounts
     ledger: StoreLedger
+    documents: IssuedDocuments
     rulebook: Rulebook
     spec: FormSpec
     sessions: Sessions
@@ -57,7 +59,7 @@ class Console:
     env: jinja2.Environment
 
     def agency_names(self) -> dict[str, str]:
-        return {key: a.short_name for key, a in self.rulebook.agencies.values.items()}
+        return self.rulebook.short_names()
 
 
 def console_of(request: Request) -> Console:

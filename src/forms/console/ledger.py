@@ -22,11 +22,12 @@ from forms.console.context import JST, Console, console_of, page, posted, signed
 from forms.console.views import viewed
 from forms.documents import BankInfo, CompanyInfo
 from forms.documents.batch import file_name, render
-from forms.documents.youshiki2 import ISSUERS, supports_for_report, youshiki2_data
+from forms.documents.youshiki2 import supports_for_report, youshiki2_data
 from forms.documents.youshiki3 import youshiki3_data
 from forms.errors import FormsError
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
+from forms.spec import ISSUERS
 
 
 def issuers_for(clerk: Clerk) -> list[str]:
@@ -134,8 +135,9 @@ async def youshiki2(request: Request) -> Response:
     except (FormsError, ValueError) as exc:
         raise HTTPException(400, f"様式2を作成できませんでした: {exc}") from exc
     detail = {"company": str(key), "agency": agency, "period": [d.isoformat() for d in period]}
+    handed_out = console.documents.handed_out
     await run_in_threadpool(
-        console.review.store.events.add, intake_id, "youshiki2_issued", actor=clerk.name, detail=detail
+        handed_out, "youshiki2_issued", intake_id=intake_id, actor=clerk.name, detail=detail
     )
     return _attachment(pdf, file_name(data, "pdf"))
 
@@ -158,7 +160,8 @@ async def youshiki3(request: Request) -> Response:
     except (FormsError, ValueError) as exc:
         raise HTTPException(400, f"様式3を作成できませんでした: {exc}") from exc
     detail = {"agency": agency, "due_on": data.due_on.isoformat()}
+    handed_out = console.documents.handed_out
     await run_in_threadpool(
-        console.review.store.events.add, view.row.id, "youshiki3_issued", actor=clerk.name, detail=detail
+        handed_out, "youshiki3_issued", intake_id=view.row.id, actor=clerk.name, detail=detail
     )
     return _attachment(pdf, file_name(data, "pdf"))

@@ -24,8 +24,6 @@ from forms.console.jobs import Job
 from forms.console.ledger import issuers_for
 from forms.errors import FormsError
 from forms.review import QueueFilter
-from forms.store import Store
-from forms.store.youshiki3 import IssuedYoushiki3
 
 MAX_REPROCESS = 100_000
 _IDS = re.compile(r"\d+")
@@ -108,19 +106,12 @@ async def deadlines(request: Request) -> Response:
     console = console_of(request)
     today = dt.datetime.now(JST).date()
     rows = await run_in_threadpool(console.review.queue.deadlines, today)
-    answers = await run_in_threadpool(unanswered_youshiki3, console.review.store)
+    answers = await run_in_threadpool(console.documents.unanswered)
     if clerk.scope is not None:
         rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
         answers = [a for a in answers if a.agency == clerk.scope]
     context = {"rows": rows, "answers": answers, "today": today, "issuers": issuers_for(clerk)}
     return page(request, "deadlines.html", context, session=session, clerk=clerk)
-
-
-def unanswered_youshiki3(store: Store) -> list[IssuedYoushiki3]:
-    """様式3 sent to banks and not answered yet, the earliest 回答期日 first."""
-    return sorted(
-        (i for i in store.youshiki3.issued() if i.answered_on is None), key=lambda i: (i.due_on, i.id)
-    )
 
 
 # -- the outbox ---------------------------------------------------------------------------------

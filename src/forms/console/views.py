@@ -89,9 +89,7 @@ async def signin(request: Request) -> Response:
             status_code=401,
         )
     console.limiter.succeeded(ip, name)
-    await run_in_threadpool(
-        console.review.store.events.add, None, "signed_in", actor=clerk.name, detail={"ip": ip}
-    )
+    await run_in_threadpool(console.accounts.signed_in, clerk.name, ip)
     response = RedirectResponse(target, status_code=303)
     console.sessions.write(request, response, Session.fresh(clerk.name))  # a new token: no fixation
     return response

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from forms.documents import BankInfo, CompanyInfo, Issuer
 from forms.ledger import CompanyLedger, SupportRecord
 from forms.rules.schema import Rulebook
+from forms.spec import ISSUERS
 
 #: The agencies that issue 様式2 (DOMAIN "The forms").
-ISSUERS = frozenset({"jetro", "scb"})
 #: Agencies whose 様式2 goes to the company with a copy to the bank.
 COPY_TO_BANK = frozenset({"scb"})
 

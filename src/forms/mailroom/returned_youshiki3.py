@@ -32,7 +32,6 @@ from forms.extract.youshiki3 import (
 )
 from forms.jp.wareki import JST
 from forms.ledger import CompanyKey, LoanRecord
-from forms.rules.loader import load_rulebooks
 from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.ledger import StoreLedger
@@ -103,11 +102,6 @@ def answer_json(answer: ReturnedYoushiki3) -> dict[str, Any]:
     }
 
 
-def agency_names(rulebook: Rulebook) -> dict[str, tuple[str, ...]]:
-    """Each agency key → the names a 様式3 prints it as (full and short)."""
-    return {key: (a.name, a.short_name) for key, a in rulebook.agencies.values.items()}
-
-
 def might_be_returned(mail: model.Mail) -> bool:
     """Cheap test (no PDF parsing) for the mailroom: a .docx attachment, or a subject or file name
     that names 様式3. A 様式3 PDF without either is read as a 様式1 and ends with the clerks."""
@@ -159,12 +153,13 @@ def record_returned(
     ledger: StoreLedger,
     mail: model.Mail,
     *,
-    rulebook: Rulebook | None = None,
+    rulebook: Rulebook,
     actor: str = "worker",
 ) -> ReturnedOutcome:
-    """Read the returned 様式3 of ``mail`` and, when it is readable and awaited, record what it says."""
-    book = rulebook or max(load_rulebooks(), key=lambda b: b.effective_from)
-    attachment, result = read_attachments(mail, agency_names(book))
+    """Read the returned 様式3 of ``mail`` and, when it is readable and awaited, record what it says
+    (``rulebook``: the one in force on the day it was received)."""
+    book = rulebook
+    attachment, result = read_attachments(mail, book.printed_names())
     if attachment is None or result is None:
         return ReturnedOutcome(ReturnedStatus.NOT_A_YOUSHIKI3)
     name = attachment.filename

@@ -188,6 +188,14 @@ class Rulebook(_Frozen):
         a = self.agency(key)
         return a.short_name if a else key
 
+    def short_names(self) -> dict[str, str]:
+        """Agency key → its short name (what tables print, what spreadsheets and forms may write)."""
+        return {key: a.short_name for key, a in self.agencies.values.items()}
+
+    def printed_names(self) -> dict[str, tuple[str, ...]]:
+        """Agency key → every name a document may print it as (full and short)."""
+        return {key: (a.name, a.short_name) for key, a in self.agencies.values.items()}
+
     def applies(self, rule: RuleName, agency: str | None) -> bool:
         """Whether the agency-scoped ``rule`` applies to a form for ``agency``."""
         return agency is not None and agency in getattr(self.scope.values, rule)

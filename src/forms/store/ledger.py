@@ -25,7 +25,7 @@ from forms.store.engine import Database
 from forms.store.schema import frames, loans, supports
 
 if TYPE_CHECKING:
-    from forms.rules.loader import Rulebooks
+    from forms.rules.loader import Rulebook, Rulebooks
     from forms.store.store import Store
 
 
@@ -120,6 +120,10 @@ class LedgerTables:
             self._db.event(conn, intake_id, "frame_granted", actor=actor, detail=detail)
         return True
 
+    def note_refused_import(self, detail: dict[str, Any], *, actor: str) -> None:
+        with self._db.writing() as conn:
+            self._db.event(conn, None, "supports_import_refused", actor=actor, detail=detail)
+
     def _add(self, table: Table, key: CompanyKey, values: dict[str, Any], kind: str, actor: str) -> int:
         with self._db.writing() as conn:
             new_id = conn.execute(
@@ -146,11 +150,15 @@ class StoreLedger:
         self.capped_agencies = capped_agencies
 
     @classmethod
-    def newest(cls, store: Store, rulebooks: Rulebooks) -> StoreLedger:
-        """The ledger view with the cap and capped agencies of the newest rulebook (the one place that
-        wires the two)."""
-        book = rulebooks.newest
+    def for_rulebook(cls, store: Store, book: Rulebook) -> StoreLedger:
+        """The ledger view with the cap per frame and the capped agencies of ``book`` (the one place
+        that wires the two)."""
         return cls(store, book.shared_cap.cap_per_frame_yen, book.capped_agencies)
+
+    @classmethod
+    def newest(cls, store: Store, rulebooks: Rulebooks) -> StoreLedger:
+        """The ledger view of the newest rulebook: what the mailroom, the review and the console use."""
+        return cls.for_rulebook(store, rulebooks.newest)
 
     def company(self, key: CompanyKey) -> CompanyLedger:
         found_supports, found_loans, found_grants = self.tables.records(key)
@@ -171,3 +179,7 @@ class StoreLedger:
         self, key: CompanyKey, date: dt.date, *, intake_id: int | None = None, actor: str = "worker"
     ) -> bool:
         return self.tables.add_frame(key, date, intake_id=intake_id, actor=actor)
+
+    def note_refused_import(self, detail: dict[str, Any], *, actor: str) -> None:
+        """An import refused for its bad rows (nothing written but this event)."""
+        self.tables.note_refused_import(detail, actor=actor)
