@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from forms.config import Settings, load_settings
 from forms.pipeline import Pipeline
+from tests.support.paths import ARTIFACTS, FORMS_DIR, REPO, SAMPLES, SHARED
+from tests.support.settings import make_settings
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SAMPLES = SHARED / "samples"
-FORMS_DIR = SHARED / "forms"
-ARTIFACTS = REPO / "tests" / "artifacts"
-
-
-def make_settings(home: Path, **env: str) -> Settings:
-    return load_settings(env={"FORMS_HOME": str(home), "FORMS_EXTRACT_TIMEOUT_S": "60", **env})
+__all__ = ["ARTIFACTS", "FORMS_DIR", "REPO", "SAMPLES", "SHARED", "make_settings"]
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ from forms.console import create_app
 from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
-from tests.conftest import ARTIFACTS, FORMS_DIR, SAMPLES, make_settings
+from tests.support.paths import ARTIFACTS, FORMS_DIR, SAMPLES
+from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder, parsed, smtp_sink
 
 sync_api = pytest.importorskip("playwright.sync_api")

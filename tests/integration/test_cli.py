@@ -11,27 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.support.paths import FORMS, SAMPLES
+from tests.support.processes import processes_with
 
-FORMS = Path(sys.executable).with_name("forms")
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 
 
 def run_forms(args: list[str], home: Path, tmp: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FORMS_HOME": str(home), "TMPDIR": str(tmp)}
     return subprocess.run([str(FORMS), *args], capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
-
-
-def processes_with(marker: str) -> list[int]:
-    """PIDs whose environment holds `marker` (our own FORMS_HOME): what a run left behind."""
-    found = []
-    for env in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if marker.encode() in env.read_bytes():
-                found.append(int(env.parent.name))
-        except OSError:
-            continue
-    return found
 
 
 def tree(folder: Path) -> dict[str, tuple[int, int]]:

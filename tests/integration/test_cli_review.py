@@ -16,7 +16,7 @@ import pytest
 from forms.cli import main as cli
 from forms.config import load_settings
 from forms.errors import FormsError
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 

@@ -28,7 +28,8 @@ from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from tests.conftest import FORMS_DIR, SAMPLES, make_settings
+from tests.support.paths import FORMS_DIR, SAMPLES
+from tests.support.settings import make_settings
 
 pytestmark = [
     pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo"),

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from forms.store import Store
-from tests.conftest import SAMPLES
-from tests.integration.test_mailroom import FORMS, bank_mail, mailroom_env
+from tests.support.mailroom import bank_mail, mailroom_env
+from tests.support.paths import FORMS, SAMPLES
 from tests.support.smtp_sink import Recorder, smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")

@@ -6,9 +6,7 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -17,28 +15,13 @@ import pytest
 from forms.config import Settings
 from forms.intake.smtp import start_smtp_listener
 from forms.mailroom.worker import Mailroom
-from tests.conftest import SAMPLES, make_settings
 from tests.support.dovecot import running_dovecot
-from tests.support.smtp_sink import Recorder, parsed, smtp_sink
+from tests.support.mailroom import bank_mail, mailroom_env, received_by
+from tests.support.paths import FORMS, SAMPLES
+from tests.support.settings import make_settings
+from tests.support.smtp_sink import Recorder, smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
-
-INBOXES = "jetro=jetro@agency.example.jp,scb=scb@agency.example.jp,kosha=kosha@agency.example.jp"
-FORMS = Path(sys.executable).with_name("forms")
-
-
-def mailroom_env(home: Path, sink_port: int, **extra: str) -> dict[str, str]:
-    return {
-        "FORMS_HOME": str(home),
-        "FORMS_TRANSPORT": "smtp",
-        "FORMS_SMTP_HOST": "127.0.0.1",
-        "FORMS_SMTP_PORT": str(sink_port),
-        "FORMS_SMTP_SECURITY": "none",
-        "FORMS_AGENCY_INBOXES": INBOXES,
-        "FORMS_MAILDIR": str(home / "mailroom"),
-        "FORMS_WORKERS": "1",
-        **extra,
-    }
 
 
 def settings_for(home: Path, sink_port: int, **extra: str) -> Settings:
@@ -50,24 +33,6 @@ def settings_for(home: Path, sink_port: int, **extra: str) -> Settings:
 def sink() -> Iterator[tuple[int, Recorder]]:
     with smtp_sink() as (controller, recorder):
         yield controller.port, recorder
-
-
-def bank_mail(pdf: Path | None, sender: str, message_id: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"], msg["To"] = sender, "mailroom@example.jp"
-    msg["Subject"], msg["Message-ID"] = "様式1の送付", message_id
-    msg.set_content("様式1を送付します。")
-    if pdf is not None:
-        msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
-    return msg.as_bytes()
-
-
-def received_by(recorder: Recorder) -> dict[str, list[EmailMessage]]:
-    out: dict[str, list[EmailMessage]] = {}
-    for _, rcpts, raw, _ in recorder.received:
-        for r in rcpts:
-            out.setdefault(r, []).append(parsed(raw))
-    return out
 
 
 def test_routed_mail_reaches_the_agency_and_the_bank_gets_a_receipt(

@@ -24,7 +24,8 @@ from forms.model import OutgoingMessage
 from forms.review import QueueFilter, Review
 from forms.store import Store
 from forms.store.schema import blobs, intakes
-from tests.conftest import FORMS_DIR, SAMPLES, make_settings
+from tests.support.paths import FORMS_DIR, SAMPLES
+from tests.support.settings import make_settings
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forms.pipeline import Pipeline
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 CASES = sorted(
     (inp, exp)

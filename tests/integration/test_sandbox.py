@@ -13,8 +13,8 @@ import pytest
 from forms.errors import Code
 from forms.extract.sandbox import ReaderPool
 from forms.model import Extraction, Problem
-from tests.conftest import SAMPLES
 from tests.corpus import hostile
+from tests.support.paths import SAMPLES
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 

@@ -7,16 +7,14 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import aiosmtplib
 import pytest
 
-from tests.conftest import SAMPLES
-from tests.integration.test_cli import processes_with
-from tests.integration.test_mailroom import FORMS, mailroom_env, received_by
+from tests.support.mailroom import mailroom_env, received_by
+from tests.support.paths import FORMS, SAMPLES
+from tests.support.processes import processes_with, wait_until
 from tests.support.smtp_sink import smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
@@ -26,15 +24,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def listening(port: int) -> bool:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from forms.store import Store
-from tests.conftest import SAMPLES
-from tests.integration.test_mailroom import FORMS, bank_mail, mailroom_env
+from tests.support.mailroom import bank_mail, mailroom_env
+from tests.support.paths import FORMS, SAMPLES
 from tests.support.pg import PostgresServer, running_postgres
 from tests.support.smtp_sink import smtp_sink
 

@@ -26,7 +26,7 @@ from forms.model import Mail
 from forms.rules.loader import load_rulebooks
 from forms.store import Store
 from forms.store.ledger import StoreLedger
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
 RULEBOOK = load_rulebooks().for_date(dt.date(2026, 8, 1))

@@ -10,7 +10,7 @@ import pytest
 from forms.config import Settings, load_settings
 from forms.errors import ConfigError
 from forms.spec import data_path
-from tests.conftest import FORMS_DIR
+from tests.support.paths import FORMS_DIR
 
 
 def test_every_setting_has_help_text() -> None:

@@ -1,0 +1,42 @@
+"""The mailroom as tests run it: its environment, a bank's mail, what the agency sink received."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+from tests.support.smtp_sink import Recorder, parsed
+
+INBOXES = "jetro=jetro@agency.example.jp,scb=scb@agency.example.jp,kosha=kosha@agency.example.jp"
+
+
+def mailroom_env(home: Path, sink_port: int, **extra: str) -> dict[str, str]:
+    return {
+        "FORMS_HOME": str(home),
+        "FORMS_TRANSPORT": "smtp",
+        "FORMS_SMTP_HOST": "127.0.0.1",
+        "FORMS_SMTP_PORT": str(sink_port),
+        "FORMS_SMTP_SECURITY": "none",
+        "FORMS_AGENCY_INBOXES": INBOXES,
+        "FORMS_MAILDIR": str(home / "mailroom"),
+        "FORMS_WORKERS": "1",
+        **extra,
+    }
+
+
+def bank_mail(pdf: Path | None, sender: str, message_id: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"] = sender, "mailroom@example.jp"
+    msg["Subject"], msg["Message-ID"] = "様式1の送付", message_id
+    msg.set_content("様式1を送付します。")
+    if pdf is not None:
+        msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
+    return msg.as_bytes()
+
+
+def received_by(recorder: Recorder) -> dict[str, list[EmailMessage]]:
+    out: dict[str, list[EmailMessage]] = {}
+    for _, rcpts, raw, _ in recorder.received:
+        for r in rcpts:
+            out.setdefault(r, []).append(parsed(raw))
+    return out
