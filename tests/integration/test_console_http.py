@@ -5,130 +5,28 @@ real PDFs (the samples, and forms filled with ../shared/forms/fill.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from forms.access.accounts import Users
-from forms.config import Settings
-from forms.console import create_app
 from forms.console.auth import SignInLimiter
 from forms.console.context import JST
 from forms.ledger import CompanyKey
-from forms.mailroom.worker import Mailroom
-from forms.review import Review
-from forms.store import Store
-from forms.store.ledger import StoreLedger
-from tests.support.paths import FORMS_DIR, SAMPLES
-from tests.support.settings import make_settings
+from tests.support.console import (
+    PASSWORD,
+    World,
+    client_for,
+    csrf_of,
+    sign_in,
+)
+from tests.support.paths import SAMPLES
 
 pytestmark = [
     pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
-
-PASSWORD = "correct horse battery staple"
-SECRET = "console-test-secret-0123456789abcdef"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-#: Real argon2id, with cheap parameters so that signing in takes milliseconds in the tests.
-FAST_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-HOSTILE_NAME = '<script>alert("x")</script>{{ 7*7 }}=1+1'
-
-
-@dataclass
-class World:
-    settings: Settings
-    store: Store
-    review: Review
-    users: Users
-    ids: dict[str, int]  # scenario → intake id
-
-
-def _filled(values: dict, path: Path) -> Path:
-    sys.path.insert(0, str(FORMS_DIR))
-    try:
-        import fill  # the shared form filler (../shared/forms/fill.py)
-    finally:
-        sys.path.remove(str(FORMS_DIR))
-    fill.fill_fillable(values, str(path))
-    return path
-
-
-def _inputs(tmp: Path) -> dict[str, Path]:
-    jetro = json.loads((SAMPLES / "jetro-fillable.values.json").read_text(encoding="utf-8"))
-    osaka = {**jetro, "hq_address": "大阪府大阪市北区梅田1丁目1番1号", "company_name": "株式会社大阪見本"}
-    scb = {**jetro, "agency": "scb", "company_name": HOSTILE_NAME, "corporate_number": "3010401112233"}
-    return {
-        "jetro_routed": SAMPLES / "jetro-fillable.pdf",
-        "scb_routed": SAMPLES / "scb-shinkin-flattened.pdf",
-        "smrj_rejected": SAMPLES / "smrj-fillable.pdf",
-        "jetro_not_in_tokyo": _filled(osaka, tmp / "jetro-osaka.pdf"),
-        "scb_rejected": _filled(scb, tmp / "scb-via-bank.pdf"),
-    }
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    home = tmp_path_factory.mktemp("console-home")
-    settings = make_settings(home, FORMS_WORKERS="1", FORMS_OUTBOX_DIR=str(home / "outbox"))
-    room = Mailroom.open(settings)
-    spool_ids = {
-        name: room.spool.put(path.read_bytes(), channel="cli", meta={"source": path.name}).spool_id
-        for name, path in _inputs(home).items()
-    }
-    room.drain()
-    room.close()
-    store = Store.open(settings.store_url)
-    ids = {name: store.intakes.by_spool_id(spool_id).id for name, spool_id in spool_ids.items()}  # type: ignore[union-attr]
-    users = Users(store, hasher=FAST_ARGON2)
-    users.add("admin", role="admin", password=PASSWORD)
-    users.add("jetro-clerk", role="clerk", agency="jetro", password=PASSWORD)
-    users.add("scb-clerk", role="clerk", agency="scb", password=PASSWORD)
-    review = Review(store, settings)
-    yield World(settings, store, review, users, ids)
-    review.close()
-    store.close()
-
-
-def client_for(
-    world: World, *, limiter: SignInLimiter | None = None, base_url: str = "https://testserver"
-) -> TestClient:
-    app = create_app(
-        world.settings, review=world.review, accounts=world.users, secret=SECRET, limiter=limiter
-    )
-    return TestClient(app, base_url=base_url, follow_redirects=False)
-
-
-def csrf_of(html: str) -> str:
-    found = CSRF.search(html)
-    assert found, "the page has no CSRF token"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
-    """Signs in; returns the session's CSRF token."""
-    token = csrf_of(client.get("/signin").text)
-    response = client.post(
-        "/signin", data={"csrf": token, "name": name, "password": password, "next": "/queue"}
-    )
-    assert response.status_code == 303, response.text
-    return csrf_of(client.get("/queue").text)
-
-
-@pytest.fixture
-def admin(world: World) -> tuple[TestClient, str]:
-    client = client_for(world)
-    return client, sign_in(client, "admin")
-
 
 # -- sign-in, cookies, CSRF, rate limit ----------------------------------------------------------
 
@@ -384,138 +282,3 @@ def test_deadlines_list_unanswered_youshiki3_and_respect_the_clerks_agency(world
     scb = client_for(world)
     sign_in(scb, "scb-clerk")
     assert "あと5日" in scb.get("/deadlines").text
-
-
-# -- long operations as jobs: the 様式3 batch, the support import ---------------------------------
-
-
-def store_events(store: Store) -> list:
-    """The events of no one intake (batches, imports), oldest first."""
-    return store.events.of(None)
-
-
-def finished_job(client: TestClient, job_url: str, timeout_s: float = 120) -> dict:
-    """Polls the job's progress JSON until it is finished; the last JSON."""
-    deadline = time.monotonic() + timeout_s
-    while not (status := client.get(job_url + ".json").json())["finished"]:
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
-    return status
-
-
-def test_a_clerk_of_another_agency_cannot_batch_youshiki3_for_jetro(world: World) -> None:
-    client = client_for(world)
-    token = sign_in(client, "scb-clerk")
-    before = len(world.store.youshiki3.issued())
-    refused = client.post("/youshiki3/batch", data={"csrf": token, "agency": "jetro", "format": "docx"})
-    assert refused.status_code == 403
-    assert len(world.store.youshiki3.issued()) == before
-    page = client.get("/deadlines").text
-    assert "様式3を一括発行" in page
-    assert '<option value="jetro">' not in page and '<option value="">' not in page  # only scb is offered
-
-
-def test_the_youshiki3_batch_runs_as_a_job_and_records_every_youshiki3(
-    world: World, admin: tuple[TestClient, str]
-) -> None:
-    client, token = admin
-    assert "様式3を一括発行" in client.get("/deadlines").text
-    started = client.post("/youshiki3/batch", data={"csrf": token, "agency": "", "format": "docx"})
-    assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
-    job_url = started.headers["location"]
-    status = finished_job(client, job_url)
-    assert status["error"] is None and status["percent"] == 100
-    routed = {world.ids["jetro_routed"], world.ids["scb_routed"]}
-    records = [i for i in world.store.youshiki3.issued() if i.intake_id in routed]
-    assert {i.intake_id for i in records} == routed and {i.agency for i in records} == {"jetro", "scb"}
-    assert status["total"] == status["done"] >= 2
-    for record in records:
-        assert [Path(f).suffix for f in record.files] == [".docx"]
-        assert all(
-            Path(f).is_file() and Path(f).parent == world.settings.home / "documents" for f in record.files
-        )
-    html = client.get(job_url).text
-    assert f"様式3を{status['total']}件発行しました" in html and "株式会社サンプル精機" in html
-    assert str(world.settings.home) not in html  # no paths of the server's files
-    batch_events = [e for e in store_events(world.store) if e.kind == "youshiki3_issued_batch"]
-    assert batch_events and batch_events[-1].actor == "admin"
-    again = client.post("/youshiki3/batch", data={"csrf": token, "agency": "jetro", "format": "docx"})
-    finished_job(client, again.headers["location"])
-    assert "様式3を0件発行しました" in client.get(again.headers["location"]).text  # issued once only
-    assert len([i for i in world.store.youshiki3.issued() if i.intake_id in routed]) == 2
-
-
-IMPORT_HEADER = "支援機関,法人番号,企業名,郵便番号,支援日,支援内容,経費（税抜）,消費税"
-IMPORTED = "1010001765432"  # a company no other test records supports for
-
-
-def upload(client: TestClient, token: str | None, name: str, text: str) -> object:
-    data = {"csrf": token} if token is not None else {}
-    files = {"file": (name, text.encode("cp932"), "text/csv")}
-    return client.post("/supports/import", data=data, files=files)
-
-
-def test_a_good_file_is_imported_as_a_job_with_the_clerks_name(
-    world: World, admin: tuple[TestClient, str]
-) -> None:
-    client, token = admin
-    key = CompanyKey.for_corporation(IMPORTED)
-    used = StoreLedger(world.store, 10**9).company(key).used
-    rows = [
-        IMPORT_HEADER,
-        f"jetro,{IMPORTED},,,2026-06-10,海外ミニ調査サービス,300000,30000",
-        f"信金中央金庫,{IMPORTED},,,令和8年6月12日,商談会,20万円,2万円",
-    ]
-    assert "支援記録の取込" in client.get("/supports/import").text
-    started = upload(client, token, "supports.csv", "\r\n".join(rows))
-    assert started.status_code == 303, started.text  # type: ignore[attr-defined]
-    job_url = started.headers["location"]  # type: ignore[attr-defined]
-    status = finished_job(client, job_url)
-    assert status["error"] is None and (status["done"], status["total"]) == (2, 2)
-    assert StoreLedger(world.store, 10**9).company(key).used == used + 500_000
-    assert "2件の支援を取り込みました（1社）" in client.get(job_url).text
-    assert any(e.kind == "supports_imported" and e.actor == "admin" for e in store_events(world.store))
-
-
-def test_a_bad_file_imports_nothing_and_the_job_lists_every_bad_row_and_column(
-    world: World, admin: tuple[TestClient, str]
-) -> None:
-    client, token = admin
-    key = CompanyKey.for_corporation(IMPORTED)
-    before = StoreLedger(world.store, 10**9).company(key).supports
-    rows = [
-        IMPORT_HEADER,
-        f"jetro,{IMPORTED},,,2026-07-01,調査,300000,30000",  # good, and still not imported
-        "jetro,4010001234568,,,2026-06-31,調査,300000,",  # 3: check digit, no 6/31
-        f"nasa,{IMPORTED},,,2026-06-10,,1000,abc",  # 4: agency, service, tax
-    ]
-    started = upload(client, token, "bad.csv", "\r\n".join(rows))
-    job_url = started.headers["location"]  # type: ignore[attr-defined]
-    assert finished_job(client, job_url)["error"] is None
-    html = client.get(job_url).text
-    assert "1件も取り込んでいません" in html
-    named = set(re.findall(r"\d+行目「[^」]+」", html))
-    assert named == {
-        "3行目「法人番号」", "3行目「支援日」", "4行目「支援機関」", "4行目「支援内容」", "4行目「消費税」",
-    }  # fmt: skip
-    assert StoreLedger(world.store, 10**9).company(key).supports == before
-    refused = [e for e in store_events(world.store) if e.kind == "supports_import_refused"]
-    assert refused and refused[-1].actor == "admin"
-
-
-def test_the_import_needs_an_admin_a_file_and_the_csrf_token(
-    world: World, admin: tuple[TestClient, str]
-) -> None:
-    client, token = admin
-    key = CompanyKey.for_corporation(IMPORTED)
-    before = StoreLedger(world.store, 10**9).company(key).supports
-    good = f"{IMPORT_HEADER}\r\njetro,{IMPORTED},,,2026-08-01,調査,1000,100"
-    assert upload(client, None, "s.csv", good).status_code == 403  # type: ignore[attr-defined]
-    assert upload(client, "not-the-token", "s.csv", good).status_code == 403  # type: ignore[attr-defined]
-    empty = client.post("/supports/import", data={"csrf": token})
-    assert empty.status_code == 400 and "ファイル" in empty.text
-    clerk = client_for(world)
-    clerk_token = sign_in(clerk, "jetro-clerk")
-    assert clerk.get("/supports/import").status_code == 403
-    assert upload(clerk, clerk_token, "s.csv", good).status_code == 403  # type: ignore[attr-defined]
-    assert StoreLedger(world.store, 10**9).company(key).supports == before

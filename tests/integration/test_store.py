@@ -4,93 +4,20 @@ the outbox with its dead letters, references, corrections and the ledger tables.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import select, update
 
 from forms.errors import StaleClaim, StoreError
-from forms.ledger import CompanyKey, FrameGrant, LoanRecord, MemoryLedger, SupportRecord
-from forms.model import OutgoingMessage
-from forms.store import Store, StoreLedger
-from forms.store.engine import MIGRATIONS, head_revision
-from forms.store.schema import metadata, outbox
+from forms.store import Store
+from forms.store.engine import head_revision
+from forms.store.schema import metadata
+from tests.support.store_rows import PDF, T0, FakeClock, add, decide, kinds, message, newest_migration
 
-UTC = dt.UTC
 JST = dt.timezone(dt.timedelta(hours=9))
-T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-PDF = b"%PDF-1.7\n% a form\n"
-BANK = "bank@mihon-bank.example.jp"
-
-
-def newest_migration() -> str:
-    """The head revision of the migrations shipped with the package."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
-    return head
-
-
-class FakeClock:
-    """The store's clock, moved by the test."""
-
-    now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = Store.open(Store.default_url(tmp_path / "home"), clock=clock)
-    yield s
-    s.close()
-
-
-def add(store: Store, spool_id: str, data: bytes = PDF, **kw: object) -> int:
-    intake_id = store.intakes.add(data=data, channel="smtp", received_at=T0, spool_id=spool_id, **kw)
-    assert intake_id is not None
-    return intake_id
-
-
-def message(n: int | str, kind: str = "receipt") -> OutgoingMessage:
-    raw = b"From: mailroom@example.jp\r\n\r\nbody\r\n"
-    return OutgoingMessage(kind, f"<{kind}-{n}@mailroom.example.jp>", (BANK,), "mailroom@example.jp", raw)
-
-
-def decide(store: Store, intake_id: int, worker: str, *, status: str = "routed", **kw: object) -> None:
-    keys = {"message_id": None, "sender": None, "form_sha256": None, "outgoing": (message(intake_id),)}
-    decision = {"status": status, "fields": {"capital_yen": 30_000_000}}
-    reference = kw.pop("reference", None) or store.intakes.next_reference("R8")
-    store.intakes.record_decision(
-        intake_id,
-        status=status,
-        agency="jetro",
-        reference=reference,
-        decision=decision,
-        actor=worker,
-        **{**keys, **kw},
-    )  # type: ignore[arg-type]
-
-
-def kinds(store: Store, intake_id: int) -> list[str]:
-    return [e.kind for e in store.events.of(intake_id)]
 
 
 def test_sqlite_runs_in_wal_mode_with_full_sync_and_a_busy_timeout(store: Store, tmp_path: Path) -> None:
@@ -156,7 +83,7 @@ def test_timestamps_are_stored_as_utc_and_come_back_aware(store: Store) -> None:
     intake_id = store.intakes.add(data=PDF, channel="smtp", received_at=received, spool_id="s")
     assert intake_id is not None
     got = store.intakes.get(intake_id).received_at  # type: ignore[union-attr]
-    assert got == received and got.tzinfo == UTC and got.hour == 9
+    assert got == received and got.tzinfo == dt.UTC and got.hour == 9
     with pytest.raises(StoreError):
         store.intakes.add(data=PDF, channel="smtp", received_at=dt.datetime(2026, 6, 1), spool_id="naive")
 
@@ -307,141 +234,3 @@ def test_corrections_are_recorded_with_the_clerk(store: Store) -> None:
         "company_name": "株式会社サンプル精機",
     }
     assert [e.actor for e in store.events.of(intake_id)][1:] == ["clerk:sato", "clerk:sato", "clerk:ito"]
-
-
-@pytest.fixture
-def queued(store: Store) -> int:
-    """One decided intake with one pending message; returns the message's outbox id."""
-    intake_id = add(store, "a")
-    store.intakes.claim_next("w")
-    decide(store, intake_id, "w")
-    return store.outbox.items()[0].id
-
-
-def test_a_message_is_claimed_once_and_marked_sent(store: Store, queued: int) -> None:
-    item = store.outbox.claim_one("s1", T0)
-    assert item is not None and item.id == queued and item.state == "sending"
-    assert item.raw.startswith(b"From: ") and item.recipients == (BANK,)
-    assert store.outbox.claim_one("s2", T0) is None
-    store.outbox.mark_sent(queued, worker="s1")
-    sent = store.outbox.items(state="sent")
-    assert [(o.id, o.sent_at) for o in sent] == [(queued, T0)]
-    assert kinds(store, sent[0].intake_id)[-1] == "sent"  # type: ignore[arg-type]
-
-
-def test_message_bytes_are_a_blob_and_rows_queued_before_0004_still_send(store: Store, queued: int) -> None:
-    with store.db.reading() as conn:
-        row = conn.execute(select(outbox.c.raw, outbox.c.raw_sha256).where(outbox.c.id == queued)).one()
-    assert row.raw is None and store.intakes.blob(row.raw_sha256).startswith(b"From: ")  # not in the row
-    with store.db.writing() as conn:  # as a row queued before 0004: the bytes in the row itself
-        conn.execute(
-            update(outbox).where(outbox.c.id == queued).values(raw=b"From: old\r\n", raw_sha256=None)
-        )
-    item = store.outbox.claim_one("s1", T0)
-    assert item is not None and item.raw == b"From: old\r\n"
-
-
-def test_several_due_messages_are_claimed_and_marked_sent_together(store: Store) -> None:
-    for name in ("a", "b", "c"):
-        intake_id = add(store, name)
-        store.intakes.claim_next("w")
-        decide(store, intake_id, "w", message_id=f"<{name}@bank>")
-    batch = store.outbox.claim("s1", T0, limit=2)
-    assert len(batch) == 2 and {i.state for i in batch} == {"sending"}
-    rest = store.outbox.claim("s2", T0, limit=8)
-    assert len(rest) == 1 and rest[0].id not in {i.id for i in batch}
-    assert store.outbox.mark_sent_batch([i.id for i in batch] + [rest[0].id], worker="s1") == [rest[0].id]
-    assert {o.id for o in store.outbox.items(state="sent")} == {i.id for i in batch}
-
-
-def test_a_failed_send_waits_for_its_retry_time(store: Store, queued: int) -> None:
-    store.outbox.claim_one("s1", T0)
-    retry_at = T0 + dt.timedelta(minutes=5)
-    store.outbox.mark_failed(queued, "421 try later", worker="s1", retry_at=retry_at)
-    item = store.outbox.items()[0]
-    assert (item.state, item.attempts, item.last_error, item.next_attempt_at) == (
-        "pending",
-        1,
-        "421 try later",
-        retry_at,
-    )
-    assert store.outbox.claim_one("s1", retry_at - dt.timedelta(seconds=1)) is None
-    assert store.outbox.claim_one("s1", retry_at) is not None
-
-
-def test_a_dead_letter_is_visible_and_a_clerk_requeues_it(store: Store, queued: int) -> None:
-    store.outbox.claim_one("s1", T0)
-    store.outbox.mark_failed(queued, "550 no such user", worker="s1", retry_at=None)
-    dead = store.outbox.items(state="dead")
-    assert [(o.id, o.attempts, o.last_error) for o in dead] == [(queued, 1, "550 no such user")]
-    assert store.outbox.claim_one("s1", T0 + dt.timedelta(days=1)) is None
-    assert store.counts()["outbox.dead"] == 1
-    with pytest.raises(StoreError):
-        store.outbox.requeue_dead(queued + 1, actor="clerk:sato")
-    store.outbox.requeue_dead(queued, actor="clerk:sato")
-    item = store.outbox.claim_one("s2", T0)
-    assert item is not None and item.id == queued and item.attempts == 0
-    assert kinds(store, dead[0].intake_id)[-2:] == ["dead_letter", "requeued"]  # type: ignore[arg-type]
-
-
-def test_an_expired_send_lease_is_reclaimed_and_the_first_sender_is_stale(store: Store, queued: int) -> None:
-    store.outbox.claim_one("s1", T0, lease_s=60)
-    assert store.outbox.claim_one("s2", T0 + dt.timedelta(seconds=59)) is None
-    assert store.outbox.claim_one("s2", T0 + dt.timedelta(seconds=61)) is not None
-    with pytest.raises(StaleClaim):
-        store.outbox.mark_sent(queued, worker="s1")
-    with pytest.raises(StaleClaim):
-        store.outbox.mark_failed(queued, "x", worker="s1", retry_at=None)
-    store.outbox.mark_sent(queued, worker="s2")
-    assert store.outbox.items()[0].state == "sent"
-
-
-# -- ledger -------------------------------------------------------------------------------------
-
-CAP = 1_000_000
-D = functools.partial(dt.date, 2026)
-CORP = CompanyKey.for_corporation("4010001234567")
-SOLE = CompanyKey.for_sole_proprietor("見本商店", "144-0052")
-
-
-def test_store_ledger_reads_what_was_added_like_the_memory_ledger(store: Store) -> None:
-    ledger = StoreLedger(store, CAP)
-    assert ledger.company(CORP) == MemoryLedger(CAP).company(CORP)
-    supports = [
-        SupportRecord("jetro", D(6, 10), "海外ミニ調査", 300_000, 30_000),
-        SupportRecord("kosha", D(6, 11), "相談", 9),
-    ]
-    for record in supports:
-        ledger.add_support(CORP, record)
-    loan = LoanRecord(D(7, 1), 5_000_000_000, "海外展開")  # beyond 32 bits: BIGINT
-    ledger.add_loan(CORP, loan)
-    assert ledger.add_frame(CORP, D(8, 1), intake_id=None)
-    ledger.add_support(SOLE, SupportRecord("scb", D(6, 12), "支援ナビゲーター", 100_000))
-    expected = MemoryLedger(
-        CAP, supports={CORP: supports}, loans={CORP: [loan]}, grants={CORP: [FrameGrant(D(8, 1))]}
-    ).company(CORP)
-    got = ledger.company(CORP)
-    assert got == expected
-    assert (got.used, got.frames, got.remaining) == (300_000, 2, 1_700_000)
-    assert isinstance(got.loans[0].amount, int)
-    assert ledger.company(SOLE).used == 100_000
-    assert ledger.company(CompanyKey.for_sole_proprietor("見本商店", "100-0001")).supports == ()
-
-
-def test_a_frame_is_granted_once_per_intake(store: Store) -> None:
-    ledger = StoreLedger(store, CAP)
-    intake_id = add(store, "a")
-    assert ledger.add_frame(CORP, D(8, 1), intake_id=intake_id)
-    assert not ledger.add_frame(CORP, D(8, 2), intake_id=intake_id)
-    assert ledger.company(CORP).frames == 2
-    assert "frame_granted" in kinds(store, intake_id)
-
-
-def test_an_import_with_a_bad_row_adds_nothing(store: Store) -> None:
-    ledger = StoreLedger(store, CAP)
-    good = (CORP, SupportRecord("jetro", D(6, 10), "相談", 100_000))
-    with pytest.raises(ValueError):
-        ledger.add_supports([good, (CompanyKey(), good[1])])
-    assert ledger.company(CORP).supports == ()
-    assert ledger.add_supports([good, good]) == 2
-    assert ledger.company(CORP).used == 200_000

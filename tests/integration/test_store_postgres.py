@@ -23,8 +23,8 @@ from forms.model import OutgoingMessage
 from forms.store import Store
 from forms.store.engine import head_revision
 from forms.store.schema import metadata
-from tests.integration.test_store import newest_migration
 from tests.support.pg import PostgresServer, running_postgres
+from tests.support.store_rows import newest_migration
 
 N = 200
 T0 = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)

@@ -4,103 +4,37 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import json
 import urllib.parse
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from reportlab.pdfgen import canvas
 
-from forms.errors import Code
 from forms.intake.mime import decode_words, header_params, parse_mail, safe_filename
-from forms.model import Mail
+from tests.support.mime_parts import (
+    ASCII,
+    JIS,
+    KABU,
+    MARU1,
+    PDF,
+    PDF2,
+    b64_lines,
+    forward,
+    jis_pairs,
+    mime_mail,
+    multipart,
+    part,
+    pdf_part,
+    text_part,
+)
 
 SAMPLE_DIRS = [
     Path(__file__).resolve().parents[1] / "samples",
     Path(__file__).resolve().parents[3] / "shared" / "samples",
 ]
 SAMPLES = next((d for d in SAMPLE_DIRS if (d / "jetro-bank.eml").is_file()), None)
-JIS = b"\x1b$B"
-ASCII = b"\x1b(B"
-MARU1 = b"\x2d\x21"  # ① (NEC row 13)
-KABU = b"\x2d\x6a"  # ㈱ (NEC row 13)
-
-
-def _pairs(text: str) -> bytes:
-    return text.encode("iso2022_jp")[3:-3]
-
-
-def _pdf(label: str) -> bytes:
-    out = io.BytesIO()
-    page = canvas.Canvas(out)
-    page.drawString(72, 720, label)
-    page.save()
-    return out.getvalue()
-
-
-PDF = _pdf("youshiki1")
-PDF2 = _pdf("another")
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.encodebytes(data).replace(b"\n", b"\r\n")
-
-
-def _part(headers: list[str], body: bytes) -> bytes:
-    return "\r\n".join(headers).encode() + b"\r\n\r\n" + body
-
-
-def _pdf_part(disposition: str = 'attachment; filename="form.pdf"', ctype: str = "application/pdf") -> bytes:
-    headers = [f"Content-Type: {ctype}", "Content-Transfer-Encoding: base64"]
-    if disposition:
-        headers.append(f"Content-Disposition: {disposition}")
-    return _part(headers, _b64(PDF))
-
-
-def _text_part(text: str = "本文です。") -> bytes:
-    return _part(
-        ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"], text.encode()
-    )
-
-
-def _multipart(parts: list[bytes], boundary: str = "b1", subtype: str = "mixed", close: bool = True) -> bytes:
-    sep = f"--{boundary}\r\n".encode()
-    body = b"".join(sep + p + b"\r\n" for p in parts)
-    return body + (f"--{boundary}--\r\n".encode() if close else b"")
-
-
-def _mail(
-    parts: list[bytes],
-    extra: list[str] | None = None,
-    *,
-    subject: str = "test",
-    sender: str = "Bank <Kaigai@Bank.Example.jp>",
-    close: bool = True,
-) -> bytes:
-    top = [
-        f"From: {sender}",
-        "To: mailroom@example.jp",
-        f"Subject: {subject}",
-        "Message-ID: <m1@bank.example.jp>",
-        "MIME-Version: 1.0",
-        'Content-Type: multipart/mixed; boundary="b1"',
-        *(extra or []),
-    ]
-    return _part(top, _multipart(parts, "b1", close=close))
-
-
-def _forward(inner: bytes, disposition: str | None = None) -> bytes:
-    headers = ["Content-Type: message/rfc822"]
-    if disposition:
-        headers.append(f"Content-Disposition: {disposition}")
-    return _part(headers, inner)
-
-
-def _mime_problems(mail: Mail) -> list[str]:
-    return [p.param("detail") for p in mail.problems if p.code is Code.FORM_UNREADABLE]
 
 
 # --- the shared samples ------------------------------------------------------------------------
@@ -147,12 +81,12 @@ def test_shared_sample_mail(name: str) -> None:
 
 
 def test_iso2022jp_nec_characters_in_subject_from_body_and_rfc2231_filename() -> None:
-    subject = JIS + KABU + MARU1 + _pairs("の件") + ASCII
-    name = JIS + _pairs("様式") + ASCII + b"1_" + JIS + KABU + _pairs("見本") + ASCII + b".pdf"
-    body = JIS + _pairs("お取引先") + KABU + _pairs("見本の") + MARU1 + ASCII + b"\r\n"
-    text = _part(['Content-Type: text/plain; charset="ISO-2022-JP"', "Content-Transfer-Encoding: 7bit"], body)
-    pdf = _pdf_part(f"attachment; filename*=iso-2022-jp'ja'{urllib.parse.quote(name)}")
-    data = _mail(
+    subject = JIS + KABU + MARU1 + jis_pairs("の件") + ASCII
+    name = JIS + jis_pairs("様式") + ASCII + b"1_" + JIS + KABU + jis_pairs("見本") + ASCII + b".pdf"
+    body = JIS + jis_pairs("お取引先") + KABU + jis_pairs("見本の") + MARU1 + ASCII + b"\r\n"
+    text = part(['Content-Type: text/plain; charset="ISO-2022-JP"', "Content-Transfer-Encoding: 7bit"], body)
+    pdf = pdf_part(f"attachment; filename*=iso-2022-jp'ja'{urllib.parse.quote(name)}")
+    data = mime_mail(
         [text, pdf],
         subject=f"=?ISO-2022-JP?B?{base64.b64encode(subject).decode()}?=",
         sender=f"=?ISO-2022-JP?B?{base64.b64encode(JIS + KABU + ASCII).decode()}?= <Kaigai@Bank.Example.jp>",
@@ -168,34 +102,34 @@ def test_iso2022jp_nec_characters_in_subject_from_body_and_rfc2231_filename() ->
 
 def test_shift_jis_body_with_kabu_8bit_and_base64() -> None:
     sjis = "お取引先の㈱見本様①".encode("cp932")
-    plain = _part(["Content-Type: text/plain; charset=Shift_JIS", "Content-Transfer-Encoding: 8bit"], sjis)
-    assert parse_mail(_mail([plain])).body_text == "お取引先の㈱見本様①"
-    b64 = _part(
-        ["Content-Type: text/plain; charset=shift_jis", "Content-Transfer-Encoding: base64"], _b64(sjis)
+    plain = part(["Content-Type: text/plain; charset=Shift_JIS", "Content-Transfer-Encoding: 8bit"], sjis)
+    assert parse_mail(mime_mail([plain])).body_text == "お取引先の㈱見本様①"
+    b64 = part(
+        ["Content-Type: text/plain; charset=shift_jis", "Content-Transfer-Encoding: base64"], b64_lines(sjis)
     )
-    assert parse_mail(_mail([b64])).body_text == "お取引先の㈱見本様①"
+    assert parse_mail(mime_mail([b64])).body_text == "お取引先の㈱見本様①"
 
 
 def test_quoted_printable_utf8_body() -> None:
     qp = b"=E3=81=8A=E5=8F=96=E5=BC=95=E5=85=88=E3=81=AE=E3=88=B1=E8=A6=8B=E6=9C=AC=\r\n=E6=A7=98\r\n"
-    text = _part(
+    text = part(
         ["Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: quoted-printable"], qp
     )
-    assert parse_mail(_mail([text])).body_text == "お取引先の㈱見本様\n"
+    assert parse_mail(mime_mail([text])).body_text == "お取引先の㈱見本様\n"
 
 
 def test_8bit_header_without_encoded_words_is_read_as_utf8_or_cp932() -> None:
-    data = _mail([_text_part()]).replace(b"Subject: test", b"Subject: " + "㈱見本".encode("cp932"))
+    data = mime_mail([text_part()]).replace(b"Subject: test", b"Subject: " + "㈱見本".encode("cp932"))
     assert parse_mail(data).subject == "㈱見本"
 
 
 def test_outlook_quoted_encoded_words_in_name_only() -> None:
     name = "=?UTF-8?B?44CQ5qeY5byPMeOAkQ==?=\r\n =?UTF-8?B?LnBkZg==?="
-    pdf = _part(
+    pdf = part(
         ['Content-Type: application/pdf;\r\n name="' + name + '"', "Content-Transfer-Encoding: base64"],
-        _b64(PDF),
+        b64_lines(PDF),
     )
-    mail = parse_mail(_mail([pdf]))
+    mail = parse_mail(mime_mail([pdf]))
     assert [a.filename for a in mail.attachments] == ["【様式1】.pdf"]
 
 
@@ -215,27 +149,27 @@ def test_encoded_words_split_inside_a_character_are_joined() -> None:
 
 
 def test_forwarded_message_holds_the_pdf() -> None:
-    inner = _part(
+    inner = part(
         ["From: a@b.jp", "Content-Type: multipart/mixed; boundary=in1"],
-        _multipart([_text_part(), _pdf_part()], "in1"),
+        multipart([text_part(), pdf_part()], "in1"),
     )
-    mail = parse_mail(_mail([_text_part("転送します"), _forward(inner)]))
+    mail = parse_mail(mime_mail([text_part("転送します"), forward(inner)]))
     assert [(a.filename, a.is_pdf) for a in mail.attachments] == [("form.pdf", True)]
     assert mail.body_text.startswith("転送します")
 
 
 def test_nested_forward_attached_as_eml() -> None:
-    innermost = _part(["Content-Type: multipart/mixed; boundary=in2"], _multipart([_pdf_part()], "in2"))
-    middle = _part(["Content-Type: multipart/mixed; boundary=in1"], _multipart([_forward(innermost)], "in1"))
-    mail = parse_mail(_mail([_text_part(), _forward(middle, 'attachment; filename="fwd.eml"')]))
+    innermost = part(["Content-Type: multipart/mixed; boundary=in2"], multipart([pdf_part()], "in2"))
+    middle = part(["Content-Type: multipart/mixed; boundary=in1"], multipart([forward(innermost)], "in1"))
+    mail = parse_mail(mime_mail([text_part(), forward(middle, 'attachment; filename="fwd.eml"')]))
     assert [a.data for a in mail.attachments] == [PDF]
 
 
 def test_two_pdfs_are_both_returned_in_order() -> None:
-    second = _part(
+    second = part(
         ["Content-Type: application/pdf", 'Content-Disposition: attachment; filename="b.pdf"'], PDF2
     )  # sent raw, without a transfer encoding
-    mail = parse_mail(_mail([_text_part(), _pdf_part(), second]))
+    mail = parse_mail(mime_mail([text_part(), pdf_part(), second]))
     assert [a.filename for a in mail.attachments] == ["form.pdf", "b.pdf"]
     assert [a.data for a in mail.attachments] == [PDF, PDF2]
 
@@ -251,7 +185,7 @@ def test_two_pdfs_are_both_returned_in_order() -> None:
     ],
 )
 def test_pdf_recognised_by_bytes_whatever_type_and_disposition(ctype: str, disposition: str) -> None:
-    mail = parse_mail(_mail([_text_part(), _pdf_part(disposition, ctype)]))
+    mail = parse_mail(mime_mail([text_part(), pdf_part(disposition, ctype)]))
     assert len(mail.attachments) == 1
     assert mail.attachments[0].is_pdf and mail.attachments[0].data == PDF
     assert mail.attachments[0].safe_name.endswith((".pdf", "scan0001"))
@@ -259,31 +193,29 @@ def test_pdf_recognised_by_bytes_whatever_type_and_disposition(ctype: str, dispo
 
 
 def test_single_part_mail_that_is_a_pdf() -> None:
-    data = _part(["Content-Type: application/pdf", "Content-Transfer-Encoding: base64"], _b64(PDF))
+    data = part(["Content-Type: application/pdf", "Content-Transfer-Encoding: base64"], b64_lines(PDF))
     mail = parse_mail(data)
     assert [(a.filename, a.safe_name, a.data) for a in mail.attachments] == [("", "attachment.pdf", PDF)]
 
 
 def test_no_attachment_gives_none_and_no_problem() -> None:
-    mail = parse_mail(_mail([_text_part()]))
+    mail = parse_mail(mime_mail([text_part()]))
     assert mail.attachments == ()
     assert mail.problems == ()
 
 
 def test_plain_preferred_over_html_and_html_used_alone() -> None:
-    html = _part(["Content-Type: text/html; charset=utf-8"], b"<p>HTML &amp; body</p><script>x()</script>")
-    alternative = _part(
-        ["Content-Type: multipart/alternative; boundary=alt"], _multipart([_text_part("plain"), html], "alt")
+    html = part(["Content-Type: text/html; charset=utf-8"], b"<p>HTML &amp; body</p><script>x()</script>")
+    alternative = part(
+        ["Content-Type: multipart/alternative; boundary=alt"], multipart([text_part("plain"), html], "alt")
     )
-    assert parse_mail(_mail([alternative])).body_text == "plain"
-    assert parse_mail(_mail([html])).body_text == "HTML & body\n"
+    assert parse_mail(mime_mail([alternative])).body_text == "plain"
+    assert parse_mail(mime_mail([html])).body_text == "HTML & body\n"
 
 
 def test_text_attachment_is_an_attachment_not_body() -> None:
-    note = _part(
-        ["Content-Type: text/plain", 'Content-Disposition: attachment; filename="memo.txt"'], b"memo"
-    )
-    mail = parse_mail(_mail([_text_part(), note]))
+    note = part(["Content-Type: text/plain", 'Content-Disposition: attachment; filename="memo.txt"'], b"memo")
+    mail = parse_mail(mime_mail([text_part(), note]))
     assert [a.filename for a in mail.attachments] == ["memo.txt"]
     assert mail.body_text == "本文です。"
 
@@ -298,7 +230,7 @@ def test_header_fields() -> None:
         "Received: from mx.bank.example.jp by mx.example.jp;\r\n Tue, 12 May 2026 01:21:05 +0000",
         "Received: from inner by mx.bank.example.jp; Tue, 12 May 2026 01:21:02 +0000",
     ]
-    data = _mail([_text_part()], headers).replace(b"To: mailroom@example.jp\r\n", b"")
+    data = mime_mail([text_part()], headers).replace(b"To: mailroom@example.jp\r\n", b"")
     mail = parse_mail(data)
     assert mail.message_id == "<m1@bank.example.jp>"
     assert mail.from_addr == "kaigai@bank.example.jp" and mail.from_name == "Bank"
@@ -308,8 +240,8 @@ def test_header_fields() -> None:
 
 
 def test_missing_or_bad_dates_are_none_and_zoneless_is_utc() -> None:
-    assert parse_mail(_mail([_text_part()], ["Date: not a date", "Received: no date here"])).date is None
-    mail = parse_mail(_mail([_text_part()], ["Date: Tue, 12 May 2026 10:21:00 -0000"]))
+    assert parse_mail(mime_mail([text_part()], ["Date: not a date", "Received: no date here"])).date is None
+    mail = parse_mail(mime_mail([text_part()], ["Date: Tue, 12 May 2026 10:21:00 -0000"]))
     assert mail.date == dt.datetime(2026, 5, 12, 10, 21, tzinfo=dt.UTC)
     assert mail.received is None
 
@@ -346,7 +278,9 @@ def test_safe_filename_long_names_keep_their_extension() -> None:
 def test_hostile_name_in_a_mail_never_becomes_a_path() -> None:
     crlf = "=?utf-8?Q?=2E=2E=2F=0D=0Aevil=2Epdf?="
     mail = parse_mail(
-        _mail([_pdf_part('attachment; filename="../../x.pdf"'), _pdf_part(f'attachment; filename="{crlf}"')])
+        mime_mail(
+            [pdf_part('attachment; filename="../../x.pdf"'), pdf_part(f'attachment; filename="{crlf}"')]
+        )
     )
     assert [a.filename for a in mail.attachments] == ["../../x.pdf", "../\r\nevil.pdf"]
     assert [a.safe_name for a in mail.attachments] == ["x.pdf", "evil.pdf"]
@@ -358,86 +292,3 @@ def test_safe_filename_property(name: str) -> None:
     safe = safe_filename(name)
     assert safe and "/" not in safe and "\x00" not in safe and not safe.startswith(".")
     assert len(safe.encode("utf-8")) <= 150
-
-
-# --- broken MIME -----------------------------------------------------------------------------------
-
-
-def test_missing_closing_boundary_still_returns_the_attachment() -> None:
-    mail = parse_mail(_mail([_text_part(), _pdf_part()], close=False))
-    assert [a.data for a in mail.attachments] == [PDF]
-    assert _mime_problems(mail) == []
-
-
-def test_bad_base64_in_the_attachment_is_reported() -> None:
-    broken = _part(
-        ["Content-Type: application/pdf", "Content-Transfer-Encoding: base64"], b"JVBERi0x!!!LjMK*\r\n"
-    )
-    mail = parse_mail(_mail([_text_part(), broken]))
-    assert _mime_problems(mail) == ["mime"]
-    assert len(mail.attachments) == 1  # what could be read is still returned
-
-
-def test_bad_base64_in_the_body_text_is_not_a_lost_attachment() -> None:
-    broken = _part(["Content-Type: text/plain", "Content-Transfer-Encoding: base64"], b"44GC!!!\r\n")
-    assert _mime_problems(parse_mail(_mail([broken]))) == []
-
-
-def test_boundary_never_found_is_reported() -> None:
-    data = _mail([_text_part(), _pdf_part()]).replace(b"--b1", b"--zz")
-    mail = parse_mail(data)
-    assert mail.attachments == ()
-    assert _mime_problems(mail) == ["mime"]
-
-
-def test_multipart_without_boundary_is_reported() -> None:
-    data = _mail([_pdf_part()]).replace(b'; boundary="b1"', b"")
-    assert _mime_problems(parse_mail(data)) == ["mime"]
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        b"",
-        b"just some text, not a mail at all\r\nsecond line",
-        b"\x00\xff\xfe garbage \x80\x81" * 50,
-        b"Subject: no body",
-        b"\r\n\r\nbody without headers",
-        b"From: =?utf-8?B?!!!?= <a@b>\r\nSubject: =?iso-2022-jp?Q?=1B$B-!\r\n\r\n",
-        b'Content-Type: text/plain; charset="\r\n\r\nx',
-        b'Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n\r\n',
-    ],
-)
-def test_broken_input_never_raises_and_finds_nothing(data: bytes) -> None:
-    mail = parse_mail(data)
-    assert mail.attachments == ()
-
-
-def test_oversize_part_is_reported_not_returned() -> None:
-    big = _pdf_part(
-        'attachment; filename="=?utf-8?B?' + base64.b64encode("大きい.pdf".encode()).decode() + '?="'
-    )
-    mail = parse_mail(_mail([_text_part(), big, _pdf_part()]), max_part_bytes=len(PDF) - 1)
-    assert mail.attachments == ()
-    too_large = [p for p in mail.problems if p.param("detail") == "too_large"]
-    assert [(p.code, p.param("filename"), p.param("size")) for p in too_large] == [
-        (Code.FORM_UNREADABLE, "大きい.pdf", len(PDF)),
-        (Code.FORM_UNREADABLE, "form.pdf", len(PDF)),
-    ]
-    assert parse_mail(_mail([big]), max_part_bytes=len(PDF)).attachments[0].filename == "大きい.pdf"
-
-
-SAMPLE_MAIL = _mail([_text_part(), _pdf_part()])
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=2000))
-def test_parse_mail_never_raises_on_arbitrary_bytes(data: bytes) -> None:
-    assert isinstance(parse_mail(data), Mail)
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, len(SAMPLE_MAIL)), st.binary(max_size=40), st.integers(0, 200))
-def test_parse_mail_never_raises_on_damaged_mail(at: int, junk: bytes, cut: int) -> None:
-    data = SAMPLE_MAIL[:at] + junk + SAMPLE_MAIL[at + cut :]
-    assert isinstance(parse_mail(data), Mail)

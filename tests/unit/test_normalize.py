@@ -1,21 +1,14 @@
-"""Normalisation: a table per parser, property tests, and the golden samples' fields."""
+"""Normalisation: a table per parser (dates, amounts, counts, checkboxes, choices, phones, codes, names)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from forms.errors import Code
-from forms.model import Extraction, RawValue, Shape
 from forms.normalize import (
     nfkc_text,
-    normalize,
     normalize_company_name,
     parse_checkbox,
     parse_choice,
@@ -27,7 +20,7 @@ from forms.normalize import (
     parse_postal_code,
     parse_yen,
 )
-from forms.spec import AGENCIES, load_spec
+from forms.spec import load_spec
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 SPEC = load_spec()
@@ -346,202 +339,3 @@ def test_normalize_company_name(name: str) -> None:
 def test_normalize_company_name_keeps_other_words() -> None:
     assert normalize_company_name("株式会社ＡＢＣ商事") == "ABC商事"
     assert normalize_company_name("見本商店") != normalize_company_name("見本商事")
-
-
-# ── parsers: properties ───────────────────────────────────────────────────────────────────────
-
-
-def era_forms(d: dt.date) -> list[str]:
-    r = d.year - 2018
-    era = "元" if r == 1 else str(r)
-    forms = [f"令和{era}年{d.month}月{d.day}日", f"R{r}.{d.month}.{d.day}", f"R{r}/{d.month:02}/{d.day:02}"]
-    forms += [
-        f"{d.year}/{d.month}/{d.day}",
-        f"{d:%Y-%m-%d}",
-        f"{d.year}年{d.month}月{d.day}日",
-        f"{d:%Y.%m.%d}",
-    ]
-    return forms
-
-
-@given(st.dates(min_value=D(2019, 5, 1), max_value=D(2117, 12, 31)))
-def test_reiwa_and_western_dates_parse_back(d: dt.date) -> None:
-    """Up to 令和99 (2117): era years have at most two digits."""
-    for text in era_forms(d):
-        for written in (text, fullwidth(text), " ".join(text)):
-            assert parse_date(written) == d, written
-
-
-@given(st.dates(min_value=D(1989, 1, 8), max_value=D(2019, 4, 30)))
-def test_heisei_dates_parse_back(d: dt.date) -> None:
-    h = d.year - 1988
-    for text in (f"平成{h}年{d.month}月{d.day}日", f"H{h}.{d.month}.{d.day}"):
-        assert parse_date(text) == d
-        assert parse_date(fullwidth(text)) == d
-
-
-def yen_forms(n: int) -> list[str]:
-    oku, man, rest = n // 10**8, n // 10**4 % 10**4, n % 10**4
-    parts = [f"{oku:,}億" if oku else "", f"{man:,}万" if man else "", f"{rest:,}" if rest else ""]
-    forms = [f"{n:,}円", f"¥{n:,}", f"￥{n:,}-", str(n), "".join(parts) + "円" if n else "0円"]
-    forms.append(f"{n // 10**4}.{n % 10**4:04}万円")
-    if n % 1000 == 0:
-        forms.append(f"{n // 1000:,}千円")
-    return forms
-
-
-@given(st.integers(min_value=0, max_value=10**13))
-def test_yen_amounts_parse_back(n: int) -> None:
-    for text in yen_forms(n):
-        assert parse_yen(text) == n, text
-        assert parse_yen(fullwidth(text)) == n, text
-
-
-@given(st.integers(min_value=0, max_value=10**7))
-def test_counts_parse_back(n: int) -> None:
-    for text in (str(n), f"{n:,}人", f"{n}名", fullwidth(f"{n}人")):
-        assert parse_count(text) == n
-
-
-NUMERIC_ALPHABET = "0123456789０１２３,.，．億万千百十円¥￥金-－ー年月日令和平成RH/()（）〒@＠■□✓レ人名+ 　\n"
-ANY_TEXT = st.text() | st.text(alphabet=NUMERIC_ALPHABET, max_size=40)
-
-
-@given(ANY_TEXT)
-def test_parsers_never_raise(text: str) -> None:
-    assert isinstance(parse_date(text), dt.date | None)
-    assert parse_yen(text) is None or parse_yen(text) >= 0  # type: ignore[operator]
-    assert parse_count(text) is None or parse_count(text) >= 0  # type: ignore[operator]
-    assert parse_checkbox(text) in (True, False, None)
-    for spec_field in SPEC.of_type("choice"):
-        assert parse_choice(text, spec_field.choices) in (None, *spec_field.choices)
-    assert isinstance(parse_phone(text), str | None)
-    assert isinstance(parse_postal_code(text), str | None)
-    assert isinstance(parse_email(text), str | None)
-    assert isinstance(parse_corporate_number_digits(text), str | None)
-    assert isinstance(normalize_company_name(text), str)
-
-
-@given(st.text())
-def test_nfkc_text_is_idempotent_and_single_spaced(text: str) -> None:
-    once = nfkc_text(text)
-    assert nfkc_text(once) == once
-    assert "  " not in once and once == once.strip()
-
-
-@given(st.text(alphabet="見本商店サンプル精機ABCｱｲｳ123", min_size=1, max_size=12))
-def test_company_name_key_ignores_legal_form_and_spaces(name: str) -> None:
-    key = normalize_company_name(name)
-    for written in (f"株式会社 {name}", f"{name}㈱", f"{name} 株式会社", f"（株）{name}"):
-        assert normalize_company_name(written) == key
-
-
-# ── normalize(): a whole form ─────────────────────────────────────────────────────────────────
-
-
-def extraction(values: dict[str, str | bool], confidence: float = 1.0) -> Extraction:
-    """RawValues as a reader gives them: the agency as its four checkboxes."""
-    raw = {k: RawValue(v, confidence) for k, v in values.items() if k != "agency"}
-    if "agency" in values:
-        raw |= {f"agency_{a}": RawValue(values["agency"] == a, confidence) for a in AGENCIES}
-    shape = Shape.FILLABLE if confidence == 1.0 else Shape.SCANNED
-    return Extraction(shape=shape, values=raw, pages=2)
-
-
-def as_json(fields: Mapping[str, object]) -> dict[str, object]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
-
-
-SAMPLE_NAMES = sorted(p.name.removesuffix(".values.json") for p in SAMPLES.glob("*.values.json"))
-
-
-@pytest.mark.skipif(not SAMPLE_NAMES, reason=f"no samples under {SAMPLES}")
-@pytest.mark.parametrize("name", SAMPLE_NAMES)
-def test_samples_normalise_to_their_expected_fields(name: str) -> None:
-    values = json.loads((SAMPLES / f"{name}.values.json").read_text(encoding="utf-8"))
-    expected = json.loads((SAMPLES / f"{name}.expected.json").read_text(encoding="utf-8"))
-    result = normalize(extraction(values), SPEC, min_confidence=0.9)
-    assert as_json(result.fields) == expected["fields"]
-    assert result.problems == ()
-    assert result.low_confidence == frozenset()
-    assert result.agencies == (expected["agency"],)
-    assert result.raw["agency_" + expected["agency"]] is True
-    assert result.raw["representative"] == values["representative"]
-
-
-def test_checkboxes_are_always_present() -> None:
-    result = normalize(extraction({"company_name": "見本商店"}), SPEC, min_confidence=0.9)
-    assert {f.key: result.fields[f.key] for f in SPEC.of_type("checkbox")} == dict.fromkeys(
-        (f.key for f in SPEC.of_type("checkbox")), False
-    )
-    assert result.fields["company_name"] == "見本商店"
-    assert "agency" not in result.fields and result.agencies == ()
-
-
-def test_blank_fields_are_left_out() -> None:
-    result = normalize(
-        extraction({"company_name": "　", "capital_yen": "", "loan_date": " "}), SPEC, min_confidence=0.9
-    )
-    assert not {"company_name", "capital_yen", "loan_date"} & set(result.fields)
-    assert result.problems == ()
-
-
-def test_unreadable_values_are_field_invalid_with_the_raw_value() -> None:
-    values = {"applied_on": "令和8年13月1日", "capital_yen": "約3億円", "contact_email": "a.example.jp"}
-    values |= {"corporate_number": "401000123456", "entity_type": "株式会社", "consent_sharing": "maybe"}
-    result = normalize(extraction(values), SPEC, min_confidence=0.9)
-    found = {(p.code, p.field, p.param("value")) for p in result.problems}
-    assert found == {(Code.FIELD_INVALID, k, v) for k, v in values.items()}
-    assert not {"applied_on", "capital_yen", "contact_email", "corporate_number", "entity_type"} & set(
-        result.fields
-    )
-    assert result.fields["consent_sharing"] is False
-    assert result.low_confidence == frozenset()
-
-
-def test_unreadable_ocr_values_are_low_confidence_not_invalid() -> None:
-    values = {"applied_on": "令和8年13月1日", "capital_yen": "3,0O0万円", "employees": "45人"}
-    result = normalize(extraction(values, confidence=0.95), SPEC, min_confidence=0.9)
-    assert result.problems == ()
-    assert result.low_confidence == {"applied_on", "capital_yen"}
-    assert result.fields["employees"] == 45
-
-
-def test_values_read_under_the_threshold_are_low_confidence() -> None:
-    values = {
-        "agency_scb": RawValue(True, 0.5),
-        "employees": RawValue("45人", 0.5),
-        "bank_name": RawValue("x", 0.99),
-    }
-    result = normalize(Extraction(Shape.SCANNED, values, pages=2), SPEC, min_confidence=0.9)
-    assert result.low_confidence == {"agency", "employees"}
-    assert result.fields["employees"] == 45 and result.fields["agency"] == "scb"
-
-
-def test_several_agencies_are_listed_and_none_is_chosen() -> None:
-    values = {"agency_jetro": True, "agency_scb": "✓", "agency_kosha": False, "agency_smrj": "/Yes"}
-    result = normalize(extraction(values), SPEC, min_confidence=0.9)
-    assert result.agencies == ("jetro", "scb", "smrj")
-    assert "agency" not in result.fields
-    assert result.raw["agency_scb"] == "✓"
-
-
-def test_agency_written_as_text() -> None:
-    written = {"agency": RawValue("東京都中小企業振興公社")}
-    result = normalize(Extraction(Shape.PRINTED, written, pages=2), SPEC, min_confidence=0.9)
-    assert result.agencies == ("kosha",) and result.fields["agency"] == "kosha"
-
-
-def test_literal_text_is_kept_as_data() -> None:
-    values = {
-        "company_name": "{{ config.SECRET }}",
-        "consultation": '=HYPERLINK("http://x")',
-        "bank_name": "<script>",
-    }
-    result = normalize(extraction(values), SPEC, min_confidence=0.9)
-    assert {k: result.fields[k] for k in values} == values
-
-
-def test_a_checkbox_state_in_a_text_field_is_invalid() -> None:
-    result = normalize(extraction({"company_name": True}), SPEC, min_confidence=0.9)
-    assert [(p.code, p.field) for p in result.problems] == [(Code.FIELD_INVALID, "company_name")]

@@ -10,80 +10,12 @@ from typing import Any
 import pytest
 
 from forms.errors import Code
-from forms.ledger import CompanyKey, FrameGrant, LoanRecord, MemoryLedger, SupportRecord
-from forms.model import FieldValue, Normalized, Problem, problem
-from forms.rules.loader import load_rulebooks
-from forms.rules.schema import Rulebook
-from forms.spec import FormSpec, load_spec
+from forms.ledger import CompanyKey, MemoryLedger
+from forms.model import FieldValue, Normalized, problem
 from forms.validate import validate
+from tests.support.normalized import BASE, RB, SPEC, check, codes, form, ledger
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-RB: Rulebook = load_rulebooks().for_date(dt.date(2026, 5, 1))
-SPEC: FormSpec = load_spec()
-NUMBER = "4010001234567"
-KEY = CompanyKey.for_corporation(NUMBER)
-
-#: A complete, valid jetro 様式1 (the jetro-fillable sample), normalised.
-BASE: dict[str, FieldValue] = {
-    "applied_on": dt.date(2026, 5, 12),
-    "company_name": "株式会社サンプル精機",
-    "entity_type": "corporation",
-    "corporate_number": NUMBER,
-    "representative": "代表取締役 見本 太郎",
-    "hq_postal_code": "144-0052",
-    "hq_address": "東京都大田区蒲田9丁目8番7号",
-    "industry_category": "manufacturing_other",
-    "industry_detail": "精密金属部品製造業(切削加工)",
-    "capital_yen": 30_000_000,
-    "employees": 45,
-    "contact_name": "見本 花子",
-    "contact_phone": "03-1234-5678",
-    "contact_email": "hanako@sample.example.co.jp",
-    "loan_status": "planned",
-    "declaration_antisocial": True,
-    "consent_sharing": True,
-    "bank_name": "みほん銀行",
-    "bank_type": "bank",
-    "bank_branch": "蒲田支店",
-    "bank_officer": "例示 一郎",
-    "bank_phone": "03-9876-5432",
-    "bank_email": "kaigai@mihon-bank.example.jp",
-    "loan_menu": "経営一般",
-    "loan_amount_yen": 50_000_000,
-    "req_tokyo_office": True,
-    "req_license": True,
-    "req_tax": True,
-    "req_antisocial": True,
-    "scb_customer": False,
-    "reapplication": False,
-}
-
-
-def form(
-    *agencies: str,
-    problems: tuple[Problem, ...] = (),
-    low_confidence: frozenset[str] = frozenset(),
-    **changes: FieldValue,
-) -> Normalized:
-    """A normalised form: BASE with ``changes`` (None removes a field), for the ticked ``agencies``."""
-    agencies = agencies or ("jetro",)
-    fields = {**BASE, **changes}
-    if "scb" in agencies and "scb_customer" not in changes:
-        fields["scb_customer"] = True
-    if "scb" in agencies and "bank_type" not in changes:
-        fields["bank_type"] = "shinkin"
-    fields = {k: v for k, v in fields.items() if v is not None}
-    if len(agencies) == 1:
-        fields["agency"] = agencies[0]
-    return Normalized(fields, tuple(agencies), raw={}, problems=problems, low_confidence=low_confidence)
-
-
-def check(n: Normalized, ledger: MemoryLedger | None = None) -> list[tuple[Code, str | None]]:
-    return [(p.code, p.field) for p in validate(n, RB, SPEC, ledger)]
-
-
-def codes(n: Normalized, ledger: MemoryLedger | None = None) -> set[Code]:
-    return {c for c, _ in check(n, ledger)}
 
 
 # ── a valid form of each agency passes ───────────────────────────────────────────────────────
@@ -378,86 +310,6 @@ def test_malformed_corporate_number() -> None:
     assert check(form(corporate_number="401000123456")) == [(Code.FIELD_INVALID, "corporate_number")]
     flagged = problem(Code.FIELD_INVALID, "corporate_number", value="401000123456")
     assert check(form(corporate_number="401000123456", problems=(flagged,))) == []
-
-
-# ── rule 8: the shared cap ───────────────────────────────────────────────────────────────────
-def ledger(
-    used: int, loan: dt.date | None = None, grants: tuple[FrameGrant, ...] = (), key: CompanyKey = KEY
-) -> MemoryLedger:
-    supports = [SupportRecord("jetro", dt.date(2026, 6, 1), "支援ナビゲーター", used)] if used else []
-    supports.append(SupportRecord("kosha", dt.date(2026, 6, 1), "越境EC出品支援", 500_000))
-    loans = [LoanRecord(loan, 50_000_000)] if loan else []
-    return MemoryLedger(1_000_000, supports={key: supports}, loans={key: loans}, grants={key: list(grants)})
-
-
-REASON = "当初は東南アジア向け部品輸出、今回は欧州での現地法人設立"
-
-
-def test_remaining_one_yen_passes_zero_is_exhausted() -> None:
-    assert check(form(), ledger(999_999)) == []
-    assert check(form(), ledger(1_000_000)) == [(Code.BUDGET_EXHAUSTED, None)]
-    assert check(form("scb"), ledger(1_200_000)) == [(Code.BUDGET_EXHAUSTED, None)]
-
-
-def test_budget_message_has_the_figures() -> None:
-    p = validate(form(), RB, SPEC, ledger(1_000_000))[0]
-    assert "1,000,000円" in RB.message(p.code, label="", **dict(p.params))
-
-
-def test_kosha_and_smrj_spending_never_counts_and_kosha_is_not_capped() -> None:
-    assert check(form(), ledger(0)) == []  # 500,000 of kosha support recorded
-    assert check(form("kosha"), ledger(1_000_000)) == []
-
-
-def test_valid_reapplication_passes_when_the_cap_is_used() -> None:
-    n = form(reapplication=True, reapplication_reason=REASON)
-    assert check(n, ledger(1_000_000, loan=dt.date(2026, 7, 1))) == []
-
-
-def test_reapplication_without_disbursement() -> None:
-    n = form(reapplication=True, reapplication_reason=REASON)
-    assert check(n, ledger(1_000_000, loan=dt.date(2026, 5, 1))) == [
-        (Code.REAPPLICATION_INVALID, "reapplication"),
-        (Code.BUDGET_EXHAUSTED, None),
-    ]
-    assert check(n, ledger(300_000)) == [(Code.REAPPLICATION_INVALID, "reapplication")]
-
-
-def test_reapplication_must_follow_the_last_frame() -> None:
-    n = form(reapplication=True, reapplication_reason=REASON)
-    after_frame = ledger(2_000_000, loan=dt.date(2026, 7, 1), grants=(FrameGrant(dt.date(2026, 8, 1)),))
-    assert check(n, after_frame) == [
-        (Code.REAPPLICATION_INVALID, "reapplication"),
-        (Code.BUDGET_EXHAUSTED, None),
-    ]
-
-
-def test_reapplication_without_reason() -> None:
-    n = form(reapplication=True)
-    assert check(n, ledger(1_000_000, loan=dt.date(2026, 7, 1))) == [
-        (Code.FIELD_MISSING, "reapplication_reason"),
-        (Code.BUDGET_EXHAUSTED, None),
-    ]
-    assert check(n, None) == [(Code.FIELD_MISSING, "reapplication_reason")]
-
-
-def test_no_ledger_no_cap_rule() -> None:
-    assert check(form(reapplication=True, reapplication_reason=REASON), None) == []
-
-
-def test_sole_proprietor_found_by_name_and_postal_code() -> None:
-    key = CompanyKey.for_sole_proprietor("見本商店", "144-0052")
-    view = MemoryLedger(
-        1_000_000, supports={key: [SupportRecord("scb", dt.date(2026, 6, 1), "伴走支援", 1_000_000)]}
-    )
-    n = form(
-        "jetro",
-        entity_type="sole_proprietor",
-        corporate_number=None,
-        capital_yen=None,
-        company_name="見本 商店",
-    )
-    assert check(n, view) == [(Code.BUDGET_EXHAUSTED, None)]
 
 
 # ── all at once ──────────────────────────────────────────────────────────────────────────────
