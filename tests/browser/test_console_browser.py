@@ -12,9 +12,7 @@ the intake page are kept in tests/artifacts/ (Japanese must be readable in them)
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,9 +28,10 @@ from forms.console import create_app
 from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
-from tests.support.paths import ARTIFACTS, FORMS_DIR, SAMPLES
+from tests.support.paths import ARTIFACTS, SAMPLES
 from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder, parsed, smtp_sink
+from tests.support.youshiki1 import fill_module, sample_values
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -60,13 +59,8 @@ pytestmark = [
 
 def scanned_form_without_bank_email(folder: Path) -> bytes:
     """The kosha sample's values with the bank's e-mail left blank, printed and scanned (fill.py)."""
-    sys.path.insert(0, str(FORMS_DIR))
-    try:
-        import fill  # the shared form filler (../shared/forms/fill.py)
-    finally:
-        sys.path.remove(str(FORMS_DIR))
-    values = json.loads((SAMPLES / "kosha-scanned.values.json").read_text(encoding="utf-8"))
-    values["bank_email"] = ""
+    fill = fill_module()
+    values = sample_values("kosha-scanned", bank_email="")
     fill.flatten(values, str(folder / "flat.pdf"))
     fill.scan(str(folder / "flat.pdf"), str(folder / "scan.pdf"), seed=7)
     return (folder / "scan.pdf").read_bytes()

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import sys
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -24,8 +21,9 @@ from forms.model import OutgoingMessage
 from forms.review import QueueFilter, Review
 from forms.store import Store
 from forms.store.schema import blobs, intakes
-from tests.support.paths import FORMS_DIR, SAMPLES
+from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
+from tests.support.youshiki1 import filled_pdf, jetro_values
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 
@@ -34,19 +32,8 @@ BANK = "kaigai@mihon-bank.example.jp"
 RECEIVED = dt.datetime(2026, 6, 1, 10, 0, tzinfo=JST)  # a Monday
 
 
-def jetro_values(**changes: object) -> dict[str, object]:
-    values = json.loads((SAMPLES / "jetro-fillable.values.json").read_text(encoding="utf-8"))
-    return {**values, **changes}
-
-
-def filled_pdf(path: Path, values: dict[str, object]) -> bytes:
-    sys.path.insert(0, str(FORMS_DIR))
-    try:
-        import fill
-    finally:
-        sys.path.remove(str(FORMS_DIR))
-    fill.fill_fillable(values, str(path))
-    return path.read_bytes()
+def filled(path: Path, values: dict[str, object]) -> bytes:
+    return filled_pdf(values, path).read_bytes()
 
 
 def bank_mail(pdf: bytes, message_id: str, name: str = "様式1.pdf") -> bytes:
@@ -80,7 +67,7 @@ def mailroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Mailroo
     """One mailroom with a routed mail, a rejected mail (head office outside Tokyo) and a rejected PDF."""
     home = tmp_path_factory.mktemp("review-home")
     room = Mailroom.open(settings_for(home))
-    osaka = filled_pdf(home / "osaka.pdf", jetro_values(hq_address="大阪府大阪市北区梅田1丁目1番1号"))
+    osaka = filled(home / "osaka.pdf", jetro_values(hq_address="大阪府大阪市北区梅田1丁目1番1号"))
     ids = {
         "routed": receive(room, (SAMPLES / "jetro-bank.eml").read_bytes(), "jetro-bank.eml"),
         "osaka": receive(room, bank_mail(osaka, "<osaka-1@mihon-bank.example.jp>"), "osaka", RECEIVED),
@@ -192,7 +179,7 @@ def test_reject_sends_the_clerks_text_and_takes_the_intake_out_of_the_queue(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]], tmp_path: Path
 ) -> None:
     room, _ = mailroom
-    pdf = filled_pdf(tmp_path / "nagoya.pdf", jetro_values(hq_address="愛知県名古屋市中区1丁目"))
+    pdf = filled(tmp_path / "nagoya.pdf", jetro_values(hq_address="愛知県名古屋市中区1丁目"))
     intake = receive(room, bank_mail(pdf, "<nagoya-1@mihon-bank.example.jp>"), "nagoya")
     review.corrections.reject(
         intake, actor="taro", message="本社所在地が東京都外です。\n\n都内事業所をご記入ください。"
@@ -264,7 +251,7 @@ def test_reprocess_shows_what_would_change_writes_nothing_then_applies(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]], tmp_path: Path
 ) -> None:
     room, ids = mailroom
-    pdf = filled_pdf(tmp_path / "kobe.pdf", jetro_values(hq_address="兵庫県神戸市中央区加納町6丁目5番1号"))
+    pdf = filled(tmp_path / "kobe.pdf", jetro_values(hq_address="兵庫県神戸市中央区加納町6丁目5番1号"))
     kobe = receive(room, bank_mail(pdf, "<kobe-1@mihon-bank.example.jp>"), "kobe")
     room.store.intakes.add_correction(kobe, "hq_address", "東京都港区赤坂1丁目12番32号", actor="hanako")
     seen: list[tuple[int, int]] = []
@@ -319,7 +306,8 @@ def test_page_images_come_from_the_original_pdf(
     assert review.queue.page_png(ids["routed"], 3) is None and review.queue.page_png(999_999, 1) is None
 
 
-def test_the_queue_stays_fast_with_ten_thousand_intakes(tmp_path: Path) -> None:
+def test_the_queue_filters_and_counts_ten_thousand_intakes(tmp_path: Path) -> None:
+    """Each filter finds its page and count among 10,000 intakes (its speed: bench/console.py)."""
     settings = settings_for(tmp_path)
     start = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     statuses = ("routed", "routed", "rejected", "needs_review", "duplicate")
@@ -348,24 +336,20 @@ def test_the_queue_stays_fast_with_ten_thousand_intakes(tmp_path: Path) -> None:
             conn.execute(insert(blobs).values(sha256="0" * 64, size=0, data=b""))
             conn.execute(insert(intakes), rows)
         review = Review(store, settings)
-        timings = {}
-        for name, f in {
+        for f in {
             "open": QueueFilter(),
             "reason": QueueFilter(reason="NOT_IN_TOKYO", scope="scb"),
             "search": QueueFilter(status="all", search="テスト9999"),
             "bank+dates": QueueFilter(
                 bank="テスト7信用", since=dt.date(2026, 4, 2), until=dt.date(2026, 4, 5)
             ),
-        }.items():
-            began = time.perf_counter()
+        }.values():
             page, total = review.queue.page(f)
-            timings[name] = time.perf_counter() - began
             assert page and total >= len(page)
         assert review.queue.page(QueueFilter())[1] == 4000
         assert (
             review.queue.page(QueueFilter(status="all", search="テスト9999"))[0][0].reference == "R8-009999"
         )
-        assert max(timings.values()) < 0.5, timings
 
 
 @pytest.mark.slow

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -31,6 +30,7 @@ from forms.extract.ocr_engine import OcrEngine, default_engine, rapidocr_availab
 from forms.extract.scan import read_scanned
 from forms.normalize import normalize
 from forms.spec import AGENCY_FIELDS, FormSpec, load_spec
+from tests.support.youshiki1 import fill_module
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
@@ -139,15 +139,6 @@ def corpus_values() -> dict[str, dict[str, Any]]:
     return forms
 
 
-def _fill_module() -> Any:
-    forms_dir = str(SHARED / "forms")
-    if forms_dir not in sys.path:
-        sys.path.insert(0, forms_dir)
-    import fill  # the shared form filler: only importable once its folder is on the path
-
-    return fill
-
-
 def scanned_pdf(values: Mapping[str, Any], seed: int) -> Path:
     """The scan of ``values`` with ``seed``, generated once and cached by a hash of its inputs."""
     fill_dir = SHARED / "forms"
@@ -157,7 +148,7 @@ def scanned_pdf(values: Mapping[str, Any], seed: int) -> Path:
     digest.update(str(seed).encode())
     out = CACHE / f"{digest.hexdigest()[:20]}.pdf"
     if not out.exists():
-        fill = _fill_module()
+        fill = fill_module()
         CACHE.mkdir(parents=True, exist_ok=True)
         flat = out.with_suffix(f".flat-{os.getpid()}.tmp")
         tmp = out.with_suffix(f".scan-{os.getpid()}.tmp")

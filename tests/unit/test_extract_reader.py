@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
+from types import ModuleType
 
 import pikepdf
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from forms import model, spec
 from forms.errors import Code
 from forms.extract import reader
+from tests.support.youshiki1 import fill_module
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SAMPLES = SHARED / "samples"
@@ -23,11 +24,8 @@ pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not
 
 
 @pytest.fixture(scope="module")
-def fill():
-    sys.path.insert(0, str(FORMS))
-    import fill as fill_module  # the shared form filler (a script folder, not a package)
-
-    return fill_module
+def fill() -> ModuleType:
+    return fill_module()
 
 
 def expected_values(values: dict) -> dict[str, str | bool]:
