@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -25,12 +24,12 @@ def fillable() -> bytes:
 
 def test_a_reader_that_overruns_is_replaced() -> None:
     with ReaderPool(workers=1, timeout_s=1.0, memory_mb=0, max_pages=50) as pool:
-        t0 = time.perf_counter()
+        first = pool._all[0].proc.pid if pool._all else None
         result = pool.read(hostile.build("operators"))
-        assert time.perf_counter() - t0 < 5
         assert isinstance(result, Problem) and result.code is Code.FORM_UNREADABLE
         assert result.param("detail") in {"timeout", "crash"}
         assert isinstance(pool.read(fillable()), Extraction), "a fresh reader takes the next PDF"
+        assert pool._all[0].proc.pid != first, "the overrunning reader was replaced"
 
 
 def test_a_reader_killed_mid_read_gives_unreadable_not_a_crash() -> None:

@@ -136,20 +136,23 @@ def test_pipelined_commands_are_answered_without_waiting_for_acks(listener: Cont
     listener's connections, the kernel held the second small reply until the client acknowledged
     the first, ~40 ms later: 20 pipelined envelopes took ~0.8 s instead of milliseconds."""
 
-    async def pipeline() -> tuple[float, list[bytes]]:
+    async def pipeline() -> tuple[list[float], list[bytes]]:
         reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
         await reader.readline()  # 220
         writer.write(b"HELO bank.example.co.jp\r\n")
         await reader.readline()
-        started = asyncio.get_running_loop().time()
-        replies = []
+        clock, waits, replies = asyncio.get_running_loop().time, [], []
         for _ in range(20):
             writer.write(b"MAIL FROM:<kaigai@bank.example.co.jp>\r\nRSET\r\n")
-            replies += [await reader.readline(), await reader.readline()]
-        elapsed = asyncio.get_running_loop().time() - started
+            replies.append(await reader.readline())
+            sent_first = clock()
+            replies.append(await reader.readline())
+            waits.append(clock() - sent_first)
         writer.close()
-        return elapsed, replies
+        return waits, replies
 
-    elapsed, replies = asyncio.run(pipeline())
+    waits, replies = asyncio.run(pipeline())
     assert all(r.startswith(b"250") for r in replies), replies
-    assert elapsed < 0.4, f"20 pipelined envelopes took {elapsed:.2f} s: replies held back (Nagle)"
+    # Held back, every second reply waits for the delayed ACK (≥ 40 ms); a busy machine delays a few.
+    held = [w for w in waits if w >= 0.035]
+    assert len(held) < 10, f"{len(held)} of 20 second replies waited ≥ 35 ms: replies held back (Nagle)"
