@@ -118,6 +118,12 @@ def youshiki2() -> DocxDocument:
         ],
         (50, 128),
     )
+    youshiki2_supports(doc)
+    return doc
+
+
+def youshiki2_supports(doc: DocxDocument) -> None:
+    """様式2's table of supports, its totals against the cap, and the navigator in charge."""
     table(
         doc,
         [
@@ -168,7 +174,6 @@ def youshiki2() -> DocxDocument:
         ],
         (50, 128),
     )
-    return doc
 
 
 def youshiki3() -> DocxDocument:
@@ -214,6 +219,12 @@ def youshiki3() -> DocxDocument:
         ],
         (50, 128),
     )
+    youshiki3_answers(doc)
+    return doc
+
+
+def youshiki3_answers(doc: DocxDocument) -> None:
+    """様式3's blanks for the bank (loan and expansion status) and where to return it."""
     para(doc, "3. 融資の状況（金融機関記入欄）", bold=True)
     para(doc, ANSWER_NOTE, size=8.5)
     table(
@@ -252,7 +263,6 @@ def youshiki3() -> DocxDocument:
     para(doc, "{%p if enclosures %}")
     para(doc, "同封書類：{{ enclosures|join('、') }}", size=8.5)
     para(doc, "{%p endif %}")
-    return doc
 
 
 def main(argv: Sequence[str]) -> int:

@@ -73,19 +73,37 @@ def ledger_json(home: Path, *company: str) -> dict[str, Any]:
     return json.loads(r.stdout)
 
 
-def test_supports_loans_and_frames_add_up_in_the_ledger(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    r = run_forms(home, "support", "add", "--agency", "kosha", "--company", ACME, "--date", "2026-06-01",
-                  "--service", "専門家派遣", "--cost", "500000", "--tax", "50000")  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    assert "利用済額 0円" in r.stdout  # kosha never counts toward the cap
+LEDGER_LABELS = [
+    "支援日",
+    "支援機関",
+    "支援内容",
+    "経費（税抜）",
+    "消費税",
+    "上限額",
+    "利用済額",
+    "利用可能残額",
+]
+LEDGER_FIGURES = [
+    "枠数",
+    "融資実行日",
+    "融資額",
+    "2,000,000円",
+    "1,200,000円",
+    "50,000,000円",
+    "日本貿易振興機構",
+]
+
+
+def import_three_files(home: Path, folder: Path) -> None:
+    """jetro rows in a UTF-8 CSV with English headers, an scb row in Shift_JIS with Japanese ones,
+    and an .xlsx with typed cells, imported by `forms support import`."""
     en = ["agency", "corporate_number", "date", "service", "cost_excl_tax", "tax"]
     jetro_rows = [
         en,
         ["jetro", ACME, "2026-06-10", "海外ミニ調査サービス", "300000", "30000"],
         ["jetro", OTHER, "2026-06-11", "海外ミニ調査サービス", "100000", "10000"],
     ]
-    utf8 = write_csv(tmp_path / "jetro.csv", jetro_rows, "utf-8-sig")
+    utf8 = write_csv(folder / "jetro.csv", jetro_rows, "utf-8-sig")
     ja = ["支援機関", "法人番号", "企業名", "支援日", "支援内容", "概要", "経費（税抜）", "消費税"]
     scb_row = [
         "信金中央金庫",
@@ -97,13 +115,13 @@ def test_supports_loans_and_frames_add_up_in_the_ledger(tmp_path: Path) -> None:
         "20万円",
         "2万円",
     ]
-    sjis = write_csv(tmp_path / "scb.csv", [ja, scb_row], "cp932")
+    sjis = write_csv(folder / "scb.csv", [ja, scb_row], "cp932")
     xlsx_rows = [
         ja,
         ["jetro", int(ACME), None, dt.datetime(2026, 6, 20), "調査", None, 300000.0, 30000],
         ["kosha", ACME, None, dt.date(2026, 6, 21), "展示会", None, 1000000, None],
     ]
-    book = write_xlsx(tmp_path / "mixed.xlsx", xlsx_rows)
+    book = write_xlsx(folder / "mixed.xlsx", xlsx_rows)
     for path in (utf8, sjis):
         r = run_forms(home, "support", "import", str(path))
         assert r.returncode == 0, r.stderr
@@ -111,6 +129,15 @@ def test_supports_loans_and_frames_add_up_in_the_ledger(tmp_path: Path) -> None:
     r = run_forms(home, "support", "import", str(book), "--progress")
     assert r.returncode == 0, r.stderr
     assert "2件" in r.stdout and "取込" in r.stderr and "100%" in r.stderr
+
+
+def test_supports_loans_and_frames_add_up_in_the_ledger(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    r = run_forms(home, "support", "add", "--agency", "kosha", "--company", ACME, "--date", "2026-06-01",
+                  "--service", "専門家派遣", "--cost", "500000", "--tax", "50000")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "利用済額 0円" in r.stdout  # kosha never counts toward the cap
+    import_three_files(home, tmp_path)
     before_loan = ledger_json(home, "--company", ACME)
     assert (before_loan["used"], before_loan["remaining"], before_loan["frames"]) == (800000, 200000, 1)
     assert not before_loan["disbursed_since_last_frame"]
@@ -127,26 +154,7 @@ def test_supports_loans_and_frames_add_up_in_the_ledger(tmp_path: Path) -> None:
     assert ledger_json(home, "--company", OTHER)["used"] == 100000
     r = run_forms(home, "ledger", "--company", ACME)
     assert r.returncode == 0, r.stderr
-    labels = [
-        "支援日",
-        "支援機関",
-        "支援内容",
-        "経費（税抜）",
-        "消費税",
-        "上限額",
-        "利用済額",
-        "利用可能残額",
-    ]
-    figures = [
-        "枠数",
-        "融資実行日",
-        "融資額",
-        "2,000,000円",
-        "1,200,000円",
-        "50,000,000円",
-        "日本貿易振興機構",
-    ]
-    for text in labels + figures:
+    for text in LEDGER_LABELS + LEDGER_FIGURES:
         assert text in r.stdout, text
 
 
