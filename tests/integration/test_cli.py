@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.paths import FORMS, SAMPLES
 from tests.support.processes import processes_with
+from tests.support.youshiki1 import filled_pdf, jetro_values
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 
@@ -50,6 +51,24 @@ def test_json_one_decision_per_input_and_nothing_written(tmp_path: Path) -> None
     assert list(cwd.iterdir()) == [], "nothing written outside FORMS_HOME and TMPDIR"
     assert not home.exists() or all(p.is_dir() for p in home.rglob("*")), "a dry run records nothing"
     assert processes_with(f"FORMS_HOME={home}") == [], "no reader process is left behind"
+
+
+def test_a_dry_run_without_a_store_rejects_a_reapplication_with_nothing_to_reapply_for(
+    tmp_path: Path,
+) -> None:
+    """No store under FORMS_HOME: no support is recorded, so a ticked 再申請 is REAPPLICATION_INVALID."""
+    values = jetro_values(
+        reapplication=True, reapplication_reason="当初は部品輸出、今回は欧州での現地法人設立"
+    )
+    pdf = filled_pdf(values, tmp_path / "reapply.pdf")
+    r = run_forms(["intake", "--dry-run", "--json", str(pdf)], tmp_path / "home", tmp_path, tmp_path)
+    assert r.returncode == 0, r.stderr
+    decision = json.loads(r.stdout)
+    assert (decision["status"], [x["code"] for x in decision["reasons"]]) == (
+        "rejected",
+        ["REAPPLICATION_INVALID"],
+    )
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("*.db"))
 
 
 def test_summary_is_japanese(tmp_path: Path) -> None:

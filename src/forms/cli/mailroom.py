@@ -28,7 +28,7 @@ from forms.model import Decision, Status, decision_from_json
 from forms.spec import load_spec
 
 if TYPE_CHECKING:
-    from forms.store import StoreLedger
+    from forms.ledger import LedgerView
 
 STATUS_JA = {
     Status.ROUTED: "受付可（支援機関へ転送）",
@@ -68,16 +68,20 @@ def _parse_received(text: str | None) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=JST)
 
 
-def _dry_run_ledger(settings: Settings) -> StoreLedger | None:
-    """The ledger under FORMS_HOME when a store exists there (read, never changed)."""
+def _dry_run_ledger(settings: Settings) -> LedgerView:
+    """The ledger under FORMS_HOME when a store exists there (read, never changed); without a store
+    nothing is recorded, so the ledger is empty (a ticked 再申請 has nothing to re-apply for)."""
+    # start-up: the store and the rulebooks are loaded only by the commands that need them
+    from forms.ledger import MemoryLedger
     from forms.rules.loader import load_rulebooks
     from forms.store import Store
     from forms.store.ledger import StoreLedger
 
+    rulebooks = load_rulebooks(settings.rulebook_dir)
     if not settings.database_url and not (settings.home / "forms.db").exists():
-        return None
-    store = Store.open(settings.store_url)
-    return StoreLedger.newest(store, load_rulebooks(settings.rulebook_dir))
+        book = rulebooks.newest
+        return MemoryLedger(book.shared_cap.cap_per_frame_yen, capped_agencies=book.capped_agencies)
+    return StoreLedger.newest(Store.open(settings.store_url), rulebooks)
 
 
 def _print(decision: Decision, as_json: bool) -> None:
