@@ -23,7 +23,7 @@ from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import Code
 from forms.extract.sandbox import PdfReading, ReaderPool
 from forms.intake.mime import parse_mail
-from forms.jp.wareki import JST
+from forms.jp.wareki import date_in_japan
 from forms.ledger import LedgerView
 from forms.model import Decision, Extraction, ExtractResult, Mail, Outcome, Problem, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
@@ -36,13 +36,11 @@ def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
-def received_date(mail: Mail | None, received_at: dt.datetime | None) -> dt.datetime:
-    """When the intake arrived: given explicitly, else the mail's Received/Date header, else now."""
-    when = received_at or (mail.received or mail.date if mail else None) or dt.datetime.now(JST)
-    return when if when.tzinfo else when.replace(tzinfo=JST)
-
-
-
+def received_on(mail: Mail | None, received_at: dt.datetime | None) -> dt.date:
+    """The day in Japan the intake arrived: at ``received_at`` when given (the mailroom's moment of
+    receipt), else at the mail's topmost Received header, else its Date header, else now."""
+    when = received_at or (mail.received or mail.date if mail else None) or dt.datetime.now(dt.UTC)
+    return date_in_japan(when)
 
 
 class Pipeline:
@@ -119,10 +117,9 @@ class Pipeline:
         sender: str | None,
         fixes: Mapping[str, str],
     ) -> Outcome:
-        when = received_date(None, received_at)
         read = self._read(data)
         candidates = [Candidate(None, _corrected(read, fixes))]
-        decision = decide(source, candidates, self.context(when.date()), sender=sender)
+        decision = decide(source, candidates, self.context(received_on(None, received_at)), sender=sender)
         if not isinstance(read, Extraction):
             return Outcome(decision, None, None, None)
         return Outcome(decision, None, None, data, read)
@@ -131,7 +128,6 @@ class Pipeline:
         self, mail: Mail, *, source: str | None, received_at: dt.datetime | None, fixes: Mapping[str, str]
     ) -> Outcome:
         src = mail.message_id or source or "(no Message-ID)"
-        when = received_date(mail, received_at)
         pdfs = [a for a in mail.attachments if a.is_pdf]
         readings = [self._read(a.data) for a in pdfs]
         chosen = next((i for i, r in enumerate(readings) if isinstance(r, Extraction)), None)
@@ -140,7 +136,7 @@ class Pipeline:
             for i, (a, r) in enumerate(zip(pdfs, readings, strict=True))
         ]
         pre = [] if chosen is not None else list(mail.problems)
-        ctx = self.context(when.date())
+        ctx = self.context(received_on(mail, received_at))
         decision = decide(src, candidates, ctx, sender=mail.from_addr, pre_problems=pre)
         if chosen is None:
             return Outcome(decision, mail, None, None)
@@ -163,7 +159,7 @@ class Pipeline:
         return self.reader.read(data)
 
     def context(self, on: dt.date) -> Context:
-        """What a decision on an intake received on ``on`` depends on besides the form."""
+        """What a decision on an intake received on ``on`` (a day in Japan) depends on besides the form."""
         return Context(
             rulebook=self.rulebooks.for_date(on),
             spec=self.spec,
@@ -173,7 +169,7 @@ class Pipeline:
         )
 
     def _refuse(self, source: str, p: Problem) -> Decision:
-        ctx = self.context(received_date(None, None).date())
+        ctx = self.context(received_on(None, None))
         return decide(source, [Candidate(None, p)], ctx)
 
     def close(self) -> None:

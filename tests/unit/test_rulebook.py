@@ -11,6 +11,7 @@ import pytest
 from forms.errors import Code, RulebookError
 from forms.rules.loader import MESSAGES_FILE, Rulebooks, load_rulebooks, packaged_dir
 from forms.rules.schema import Rulebook
+from tests.support.rulebooks import r9_text
 
 FIXTURES = Path(__file__).resolve().parent / "rulebooks"
 PACKAGED = packaged_dir()
@@ -34,13 +35,6 @@ def packaged(name: str) -> tuple[Path, str]:
 
 def fixture(name: str, as_name: str) -> tuple[Path, str]:
     return FIXTURES / name, as_name
-
-
-def r9_text(effective_from: str = "2027-04-01", cap: int = 1_200_000) -> str:
-    text = (PACKAGED / "R8.yaml").read_text(encoding="utf-8")
-    text = text.replace("id: R8\n", "id: R9\n").replace("fiscal_year: 2026", "fiscal_year: 2027")
-    text = text.replace("effective_from: 2026-04-01", f"effective_from: {effective_from}")
-    return text.replace("cap_per_frame_yen: 1000000", f"cap_per_frame_yen: {cap}")
 
 
 # ── the packaged rulebook ────────────────────────────────────────────────────────────────────

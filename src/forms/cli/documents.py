@@ -27,7 +27,7 @@ from forms.cli.ledger import newest_rulebook
 from forms.cli.tables import table
 from forms.config import Settings
 from forms.errors import UsageError
-from forms.jp.wareki import JST
+from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
 from forms.ledger.sheet import shown
@@ -79,10 +79,6 @@ def _formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(JST).date()
-
-
 def _out(args: argparse.Namespace, settings: Settings) -> Path:
     return Path(args.out) if args.out else settings.home / "documents"
 
@@ -107,7 +103,7 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         key = _company(args)
-        issued_on = _date("--issued", args.issued, _today())
+        issued_on = _date("--issued", args.issued, today_in_japan())
         period = (_date("--from", args.date_from), _date("--to", args.date_to))
         formats = _formats(args.format)
         if period[1] < period[0]:
@@ -160,7 +156,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
     if args.agency is None:
         raise UsageError("「--agency」を指定してください（jetro 又は scb）")
     key = _company(args)
-    issued_on = _date("--issued", args.issued, _today())
+    issued_on = _date("--issued", args.issued, today_in_japan())
     due_on = _date("--due", args.due) if args.due else None
     formats = _formats(args.format)
     rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
@@ -205,7 +201,7 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store import Store
 
     agencies = (args.agency,) if args.agency else ISSUERS
-    issued_on = _date("--issued", args.issued, _today())
+    issued_on = _date("--issued", args.issued, today_in_japan())
     formats = _formats(args.format)
     rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
     out = _out(args, settings)
@@ -268,7 +264,7 @@ def _overdue(args: argparse.Namespace, settings: Settings) -> int:
     from forms.documents.issued import IssuedDocuments
     from forms.store import Store
 
-    today = _date("--today", args.today, _today())
+    today = _date("--today", args.today, today_in_japan())
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
         found = IssuedDocuments(store).overdue(today)

@@ -11,7 +11,6 @@ progress on the job page; what they did is an event with the clerk's name.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,9 +19,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from forms.console.context import JST, Console, console_of, page, posted, signed_in
+from forms.console.context import Console, console_of, page, posted, signed_in
 from forms.console.ledger import issuers_for
 from forms.documents.batch import FORMATS, IssuedBatch
+from forms.jp.wareki import today_in_japan
 from forms.ledger.sheet import Sheet, problem_text, read_sheet
 from forms.ledger.supports_import import SupportImport, parse_supports
 
@@ -47,7 +47,7 @@ def _issue_batch(
     console: Console, agencies: tuple[str, ...], formats: tuple[str, ...], actor: str, progress: Progress
 ) -> IssuedBatch:
     settings = console.settings
-    today = dt.datetime.now(JST).date()
+    today = today_in_japan()
     return console.documents.batch(
         agencies=agencies,
         rulebook=console.review.desk.rulebooks.for_date(today),

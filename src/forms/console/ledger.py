@@ -18,13 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forms.console.auth import Clerk
-from forms.console.context import JST, Console, console_of, page, posted, signed_in
+from forms.console.context import Console, console_of, page, posted, signed_in
 from forms.console.views import viewed
 from forms.documents import BankInfo, CompanyInfo
 from forms.documents.batch import file_name, render
 from forms.documents.youshiki2 import supports_for_report, youshiki2_data
 from forms.documents.youshiki3 import youshiki3_data
 from forms.errors import FormsError
+from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
 from forms.spec import ISSUERS
@@ -61,7 +62,7 @@ async def ledger(request: Request) -> Response:
         found = _key_from(params)
         key, errors = (found, []) if isinstance(found, CompanyKey) else (None, found)
     company = await run_in_threadpool(console.ledger.company, key) if key is not None else None
-    today = dt.datetime.now(JST).date()
+    today = today_in_japan()
     first = min((s.date for s in company.supports), default=today) if company else today
     context = {
         "key": key,
@@ -128,7 +129,7 @@ async def youshiki2(request: Request) -> Response:
             ledger=company_ledger,
             supports=supports_for_report(company_ledger, agency, period),
             period=period,
-            issued_on=dt.datetime.now(JST).date(),
+            issued_on=today_in_japan(),
             navigator=str(form.get("navigator", "")).strip(),
         )
         pdf = await run_in_threadpool(_pdf, console, data)
@@ -154,7 +155,7 @@ async def youshiki3(request: Request) -> Response:
             youshiki1_fields=dict(view.decision.fields),
             agency=agency,
             rulebook=console.rulebook,
-            issued_on=dt.datetime.now(JST).date(),
+            issued_on=today_in_japan(),
         )
         pdf = await run_in_threadpool(_pdf, console, data)
     except (FormsError, ValueError) as exc:

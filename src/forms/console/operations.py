@@ -9,7 +9,6 @@ requeued. Deadlines list the contacts due within the 7 business days and the 様
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,10 +18,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from forms.console.context import JST, console_of, page, posted, signed_in
+from forms.console.context import console_of, page, posted, signed_in
 from forms.console.jobs import Job
 from forms.console.ledger import issuers_for
 from forms.errors import FormsError
+from forms.jp.wareki import today_in_japan
 from forms.review import QueueFilter
 
 MAX_REPROCESS = 100_000
@@ -104,7 +104,7 @@ async def job_json(request: Request) -> Response:
 async def deadlines(request: Request) -> Response:
     session, clerk = await signed_in(request)
     console = console_of(request)
-    today = dt.datetime.now(JST).date()
+    today = today_in_japan()
     rows = await run_in_threadpool(console.review.queue.deadlines, today)
     answers = await run_in_threadpool(console.documents.unanswered)
     if clerk.scope is not None:

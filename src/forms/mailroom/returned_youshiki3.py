@@ -30,8 +30,8 @@ from forms.extract.youshiki3 import (
     is_pdf,
     read_returned,
 )
-from forms.jp.wareki import JST
 from forms.ledger import CompanyKey, LoanRecord
+from forms.pipeline import received_on
 from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.ledger import StoreLedger
@@ -143,11 +143,6 @@ def read_attachments(
     return None, None
 
 
-def _received_on(mail: model.Mail) -> dt.date:
-    when = mail.received or mail.date or dt.datetime.now(dt.UTC)
-    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(JST).date()
-
-
 def record_returned(
     store: Store,
     ledger: StoreLedger,
@@ -155,9 +150,11 @@ def record_returned(
     *,
     rulebook: Rulebook,
     actor: str = "worker",
+    received_at: dt.datetime | None = None,
 ) -> ReturnedOutcome:
     """Read the returned 様式3 of ``mail`` and, when it is readable and awaited, record what it says
-    (``rulebook``: the one in force on the day it was received)."""
+    (``rulebook``: the one in force on the day it was received; ``received_at``: the moment of
+    receipt, default the mail's Received or Date header)."""
     book = rulebook
     attachment, result = read_attachments(mail, book.printed_names())
     if attachment is None or result is None:
@@ -175,7 +172,7 @@ def record_returned(
         return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=(note,))
     loan = _record_loan(ledger, awaiting.company, result, actor)
     store.youshiki3.mark_answered(
-        awaiting.id, on=_received_on(mail), answer=answer_json(result), source=source, actor=actor
+        awaiting.id, on=received_on(mail, received_at), answer=answer_json(result), source=source, actor=actor
     )
     return ReturnedOutcome(ReturnedStatus.RECORDED, result, awaiting.id, loan_recorded=loan, attachment=name)
 

@@ -25,6 +25,7 @@ from forms.deliver import Transport, make_transport
 from forms.deliver.sender import Sender
 from forms.errors import StaleClaim
 from forms.intake.spool import Spool, SpoolEntry
+from forms.jp.wareki import JST
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.model import Mail
 from forms.pipeline import Pipeline, looks_like_pdf
@@ -147,7 +148,7 @@ class Mailroom:
             corrections=claimed.corrections,  # a clerk's, when the intake is retried
             mail=mail,
         )
-        rulebook = self.pipeline.rulebooks.for_date(received_at.date())
+        rulebook = self.pipeline.rulebooks.in_force_at(received_at)
         reference = reference_number(rulebook, intake_id)
         ctx = route_context(self.settings, rulebook, reference, received_at)
         made = routed(outcome, ctx, self.templates, rulebook.capped_agencies)
@@ -184,8 +185,10 @@ class Mailroom:
         """A bank's returned 様式3: its answer recorded in the ledger (or kept for a clerk), nothing sent."""
         if self.ledger is None or not might_be_returned(mail):
             return False
-        rulebook = self.pipeline.rulebooks.for_date(received_at.date())
-        got = record_returned(self.store, self.ledger, mail, rulebook=rulebook, actor=self.worker)
+        rulebook = self.pipeline.rulebooks.in_force_at(received_at)
+        got = record_returned(
+            self.store, self.ledger, mail, rulebook=rulebook, actor=self.worker, received_at=received_at
+        )
         if got.status is ReturnedStatus.NOT_A_YOUSHIKI3:
             return False
         decision = got.to_decision(mail.message_id or source or f"intake {intake_id}")
@@ -227,11 +230,13 @@ class Mailroom:
 
 
 def _received_at(value: str | None) -> dt.datetime | None:
-    """An explicit received time given with the file (``forms intake --received``)."""
+    """An explicit received time given with the file (``forms intake --received``); one written
+    without a zone is Japan time."""
     try:
-        return dt.datetime.fromisoformat(value) if value else None
+        when = dt.datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return when if when is None or when.tzinfo is not None else when.replace(tzinfo=JST)
 
 
 def _int(value: str | None) -> int | None:

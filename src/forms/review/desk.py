@@ -79,7 +79,7 @@ class Desk:
         extraction = apply_corrections(self.reading(row), corrections)
         stored = row.decision or {}
         ctx = Context(
-            rulebook=self.rulebooks.for_date(row.received_at.date()),
+            rulebook=self.rulebooks.in_force_at(row.received_at),
             spec=self.spec,
             ledger=self.ledger,
             min_confidence=0.0,
@@ -97,7 +97,7 @@ class Desk:
 
     def route_context(self, row: IntakeRow) -> tuple[Rulebook, RouteContext]:
         """The rulebook the intake is judged by and its routing context, dated now (a clerk's act)."""
-        book = self.rulebooks.for_date(row.received_at.date())
+        book = self.rulebooks.in_force_at(row.received_at)
         reference = row.reference or reference_number(book, row.id)
         ctx = route_context(self.settings, book, reference, row.received_at)
         return book, dataclasses.replace(ctx, sent_at=self.store.now())

@@ -7,7 +7,7 @@ import datetime as dt
 
 from forms.decide import apply_corrections
 from forms.jp.business_days import add_business_days
-from forms.jp.wareki import JST
+from forms.jp.wareki import date_in_japan
 from forms.normalize import normalize
 from forms.review.desk import Desk
 from forms.review.original import render_page
@@ -70,8 +70,8 @@ class Queue:
         agencies = [a for a in books.newest.contact_sla.agencies if scope is None or a == scope]
         rows = []
         for r in self._store.queue.routed_unhandled(agencies):
-            received_on = r.received_at.astimezone(JST).date()
-            book = books.for_date(r.received_at.date())
+            received_on = date_in_japan(r.received_at)
+            book = books.for_date(received_on)
             due = add_business_days(received_on, book.contact_sla.business_days)
             days_left = (due - today).days
             rows.append(

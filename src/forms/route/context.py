@@ -15,7 +15,7 @@ from types import MappingProxyType
 from forms.config import Settings
 from forms.deliver.message import valid_message_id
 from forms.errors import ConfigError
-from forms.jp.wareki import JST
+from forms.jp.wareki import date_in_japan
 from forms.rules.schema import Rulebook
 from forms.spec import FormSpec, load_spec
 
@@ -54,8 +54,7 @@ class RouteContext:
 
     @property
     def received_on(self) -> dt.date:
-        when = self.received_at
-        return (when.astimezone(JST) if when.tzinfo else when).date()
+        return date_in_japan(self.received_at)
 
 
 def reference_number(rulebook: Rulebook, intake_id: int) -> str:

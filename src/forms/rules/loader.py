@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from forms.errors import Code, RulebookError
+from forms.jp.wareki import date_in_japan
 from forms.rules.schema import Rulebook, placeholders
 
 __all__ = ["MESSAGES_FILE", "Rulebook", "Rulebooks", "load_rulebooks", "packaged_dir"]
@@ -43,6 +44,10 @@ class Rulebooks:
         """The newest rulebook in force on ``d`` (the oldest one when ``d`` is before them all)."""
         in_force = [b for b in self.books if b.effective_from <= d]
         return in_force[-1] if in_force else self.books[0]
+
+    def in_force_at(self, moment: dt.datetime) -> Rulebook:
+        """The rulebook in force on the day in Japan of ``moment`` (an intake's moment of receipt)."""
+        return self.for_date(date_in_japan(moment))
 
     @property
     def newest(self) -> Rulebook:

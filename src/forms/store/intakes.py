@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from forms.errors import StaleClaim, StoreError
-from forms.jp.wareki import JST
+from forms.jp.wareki import date_in_japan
 from forms.ledger import CompanyKey
 from forms.model import OutgoingMessage
 from forms.store import statements as st
@@ -188,7 +188,7 @@ class Intakes:
             detail["already_queued"] = already
             self._db.event(conn, intake_id, "decided", actor=actor, detail=detail)
             if frame_for is not None:
-                grant_frame(self._db, conn, intake_id, frame_for, now.astimezone(JST).date(), actor)
+                grant_frame(self._db, conn, intake_id, frame_for, date_in_japan(now), actor)
         return status
 
     def fail(self, intake_id: int, error: str, *, worker: str) -> None:

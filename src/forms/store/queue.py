@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 
 from forms.errors import StoreError
-from forms.jp.wareki import JST
+from forms.jp.wareki import JST, date_in_japan
 from forms.ledger import CompanyKey
 from forms.model import OutgoingMessage
 from forms.store.engine import Database
@@ -264,7 +264,7 @@ class ReviewQueue:
             full = {**detail, "status": made.status, "outbox": queued, "already_queued": already}
             self._db.event(conn, intake_id, kind, actor=actor, detail=full)
             if made.frame_for is not None:
-                grant_frame(self._db, conn, intake_id, made.frame_for, now.astimezone(JST).date(), actor)
+                grant_frame(self._db, conn, intake_id, made.frame_for, date_in_japan(now), actor)
         return queued
 
     def set_handled(self, intake_id: int, *, actor: str, handled: bool, note: str = "") -> None:
