@@ -93,6 +93,14 @@ class Settings:
     templates_dir: Path | None = field(
         default=None, metadata={"help": "folder of the mail templates; default: the repository's templates/"}
     )
+    youshiki2_mail_formats: tuple[str, ...] = field(
+        default=("pdf",),
+        metadata={"help": "files of a mailed 様式2: pdf, docx or both (pdf,docx)"},
+    )
+    youshiki3_mail_formats: tuple[str, ...] = field(
+        default=("pdf", "docx"),
+        metadata={"help": "files of a mailed 様式3 (the bank fills in the .docx): pdf, docx or both"},
+    )
     claim_lease_s: float = field(
         default=300.0,
         metadata={"help": "seconds a worker holds an intake or message before others may take it"},

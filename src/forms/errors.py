@@ -136,5 +136,9 @@ class ReviewError(FormsError):
     """A clerk's action cannot be done as asked (the message says why, in Japanese)."""
 
 
+class DocumentError(FormsError):
+    """A 様式2 or 様式3 cannot be issued or mailed as asked (the message says why, in Japanese)."""
+
+
 class AccountError(FormsError):
     """An account cannot be added or changed as asked (the message says why, in Japanese)."""

@@ -122,7 +122,7 @@ def test_youshiki2_shows_the_periods_rows_and_the_cap_over_two_frames(home: Path
     out = tmp_path / "out"
     argv = ["youshiki2", ACME, "--agency", "jetro", "--from", "2026-06-01", "--to", "令和8年6月30日"]
     assert forms(home, *argv, "--navigator", "海外太郎", "--issued", "2026-07-21", "--out", str(out)) == 0
-    docx, pdf = sorted(out.glob("youshiki2-jetro-4010001234567-20260721.*"))
+    docx, pdf = sorted(out.glob("youshiki2-jetro-4010001234567-20260721-R8-Y2-000001.*"))
     for text in (docx_text(docx), pdf_text(pdf)):
         assert "株式会社サンプル精機" in text and "みほん銀行蒲田支店" in text
         assert "海外ミニ調査サービス" in text and "現地同行" in text and "翌月の支援" not in text

@@ -12,7 +12,7 @@ from forms import templating
 from forms.console.context import environment as console_environment
 from forms.documents.render import environment as document_environment
 from forms.errors import TemplateError
-from forms.route import MailTemplates
+from forms.route import KINDS, MailTemplates
 
 HOSTILE = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
 
@@ -47,7 +47,7 @@ def test_a_console_page_edited_to_reach_python_internals_is_refused(tmp_path: Pa
 
 
 def test_a_broken_mail_template_names_file_and_line(tmp_path: Path) -> None:
-    for kind in ("agency_forward", "bank_receipt", "bank_rejection", "bank_review"):
+    for kind in KINDS:
         (tmp_path / f"{kind}.j2").write_text(
             "{% block subject %}件名{% endblock %}\n{% block body %}\n\n{{ missing }}{% endblock %}\n",
             encoding="utf-8",

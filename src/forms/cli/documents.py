@@ -1,10 +1,17 @@
 """The document commands of ``forms``: 様式2 and 様式3 from the store, and the overdue 様式3.
 
     forms youshiki2 4010001234567 --agency jetro --from 2026-06-01 --to 2026-06-30 \\
-        [--navigator NAME] [--issued DATE] [--out DIR] [--format docx,pdf]
+        [--navigator NAME] [--issued DATE] [--out DIR] [--format docx,pdf] [--send [--mail-to ADDRESS]]
+    forms youshiki2 --batch --agency jetro --from 2026-06-01 --to 2026-06-30 [--send]
     forms youshiki3 4010001234567 --agency jetro [--issued DATE] [--due DATE] [--out DIR] [--format …]
-    forms youshiki3 --batch [--agency jetro] [--issued DATE] [--out DIR] [--workers N]
+        [--send [--mail-to ADDRESS]]
+    forms youshiki3 --batch [--agency jetro] [--issued DATE] [--out DIR] [--workers N] [--send]
     forms youshiki3 --overdue [--json] [--today DATE]
+
+``--send`` queues the document's mail in the outbox (``forms serve`` or ``forms process`` sends it):
+様式2 to the company's 担当者E-mail on 様式1 (scb: a copy to the bank), 様式3 to the bank's
+金融機関E-mail (jetro: with 様式1 and 様式2), or to ``--mail-to``. Each document gets a reference number
+(R8-Y2-…, R8-Y3-…) that it prints; a 様式2 batch skips the companies reported for that period.
 
 A company is named as in the ledger commands (its 法人番号, or ``--name`` and ``--postal-code``).
 The company and its bank are those of the company's newest routed 様式1 in the store (its decision's
@@ -17,16 +24,19 @@ it, and ``--overdue`` lists those past their 回答期日 and unanswered. Files 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forms.cli.ledger import newest_rulebook
+from forms.cli.review import add_actor_option
 from forms.cli.tables import table
 from forms.config import Settings
-from forms.errors import UsageError
+from forms.errors import DocumentError, UsageError
 from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
@@ -36,8 +46,8 @@ from forms.spec import ISSUERS
 
 if TYPE_CHECKING:
     from forms.documents.issued import IssuedYoushiki3, RoutedForm
+    from forms.documents.sending import DocumentPost, Issued
     from forms.store import Store
-
 
 
 # ── options ───────────────────────────────────────────────────────────────────────────────────
@@ -94,43 +104,65 @@ def _routed(store: Store, key: CompanyKey, agency: str) -> RoutedForm:
 
 
 # ── youshiki2 ─────────────────────────────────────────────────────────────────────────────────
-def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.documents import BankInfo, CompanyInfo
-    from forms.documents.batch import write_youshiki2
+def _post(store: Store, settings: Settings, out: Path) -> DocumentPost:
+    from forms.documents.sending import DocumentPost
+    from forms.route import MailTemplates
     from forms.rules.loader import load_rulebooks
-    from forms.store import Store
     from forms.store.ledger import StoreLedger
 
+    rulebooks = load_rulebooks(settings.rulebook_dir)
+    return DocumentPost(
+        store,
+        settings,
+        rulebooks=rulebooks,
+        ledger=StoreLedger.newest(store, rulebooks),
+        texts=MailTemplates.for_settings(settings),
+        out_dir=out,
+    )
+
+
+def _issued_lines(issued: Issued, what: str) -> list[str]:
+    sent = f"、送付先 {', '.join(issued.recipients)}（送信キューに入れました）" if issued.recipients else ""
+    due = f" 回答期日 {issued.due_on.isoformat()}" if issued.due_on else ""
+    head = f"{what}を作成しました: {issued.reference} {issued.company_name}{due}{sent}"
+    return [head, *(f"  {p}" for p in issued.files)]
+
+
+def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
+    from forms.store import Store
+
     try:
-        key = _company(args)
         issued_on = _date("--issued", args.issued, today_in_japan())
         period = (_date("--from", args.date_from), _date("--to", args.date_to))
         formats = _formats(args.format)
         if period[1] < period[0]:
             raise UsageError("「--to」: 支援期間の終わりが始まりより前です")
-        book = newest_rulebook(settings)
+        key = None if args.batch else _company(args)
         settings.home.mkdir(parents=True, exist_ok=True)
         with Store.open(settings.store_url) as store:
-            fields = _routed(store, key, args.agency).fields
-            ledger = StoreLedger.for_rulebook(store, book)
-            paths = write_youshiki2(
-                ledger,
+            post = _post(store, settings, _out(args, settings))
+            common = {"agency": args.agency, "period": period, "issued_on": issued_on, "formats": formats}
+            if key is None:
+                issued, skipped = post.youshiki2_batch(send=args.send, actor=args.actor, **common)
+                print(f"様式2を{len(issued)}件作成しました（{_out(args, settings)}）。")
+                for one in issued:
+                    print(_issued_lines(one, "様式2")[0])
+                for skip in skipped:
+                    print(f"作成しませんでした: {skip.company}: {skip.reason}")
+                return 0
+            form = _routed(store, key, args.agency)
+            one = post.youshiki2(
                 key,
-                company=CompanyInfo.from_fields(fields),
-                bank=BankInfo.from_fields(fields),
-                agency=args.agency,
-                rulebook=load_rulebooks(settings.rulebook_dir).for_date(issued_on),
-                period=period,
-                issued_on=issued_on,
+                form=form,
                 navigator=args.navigator or "",
-                out_dir=_out(args, settings),
-                formats=formats,
-                font_dir=settings.home / "fonts",
+                send=args.send,
+                to=args.mail_to,
+                actor=args.actor,
+                **common,
             )
     except UsageError as exc:
         return _refuse(str(exc))
-    print(f"様式2を作成しました: {key} {book.short_names()[args.agency]}")
-    print("\n".join(f"  {p}" for p in paths))
+    print("\n".join(_issued_lines(one, "様式2")))
     return 0
 
 
@@ -147,10 +179,6 @@ def cmd_youshiki3(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _one(args: argparse.Namespace, settings: Settings) -> int:
-    from forms.documents.batch import write_youshiki3
-    from forms.documents.issued import IssuedDocuments
-    from forms.documents.youshiki3 import youshiki3_data
-    from forms.rules.loader import load_rulebooks
     from forms.store import Store
 
     if args.agency is None:
@@ -159,39 +187,39 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
     issued_on = _date("--issued", args.issued, today_in_japan())
     due_on = _date("--due", args.due) if args.due else None
     formats = _formats(args.format)
-    rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
     settings.home.mkdir(parents=True, exist_ok=True)
     with Store.open(settings.store_url) as store:
         form = _routed(store, key, args.agency)
-        data = youshiki3_data(
-            youshiki1_fields=form.fields,
-            agency=args.agency,
-            rulebook=rulebook,
+        if form.agency != args.agency:  # the company's 様式1 went to the other issuer: issue as asked
+            form = dataclasses.replace(form, agency=args.agency)
+        issued = _post(store, settings, _out(args, settings)).youshiki3(
+            form,
             issued_on=issued_on,
             due_on=due_on,
-        )
-        paths = write_youshiki3(
-            dict(form.fields),
-            agency=args.agency,
-            rulebook=rulebook,
-            issued_on=issued_on,
-            due_on=data.due_on,
-            out_dir=_out(args, settings),
+            send=args.send,
+            to=args.mail_to,
             formats=formats,
-            font_dir=settings.home / "fonts",
+            actor=args.actor,
         )
-        IssuedDocuments(store).record_youshiki3(
-            key=key,
-            company_name=data.company.name,
-            bank_name=data.bank.name,
-            agency=args.agency,
-            intake_id=form.intake_id,
-            issued_on=issued_on,
-            due_on=data.due_on,
-            files=[str(p) for p in paths],
-        )
-    print(f"様式3を作成しました: {key} {data.issuer.short_name} 回答期日 {data.due_on.isoformat()}")
-    print("\n".join(f"  {p}" for p in paths))
+    print("\n".join(_issued_lines(issued, "様式3")))
+    return 0
+
+
+def _mailed_batch(args: argparse.Namespace, settings: Settings, agencies: Sequence[str]) -> int:
+    """--batch --send: each 様式3 written, recorded and queued with its mail, one after another."""
+    from forms.store import Store
+
+    issued_on = _date("--issued", args.issued, today_in_japan())
+    formats = _formats(args.format)
+    with Store.open(settings.store_url) as store:
+        post = _post(store, settings, _out(args, settings))
+        forms = [f for f in store.youshiki3.routed_without_youshiki3(agencies) if f.company is not None]
+        for form in forms:
+            try:
+                one = post.youshiki3(form, issued_on=issued_on, send=True, formats=formats, actor=args.actor)
+                print(_issued_lines(one, "様式3")[0])
+            except DocumentError as exc:
+                print(f"作成しませんでした: 申込み {form.intake_id}: {exc}")
     return 0
 
 
@@ -201,6 +229,8 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store import Store
 
     agencies = (args.agency,) if args.agency else ISSUERS
+    if args.send:
+        return _mailed_batch(args, settings, agencies)
     issued_on = _date("--issued", args.issued, today_in_japan())
     formats = _formats(args.format)
     rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
@@ -289,6 +319,11 @@ def _company_options(p: argparse.ArgumentParser) -> None:
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--send", action="store_true", help="mail it too (queued in the outbox; serve/process send)"
+    )
+    p.add_argument("--mail-to", dest="mail_to", help="--send: this address instead of the one on 様式1")
+    add_actor_option(p)
     p.add_argument("--issued", help="issue date (default: today, JST)")
     p.add_argument("--out", help="folder for the files (default: $FORMS_HOME/documents)")
     p.add_argument("--format", default="docx,pdf", help="docx, pdf or docx,pdf (default)")
@@ -296,8 +331,11 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``youshiki2`` and ``youshiki3`` to the ``forms`` command."""
-    y2 = subparsers.add_parser("youshiki2", help="様式2 支援内容報告書 of a company for a period")
+    y2 = subparsers.add_parser(
+        "youshiki2", help="様式2 支援内容報告書 of a company (or --batch) for a period"
+    )
     _company_options(y2)
+    y2.add_argument("--batch", action="store_true", help="every company the agency supported in the period")
     y2.add_argument("--agency", required=True, choices=ISSUERS, help="the issuing agency")
     y2.add_argument("--from", dest="date_from", required=True, help="first day of the support period")
     y2.add_argument("--to", dest="date_to", required=True, help="last day of the support period")

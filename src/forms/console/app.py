@@ -32,6 +32,7 @@ from forms.console.auth import Accounts, Sessions, SignInLimiter, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
 from forms.console.jobs import Jobs
 from forms.documents.issued import IssuedDocuments
+from forms.documents.sending import DocumentPost
 from forms.review import Review
 from forms.store import Store, StoreLedger
 
@@ -142,12 +143,17 @@ def create_app(
         owned = Store.open(settings.store_url)
         review = Review(owned, settings)
     rulebooks = review.desk.rulebooks
+    ledger = StoreLedger.newest(review.store, rulebooks)
+    post = DocumentPost(
+        review.store, settings, rulebooks=rulebooks, ledger=ledger, texts=review.desk.templates
+    )
     console = Console(
         settings=settings,
         review=review,
         accounts=accounts or Users(review.store),
-        ledger=StoreLedger.newest(review.store, rulebooks),
+        ledger=ledger,
         documents=IssuedDocuments(review.store),
+        post=post,
         rulebook=rulebooks.newest,
         spec=review.desk.spec,
         sessions=Sessions(secret or load_secret(settings.home / "console.key"), secure=cookie_secure),

@@ -27,6 +27,7 @@ from forms.console import labels
 from forms.console.auth import Accounts, Clerk, Session, Sessions, SignInLimiter, check_csrf
 from forms.console.jobs import Jobs
 from forms.documents.issued import IssuedDocuments
+from forms.documents.sending import DocumentPost
 from forms.jp.wareki import JST
 from forms.review import Review
 from forms.rules.schema import Rulebook
@@ -51,6 +52,7 @@ class Console:
     accounts: Accounts
     ledger: StoreLedger
     documents: IssuedDocuments
+    post: DocumentPost
     rulebook: Rulebook
     spec: FormSpec
     sessions: Sessions

@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from forms.console.auth import Clerk
 from forms.console.context import Console, console_of, page, posted, signed_in
 from forms.console.views import viewed
 from forms.documents import BankInfo, CompanyInfo
 from forms.documents.batch import file_name, render
+from forms.documents.sending import DocumentPost, Issued
 from forms.documents.youshiki2 import supports_for_report, youshiki2_data
 from forms.documents.youshiki3 import youshiki3_data
-from forms.errors import FormsError
+from forms.errors import DocumentError, FormsError
 from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
 from forms.spec import ISSUERS
+from forms.store.youshiki3 import RoutedForm
 
 
 def issuers_for(clerk: Clerk) -> list[str]:
@@ -76,6 +79,7 @@ async def ledger(request: Request) -> Response:
         "period_to": today.isoformat(),
         "supports": sorted(company.supports, key=lambda s: s.date) if company else [],
         "loans": sorted(company.loans, key=lambda r: r.date) if company else [],
+        "done": request.query_params.get("done"),
     }
     return page(request, "ledger.html", context, session=session, clerk=clerk)
 
@@ -111,8 +115,17 @@ async def youshiki2(request: Request) -> Response:
         if not isinstance(found, CompanyKey):
             raise HTTPException(400, "企業を特定できません: " + "、".join(found))
         key = found
-    company_ledger = await run_in_threadpool(console.ledger.company, key)
     period = (_day(form.get("period_from"), "支援期間の開始"), _day(form.get("period_to"), "支援期間の終了"))
+    if form.get("send") == "1":
+        routed = RoutedForm(intake_id, agency, fields, None) if fields and intake_id else None
+        mailed = await _mail_youshiki2(console.post, key, agency, period, routed, form, clerk.name)
+        back = (
+            f"intake={intake_id}"
+            if intake_id
+            else urlencode({k: form.get(k, "") for k in ("company", "name", "postal_code")})
+        )
+        return RedirectResponse(f"/ledger?{back}&{urlencode({'done': mailed})}", status_code=303)
+    company_ledger = await run_in_threadpool(console.ledger.company, key)
     info = (
         CompanyInfo.from_fields(fields)
         if fields
@@ -143,13 +156,63 @@ async def youshiki2(request: Request) -> Response:
     return _attachment(pdf, file_name(data, "pdf"))
 
 
+def queued_text(issued: Issued) -> str:
+    """What the page says after a document was issued and its mail queued."""
+    what = "様式2" if issued.kind == "youshiki2" else "様式3"
+    to = "、".join(issued.recipients)
+    return f"{what}（照会番号 {issued.reference}）を発行し、{to} あての送信キューに入れました。"
+
+
+async def _mail_youshiki2(
+    post: DocumentPost,
+    key: CompanyKey,
+    agency: str,
+    period: tuple[dt.date, dt.date],
+    routed: RoutedForm | None,
+    form: Any,
+    actor: str,
+) -> str:
+    """Issue the 様式2 and queue its mail; what the ledger page then says (Japanese)."""
+    found = routed or await run_in_threadpool(post.routed_form, key, agency)
+    name = str(form.get("company_name", "")).strip()
+    try:
+        issued = await run_in_threadpool(
+            lambda: post.youshiki2(
+                key,
+                agency=agency,
+                period=period,
+                issued_on=today_in_japan(),
+                form=found,
+                company=CompanyInfo(name=name, corporate_number=key.corporate_number or "") if name else None,
+                navigator=str(form.get("navigator", "")).strip(),
+                send=True,
+                to=str(form.get("mail_to", "")).strip() or None,
+                actor=actor,
+            )
+        )
+    except (DocumentError, ValueError) as exc:
+        raise HTTPException(400, f"様式2を送付できませんでした: {exc}") from exc
+    return queued_text(issued)
+
+
 async def youshiki3(request: Request) -> Response:
-    _, clerk, _ = await posted(request)
+    _, clerk, form = await posted(request)
     console = console_of(request)
     view = await viewed(request, request.path_params["intake_id"])
     agency = view.decision.agency or ""
     if view.decision.status != "routed" or agency not in issuers_for(clerk):
         raise HTTPException(409, "様式3は、ジェトロ又は信金中金へ転送した申込みについてのみ発行できます。")
+    if form.get("send") == "1":
+        routed = RoutedForm(view.row.id, agency, dict(view.decision.fields), None)
+        today = today_in_japan()
+        try:
+            issued = await run_in_threadpool(
+                lambda: console.post.youshiki3(routed, issued_on=today, send=True, actor=clerk.name)
+            )
+        except (DocumentError, ValueError) as exc:
+            raise HTTPException(400, f"様式3を送付できませんでした: {exc}") from exc
+        done = urlencode({"done": queued_text(issued)})
+        return RedirectResponse(f"/intakes/{view.row.id}?{done}", status_code=303)
     try:
         data = youshiki3_data(
             youshiki1_fields=dict(view.decision.fields),

@@ -179,6 +179,7 @@ def build_message(
     subject: str,
     body: str,
     message_id: str,
+    cc: Sequence[str] = (),
     in_reply_to: str | None = None,
     attachments: Sequence[tuple[str, str, bytes]] = (),
     date: dt.datetime | None = None,
@@ -186,6 +187,7 @@ def build_message(
 ) -> bytes:
     """The message as bytes ready for SMTP (CRLF line ends, 7-bit).
 
+    ``cc`` are copied (the envelope of an OutgoingMessage names them among its recipients);
     ``attachments`` are ``(filename, content_type, data)``; ``in_reply_to`` sets In-Reply-To and
     References; ``date`` defaults to now (pass it for reproducible bytes); ``extra_headers`` are
     further ``(name, value)`` pairs (e.g. Auto-Submitted), sanitised like the subject.
@@ -203,6 +205,8 @@ def build_message(
             msg.attach(_attachment_part(filename, content_type, stand_in))
     msg["From"] = _require_address(sender, "sender")
     msg["To"] = ", ".join(_require_address(r, "recipient") for r in recipients)
+    if cc:
+        msg["Cc"] = ", ".join(_require_address(r, "copy recipient") for r in cc)
     msg["Subject"] = _header(header_text(subject))
     when = date or dt.datetime.now(dt.UTC)
     msg["Date"] = email.utils.format_datetime(when if when.tzinfo else when.replace(tzinfo=dt.UTC))

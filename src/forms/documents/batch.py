@@ -274,7 +274,11 @@ def issue_youshiki3_batch(
         (
             f,
             youshiki3_data(
-                youshiki1_fields=f.fields, agency=f.agency, rulebook=rulebook, issued_on=issued_on
+                youshiki1_fields=f.fields,
+                agency=f.agency,
+                rulebook=rulebook,
+                issued_on=issued_on,
+                reference=store.intakes.next_reference(f"{rulebook.id}-Y3"),
             ),
         )
         for f in forms
@@ -318,6 +322,7 @@ def _issued_rows(
             "issued_on": issued_on,
             "due_on": data.due_on,
             "files": [str(p) for p in files[form.intake_id]],
+            "reference": data.reference,
         }
         for form, data in documents
     ]

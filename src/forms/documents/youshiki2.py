@@ -59,6 +59,7 @@ class Youshiki2:
     over_cap: int
     navigator: str
     copy_to_bank: bool
+    reference: str = ""  # the reference number it prints (R8-Y2-000003); empty when not recorded
     document: str = "様式2"
     title: str = "支援内容報告書"
 
@@ -83,6 +84,7 @@ def youshiki2_data(
     period: tuple[dt.date, dt.date],
     issued_on: dt.date,
     navigator: str,
+    reference: str = "",
 ) -> Youshiki2:
     """The 様式2 of ``agency`` for ``company``: one row per support in ``supports`` (by date).
 
@@ -117,4 +119,5 @@ def youshiki2_data(
         over_cap=max(0, -remaining),
         navigator=navigator,
         copy_to_bank=agency in COPY_TO_BANK and bank is not None,
+        reference=reference,
     )

@@ -45,6 +45,7 @@ class Youshiki3:
     enclosures: tuple[str, ...]
     loan_statuses: tuple[str, ...] = LOAN_STATUSES
     expansion_statuses: tuple[str, ...] = EXPANSION_STATUSES
+    reference: str = ""  # the reference number it prints (R8-Y3-000007); empty when not recorded
     document: str = "様式3"
     title: str = "融資及び海外展開の状況報告"
 
@@ -88,6 +89,7 @@ def youshiki3_data(
     rulebook: Rulebook,
     issued_on: dt.date,
     due_on: dt.date | None = None,
+    reference: str = "",
 ) -> Youshiki3:
     """The 様式3 ``agency`` sends to the bank of the 様式1 whose normalised fields are given.
 
@@ -108,4 +110,5 @@ def youshiki3_data(
         loan_amount=_yen_of(fields.get("loan_amount_yen")),
         loan_date=_date_of(fields.get("loan_date")),
         enclosures=ENCLOSURES.get(agency, ()),
+        reference=reference,
     )

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from forms import model
 from forms.errors import Code
+from forms.extract.reference import find_youshiki3_reference
 from forms.normalize import nfkc_text, parse_date, parse_yen
 
 if TYPE_CHECKING:  # python-docx, lxml and pdfplumber are imported when a .docx or a PDF is read
@@ -79,6 +80,7 @@ class ReturnedYoushiki3:
     menu: str
     expansion_status: str | None  # a key of EXPANSION_STATUSES; None when the bank left it blank
     comments: str
+    reference: str = ""  # the reference number the issued 様式3 printed (R8-Y3-000007), if still there
 
 
 #: What reading gives: the answers, or every problem a clerk must look at (never empty).
@@ -159,7 +161,6 @@ def read_choice(lines: Sequence[Line], choices: Mapping[str, str], field: str) -
     return None
 
 
-# ── values ────────────────────────────────────────────────────────────────────────────────────
 def _cell_text(lines: Sequence[Line]) -> str:
     return "\n".join(line.text.strip() for line in lines if line.text.strip())
 
@@ -233,6 +234,7 @@ def answers(layout: Layout, agencies: Mapping[str, Sequence[str]]) -> ReadResult
         menu=nfkc_text(cell("menu")),
         expansion_status=expansion if isinstance(expansion, str) else None,
         comments=cell("comments"),
+        reference=find_youshiki3_reference(layout.text) or "",
     )
 
 
@@ -371,7 +373,6 @@ def _pdf_layout(data: bytes) -> Layout | None:
     return Layout(rows, "\n".join(texts))
 
 
-# ── the entry ─────────────────────────────────────────────────────────────────────────────────
 def is_docx(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 

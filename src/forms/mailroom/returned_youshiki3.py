@@ -7,6 +7,11 @@
         ├─ unreadable, unanswered choices, no 様式3 awaiting this answer        → NEEDS_REVIEW (clerks)
         └─ no attachment is a 様式3                                             → NOT_A_YOUSHIKI3
 
+Which 様式3 it answers: the one whose reference number (R8-Y3-000007) the returned document prints,
+else the one the mail's subject quotes (the bank answered our mail), else the oldest unanswered 様式3
+of the company and agency (a document without its number). A number that names no 様式3, one answered
+already, or one of another company goes to the clerks.
+
 Recording is idempotent: the same mail processed again (a retried intake) finds its answer recorded
 and records nothing twice. A recorded disbursement dated after the company's first support (or its
 last frame) is what makes a re-application valid (``CompanyLedger.disbursed_since_last_frame``).
@@ -23,6 +28,7 @@ from typing import Any
 
 from forms import model
 from forms.errors import Code
+from forms.extract.reference import find_youshiki3_reference
 from forms.extract.youshiki3 import (
     LABELS,
     ReturnedYoushiki3,
@@ -40,6 +46,9 @@ from forms.store.youshiki3 import IssuedYoushiki3
 #: Words that name a returned 様式3 in a subject or a file name.
 _HINTS = ("様式3", "状況報告", "youshiki3")
 _NOT_AWAITED = "この企業・支援機関あての回答待ちの様式3が見つかりません。担当者が確認します。"
+_UNKNOWN_REFERENCE = "照会番号 {reference} の様式3は発行されていません。担当者が確認します。"
+_ANSWERED = "照会番号 {reference} の様式3は回答済みです。担当者が確認します。"
+_OTHER_COMPANY = "照会番号 {reference} の様式3は別の企業あてに発行したものです。担当者が確認します。"
 
 
 class ReturnedStatus(StrEnum):
@@ -165,16 +174,33 @@ def record_returned(
     source = mail.message_id
     if source and (done := store.youshiki3.answered_from(source)) is not None:
         return ReturnedOutcome(ReturnedStatus.RECORDED, result, done.id, attachment=name)
-    key = _company_key(result, store)
-    awaiting = store.youshiki3.open_for(key, result.agency) if key is not None else None
-    if awaiting is None:
-        note = model.Reason(Code.FIELD_INVALID, "company_name", _NOT_AWAITED)
-        return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=(note,))
+    awaiting = _awaited(store, result, mail.subject)
+    if isinstance(awaiting, model.Reason):
+        return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=(awaiting,))
     loan = _record_loan(ledger, awaiting.company, result, actor)
     store.youshiki3.mark_answered(
         awaiting.id, on=received_on(mail, received_at), answer=answer_json(result), source=source, actor=actor
     )
     return ReturnedOutcome(ReturnedStatus.RECORDED, result, awaiting.id, loan_recorded=loan, attachment=name)
+
+
+def _awaited(store: Store, answer: ReturnedYoushiki3, subject: str) -> IssuedYoushiki3 | model.Reason:
+    """The issued 様式3 ``answer`` answers (see the module text), or why a clerk must find it."""
+    reference = answer.reference or find_youshiki3_reference(subject)
+    if reference is None:
+        key = _company_key(answer, store)
+        awaiting = store.youshiki3.open_for(key, answer.agency) if key is not None else None
+        return awaiting or model.Reason(Code.FIELD_INVALID, "company_name", _NOT_AWAITED)
+    issued = store.youshiki3.by_reference(reference)
+    if issued is None:
+        message = _UNKNOWN_REFERENCE
+    elif issued.answered_on is not None:
+        message = _ANSWERED
+    elif answer.corporate_number and answer.corporate_number != issued.company.corporate_number:
+        message = _OTHER_COMPANY
+    else:
+        return issued
+    return model.Reason(Code.FIELD_INVALID, "reference", message.format(reference=reference))
 
 
 def _company_key(answer: ReturnedYoushiki3, store: Store) -> CompanyKey | None:

@@ -44,17 +44,23 @@ class RouteContext:
     spec: FormSpec = field(default_factory=load_spec)
 
     def message_id(self, kind: str) -> str:
-        """``<reference.kind@domain>``, characters not allowed in a Message-ID replaced by '-'."""
-        reference = _NOT_ATEXT.sub("-", self.reference).strip(".") or "unknown"
-        domain = _NOT_ATEXT.sub("-", self.message_id_domain).strip(".")
-        message_id = f"<{reference}.{kind}@{domain}>"
-        if not valid_message_id(message_id):
-            raise ConfigError(f"message_id_domain {self.message_id_domain!r} gives no valid Message-ID")
-        return message_id
+        """``<reference.kind@domain>`` (:func:`stable_message_id`)."""
+        return stable_message_id(self.reference, kind, self.message_id_domain)
 
     @property
     def received_on(self) -> dt.date:
         return date_in_japan(self.received_at)
+
+
+def stable_message_id(reference: str, kind: str, domain: str) -> str:
+    """``<reference.kind@domain>``, characters not allowed in a Message-ID replaced by '-': the same
+    message always gets the same Message-ID, which the outbox queues once."""
+    reference = _NOT_ATEXT.sub("-", reference).strip(".") or "unknown"
+    domain_part = _NOT_ATEXT.sub("-", domain).strip(".")
+    message_id = f"<{reference}.{kind}@{domain_part}>"
+    if not valid_message_id(message_id):
+        raise ConfigError(f"message_id_domain {domain!r} gives no valid Message-ID")
+    return message_id
 
 
 def reference_number(rulebook: Rulebook, intake_id: int) -> str:

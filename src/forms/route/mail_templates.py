@@ -17,8 +17,16 @@ from forms import templating
 from forms.config import Settings
 from forms.errors import TemplateError
 
-#: The messages route() can build, each with its template ``<kind>.j2``.
-KINDS: tuple[str, ...] = ("agency_forward", "bank_receipt", "bank_rejection", "bank_review")
+#: The messages the service builds, each with its template ``<kind>.j2``: route()'s, and the mails
+#: that carry issued documents (forms.documents.mail).
+KINDS: tuple[str, ...] = (
+    "agency_forward",
+    "bank_receipt",
+    "bank_rejection",
+    "bank_review",
+    "youshiki2",
+    "youshiki3",
+)
 _BLOCKS = ("subject", "body")
 
 

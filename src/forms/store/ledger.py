@@ -73,6 +73,18 @@ class LedgerTables:
             found_grants = tuple(FrameGrant(r.date) for r in frame_rows)
         return found_supports, found_loans, found_grants
 
+    def companies_supported(self, agency: str, period: tuple[dt.date, dt.date]) -> list[CompanyKey]:
+        """The companies ``agency`` supported in ``period`` (both days included), in order of key."""
+        t = supports.c
+        query = (
+            select(t.corporate_number, t.name_key, t.postal_code)
+            .where(t.agency == agency, t.date >= period[0], t.date <= period[1])
+            .distinct()
+        )
+        with self._db.reading() as conn:
+            keys = {CompanyKey(*r) for r in conn.execute(query)}
+        return sorted(keys, key=str)
+
     def add_support(self, key: CompanyKey, record: SupportRecord, *, actor: str = "ledger") -> int:
         values = {
             "agency": record.agency,

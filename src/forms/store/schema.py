@@ -249,7 +249,33 @@ youshiki3_issued = Table(
     Column("answer", JSON),
     Column("answer_source", Text),
     Column("created_at", UtcDateTime, nullable=False),
+    # (0005) the reference number it prints (R8-Y3-000007), which matches the bank's answer to it,
+    # and the addresses it was mailed to (None: handed out, not mailed)
+    Column("reference", String(40)),
+    Column("recipients", JSON),
     Index("ix_youshiki3_issued_company", "corporate_number", "name_key", "postal_code"),
     Index("ix_youshiki3_issued_intake_id", "intake_id"),
     Index("ix_youshiki3_issued_open_due", "answered_on", "due_on"),
+    Index("ix_youshiki3_issued_reference", "reference", unique=True),
+)
+
+#: Issued 様式2 (0005): one row per 様式2 issued, with its reference number (R8-Y2-000003), the
+#: period it reports and the addresses it was mailed to (empty: written to files only).
+youshiki2_issued = Table(
+    "youshiki2_issued",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    *_company_key(),
+    Column("company_name", Text, nullable=False),
+    Column("agency", String(20), nullable=False),
+    Column("intake_id", Integer, ForeignKey("intakes.id")),  # the routed 様式1 that named the company
+    Column("period_from", Date, nullable=False),
+    Column("period_to", Date, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_youshiki2_issued_company", "corporate_number", "name_key", "postal_code"),
+    Index("ix_youshiki2_issued_period", "agency", "period_from", "period_to"),
 )

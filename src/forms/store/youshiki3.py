@@ -1,6 +1,8 @@
 """Issued 様式3 in the store (``store.youshiki3``), and the routed 様式1 they are made from.
 
-    record_issued(…)                     one row per 様式3 sent to a bank (answered_on NULL)
+    record_issued(…)                     one row per 様式3 sent to a bank (answered_on NULL), its mail
+                                         queued in the same transaction
+    by_reference(reference)              the 様式3 that prints this reference number
     overdue(today)                       past their 回答期日 and unanswered, oldest due first
     open_for(key, agency)                the oldest unanswered 様式3 of a company and agency
     mark_answered(id, on=…, answer=…)    the bank's answer came back
@@ -20,7 +22,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select, update
 
 from forms.ledger import CompanyKey
+from forms.model import OutgoingMessage
 from forms.store.engine import Database
+from forms.store.outbox import enqueue
 from forms.store.schema import intakes, youshiki3_issued
 
 
@@ -40,6 +44,8 @@ class IssuedYoushiki3:
     answered_on: dt.date | None
     answer: Mapping[str, Any] | None
     answer_source: str | None
+    reference: str | None = None
+    recipients: tuple[str, ...] = ()
 
     def days_overdue(self, today: dt.date) -> int:
         """経過日数: days since the 回答期日 (0 on the day itself)."""
@@ -85,6 +91,8 @@ def _issued(row: Any) -> IssuedYoushiki3:
         answered_on=row.answered_on,
         answer=row.answer,
         answer_source=row.answer_source,
+        reference=row.reference,
+        recipients=tuple(row.recipients or ()),
     )
 
 
@@ -105,43 +113,67 @@ class Youshiki3Records:
         issued_on: dt.date,
         due_on: dt.date,
         files: Sequence[str],
+        reference: str | None = None,
+        outgoing: Sequence[OutgoingMessage] = (),
         actor: str = "cli",
     ) -> int:
-        """Record one issued 様式3 (unanswered) with its event; its id."""
+        """Record one issued 様式3 (unanswered) with its event, and queue ``outgoing`` (its mail) in the
+        same transaction; its id."""
+        row = {
+            "key": key,
+            "company_name": company_name,
+            "bank_name": bank_name,
+            "agency": agency,
+            "intake_id": intake_id,
+            "issued_on": issued_on,
+            "due_on": due_on,
+            "files": files,
+            "reference": reference,
+            "outgoing": outgoing,
+        }
         with self._db.writing() as conn:
-            new_id = conn.execute(
-                youshiki3_issued.insert()
-                .values(
-                    **_key_columns(key),
-                    company_name=company_name,
-                    bank_name=bank_name,
-                    agency=agency,
-                    intake_id=intake_id,
-                    issued_on=issued_on,
-                    due_on=due_on,
-                    files=list(files),
-                    created_at=self._db.now(),
-                )
-                .returning(youshiki3_issued.c.id)
-            ).scalar_one()
-            detail = {"id": new_id, "company": str(key), "agency": agency, "due_on": due_on.isoformat()}
+            new_id = self._insert(conn, row)
+            detail = {
+                "id": new_id,
+                "reference": reference,
+                "company": str(key),
+                "agency": agency,
+                "due_on": due_on.isoformat(),
+                "mailed_to": sorted({r for m in outgoing for r in m.recipients}),
+            }
             self._db.event(conn, intake_id, "youshiki3_issued", actor=actor, detail=detail)
+        return new_id
+
+    def _insert(self, conn: Any, row: Mapping[str, Any]) -> int:
+        values = dict(row)
+        key, outgoing = values.pop("key"), tuple(values.pop("outgoing", ()))
+        values["files"] = list(values["files"])
+        values["recipients"] = sorted({r for m in outgoing for r in m.recipients}) if outgoing else None
+        new_id = conn.execute(
+            youshiki3_issued.insert()
+            .values(**_key_columns(key), **values, created_at=self._db.now())
+            .returning(youshiki3_issued.c.id)
+        ).scalar_one()
+        enqueue(self._db, conn, values.get("intake_id"), outgoing, self._db.now())
         return int(new_id)
 
     def record_many(self, rows: Iterable[dict[str, Any]], *, actor: str = "cli") -> int:
-        """Record many issued 様式3 in one transaction (a batch); each dict holds record_issued's keywords."""
+        """Record many issued 様式3 in one transaction (a batch); each dict holds record_issued's keywords
+        (``outgoing``: its mail, queued in the same transaction)."""
         count = 0
         with self._db.writing() as conn:
             for row in rows:
-                values = dict(row)
-                key = values.pop("key")
-                values["files"] = list(values["files"])
-                conn.execute(
-                    youshiki3_issued.insert().values(**_key_columns(key), **values, created_at=self._db.now())
-                )
+                self._insert(conn, row)
                 count += 1
             self._db.event(conn, None, "youshiki3_issued_batch", actor=actor, detail={"count": count})
         return count
+
+    def by_reference(self, reference: str) -> IssuedYoushiki3 | None:
+        """The 様式3 that prints ``reference`` (R8-Y3-000007), if there is one."""
+        query = select(youshiki3_issued).where(youshiki3_issued.c.reference == reference).limit(1)
+        with self._db.reading() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _issued(row)
 
     def issued(self, *, key: CompanyKey | None = None, agency: str | None = None) -> list[IssuedYoushiki3]:
         """Issued 様式3, oldest first, of one company and/or agency when given."""
