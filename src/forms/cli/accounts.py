@@ -10,7 +10,7 @@ import argparse
 import getpass
 import sys
 
-from forms.cli.review import add_actor_option
+from forms.cli.review_session import add_actor_option
 from forms.config import Settings
 from forms.errors import AccountError
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from forms.cli.review_session import add_actor_option, open_review
 from forms.config import Settings
 from forms.errors import ReviewError
 from forms.jp.wareki import JST
@@ -30,30 +29,9 @@ from forms.model import Decision
 from forms.normalize import parse_date
 
 if TYPE_CHECKING:
-    from forms.review import IntakeView, QueueRow, Review
+    from forms.review import IntakeView, QueueRow
 
 _STATUS_HELP = "needs_review, rejected, routed, duplicate, failed, handled or all (default: the open queue)"
-
-
-def default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-@contextmanager
-def open_review(settings: Settings) -> Iterator[Review]:
-    from forms.review import Review
-    from forms.store import Store
-
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with Store.open(settings.store_url) as store:
-        review = Review(store, settings)
-        try:
-            yield review
-        finally:
-            review.close()
 
 
 def _jsonable(value: Any) -> Any:
@@ -283,12 +261,6 @@ def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reprocess.set_defaults(func=cmd_reprocess)
     for p in (fix, route, reject, handled, retry, reprocess):
         add_actor_option(p)
-
-
-def add_actor_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--actor", default=default_actor(), help="who does it, for the event log (default cli:<login>)"
-    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
