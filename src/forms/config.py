@@ -81,8 +81,26 @@ class Settings:
         default="starttls", metadata={"help": "outgoing SMTP security: starttls, tls or none"}
     )
     smtp_concurrency: int = field(default=4, metadata={"help": "outgoing SMTP connections at most"})
-    send_attempts: int = field(
-        default=6, metadata={"help": "attempts before an outgoing message is a dead letter"}
+    smtp_timeout_s: float = field(
+        default=120.0,
+        metadata={
+            "help": "seconds outgoing SMTP waits for each answer; no answer after the final dot leaves "
+            "the message unconfirmed (it may have been delivered) and it is retried with its Message-ID"
+        },
+    )
+    send_retry_first_s: float = field(
+        default=300.0,
+        metadata={"help": "first retry of a message not sent, seconds; each next one waits twice as long"},
+    )
+    send_retry_max_s: float = field(
+        default=14400.0, metadata={"help": "longest wait between two attempts to send a message, seconds"}
+    )
+    send_give_up_s: float = field(
+        default=432000.0,
+        metadata={
+            "help": "a message still not sent this long after it was queued (or requeued) is a dead letter, "
+            "seconds (5 days, as an MTA's queue lifetime)"
+        },
     )
     imap_host: str = field(default="", metadata={"help": "IMAP server to poll (empty: no poller)"})
     imap_port: int = field(default=993, metadata={"help": "IMAP port"})

@@ -120,13 +120,19 @@ class DeliveryError(FormsError):
     """A message could not be handed over.
 
     ``permanent`` is True when retrying cannot help (a 5xx answer, a refused address); False for
-    4xx answers, lost connections and time-outs, which the outbox retries later.
+    4xx answers, lost connections and time-outs, which the outbox retries later. ``unconfirmed`` is
+    True when the whole message, final dot included, was handed over and no answer came (a time-out
+    or a lost connection after the final dot, RFC 5321 §4.5.3.2.6): it may have been delivered, and
+    is retried with the same Message-ID.
     """
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, code: int | None = None, unconfirmed: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.unconfirmed = unconfirmed
 
 
 # -- the clerks' and operators' actions (messages in Japanese) ------------------------------------

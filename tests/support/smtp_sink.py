@@ -14,12 +14,16 @@ from aiosmtpd.controller import Controller
 
 
 class Recorder:
-    """aiosmtpd handler: keeps what arrives, counts TCP connections, refuses on cue."""
+    """aiosmtpd handler: keeps what arrives, counts TCP connections, refuses on cue, and stalls on cue:
+    ``data_delay`` before it takes a message, ``stall_after_data`` once it has taken it (the client
+    gets no answer after its final dot, but the message is here), ``rcpt_delay`` before RCPT's answer."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes, bool]] = []
         self.peers: set[Any] = set()
         self.data_delay = 0.0
+        self.stall_after_data = 0.0
+        self.rcpt_delay = 0.0
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -29,6 +33,8 @@ class Recorder:
         return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]):
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
         if address.startswith("nobody@"):
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
@@ -41,6 +47,8 @@ class Recorder:
             return "451 4.3.0 try again later"
         tls = session.ssl is not None
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content, tls))
+        if self.stall_after_data:
+            await asyncio.sleep(self.stall_after_data)
         return "250 OK"
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forms.cli.ledger import newest_rulebook
-from forms.cli.review import add_actor_option
+from forms.cli.review_session import add_actor_option
 from forms.cli.tables import table
 from forms.config import Settings
 from forms.errors import DocumentError, UsageError

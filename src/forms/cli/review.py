@@ -7,6 +7,7 @@
     forms review route ID | reject ID [--message TEXT] | handled ID [--note TEXT]  [--actor NAME]
     forms review retry ID | --outbox ID [--actor NAME]
     forms review reprocess [IDS... | --status S] [--apply] [--progress] [--actor NAME]
+    forms review outbox [--state S] [--json] | requeue (OUTBOX_ID... | --all)     (cli/review_outbox.py)
 
 ``--actor`` (default ``cli:<login name>``) is who the event log names. A refused action prints why in
 Japanese and exits 1 (the ``forms`` command prints every FormsError so).
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from forms.cli import review_outbox
 from forms.cli.review_session import add_actor_option, open_review
 from forms.config import Settings
 from forms.errors import ReviewError
@@ -266,4 +268,6 @@ def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``review …`` to the ``forms`` command."""
     review = subparsers.add_parser("review", help="the clerks' review of intakes")
-    _review_parsers(review.add_subparsers(dest="review_command", required=True))
+    sub = review.add_subparsers(dest="review_command", required=True)
+    _review_parsers(sub)
+    review_outbox.add_parsers(sub)

@@ -103,6 +103,7 @@ def routes() -> list[Route | Mount]:
         Route("/deadlines", operations.deadlines),
         Route("/outbox", operations.outbox),
         Route("/outbox/{outbox_id:int}/retry", operations.retry_message, methods=["POST"]),
+        Route("/outbox/requeue", operations.requeue_dead_letters, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -59,6 +59,12 @@ EVENT = {
     "reprocessed": "一括再処理",
     "lease_expired": "処理の引継ぎ",
     "frame_granted": "支援枠の付与",
+    "sent": "送信",
+    "send_failed": "送信失敗（再試行）",
+    "send_unconfirmed": "送信の応答なし（届いた可能性あり・再試行）",
+    "dead_letter": "送信不能",
+    "requeued": "再送",
+    "send_lease_expired": "送信の引継ぎ",
 }
 
 OUTBOX_STATE = {

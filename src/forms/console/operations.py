@@ -3,8 +3,9 @@ contact and 様式3 deadlines, the outbox.
 
 Bulk reprocessing (admins) runs as a job: a dry run first, whose page shows which decisions would
 change and offers to apply exactly those intakes; the job page shows progress (a plain refresh
-without JavaScript, a live bar with it). The outbox lists messages by state; a dead letter can be
-requeued. Deadlines list the contacts due within the 7 business days and the 様式3 answers due.
+without JavaScript, a live bar with it). The outbox lists messages by state, marking those that may
+have been delivered already; dead letters are requeued one, several (ticked) or all at once.
+Deadlines list the contacts due within the 7 business days and the 様式3 answers due.
 """
 
 from __future__ import annotations
@@ -133,8 +134,21 @@ async def outbox(request: Request) -> Response:
         "state": state,
         "states": OUTBOX_STATES,
         "done": request.query_params.get("done"),
+        "requeued": request.query_params.get("requeued"),
     }
     return page(request, "outbox.html", context, session=session, clerk=clerk)
+
+
+async def requeue_dead_letters(request: Request) -> Response:
+    """Dead letters sent again in bulk: the ticked ones (``ids``), or every one (``all``) of the scope."""
+    _, clerk, form = await posted(request, admin=True)
+    try:
+        ids = None if form.get("all") else [int(str(v)) for v in form.getlist("ids")]
+        requeue = console_of(request).review.corrections.requeue_dead_letters
+        done = await run_in_threadpool(requeue, ids, actor=clerk.name, scope=clerk.scope)
+    except (FormsError, ValueError) as exc:
+        raise HTTPException(409, f"再送できませんでした: {exc}") from exc
+    return RedirectResponse(f"/outbox?state=dead&requeued={len(done)}", status_code=303)
 
 
 async def retry_message(request: Request) -> Response:

@@ -20,5 +20,6 @@ def make_transport(settings: Settings) -> Transport:
             starttls=settings.smtp_security == "starttls",
             use_tls=settings.smtp_security == "tls",
             max_concurrency=settings.smtp_concurrency,
+            timeout=settings.smtp_timeout_s,
         )
     return FileTransport(settings.outbox_dir or Path("outbox"))

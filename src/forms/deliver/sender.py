@@ -4,8 +4,10 @@ Messages are claimed a batch at a time (one transaction), handed to the transpor
 bounds its own concurrency) and recorded as sent in one transaction when the transport has taken
 them: a crash between a server's 250 and that record (milliseconds) sends the message again after
 its lease, which the 'send_lease_expired' event records. The file transport is idempotent by
-Message-ID. A failure is retried with backoff; a permanent one, or the last attempt, is a dead
-letter a clerk sees.
+Message-ID. A temporary failure is retried as an MTA retries (``deliver.retry``: minutes, then
+doubling to hours, for days); a permanent one, or one past the give-up time, is a dead letter a clerk
+sees. A failure after the final dot is recorded as unconfirmed (it may have been delivered) and
+retried with the same Message-ID. Times are the store's clock.
 """
 
 from __future__ import annotations
@@ -15,39 +17,34 @@ import datetime as dt
 import logging
 
 from forms import failpoints
+from forms.deliver.retry import RetryPolicy
 from forms.deliver.transport import Transport
 from forms.errors import DeliveryError
 from forms.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
-#: Backoff of failed sends: 30 s, 1 min, 2 min … at most an hour.
-BACKOFF_BASE_S, BACKOFF_MAX_S = 30.0, 3600.0
 #: Outgoing messages claimed (in one transaction) and handed to the transport together.
 SEND_BATCH = 8
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts)))
 
 
 class Sender:
     """Sends what the outbox holds through one transport; several senders may share a store."""
 
     def __init__(
-        self, store: Store, transport: Transport, *, worker: str, attempts: int, lease_s: float
+        self, store: Store, transport: Transport, *, worker: str, retry: RetryPolicy, lease_s: float
     ) -> None:
         self.store = store
         self.transport = transport
         self.worker = worker
-        self.attempts = attempts
+        self.retry = retry
         self.lease_s = lease_s
 
     async def deliver_due(self) -> int:
         """Send every outgoing message that is due; returns how many were sent."""
         sent = 0
         while True:
-            now = dt.datetime.now(dt.UTC)
+            now = self.store.now()
             batch = self.store.outbox.claim(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
             if not batch:
                 return sent
@@ -68,10 +65,17 @@ class Sender:
         try:
             await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
         except DeliveryError as exc:
-            last = exc.permanent or item.attempts + 1 >= self.attempts
-            retry_at = None if last else now + backoff(item.attempts)
-            log.warning("message %s not sent (%s); %s", item.message_id, exc, "dead" if last else "retry")
-            self.store.outbox.mark_failed(item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at)
+            retry_at = self.retry.next_attempt(
+                failures=item.attempts + 1,
+                queued_at=item.queued_at or now,
+                now=self.store.now(),
+                permanent=exc.permanent,
+            )
+            then = "dead letter" if retry_at is None else f"retry at {retry_at.isoformat(timespec='seconds')}"
+            log.warning("message %s not sent (%s); %s", item.message_id, exc, then)
+            self.store.outbox.mark_failed(
+                item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at, unconfirmed=exc.unconfirmed
+            )
             return False
         return True
 

@@ -8,8 +8,11 @@ message is never retried after DATA. (A busy mailroom sends back to back: a NOOP
 message would double the round trips.)
 
 Every aiosmtplib exception is translated here into :class:`DeliveryError`: a 5xx answer is
-permanent; 4xx answers, lost connections and time-outs are temporary. One transport belongs to
-one event loop. Line ends and leading dots are prepared by ``dot_stuffing`` (same bytes, in C).
+permanent; 4xx answers, lost connections and time-outs are temporary. A time-out or a lost connection
+once the message and its final dot were written is *unconfirmed*: the server may have taken the
+message (RFC 5321 §4.5.3.2.6), so the outbox records that and retries it with the same Message-ID.
+One transport belongs to one event loop. Line ends and leading dots are prepared by ``dot_stuffing``
+(same bytes, in C).
 """
 
 from __future__ import annotations
@@ -37,8 +40,15 @@ def _is_permanent(code: int | None) -> bool:
     return code is not None and code >= _PERMANENT_FROM
 
 
-def delivery_error(exc: Exception, message_id: str) -> DeliveryError:
-    """The DeliveryError for an aiosmtplib (or address) exception raised while sending ``message_id``."""
+def delivery_error(exc: Exception, message_id: str, *, after_final_dot: bool = False) -> DeliveryError:
+    """The DeliveryError for an aiosmtplib (or address) exception raised while sending ``message_id``;
+    ``after_final_dot``: the whole message had been written when it was raised."""
+    if after_final_dot and isinstance(exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPServerDisconnected):
+        return DeliveryError(
+            f"{message_id}: no answer after the final dot, may have been delivered: {exc}",
+            permanent=False,
+            unconfirmed=True,
+        )
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         refused = ", ".join(f"{r.recipient} ({r.code} {r.message})" for r in exc.recipients)
@@ -102,11 +112,14 @@ class SmtpTransport:
             raise DeliveryError(f"{message_id}: transport is closed", permanent=False)
         async with self._slots:
             client = await self._checkout(message_id)
+            handed_over = _Handover(client)
             try:
                 refused, _ = await client.sendmail(sender, list(recipients), raw)
             except (aiosmtplib.SMTPException, ValueError) as exc:
                 self._checkin(client)
-                raise delivery_error(exc, message_id) from exc
+                raise delivery_error(exc, message_id, after_final_dot=handed_over.done) from exc
+            finally:
+                handed_over.release()
             self._checkin(client)
         if refused:
             codes = [response.code for response in refused.values()]
@@ -164,6 +177,31 @@ class SmtpTransport:
             raise delivery_error(exc, message_id) from exc
         log.debug("connected to %s:%s", self.host, self.port)
         return client
+
+
+class _Handover:
+    """Watches one transaction on a connection: ``done`` once the message, final dot included, has been
+    written (the first write after the DATA command). aiosmtplib raises the same time-out whether the
+    354 or the answer after the final dot did not come; only the latter may have delivered."""
+
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        self.done = False
+        self._protocol = client.protocol
+        self._data_sent = False
+        if self._protocol is not None:
+            write = self._protocol.write
+
+            def watched(data: bytes) -> None:
+                if self._data_sent:
+                    self.done = True
+                self._data_sent = self._data_sent or data == b"DATA\r\n"
+                write(data)
+
+            self._protocol.write = watched  # type: ignore[method-assign]
+
+    def release(self) -> None:
+        if self._protocol is not None:
+            vars(self._protocol).pop("write", None)  # the class's own write again
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

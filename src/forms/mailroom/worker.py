@@ -2,7 +2,7 @@
 
     spool/new ──ingest──▶ store 'received' ──claim──▶ decide (pipeline, ledger) ──route──▶
         ──record (one transaction: decision + outgoing messages + frame)──▶ outbox 'pending'
-        ──claim──▶ transport ──▶ 'sent' (or retried with backoff, then 'dead')   (deliver.sender)
+        ──claim──▶ transport ──▶ 'sent' (or retried for days, then 'dead')   (deliver.sender)
 
 Every step is recorded before the next starts, so a worker killed anywhere (see ``failpoints``) is
 simply restarted: an intake is stored once (spool ids), decided once (claims with leases; a decision
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from forms import failpoints
 from forms.config import Settings
 from forms.deliver import Transport, make_transport
+from forms.deliver.retry import RetryPolicy
 from forms.deliver.sender import Sender
 from forms.errors import StaleClaim
 from forms.intake.spool import Spool, SpoolEntry
@@ -68,7 +69,7 @@ class Mailroom:
             store,
             transport or make_transport(settings),
             worker=worker,
-            attempts=settings.send_attempts,
+            retry=RetryPolicy.for_settings(settings),
             lease_s=settings.claim_lease_s,
         )
         return cls(

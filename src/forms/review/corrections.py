@@ -5,7 +5,7 @@ did it; the original bytes are never changed."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from forms.errors import INFO_CODES, ReviewError, StoreError
 from forms.ledger import frame_for
@@ -97,6 +97,16 @@ class Corrections:
             self._store.outbox.requeue_dead(outbox_id, actor=actor)
         except StoreError as exc:
             raise ReviewError(f"送信メッセージ {outbox_id} は再送できません: {exc}") from exc
+
+    def requeue_dead_letters(
+        self, outbox_ids: Sequence[int] | None, *, actor: str, scope: str | None = None
+    ) -> list[int]:
+        """Send dead letters again in bulk: those of ``outbox_ids``, or (None) every one; a scoped clerk
+        only those of the agency's intakes. Each is tried again at once, and for the full time before
+        the outbox gives up (event 'requeued' each). Returns the ids requeued."""
+        if outbox_ids is not None and not outbox_ids:
+            raise ReviewError("再送するメッセージを選んでください")
+        return self._store.outbox.requeue_dead_letters(outbox_ids, actor=actor, scope=scope)
 
     def _check(self, corrections: Mapping[str, str]) -> None:
         unknown = sorted(k for k in corrections if k not in self._desk.spec.fields)

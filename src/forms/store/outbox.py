@@ -1,9 +1,11 @@
 """The outbox: messages recorded with their stable Message-IDs, then claimed, sent, retried or dead.
 
 Messages are recorded, with their stable Message-IDs, in the same transaction as the decision that
-makes them, before anything is sent; a Message-ID is queued at most once. A sender claims one due
-message at a time with a lease; a failure goes back to 'pending' at the given time, or, when the
-caller gives up (``retry_at`` None), to 'dead', where a clerk sees it and may requeue it.
+makes them, before anything is sent; a Message-ID is queued at most once. A sender claims due
+messages with a lease; a failure goes back to 'pending' at the given time, or, when the caller gives
+up (``retry_at`` None), to 'dead', where a clerk sees it and may requeue it (one, or every dead letter
+of the clerk's scope at once). A failure after the final dot is *unconfirmed* (``unconfirmed_at``,
+event 'send_unconfirmed'): the message may have been delivered; it is retried all the same.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from forms.errors import StaleClaim, StoreError
 from forms.model import OutgoingMessage
 from forms.store.engine import Database
 from forms.store.records import OutboxItem, outbox_item
-from forms.store.schema import blobs, outbox
+from forms.store.schema import blobs, intakes, outbox
 
 
 def _queue_statement(db: Database) -> Executable:
@@ -50,6 +52,7 @@ def enqueue(
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
+            "queued_at": now,
         }
         new_id = conn.execute(stmt, values).scalar_one_or_none()
         if new_id is None:
@@ -156,13 +159,25 @@ class Outbox:
                 self._db.event(conn, row.intake_id, "sent", actor=worker, detail=detail)
         return stale
 
-    def mark_failed(self, outbox_id: int, error: str, *, worker: str, retry_at: dt.datetime | None) -> None:
-        """Back to 'pending' at ``retry_at`` with attempts+1, or, when ``retry_at`` is None, a dead letter."""
+    def mark_failed(
+        self,
+        outbox_id: int,
+        error: str,
+        *,
+        worker: str,
+        retry_at: dt.datetime | None,
+        unconfirmed: bool = False,
+    ) -> None:
+        """Back to 'pending' at ``retry_at`` with attempts+1, or, when ``retry_at`` is None, a dead letter.
+        ``unconfirmed``: the whole message was handed over and no answer came; it may have been
+        delivered (``unconfirmed_at`` keeps the first time, event 'send_unconfirmed')."""
         values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error}
         if retry_at is None:
             values["state"] = "dead"
         else:
             values.update(state="pending", next_attempt_at=retry_at)
+        if unconfirmed:
+            values["unconfirmed_at"] = func.coalesce(outbox.c.unconfirmed_at, self._db.now())
         with self._db.writing() as conn:
             row = self._finish(conn, outbox_id, worker, values)
             detail = {
@@ -170,31 +185,43 @@ class Outbox:
                 "message_id": row.message_id,
                 "error": error,
                 "attempts": row.attempts,
+                "unconfirmed": unconfirmed,
             }
             if retry_at is not None:
                 detail["retry_at"] = retry_at.isoformat()
-            self._db.event(
-                conn,
-                row.intake_id,
-                "dead_letter" if retry_at is None else "send_failed",
-                actor=worker,
-                detail=detail,
-            )
+            kind = "dead_letter" if retry_at is None else "send_unconfirmed" if unconfirmed else "send_failed"
+            self._db.event(conn, row.intake_id, kind, actor=worker, detail=detail)
 
     def requeue_dead(self, outbox_id: int, *, actor: str) -> None:
-        """A clerk sends a dead letter again: 'pending' now, attempts counted afresh (events keep them)."""
+        """A clerk sends a dead letter again (see :meth:`requeue_dead_letters`)."""
+        if not self.requeue_dead_letters([outbox_id], actor=actor):
+            raise StoreError(f"outgoing message {outbox_id} is not a dead letter")
+
+    def requeue_dead_letters(
+        self, outbox_ids: Sequence[int] | None, *, actor: str, scope: str | None = None
+    ) -> list[int]:
+        """A clerk sends dead letters again — those of ``outbox_ids``, or (None) every one — in one
+        transaction: 'pending' now, attempts counted afresh and the give-up time counted from now (the
+        events keep the earlier attempts). ``scope``: only messages of that agency's intakes. Returns the
+        ids requeued; ids that are not dead letters (or outside the scope) are left as they are."""
         now = self._db.now()
+        where = [outbox.c.state == "dead"]
+        if outbox_ids is not None:
+            where.append(outbox.c.id.in_(list(outbox_ids)))
+        if scope is not None:
+            of_agency = select(intakes.c.id).where(intakes.c.agency == scope)
+            where.append(outbox.c.intake_id.in_(of_agency))
         with self._db.writing() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 update(outbox)
-                .where(outbox.c.id == outbox_id, outbox.c.state == "dead")
-                .values(state="pending", next_attempt_at=now, attempts=0, claimed_by=None)
-                .returning(outbox.c.intake_id, outbox.c.message_id)
-            ).first()
-            if row is None:
-                raise StoreError(f"outgoing message {outbox_id} is not a dead letter")
-            detail = {"outbox_id": outbox_id, "message_id": row.message_id}
-            self._db.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
+                .where(*where)
+                .values(state="pending", next_attempt_at=now, queued_at=now, attempts=0, claimed_by=None)
+                .returning(outbox.c.id, outbox.c.intake_id, outbox.c.message_id)
+            ).all()
+            for row in sorted(rows, key=lambda r: r.id):
+                detail = {"outbox_id": row.id, "message_id": row.message_id}
+                self._db.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
+        return sorted(row.id for row in rows)
 
     def items(self, *, state: str | None = None) -> list[OutboxItem]:
         query = _ITEMS

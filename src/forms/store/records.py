@@ -94,6 +94,8 @@ class OutboxItem:
     sent_at: dt.datetime | None
     claimed_by: str | None = None
     lease_until: dt.datetime | None = None
+    queued_at: dt.datetime | None = None  # queued, or requeued by a clerk (deliver.retry gives up after)
+    unconfirmed_at: dt.datetime | None = None  # a hand-over got no answer after the final dot
 
 
 def intake_row(m: Mapping[str, Any]) -> IntakeRow:

@@ -172,6 +172,10 @@ outbox = Table(
     Column("lease_until", UtcDateTime),
     Column("sent_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # (0006) queued, or requeued by a clerk: the outbox gives up that long after (deliver.retry);
+    # the first hand-over that got no answer after the final dot (it may have been delivered)
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("unconfirmed_at", UtcDateTime),
     Index("ix_outbox_state_due", "state", "next_attempt_at"),
     Index("ix_outbox_intake_id", "intake_id"),
 )
