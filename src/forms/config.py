@@ -119,6 +119,19 @@ class Settings:
         default=("pdf", "docx"),
         metadata={"help": "files of a mailed 様式3 (the bank fills in the .docx): pdf, docx or both"},
     )
+    remind_before_days: int = field(
+        default=3, metadata={"help": "business days before a 様式3's 回答期日 its bank is reminded"}
+    )
+    remind_after_days: int = field(
+        default=1, metadata={"help": "business days after the 回答期日 an unanswered 様式3 is chased"}
+    )
+    chase_at: str = field(
+        default="08:30",
+        metadata={"help": "time (Japan) from which serve queues the day's reminders and digests; empty: off"},
+    )
+    chase_interval_s: float = field(
+        default=300.0, metadata={"help": "how often serve's scheduler looks for reminders due, seconds"}
+    )
     claim_lease_s: float = field(
         default=300.0,
         metadata={"help": "seconds a worker holds an intake or message before others may take it"},

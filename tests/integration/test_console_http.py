@@ -282,3 +282,19 @@ def test_deadlines_list_unanswered_youshiki3_and_respect_the_clerks_agency(world
     scb = client_for(world)
     sign_in(scb, "scb-clerk")
     assert "あと5日" in scb.get("/deadlines").text
+
+
+def test_agency_staff_mark_a_submission_contacted_only_within_their_agency(world: World) -> None:
+    scb_id, jetro_id = world.ids["scb_routed"], world.ids["jetro_routed"]
+    jetro = client_for(world)
+    token = sign_in(jetro, "jetro-clerk")
+    page = jetro.get("/deadlines").text
+    assert f'action="/intakes/{jetro_id}/contacted"' in page
+    assert jetro.post(f"/intakes/{scb_id}/contacted", data={"csrf": token}).status_code == 409
+    done = jetro.post(f"/intakes/{jetro_id}/contacted", data={"csrf": token})
+    assert done.status_code == 303
+    assert f'action="/intakes/{jetro_id}/contacted"' not in jetro.get(done.headers["location"]).text
+    row = world.store.intakes.get(jetro_id)
+    assert row is not None and row.contacted_by == "jetro-clerk"
+    assert world.store.intakes.get(scb_id).contacted_at is None  # type: ignore[union-attr]
+    assert jetro.post(f"/intakes/{jetro_id}/contacted", data={"csrf": token}).status_code == 409  # once

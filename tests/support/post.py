@@ -55,6 +55,12 @@ class Office:
         env = {**os.environ, **self.env, **extra}
         return subprocess.run([str(FORMS), *argv], env=env, capture_output=True, text=True, timeout=240)
 
+    def spawn(self, *argv: str) -> subprocess.Popen[str]:
+        """`forms ARGV` started as a child, not waited for."""
+        env = {**os.environ, **self.env}
+        pipe = subprocess.PIPE
+        return subprocess.Popen([str(FORMS), *argv], env=env, stdout=pipe, stderr=pipe, text=True)
+
     def mails_to(self, address: str, kind: str | None = None) -> list[EmailMessage]:
         found = [parsed(raw) for _, rcpts, raw, _ in self.recorder.received if address in rcpts]
         return [m for m in found if kind is None or f".{kind}@" in str(m["Message-ID"])]

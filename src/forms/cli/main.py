@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from forms.cli import accounts as cli_accounts
+from forms.cli import chase as cli_chase
 from forms.cli import console as cli_console
 from forms.cli import documents as cli_documents
 from forms.cli import ledger as cli_ledger
@@ -29,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--config", type=Path, help="settings file (TOML)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what happens to each input")
     sub = ap.add_subparsers(dest="command", required=True)
-    for group in (cli_mailroom, cli_ledger, cli_documents, cli_review, cli_accounts, cli_console):
+    groups = (cli_mailroom, cli_ledger, cli_documents, cli_review, cli_accounts, cli_console, cli_chase)
+    for group in groups:
         group.register(sub)
     return ap
 

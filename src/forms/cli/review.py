@@ -6,6 +6,7 @@
     forms review fix ID FIELD=VALUE... [--actor NAME]      stores corrections, prints the new decision
     forms review route ID | reject ID [--message TEXT] | handled ID [--note TEXT]  [--actor NAME]
     forms review retry ID | --outbox ID [--actor NAME]
+    forms review contacted REF [--actor NAME]              the agency reached the company (rule 11)
     forms review reprocess [IDS... | --status S] [--apply] [--progress] [--actor NAME]
     forms review outbox [--state S] [--json] | requeue (OUTBOX_ID... | --all)     (cli/review_outbox.py)
 
@@ -182,6 +183,13 @@ def cmd_handled(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_contacted(args: argparse.Namespace, settings: Settings) -> int:
+    with open_review(settings) as review:
+        row = review.contacts.mark(args.ref, actor=args.actor)
+    print(f"申込み {row.reference or row.id} を連絡済みにしました。")
+    return 0
+
+
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
 
     if (args.id is None) == (args.outbox is None):
@@ -249,6 +257,9 @@ def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     handled = sub.add_parser("handled", help="mark an intake as dealt with")
     handled.add_argument("id", type=int)
     handled.add_argument("--note", help="why, for the event log")
+    contacted = sub.add_parser("contacted", help="the agency has contacted the company (rule 11)")
+    contacted.add_argument("ref", help="reference number (R8-000042) or intake id")
+    contacted.set_defaults(func=cmd_contacted)
     retry = sub.add_parser("retry", help="put a failed intake back in the queue, or resend a dead letter")
     retry.add_argument("id", type=int, nargs="?")
     retry.add_argument("--outbox", type=int, help="the outbox id of a dead letter")
@@ -261,7 +272,7 @@ def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p.set_defaults(func=func)
     retry.set_defaults(func=cmd_retry)
     reprocess.set_defaults(func=cmd_reprocess)
-    for p in (fix, route, reject, handled, retry, reprocess):
+    for p in (fix, route, reject, handled, retry, reprocess, contacted):
         add_actor_option(p)
 
 

@@ -101,6 +101,7 @@ def routes() -> list[Route | Mount]:
         Route("/jobs/{job_id:int}", operations.job_page),
         Route("/jobs/{job_id:int}.json", operations.job_json),
         Route("/deadlines", operations.deadlines),
+        Route("/intakes/{intake_id:int}/contacted", operations.contacted, methods=["POST"]),
         Route("/outbox", operations.outbox),
         Route("/outbox/{outbox_id:int}/retry", operations.retry_message, methods=["POST"]),
         Route("/outbox/requeue", operations.requeue_dead_letters, methods=["POST"]),

@@ -111,8 +111,26 @@ async def deadlines(request: Request) -> Response:
     if clerk.scope is not None:
         rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
         answers = [a for a in answers if a.agency == clerk.scope]
-    context = {"rows": rows, "answers": answers, "today": today, "issuers": issuers_for(clerk)}
+    context = {
+        "rows": rows,
+        "answers": answers,
+        "today": today,
+        "issuers": issuers_for(clerk),
+        "done": request.query_params.get("done"),
+    }
     return page(request, "deadlines.html", context, session=session, clerk=clerk)
+
+
+async def contacted(request: Request) -> Response:
+    """Agency staff mark a routed submission contacted (rule 11): it leaves the list and the digest."""
+    _, clerk, _ = await posted(request)
+    intake_id = request.path_params["intake_id"]
+    contacts = console_of(request).review.contacts
+    try:
+        await run_in_threadpool(lambda: contacts.mark(str(intake_id), actor=clerk.name, scope=clerk.scope))
+    except FormsError as exc:
+        raise HTTPException(409, f"連絡済みにできませんでした: {exc}") from exc
+    return RedirectResponse(f"/deadlines?done={intake_id}", status_code=303)
 
 
 # -- the outbox ---------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def _address(address: str, role: str) -> str:
     return address
 
 
-def _mail(
+def compose(
     kind: str,
     reference: str,
     head: Letterhead,
@@ -68,7 +68,10 @@ def _mail(
     cc: Sequence[str],
     texts: tuple[str, str],
     files: Sequence[Enclosure],
+    extra_headers: Sequence[tuple[str, str]] = (),
 ) -> OutgoingMessage:
+    """One message: ``texts`` (subject, body) to ``to`` with ``cc``, ``files`` attached, the Message-ID
+    ``<reference.kind@domain>``; ``extra_headers`` e.g. Auto-Submitted."""
     if not valid_address(head.sender):
         raise ConfigError(f"mailroom address is not a plain e-mail address: {head.sender!r}")
     message_id = stable_message_id(reference, kind, head.message_id_domain)
@@ -83,7 +86,7 @@ def _mail(
         message_id=message_id,
         attachments=files,
         date=head.sent_at,
-        extra_headers=(("X-Forms-Reference", reference),),
+        extra_headers=(("X-Forms-Reference", reference), *extra_headers),
     )
     return OutgoingMessage(kind, message_id, (to, *copies), head.sender, raw, subject)
 
@@ -121,7 +124,7 @@ def youshiki2_mail(
         "files": _names(files),
     }
     made = texts.render("youshiki2", **context)
-    return _mail("youshiki2", data.reference, head, to, cc, made, files)
+    return compose("youshiki2", data.reference, head, to, cc, made, files)
 
 
 def youshiki3_mail(
@@ -146,4 +149,4 @@ def youshiki3_mail(
         "files": _names(files),
     }
     made = texts.render("youshiki3", **context)
-    return _mail("youshiki3", data.reference, head, to, (), made, files)
+    return compose("youshiki3", data.reference, head, to, (), made, files)

@@ -53,3 +53,19 @@ def add_business_days(
         if is_business_day(day, closed=closed):
             counted += 1
     return day
+
+
+def subtract_business_days(
+    start: dt.date, n: int, *, closed: Collection[tuple[int, int]] = YEAR_END_CLOSURE
+) -> dt.date:
+    """The ``n``-th business day before ``start`` (``start`` itself is not counted; n=0 gives start)."""
+    if n < 0:
+        raise ValueError(f"business days must be counted backward by a positive number, got {n}")
+    day, counted = start, 0
+    while counted < n:
+        day -= dt.timedelta(days=1)
+        if (start - day).days > _MAX_SPAN_DAYS:
+            raise ValueError(f"no {n} business days within {_MAX_SPAN_DAYS} days before {start}")
+        if is_business_day(day, closed=closed):
+            counted += 1
+    return day

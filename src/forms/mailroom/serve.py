@@ -127,10 +127,28 @@ def deciders(settings: Settings, config: Path | None) -> Iterator[list[subproces
                 p.wait()
 
 
+def _scheduler(room: Mailroom, settings: Settings, stop: threading.Event) -> threading.Thread | None:
+    """The deadlines' scheduler (forms.chase) in a thread, on the mailroom's store and templates;
+    none when ``chase_at`` is empty (another machine runs it, or ``forms chase`` from cron)."""
+    if not settings.chase_at:
+        return None
+    from forms.chase.run import Chaser, chase_until_stopped
+    from forms.review import Review
+
+    queue = Review(room.store, settings, pipeline=room.pipeline).queue
+    books, texts = room.pipeline.rulebooks, room.templates
+    chaser = Chaser(room.store, settings, rulebooks=books, texts=texts, queue=queue)
+    thread = threading.Thread(target=chase_until_stopped, args=(chaser, settings, stop), daemon=True)
+    thread.start()
+    return thread
+
+
 async def work(room: Mailroom, settings: Settings, stop: threading.Event, config: Path | None = None) -> None:
-    """The stages side by side: ingesting (a thread), deciding (processes), sending (this loop)."""
+    """The stages side by side: ingesting (a thread), deciding (processes), sending (this loop), and
+    the deadlines' scheduler (a thread)."""
     ingester = threading.Thread(target=_ingester, args=(room, stop), daemon=True)
     ingester.start()
+    _scheduler(room, settings, stop)
     loop = asyncio.get_running_loop()
     try:
         with deciders(settings, config):

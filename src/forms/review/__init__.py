@@ -3,6 +3,7 @@
     queue.py        what a clerk reads: the queue, one intake, page images, deadlines, the outbox
     corrections.py  what a clerk does to one intake: correct, route, reject, mark handled, retry
     reprocess.py    the machine's decision again on many intakes (dry run, then applied)
+    contacts.py     the agency's "contacted" mark on a routed submission (DOMAIN rule 11)
     desk.py         what they share: the store, rulebooks, ledger, templates and common look-ups
 
 Every action writes an event with who did it; the original bytes are never changed.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from forms.config import Settings
 from forms.pipeline import Pipeline
+from forms.review.contacts import Contacts
 from forms.review.corrections import Corrections
 from forms.review.desk import OPEN, Desk
 from forms.review.original import Original, render_page
@@ -43,6 +45,7 @@ class Review:
         self.queue = Queue(self.desk)
         self.corrections = Corrections(self.desk)
         self.reprocess = Reprocess(self.desk, pipeline)
+        self.contacts = Contacts(self.desk)
 
     @property
     def store(self) -> Store:

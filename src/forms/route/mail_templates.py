@@ -26,6 +26,9 @@ KINDS: tuple[str, ...] = (
     "bank_review",
     "youshiki2",
     "youshiki3",
+    "youshiki3_reminder",
+    "youshiki3_overdue",
+    "contact_digest",
 )
 _BLOCKS = ("subject", "body")
 

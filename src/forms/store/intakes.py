@@ -267,6 +267,13 @@ class Intakes:
             row = conn.execute(select(intakes).where(intakes.c.id == intake_id)).mappings().first()
         return intake_row(row) if row else None
 
+    def by_reference(self, reference: str) -> IntakeRow | None:
+        """The intake of a reference number (R8-000042)."""
+        with self._db.reading() as conn:
+            query = select(intakes.c.id).where(intakes.c.reference == reference).limit(1)
+            found = conn.execute(query).first()
+        return None if found is None else self.get(int(found[0]))
+
     def by_spool_id(self, spool_id: str) -> IntakeRow | None:
         with self._db.reading() as conn:
             found = conn.execute(select(intakes.c.id).where(intakes.c.spool_id == spool_id)).first()

@@ -208,7 +208,7 @@ class ReviewQueue:
         return None if row is None else ReviewRecord(row.extraction, row.handled_at, row.handled_by)
 
     def routed_unhandled(self, agencies: Sequence[str]) -> list[DeadlineSource]:
-        """Routed intakes of ``agencies`` no clerk has marked handled (the contact deadline dashboard)."""
+        """Routed intakes of ``agencies`` no one has marked contacted or handled (the contact deadlines)."""
         query = (
             select(
                 intakes.c.id,
@@ -218,7 +218,7 @@ class ReviewQueue:
                 intakes.c.received_at,
             )
             .where(intakes.c.status == "routed", intakes.c.agency.in_(list(agencies)))
-            .where(intakes.c.handled_at.is_(None))
+            .where(intakes.c.handled_at.is_(None), intakes.c.contacted_at.is_(None))
             .order_by(intakes.c.received_at, intakes.c.id)
         )
         with self._db.reading() as conn:
@@ -281,3 +281,17 @@ class ReviewQueue:
                 raise StoreError(f"no intake {intake_id}")
             kind = "handled" if handled else "reopened"
             self._db.event(conn, intake_id, kind, actor=actor, detail={"note": note} if note else {})
+
+    def set_contacted(self, intake_id: int, *, actor: str) -> None:
+        """The agency reached the company about this routed intake (rule 11); StoreError when it was
+        marked before."""
+        now = self._db.now()
+        with self._db.writing() as conn:
+            done = conn.execute(
+                update(intakes)
+                .where(intakes.c.id == intake_id, intakes.c.contacted_at.is_(None))
+                .values(contacted_at=now, contacted_by=actor, updated_at=now)
+            ).rowcount
+            if not done:
+                raise StoreError(f"intake {intake_id} is marked contacted already")
+            self._db.event(conn, intake_id, "contacted", actor=actor, detail={})

@@ -66,6 +66,8 @@ class IntakeRow:
     decided_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    contacted_at: dt.datetime | None = None  # the agency reached the company (0007)
+    contacted_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,9 @@ intakes = Table(
     Column("reason_codes", Text),  # " CODE CODE " (spaces around each), so LIKE '% CODE %' finds one
     Column("handled_at", UtcDateTime),
     Column("handled_by", String(200)),
+    # (0007) the agency reached the company (DOMAIN rule 11): who marked it, when
+    Column("contacted_at", UtcDateTime),
+    Column("contacted_by", String(200)),
     UniqueConstraint("mailbox", "imap_uidvalidity", "imap_uid", name="uq_intakes_imap"),
     Index("ix_intakes_state_id", "state", "id"),
     Index("ix_intakes_message_id", "message_id"),
@@ -124,6 +127,7 @@ intakes = Table(
     Index("ix_intakes_status", "status"),
     Index("ix_intakes_received_at", "received_at"),
     Index("ix_intakes_status_received_at", "status", "received_at"),
+    Index("ix_intakes_reference", "reference"),
 )
 
 #: Clerk and admin accounts of the console (0002); passwords as argon2id hashes only.
@@ -282,4 +286,17 @@ youshiki2_issued = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_youshiki2_issued_company", "corporate_number", "name_key", "postal_code"),
     Index("ix_youshiki2_issued_period", "agency", "period_from", "period_to"),
+)
+
+#: The scheduler's notices (0007): one row per key (``youshiki3_reminder:R8-Y3-000007``,
+#: ``contact_digest:jetro:2027-01-05``), written with the message it queued: sent once.
+notices = Table(
+    "notices",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("intake_id", Integer, ForeignKey("intakes.id")),
+    Column("message_id", String(400), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
