@@ -6,8 +6,11 @@ For each shape it prints forms per second through the whole pipeline (reader pro
 validate, decide) and the ratio of its time per form to:
 - fillable: a bare pypdf ``get_fields()`` (design card) and a bare pikepdf field walk (fastest known);
 - printed:  bare pdfplumber ``extract_words()`` (design card) and bare pypdfium2 text (fastest known);
-- scanned:  the bare OCR engine on the same page images, both cores busy in both measurements.
-A ratio ≤ 1.5 (fillable, printed) and ≤ 1.2 (scanned) meets the goal. The last line is one JSON object.
+- scanned:  the bare OCR engine on the same page images, both cores busy in both measurements;
+- xlsx:     a bare ``openpyxl.load_workbook`` of the same file (goal ≤ 1.5);
+- docx:     a bare python-docx ``Document`` load of the same file (goal ≤ 1.5).
+Goals: fillable ≤ 3× pikepdf, printed ≤ 2× pypdfium2, scanned ≤ 1.2× bare OCR. The last line is one JSON
+object.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import docx
+import openpyxl
 import pdfplumber
 import pikepdf
 import pypdfium2 as pdfium
@@ -35,7 +40,9 @@ from forms.pipeline import Pipeline
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(SHARED / "forms"))
+sys.path.insert(0, str(REPO))  # the repo root, for tests.corpus (the office layouts)
 import fill  # noqa: E402
+from tests.corpus import office  # noqa: E402
 
 VARIANTS = [
     {},
@@ -47,7 +54,7 @@ VARIANTS = [
 
 def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
     base = json.loads((SHARED / "samples" / "jetro-fillable.values.json").read_text(encoding="utf-8"))
-    out: dict[str, list[Path]] = {"fillable": [], "printed": [], "scanned": []}
+    out: dict[str, list[Path]] = {"fillable": [], "printed": [], "scanned": [], "xlsx": [], "docx": []}
     for i, v in enumerate(VARIANTS):
         values = {**base, **v}
         a, b = folder / f"fillable-{i}.pdf", folder / f"printed-{i}.pdf"
@@ -55,6 +62,10 @@ def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
         fill.flatten(values, str(b))
         out["fillable"].append(a)
         out["printed"].append(b)
+        for layout, shape in (("xlsx_grid", "xlsx"), ("docx_table", "docx")):
+            data, suffix = office.build(layout, values)
+            (folder / f"{shape}-{i}{suffix}").write_bytes(data)
+            out[shape].append(folder / f"{shape}-{i}{suffix}")
     for i in range(scans):
         c = folder / f"scanned-{i}.pdf"
         fill.scan(str(out["printed"][i % len(out["printed"])]), str(c), seed=100 + i)
@@ -85,6 +96,14 @@ def bare_pikepdf(p: Path) -> object:
 def bare_pdfplumber(p: Path) -> object:
     with pdfplumber.open(p) as pdf:
         return [page.extract_words() for page in pdf.pages]
+
+
+def bare_openpyxl(p: Path) -> object:
+    return openpyxl.load_workbook(p)
+
+
+def bare_python_docx(p: Path) -> object:
+    return docx.Document(str(p))
 
 
 def bare_pypdfium2(p: Path) -> object:
@@ -123,6 +142,49 @@ def bare_ocr_rate(files: list[Path], workers: int) -> float:
         return (time.perf_counter() - t0) / len(files)
 
 
+#: Shapes timed against bare reads in this process: (shape, [(bare name, bare read)]).
+BARE_READS: tuple[tuple[str, tuple[tuple[str, Callable[[Path], object]], ...]], ...] = (
+    ("fillable", (("pypdf", bare_pypdf), ("pikepdf", bare_pikepdf))),
+    ("printed", (("pdfplumber", bare_pdfplumber), ("pypdfium2", bare_pypdfium2))),
+    ("xlsx", (("openpyxl", bare_openpyxl),)),
+    ("docx", (("python_docx", bare_python_docx),)),
+)
+
+
+def measure(files: dict[str, list[Path]], folder: Path, rounds: int, workers: int) -> dict[str, float]:
+    """Seconds per form of every shape and of its bare reads, measured side by side."""
+    settings = load_settings(env={"FORMS_HOME": str(folder / "home")})
+    r: dict[str, float] = {}
+    with Pipeline(settings) as pipe:
+        ours = lambda p: pipe.decide_path(p)  # noqa: E731
+        for shape, _ in BARE_READS:
+            for f in files[shape]:
+                ours(f)  # warm every worker
+        for f in files["scanned"][:workers]:
+            ours(f)  # the OCR model loads on first use
+        for shape, bares in BARE_READS:
+            r[f"{shape}_s"] = per_form(ours, files[shape], rounds)
+            for name, bare in bares:
+                r[f"{name}_s"] = per_form(bare, files[shape], rounds)
+        t0 = time.perf_counter()
+        list(pipe.decide_many(files["scanned"]))
+        r["scanned_s"] = (time.perf_counter() - t0) / len(files["scanned"])
+    r["ocr_s"] = bare_ocr_rate(files["scanned"], workers)
+    return r
+
+
+def figures_of(r: dict[str, float], workers: int) -> dict[str, object]:
+    figures: dict[str, object] = {f"{shape}_per_s": round(1 / r[f"{shape}_s"], 1) for shape, _ in BARE_READS}
+    figures["scanned_per_s"] = round(1 / r["scanned_s"], 3)
+    for shape, bares in BARE_READS:
+        for name, _ in bares:
+            figures[f"{shape}_vs_{name}"] = round(r[f"{shape}_s"] / r[f"{name}_s"], 3)
+    figures["scanned_vs_ocr"] = round(r["scanned_s"] / r["ocr_s"], 3)
+    figures["ms_per_form"] = {k: round(v * 1000, 2) for k, v in r.items()}
+    figures["workers"] = workers
+    return figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=7)
@@ -132,39 +194,10 @@ def main() -> None:
     workers = os.cpu_count() or 2
     with tempfile.TemporaryDirectory() as tmp:
         files = make_inputs(Path(tmp), args.scans)
-        settings = load_settings(env={"FORMS_HOME": str(Path(tmp) / "home")})
-        with Pipeline(settings) as pipe:
-            ours = lambda p: pipe.decide_path(p)  # noqa: E731
-            for f in files["fillable"] + files["printed"] + files["scanned"][:workers]:
-                ours(f)  # warm every worker (the OCR model loads on first use)
-            r = {}
-            r["fillable_s"] = per_form(ours, files["fillable"], args.rounds)
-            r["pypdf_s"] = per_form(bare_pypdf, files["fillable"], args.rounds)
-            r["pikepdf_s"] = per_form(bare_pikepdf, files["fillable"], args.rounds)
-            r["printed_s"] = per_form(ours, files["printed"], args.rounds)
-            r["pdfplumber_s"] = per_form(bare_pdfplumber, files["printed"], args.rounds)
-            r["pypdfium2_s"] = per_form(bare_pypdfium2, files["printed"], args.rounds)
-            t0 = time.perf_counter()
-            list(pipe.decide_many(files["scanned"]))
-            r["scanned_s"] = (time.perf_counter() - t0) / len(files["scanned"])
-        r["ocr_s"] = bare_ocr_rate(files["scanned"], workers)
-    figures = {
-        "fillable_per_s": round(1 / r["fillable_s"], 1),
-        "printed_per_s": round(1 / r["printed_s"], 1),
-        "scanned_per_s": round(1 / r["scanned_s"], 3),
-        "fillable_vs_pypdf": round(r["fillable_s"] / r["pypdf_s"], 3),
-        "fillable_vs_pikepdf": round(r["fillable_s"] / r["pikepdf_s"], 3),
-        "printed_vs_pdfplumber": round(r["printed_s"] / r["pdfplumber_s"], 3),
-        "printed_vs_pypdfium2": round(r["printed_s"] / r["pypdfium2_s"], 3),
-        "scanned_vs_ocr": round(r["scanned_s"] / r["ocr_s"], 3),
-        "ms_per_form": {k: round(v * 1000, 2) for k, v in r.items()},
-        "workers": workers,
-    }
-    for shape, bare, fast in (("fillable", "pypdf", "pikepdf"), ("printed", "pdfplumber", "pypdfium2")):
-        print(
-            f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  "
-            f"{figures[f'{shape}_vs_{bare}']:.2f}× {bare}  {figures[f'{shape}_vs_{fast}']:.2f}× {fast}"
-        )
+        figures = figures_of(measure(files, Path(tmp), args.rounds, workers), workers)
+    for shape, bares in BARE_READS:
+        ratios = "  ".join(f"{figures[f'{shape}_vs_{name}']:.2f}× {name}" for name, _ in bares)
+        print(f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  {ratios}")
     print(
         f"scanned   {figures['scanned_per_s']:8.3f} forms/s  {figures['scanned_vs_ocr']:.2f}× bare OCR "
         f"({workers} processes each)"

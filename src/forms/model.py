@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from forms.errors import Code
+from forms.extract.carrier import is_document
 
 #: A normalised field value: text, integer yen/count, ISO date, checkbox, or an agency key list.
 FieldValue = str | int | bool | dt.date | None
@@ -30,6 +31,10 @@ class Shape(StrEnum):
     FILLABLE = "fillable"  # AcroForm values
     PRINTED = "printed"  # flattened / printed / re-typed PDF with a text layer
     SCANNED = "scanned"  # image only, read by OCR
+    FAX = "fax"  # fax pages (1-bit, fax resolution) in a TIFF or PDF, read by OCR
+    PHOTO = "photo"  # a JPEG or PNG of the page (phone photo, scanner), read by OCR
+    DOCX = "docx"  # re-typed in Word
+    XLSX = "xlsx"  # re-typed in Excel
 
 
 class Status(StrEnum):
@@ -149,6 +154,12 @@ class Attachment:
     def is_pdf(self) -> bool:
         """Recognised by its bytes, whatever the declared type or disposition."""
         return self.data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in self.data[:1024]
+
+    @property
+    def is_document(self) -> bool:
+        """A file the readers take — PDF, TIFF, JPEG, PNG, Office package — told by its bytes
+        (``extract.carrier``), whatever the declared type or disposition."""
+        return is_document(self.data)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 The stages, in order (each with its contract in its module):
 
 1. ``intake.mime.parse_mail``   mail bytes → Mail (decoded headers, attachments; never raises)
-2. ``extract.sandbox``          each PDF → ExtractResult, in a worker with time and memory limits
+2. ``extract.sandbox``          each document (PDF, TIFF, JPEG, PNG, .docx, .xlsx: told by its bytes,
+                                ``extract.carrier``) → ExtractResult, in a worker with time and memory
+                                limits; a mail's documents in order, until one is a 様式1
 3. ``decide.decide``            choose the 様式1 → normalize → validate (rulebook in force on the
                                 received date, ledger view) → Decision
 
@@ -14,26 +16,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import Code
+from forms.extract.carrier import is_document
 from forms.extract.sandbox import PdfReading, ReaderPool
 from forms.intake.mime import parse_mail
 from forms.jp.wareki import date_in_japan
 from forms.ledger import LedgerView
-from forms.model import Decision, Extraction, ExtractResult, Mail, Outcome, Problem, problem
+from forms.model import Attachment, Decision, Extraction, ExtractResult, Mail, Outcome, Problem, problem
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
 
 log = logging.getLogger(__name__)
 
 
-def looks_like_pdf(data: bytes) -> bool:
-    return b"%PDF-" in data[:1024]
+def looks_like_document(data: bytes) -> bool:
+    """A file a reader takes (PDF, image, Office package) rather than a mail, told by its bytes."""
+    return is_document(data)
 
 
 def received_on(mail: Mail | None, received_at: dt.datetime | None) -> dt.date:
@@ -69,7 +73,8 @@ class Pipeline:
     # -- edges in -------------------------------------------------------------------------------
 
     def decide_path(self, path: Path, *, received_at: dt.datetime | None = None) -> Decision:
-        """Decide a .pdf or .eml file (recognised by its bytes); the file is only read."""
+        """Decide a document (PDF, image, .docx, .xlsx) or an .eml file, recognised by its bytes; the
+        file is only read."""
         source = str(path)
         try:
             size = path.stat().st_size
@@ -96,19 +101,21 @@ class Pipeline:
         corrections: Mapping[str, str] | None = None,
         mail: Mail | None = None,
     ) -> Outcome:
-        """Decide a PDF or a mail (recognised by its bytes) and keep what routing needs. A clerk's
+        """Decide a document or a mail (recognised by its bytes) and keep what routing needs. A clerk's
         ``corrections`` (decide.apply_corrections) are applied over the 様式1's reading. ``mail``: the
         mail already parsed from ``data`` by the caller (it is not parsed twice)."""
         fixes = corrections or {}
-        if looks_like_pdf(data):
-            return self._examine_pdf(data, source=source, received_at=received_at, sender=sender, fixes=fixes)
+        if looks_like_document(data):
+            return self._examine_file(
+                data, source=source, received_at=received_at, sender=sender, fixes=fixes
+            )
         parsed = mail or self.parse_mail(data)
         return self._examine_mail(parsed, source=source, received_at=received_at, fixes=fixes)
 
     def parse_mail(self, data: bytes) -> Mail:
         return parse_mail(data, max_part_bytes=self.settings.max_pdf_bytes)
 
-    def _examine_pdf(
+    def _examine_file(
         self,
         data: bytes,
         *,
@@ -128,12 +135,12 @@ class Pipeline:
         self, mail: Mail, *, source: str | None, received_at: dt.datetime | None, fixes: Mapping[str, str]
     ) -> Outcome:
         src = mail.message_id or source or "(no Message-ID)"
-        pdfs = [a for a in mail.attachments if a.is_pdf]
-        readings = [self._read(a.data) for a in pdfs]
+        documents = [a for a in mail.attachments if a.is_document]
+        readings = self._read_until_found(documents)
         chosen = next((i for i, r in enumerate(readings) if isinstance(r, Extraction)), None)
         candidates = [
             Candidate(a.filename, _corrected(r, fixes) if i == chosen else r)
-            for i, (a, r) in enumerate(zip(pdfs, readings, strict=True))
+            for i, (a, r) in enumerate(zip(documents, readings, strict=False))
         ]
         pre = [] if chosen is not None else list(mail.problems)
         ctx = self.context(received_on(mail, received_at))
@@ -142,7 +149,7 @@ class Pipeline:
             return Outcome(decision, mail, None, None)
         reading = readings[chosen]
         extraction = reading if isinstance(reading, Extraction) else None
-        return Outcome(decision, mail, pdfs[chosen].filename, pdfs[chosen].data, extraction)
+        return Outcome(decision, mail, documents[chosen].filename, documents[chosen].data, extraction)
 
     def decide_many(
         self, paths: Iterable[Path], *, received_at: dt.datetime | None = None
@@ -152,6 +159,16 @@ class Pipeline:
             yield from ex.map(lambda p: self.decide_path(p, received_at=received_at), list(paths))
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _read_until_found(self, documents: Sequence[Attachment]) -> list[ExtractResult]:
+        """The readings of ``documents`` in order, up to the first 様式1 (the ones after it would not
+        change the decision: the first 様式1 is the one decided)."""
+        readings: list[ExtractResult] = []
+        for attachment in documents:
+            readings.append(self._read(attachment.data))
+            if isinstance(readings[-1], Extraction):
+                break
+        return readings
 
     def _read(self, data: bytes) -> ExtractResult:
         if len(data) > self.settings.max_pdf_bytes:

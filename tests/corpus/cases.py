@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from tests.corpus.carriers import carrier_cases
 from tests.corpus.case import JETRO, KOSHA, SCB, SMRJ, Case, Expect, F, P, rejected, review, routed
 from tests.corpus.case import case as _c
 from tests.corpus.case import ledger as _ledger
@@ -279,6 +280,6 @@ def _hostile_cases() -> list[Case]:
 
 CASES: tuple[Case, ...] = tuple(
     _basic_cases() + _rule_cases() + _size_cases() + _ledger_cases() + _scan_and_retyped_cases()
-    + _mail_cases() + _hostile_cases()
+    + _mail_cases() + _hostile_cases() + carrier_cases()
 )  # fmt: skip
 BY_NAME: Mapping[str, Case] = MappingProxyType({c.name: c for c in CASES})

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the corpus: for each case of cases.py, NAME.pdf or NAME.eml and NAME.expected.json.
+"""Build the corpus: for each case of cases.py, its input (NAME.pdf, .eml, .docx, .xlsx, .tif, .jpg …)
+and NAME.expected.json.
 
     python tests/corpus/make_corpus.py [--out DIR] [--only NAME ...] [--list]
 
@@ -38,18 +39,19 @@ from pypdf import PdfReader, PdfWriter  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-from tests.corpus import hostile, mails, retyped  # noqa: E402
+from tests.corpus import carriers, hostile, hostile_carriers, mails, office, retyped  # noqa: E402
 from tests.corpus.cases import CASES, Case  # noqa: E402
 
-SOURCES = (HERE / "cases.py", HERE / "make_corpus.py", HERE / "retyped.py", HERE / "hostile.py",
-           HERE / "mails.py", FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf")  # fmt: skip
+SOURCES = (HERE / "case.py", HERE / "cases.py", HERE / "make_corpus.py", HERE / "retyped.py",
+           HERE / "hostile.py", HERE / "mails.py", HERE / "carriers.py", HERE / "office.py",
+           HERE / "hostile_carriers.py", FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf")  # fmt: skip
 BASES = ("jetro-fillable", "scb-shinkin-flattened", "kosha-scanned", "smrj-fillable")
 
 
 @dataclass(frozen=True)
 class BuiltCase:
     case: Case
-    input: Path  # NAME.pdf or NAME.eml
+    input: Path  # NAME.pdf, NAME.eml, NAME.docx …
     expected: Path  # NAME.expected.json
     rebuilt: bool  # made by this run (False: unchanged since the last one)
 
@@ -124,17 +126,34 @@ def scanned(values: Mapping[str, Any], seed: int, blotted: str | None) -> bytes:
         return path.read_bytes()
 
 
-def form_pdf(values: Mapping[str, Any], shape: str) -> bytes:
+def form_file(values: Mapping[str, Any], shape: str) -> bytes:
+    """The 様式1 a mail carries: fillable, printed, or an office.py layout."""
+    if shape in office.BUILDERS:
+        return office.build(shape, values)[0]
     return printed(values) if shape == "printed" else fillable(values)
+
+
+def input_suffix(case: Case) -> str:
+    """The suffix of a case's input file."""
+    if case.shape == "email":
+        return ".eml"
+    if case.shape == "hostile" and case.builder in hostile_carriers.SUFFIXES:
+        return hostile_carriers.SUFFIXES[case.builder]
+    return carriers.SUFFIXES.get(case.shape, ".pdf")
 
 
 def build_input(case: Case, bases: Bases, kessansho: bytes) -> tuple[bytes, str]:
     """The bytes of a case's input and their suffix."""
     values = case.values(bases.values[case.base]) if case.base else None
     if case.shape == "email":
-        mail = mails.MailInput(case.name, values, form_pdf(values, case.pdf_shape) if values else None,
+        mail = mails.MailInput(case.name, values, form_file(values, case.pdf_shape) if values else None,
                                case.attachment, kessansho)  # fmt: skip
         return mails.build(str(case.builder), mail), ".eml"
+    if case.shape == "hostile" and case.builder in hostile_carriers.BUILDERS:
+        return hostile_carriers.build(case.builder, values or {})
+    if case.shape in ("docx", "xlsx"):
+        assert values is not None, f"{case.name}: an office case needs a base"
+        return office.build(str(case.builder), values)
     if case.shape == "hostile":
         form = fillable(values) if values and case.builder in hostile.NEEDS_FORM else None
         return hostile.build(str(case.builder), form), ".pdf"
@@ -214,11 +233,11 @@ def build_corpus(out_dir: Path = DEFAULT_OUT, names: Sequence[str] | None = None
 
 def _build_one(case: Case, out_dir: Path, bases: Bases, manifest: dict[str, str], digest: str,
                kessansho: bytes) -> BuiltCase:  # fmt: skip
-    suffix = ".eml" if case.shape == "email" else ".pdf"
-    inp, exp = out_dir / f"{case.name}{suffix}", out_dir / f"{case.name}.expected.json"
+    inp, exp = out_dir / f"{case.name}{input_suffix(case)}", out_dir / f"{case.name}.expected.json"
     if manifest.get(case.name) == digest and inp.exists() and exp.exists():
         return BuiltCase(case, inp, exp, rebuilt=False)
     data, suffix = build_input(case, bases, kessansho)
+    assert suffix == inp.suffix, f"{case.name}: built {suffix}, expected {inp.suffix}"
     _write(inp, data)
     body = json.dumps(expected_json(case, bases, inp.name), ensure_ascii=False, indent=2) + "\n"
     _write(exp, body.encode("utf-8"))

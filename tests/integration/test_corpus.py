@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from forms.config import load_settings
 from forms.errors import Code
 from forms.spec import load_spec
-from tests.corpus import hostile
+from tests.corpus import carriers, hostile, hostile_carriers
 from tests.corpus.cases import CASES, Case
 from tests.corpus.make_corpus import DEFAULT_OUT, FORMS_DIR, BuiltCase, build_corpus, load_bases
 
@@ -104,19 +104,23 @@ def _check_labels(data: bytes, present: bool) -> None:
     assert all(label in text for label in labels) is present
 
 
-def _mail_pdfs(data: bytes) -> list[bytes]:
+def _mail_documents(data: bytes) -> list[bytes]:
     msg = email.message_from_bytes(data, policy=email.policy.default)
     parts = [p.get_payload(decode=True) for p in msg.walk() if not p.is_multipart()]
-    return [p for p in parts if isinstance(p, bytes) and p.startswith(b"%PDF-")]
+    return [p for p in parts if isinstance(p, bytes) and (p.startswith(b"%PDF-") or p.startswith(b"PK"))]
 
 
 def _check_mail(case: Case, data: bytes) -> None:
-    pdfs = _mail_pdfs(data)
+    documents = _mail_documents(data)
     wanted = {"none": 0, "two_pdfs": 2}.get(str(case.builder), 1)
-    assert len(pdfs) == wanted
+    assert len(documents) == wanted
     if case.base:
-        form = pdfs[-1]
-        assert "企業名（屋号）" in _text(form).replace(" ", "") or PdfReader(io.BytesIO(form)).get_fields()
+        form = documents[-1]
+        if form.startswith(b"PK"):
+            assert "企業名（屋号）" in carriers.labels_in(form)
+        else:
+            text = _text(form).replace(" ", "")
+            assert "企業名（屋号）" in text or PdfReader(io.BytesIO(form)).get_fields()
     if case.builder == "iso2022jp_nec":
         assert b"\x1b$B-!" in data and b"-j" in data and b"filename*=iso-2022-jp'ja'%1B%24B" in data
     if case.builder == "broken_mime":
@@ -160,6 +164,8 @@ def test_built_case_is_what_it_claims(corpus: dict[str, BuiltCase], case: Case) 
         assert _text(data).strip() == "" and len(PdfReader(io.BytesIO(data)).pages) == 2
     elif case.shape == "email":
         _check_mail(case, data)
+    elif case.shape in carriers.SUFFIXES or case.builder in hostile_carriers.BUILDERS:
+        carriers.check_built(case, data)
     else:
         _check_hostile(str(case.builder), data)
 

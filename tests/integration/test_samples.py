@@ -1,4 +1,5 @@
-"""The shared samples are the contract: each gives the decision its .expected.json states."""
+"""The samples are the contract: each gives the decision its .expected.json states — the shared ones
+(../shared/samples) and the project's own of the other carriers (tests/samples: Word, Excel, fax, photo)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,28 @@ from pathlib import Path
 import pytest
 
 from forms.pipeline import Pipeline
-from tests.support.paths import SAMPLES
+from tests.support.paths import OWN_SAMPLES, SAMPLES
 
+SUFFIXES = (".pdf", ".eml", ".docx", ".xlsx", ".tif", ".jpg", ".png")
 CASES = sorted(
     (inp, exp)
-    for exp in SAMPLES.glob("*.expected.json")
-    for inp in (exp.with_name(exp.name.replace(".expected.json", ext)) for ext in (".pdf", ".eml"))
+    for folder in (SAMPLES, OWN_SAMPLES)
+    for exp in folder.glob("*.expected.json")
+    for inp in (exp.with_name(exp.name.replace(".expected.json", ext)) for ext in SUFFIXES)
     if inp.exists()
 )
+#: Samples read by OCR, by a word of their name.
+OCR_WORDS = ("scanned", "fax", "photo")
 
 
 def _marks(inp: Path) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.slow] if "scanned" in inp.name else []
+    return [pytest.mark.slow] if any(word in inp.name for word in OCR_WORDS) else []
 
 
 @pytest.mark.skipif(not CASES, reason="../shared/samples is not beside the repo")
-@pytest.mark.parametrize(("inp", "exp"), [pytest.param(i, e, id=i.name, marks=_marks(i)) for i, e in CASES])
+@pytest.mark.parametrize(
+    ("inp", "exp"), [pytest.param(i, e, id=f"{i.parent.name}/{i.name}", marks=_marks(i)) for i, e in CASES]
+)
 def test_sample_gives_expected_decision(pipeline: Pipeline, inp: Path, exp: Path) -> None:
     expected = json.loads(exp.read_text(encoding="utf-8"))
     got = pipeline.decide_path(inp).to_json()

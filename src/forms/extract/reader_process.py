@@ -1,4 +1,5 @@
-"""A reader process: reads PDFs sent by the pool (``forms.extract.sandbox``) and answers each.
+"""A reader process: reads the documents (PDFs, images, Office files) the pool sends
+(``forms.extract.sandbox``) and answers each.
 
 Run as ``python -m forms.extract.reader_process --max-pages N [--memory-mb M]``: frames in on
 stdin, frames out on stdout (see the sandbox). Only this process imports the PDF and OCR
@@ -19,7 +20,7 @@ from typing import Any
 import cv2
 
 from forms.errors import Code, OcrError
-from forms.extract import ocr_engine, reader
+from forms.extract import document, ocr_engine
 from forms.extract.sandbox import read_frame, write_frame
 from forms.model import Extraction, ExtractResult, Problem, problem
 
@@ -55,9 +56,9 @@ class LazyOcr:
 
 
 def read_one(data: bytes, max_pages: int, ocr: LazyOcr) -> ExtractResult:
-    """Read one PDF with the project's readers; never raises."""
+    """Read one document (PDF, image, Office file) with the project's readers; never raises."""
     try:
-        result = reader.read_pdf(data, max_pages=max_pages, ocr=ocr if ocr.available() else None)
+        result = document.read_document(data, max_pages=max_pages, ocr=ocr if ocr.available() else None)
     except MemoryError:
         return problem(Code.FORM_UNREADABLE, None, detail="memory")
     except Exception as exc:  # a reader bug must not take the worker down
@@ -71,7 +72,7 @@ def read_one(data: bytes, max_pages: int, ocr: LazyOcr) -> ExtractResult:
 
 
 def worker_main(argv: list[str] | None = None) -> None:
-    """Loop of one worker: read a PDF from stdin, write its ExtractResult to stdout."""
+    """Loop of one worker: read a document from stdin, write its ExtractResult to stdout."""
     ap = argparse.ArgumentParser(prog="forms.extract.sandbox")
     ap.add_argument("--max-pages", type=int, required=True)
     ap.add_argument("--memory-mb", type=int, default=0)

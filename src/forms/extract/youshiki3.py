@@ -373,8 +373,8 @@ def _pdf_layout(data: bytes) -> Layout | None:
     return Layout(rows, "\n".join(texts))
 
 
-def is_docx(data: bytes) -> bool:
-    return data[:4] == b"PK\x03\x04"
+def is_docx(data: bytes) -> bool:  # a ZIP, unless its directory names a workbook (an .xlsx 様式1)
+    return data[:4] == b"PK\x03\x04" and b"xl/workbook.xml" not in data
 
 
 def is_pdf(data: bytes) -> bool:

@@ -29,7 +29,7 @@ from forms.intake.spool import Spool, SpoolEntry
 from forms.jp.wareki import JST
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.model import Mail
-from forms.pipeline import Pipeline, looks_like_pdf
+from forms.pipeline import Pipeline, looks_like_document
 from forms.route import MailTemplates, reference_number, route_context, routed
 from forms.rules.loader import load_rulebooks
 from forms.store import ClaimedIntake, NewIntake, Store, StoreLedger
@@ -139,7 +139,7 @@ class Mailroom:
 
     def _decide(self, claimed: ClaimedIntake) -> None:
         intake_id, data, source, received_at = claimed.id, claimed.data, claimed.source, claimed.received_at
-        mail = None if looks_like_pdf(data) else self.pipeline.parse_mail(data)
+        mail = None if looks_like_document(data) else self.pipeline.parse_mail(data)
         if mail is not None and self._took_returned_youshiki3(intake_id, mail, source, received_at):
             return
         outcome = self.pipeline.examine(

@@ -1,5 +1,5 @@
-"""The original of an intake as it was received (never changed): the mail, the 様式1 PDF in it, and
-its pages as images for the clerk (pypdfium2).
+"""The original of an intake as it was received (never changed): the mail, the 様式1 document in it
+(PDF, image or Office file), and its pages as images for the clerk (pypdfium2).
 
 Rendering happens in this process: the PDF is one the reader processes already read without
 failing, and the size and page limits of the settings are applied again before it is opened.
@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 
 from forms.intake.mime import parse_mail
 from forms.model import Mail
-from forms.pipeline import looks_like_pdf
+from forms.pipeline import looks_like_document
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,13 @@ def original(
 ) -> Original:
     """The mail and its 様式1 from the stored bytes: the attachment whose SHA-256 the worker recorded,
     else the one the decision names."""
-    if looks_like_pdf(data):
+    if looks_like_document(data):
         return Original(None, None, data if form_sha256 is not None else None)
     mail = parse_mail(data, max_part_bytes=max_part_bytes)
-    pdfs = [a for a in mail.attachments if a.is_pdf]
+    documents = [a for a in mail.attachments if a.is_document]
     named = (decision or {}).get("attachment")
-    chosen = next((a for a in pdfs if hashlib.sha256(a.data).hexdigest() == form_sha256), None)
-    chosen = chosen or next((a for a in pdfs if named and a.filename == named), None)
+    chosen = next((a for a in documents if hashlib.sha256(a.data).hexdigest() == form_sha256), None)
+    chosen = chosen or next((a for a in documents if named and a.filename == named), None)
     if chosen is None:
         return Original(mail, None, None)
     return Original(mail, chosen.filename, chosen.data)

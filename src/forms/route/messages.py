@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from forms.deliver.message import build_message, valid_address, valid_message_id
 from forms.errors import INFO_CODES, ConfigError
+from forms.extract.carrier import file_type, forwarded_name
 from forms.intake.mime import safe_filename
 from forms.jp.business_days import add_business_days
 from forms.jp.wareki import wareki
@@ -99,11 +100,13 @@ def _agency_name(agency: str | None, ctx: RouteContext) -> str:
     return ctx.agency_names.get(agency) or ctx.spec.fields["agency"].choices.get(agency, agency)
 
 
-def _pdf_name(pdf: tuple[str, bytes] | None) -> str:
+def form_file(pdf: tuple[str, bytes] | None, shape: str | None) -> tuple[str, str]:
+    """The 様式1's file name as forwarded and its MIME type, both as its bytes call for (a TIFF named
+    ``.pdf`` or sent as octet-stream goes on as ``.tif``, ``image/tiff``); ("", "") without a form."""
     if pdf is None:
-        return ""
-    name = safe_filename(pdf[0] or "")
-    return name if name.lower().endswith(".pdf") else safe_filename(name.removesuffix(".bin") + ".pdf")
+        return "", ""
+    content_type, suffix = file_type(pdf[1], shape, pdf[0] or "")
+    return safe_filename(forwarded_name(safe_filename(pdf[0] or "youshiki1"), suffix)), content_type
 
 
 def _deadline(decision: Decision, ctx: RouteContext) -> dt.date | None:
@@ -139,7 +142,7 @@ def template_context(
         "notes": [r for r in reasons if r["code"] in INFO_CODES],
         "summary": summary_rows(fields, ctx.spec),
         "fields": decision.to_json()["fields"],
-        "pdf_name": _pdf_name(pdf),
+        "pdf_name": form_file(pdf, decision.shape)[0],
         "original_subject": mail.subject if mail else "",
         "mailroom_address": ctx.mailroom_address,
     }
@@ -167,7 +170,8 @@ def _agency_forward(
     decision_json = json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n"
     attachments = [("decision.json", "application/json", decision_json.encode("utf-8"))]
     if pdf is not None:
-        attachments.insert(0, (variables["pdf_name"], "application/pdf", pdf[1]))
+        name, content_type = form_file(pdf, decision.shape)
+        attachments.insert(0, (name, content_type, pdf[1]))
     return _outgoing("agency_forward", ctx, (inbox,), subject, body, attachments=attachments)
 
 

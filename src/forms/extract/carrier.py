@@ -1,0 +1,104 @@
+"""What kind of file a 様式1 came in, told by its bytes (magic numbers), never by its name or type.
+
+Banks send the form as a PDF, a TIFF from a fax-to-mail gateway, a JPEG or PNG (a phone photo, a
+scanner's e-mail), or re-typed in Word or Excel (a ZIP package). ``sniff`` looks at the first bytes
+only: it is cheap enough for the mailroom to run on every attachment, and it opens nothing. What a
+ZIP holds (.docx, .xlsx, a macro-enabled file, or none of them) is decided in a reader process
+(``forms.extract.office``), behind the zip-bomb guard.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Carrier(StrEnum):
+    """A kind of file the readers take (or refuse with a reason)."""
+
+    PDF = "pdf"
+    TIFF = "tiff"  # fax-to-mail gateways (CCITT G3/G4), some scanners
+    JPEG = "jpeg"  # phone photos, scanners
+    PNG = "png"  # scanners, screenshots
+    ZIP = "zip"  # Office Open XML (.docx, .xlsx, macro-enabled .docm/.xlsm) or another ZIP
+    OLE = "ole"  # legacy .doc/.xls, or a password-protected Office file
+    UNKNOWN = "unknown"
+
+
+_TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, both byte orders
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+#: The MIME type and file suffix of each carrier, for forwarding the original as it came.
+CONTENT_TYPES = {
+    Carrier.PDF: ("application/pdf", ".pdf"),
+    Carrier.TIFF: ("image/tiff", ".tif"),
+    Carrier.JPEG: ("image/jpeg", ".jpg"),
+    Carrier.PNG: ("image/png", ".png"),
+    Carrier.ZIP: ("application/zip", ".zip"),
+    Carrier.OLE: ("application/octet-stream", ".bin"),
+    Carrier.UNKNOWN: ("application/octet-stream", ".bin"),
+}
+#: Office documents, by the shape their reading gave (model.Shape values).
+OFFICE_TYPES = {
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+}
+
+
+def sniff(data: bytes) -> Carrier:
+    """The carrier ``data`` is, from its first bytes ("%PDF-" anywhere in the first KiB, as readers
+    accept PDFs with leading junk)."""
+    head = data[:8]
+    if head.startswith(_TIFF_MAGICS):
+        return Carrier.TIFF
+    if head.startswith(_JPEG_MAGIC):
+        return Carrier.JPEG
+    if head.startswith(_PNG_MAGIC):
+        return Carrier.PNG
+    if head.startswith(_ZIP_MAGIC):
+        return Carrier.ZIP
+    if head.startswith(_OLE_MAGIC):
+        return Carrier.OLE
+    if b"%PDF-" in data[:1024]:
+        return Carrier.PDF
+    return Carrier.UNKNOWN
+
+
+def is_document(data: bytes) -> bool:
+    """Whether ``data`` is a file the readers look at (rather than a mail or something else)."""
+    return sniff(data) is not Carrier.UNKNOWN
+
+
+def is_image(data: bytes) -> bool:
+    return sniff(data) in (Carrier.TIFF, Carrier.JPEG, Carrier.PNG)
+
+
+#: Suffixes a sender may have written for the same kind of file, and ones that say nothing.
+_SAME_SUFFIX = {".tif": (".tiff",), ".jpg": (".jpeg", ".jpe")}
+_NO_SUFFIX = (".bin", ".dat", ".octet-stream")
+
+
+def file_type(data: bytes, shape: str | None = None, name: str = "") -> tuple[str, str]:
+    """(MIME type, suffix) for forwarding ``data``: by its bytes; a ZIP by the shape its reading gave,
+    else by the suffix of its name."""
+    carrier = sniff(data)
+    if carrier is Carrier.ZIP:
+        if shape in OFFICE_TYPES:
+            return OFFICE_TYPES[shape]
+        for content_type, suffix in OFFICE_TYPES.values():
+            if name.lower().endswith(suffix):
+                return content_type, suffix
+    return CONTENT_TYPES[carrier]
+
+
+def forwarded_name(name: str, suffix: str) -> str:
+    """``name`` ending in ``suffix`` (the one the bytes call for): a wrong or empty suffix replaced."""
+    stem, dot, written = name.rpartition(".")
+    written = f".{written.lower()}" if dot else ""
+    if written == suffix or written in _SAME_SUFFIX.get(suffix, ()):
+        return name
+    known = {s for _, s in (*CONTENT_TYPES.values(), *OFFICE_TYPES.values())} | set(_NO_SUFFIX)
+    known |= {alias for aliases in _SAME_SUFFIX.values() for alias in aliases}
+    return (stem if dot and written in known else name) + suffix

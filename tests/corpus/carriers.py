@@ -1,0 +1,144 @@
+"""Corpus cases of the carriers other than PDF: Word, Excel (and their hostile versions), with routed and
+rejected outcomes across the rules, so that a misread changes a decision.
+
+Office layouts are office.py's; hostile files hostile_carriers.py's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import zipfile
+
+from docx import Document
+from openpyxl import load_workbook
+
+from forms.spec import load_spec
+from tests.corpus.case import JETRO, KOSHA, SCB, SMRJ, Case, case, ledger, rejected, review, routed, sup
+
+NOT_SME = "NOT_SME:capital_yen"
+BIG = {"capital_yen": "4億円", "employees": "400人"}
+OSAKA = {"hq_postal_code": "530-0001", "hq_address": "大阪府大阪市北区梅田1丁目2番3号"}
+REQS = ("req_tokyo_office", "req_license", "req_tax", "req_antisocial")
+FULL_CAP = [sup("jetro", "2026-04-20", 600_000), sup("scb", "2026-05-10", 400_000)]
+#: The shapes of this module, and the suffix of each shape's files.
+SUFFIXES = {"docx": ".docx", "xlsx": ".xlsx"}
+
+
+CONSENT_OFF = rejected("DECLARATION_MISSING:consent_sharing", consent_sharing=False)
+CORPNUM = "2010401112233"
+VIA_BANK = {"bank_type": "銀行", "bank_name": "みほん銀行"}
+# fmt: off
+#: (name, base, what, expected decision, layout, changes) — office.py's layouts.
+DOCX = (
+    ("docx-jetro-routed", JETRO, "Word table (label, value), ■/□ ticks", routed(), "docx_table", {}),
+    ("docx-scb-routed-content-controls", SCB, "paragraphs label<tab>value, check box content controls, two "
+     "pairs on some lines", routed(), "docx_paragraphs", {}),
+    ("docx-kosha-routed-libreoffice", KOSHA, "the Word table saved again by LibreOffice", routed(),
+     "docx_libreoffice", {}),
+    ("docx-not-sme", JETRO, "Word table; capital 4億, 400 staff",
+     rejected(NOT_SME, capital_yen=400_000_000, employees=400), "docx_table", BIG),
+    ("docx-consent-unticked", JETRO, "content control of 情報共有への同意 unchecked", CONSENT_OFF,
+     "docx_paragraphs", {"consent_sharing": False}),
+    ("docx-agency-none-wingdings", JETRO, "Wingdings box symbols, no agency ticked",
+     rejected("AGENCY_MISSING:agency"), "docx_wingdings", {"agency": None}),
+    ("docx-scb-via-bank-libreoffice", SCB, "saved by LibreOffice: scb through a 銀行",
+     rejected("SCB_REQUIRES_SHINKIN:bank_type", bank_type="bank"), "docx_libreoffice", VIA_BANK),
+    ("docx-corpnum-check-digit", KOSHA, "Wingdings ticks: 法人番号 check digit wrong",
+     rejected("CORPORATE_NUMBER_INVALID:corporate_number", corporate_number=CORPNUM), "docx_wingdings",
+     {"corporate_number": CORPNUM}),
+)
+XLSX = (
+    ("xlsx-jetro-routed", JETRO, "Excel grid: merged value cells, 令和 date cells, numbers, ■/□", routed(),
+     "xlsx_grid", {}),
+    ("xlsx-scb-routed", SCB, "two pairs per row, レ ticks, TRUE/FALSE cells", routed(), "xlsx_two_per_row",
+     {}),
+    ("xlsx-kosha-routed-libreoffice", KOSHA, "the Excel grid saved again by LibreOffice", routed(),
+     "xlsx_libreoffice", {}),
+    ("xlsx-loan-over-limit", JETRO, "a yen number cell 280,000,001",
+     rejected("LOAN_AMOUNT_OVER_LIMIT:loan_amount_yen", loan_amount_yen=280_000_001), "xlsx_grid",
+     {"loan_amount_yen": "280,000,001円"}),
+    ("xlsx-reqs-unticked", SCB, "the four 基本要件 as FALSE cells",
+     rejected(*(f"BASIC_REQUIREMENT_UNCONFIRMED:{k}" for k in REQS)), "xlsx_two_per_row",
+     dict.fromkeys(REQS, False)),
+    ("xlsx-hq-osaka", JETRO, "Excel grid: head office in 大阪府", rejected("NOT_IN_TOKYO:hq_address"),
+     "xlsx_grid", OSAKA),
+    ("xlsx-date-month-13", JETRO, "申込日 typed as text 令和8年13月1日", rejected("FIELD_INVALID:applied_on"),
+     "xlsx_grid", {"applied_on": "令和8年13月1日"}),
+    ("xlsx-smrj-libreoffice", SMRJ, "saved by LibreOffice: smrj ticked", rejected("SMRJ_DIRECT_ONLY:agency"),
+     "xlsx_libreoffice", {}),
+)
+#: (name, what, hostile_carriers builder) — each starts from jetro-fillable's values.
+HOSTILE_OFFICE = (
+    ("hostile-zip-bomb-xlsx", "a real .xlsx 様式1 whose sheet inflates to 1 GiB", "zip_bomb_xlsx"),
+    ("hostile-zip-bomb-docx", "a real .docx 様式1 whose document.xml inflates to 1 GiB", "zip_bomb_docx"),
+    ("hostile-lying-zip-docx", "document.xml says 2 KiB, inflates to 64 MiB", "lying_zip_docx"),
+    ("hostile-macro-xlsm", "a real 様式1 as .xlsm with vbaProject.bin (never opened)", "macro_xlsm"),
+    ("hostile-macro-docm-as-docx", "a macro-enabled Word file named .docx", "macro_docm_as_docx"),
+    ("hostile-legacy-xls", "the 様式1 workbook saved as .xls (OLE) by LibreOffice", "legacy_xls"),
+)
+# fmt: on
+
+
+def _office_cases() -> list[Case]:
+    out = [case(name, shape, base, about, expect, builder=layout, changes=changes)
+           for shape, table in (("docx", DOCX), ("xlsx", XLSX))
+           for name, base, about, expect, layout, changes in table]  # fmt: skip
+    out.append(case("xlsx-cap-used-up", "xlsx", JETRO, "Excel grid; jetro 600,000 + scb 400,000 used",
+                    rejected("BUDGET_EXHAUSTED"), builder="xlsx_grid", ledger=ledger(FULL_CAP)))  # fmt: skip
+    return out
+
+
+def _office_mail_cases() -> list[Case]:
+    e = "email"
+    return [
+        case("mail-docx-octet-stream", e, JETRO, "a .docx sent as application/octet-stream", routed(),
+             builder="octet_stream", pdf_shape="docx_table", attachment="様式1_サンプル精機.docx"),
+        case("mail-xlsx-after-kessansho", e, SCB, "a 決算書 PDF first, then the .xlsx 様式1", routed(),
+             builder="two_pdfs", pdf_shape="xlsx_two_per_row", attachment="様式1_見本商事.xlsx"),
+    ]  # fmt: skip
+
+
+def _hostile_office_cases() -> list[Case]:
+    bad = review("FORM_UNREADABLE", agency=None)
+    return [case(name, "hostile", JETRO, about, bad, builder=builder, compare="none")
+            for name, about, builder in HOSTILE_OFFICE]  # fmt: skip
+
+
+def carrier_cases() -> list[Case]:
+    return _office_cases() + _office_mail_cases() + _hostile_office_cases()
+
+
+# -- what each built file must be (tests/integration/test_corpus.py) ---------------------------
+
+
+def labels_in(data: bytes) -> set[str]:
+    """The printed labels of youshiki1.json found in a .docx or .xlsx (read with python-docx or openpyxl)."""
+    if b"word/document.xml" in data:
+        doc = Document(io.BytesIO(data))
+        texts = [p.text for p in doc.paragraphs] + [
+            c.text for t in doc.tables for r in t.rows for c in r.cells
+        ]
+    else:
+        wb = load_workbook(io.BytesIO(data))
+        texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+    joined = "".join("".join(texts).split())
+    return {f.label for f in load_spec().fields.values() if "".join(f.label.split()) in joined}
+
+
+def check_built(case: Case, data: bytes) -> None:
+    """A carrier case's file is what the case says (asserts)."""
+    if case.shape in ("docx", "xlsx"):
+        assert data.startswith(b"PK\x03\x04") and len(labels_in(data)) == len(load_spec().fields)
+        return
+    parts: dict[str, zipfile.ZipInfo] = {}
+    with contextlib.suppress(zipfile.BadZipFile), zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {i.filename: i for i in z.infolist()}
+    if case.builder in ("zip_bomb_xlsx", "zip_bomb_docx"):
+        assert max(i.file_size for i in parts.values()) >= 1024**3 and len(data) < 2_000_000
+    elif case.builder == "lying_zip_docx":
+        assert parts["word/document.xml"].file_size == 2048 and len(data) > 50_000
+    elif case.builder in ("macro_xlsm", "macro_docm_as_docx"):
+        assert any(name.endswith("vbaProject.bin") for name in parts)
+    elif case.builder == "legacy_xls":
+        assert data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
