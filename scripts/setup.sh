@@ -15,7 +15,8 @@ DEBS=(
   postgresql               # tests: a throwaway PostgreSQL cluster on loopback
   chromium                 # tests: the console in a real browser (Playwright drives /usr/bin/chromium)
   fonts-noto-cjk           # Japanese glyphs in the browser's screenshots
-  libreoffice-writer-nogui # corpus: .docx 様式1 saved by LibreOffice; 様式2/様式3 PDFs in bench/documents.py
+  ghostscript              # corpus: the 様式1 printed to PDF through Ghostscript
+  libreoffice-writer-nogui # corpus: .docx 様式1 saved and exported by LibreOffice; 様式2/様式3 PDFs in bench/documents.py
   libreoffice-calc-nogui   # corpus: .xlsx 様式1 saved by LibreOffice
 )
 missing=()

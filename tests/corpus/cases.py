@@ -278,8 +278,48 @@ def _hostile_cases() -> list[Case]:
     ]
 
 
+def _producer_cases() -> list[Case]:
+    """PDFs made by real tools (producers.py): a misread tick, label or choice would change each decision."""
+    p = "producer"
+    slow = {"slow": True}
+    # Chrome splits a table row over the page break: the label cut in two is not read, its field handed over
+    chrome = {"slow": True, "accept_low_confidence": True}
+    unticked = {"declaration_antisocial": False}
+    return [
+        _c("producer-gs-jetro-routed", p, JETRO, "Ghostscript print: ticks only as drawings",
+           routed(), builder="ghostscript_legacy", **slow),
+        _c("producer-gs-declaration-unticked", p, KOSHA, "Ghostscript print: a declaration box left empty",
+           rejected("DECLARATION_MISSING:declaration_antisocial", declaration_antisocial=False),
+           builder="ghostscript_legacy", changes=unticked, **slow),
+        _c("producer-gs-newpdf-jetro-routed", p, JETRO, "Ghostscript 10: labels lose Unicode, OCR",
+           routed(), builder="ghostscript", compare="required", **slow),
+        _c("producer-cairo-scb-routed", p, SCB, "cairo print: ticks as ZapfDingbats, no Unicode",
+           routed(), builder="cairo", **slow),
+        _c("producer-cairo-agency-none", p, JETRO, "cairo print: no agency ticked",
+           rejected("AGENCY_MISSING:agency"), builder="cairo", changes={"agency": None}, **slow),
+        _c("producer-cairo-req-tax-unticked", p, SCB, "cairo print: 基本要件(3) left empty",
+           rejected("BASIC_REQUIREMENT_UNCONFIRMED:req_tax", req_tax=False), builder="cairo",
+           changes={"req_tax": False}, **slow),
+        _c("producer-libreoffice-jetro-routed", p, JETRO, "Word .docx exported by LibreOffice: labels wrap",
+           routed(), builder="libreoffice", **slow),
+        _c("producer-libreoffice-consent-unticked", p, JETRO, "LibreOffice: the wrapped 同意 label, box ☐",
+           rejected("DECLARATION_MISSING:consent_sharing", consent_sharing=False), builder="libreoffice",
+           changes={"consent_sharing": False}, **slow),
+        _c("producer-libreoffice-smrj", p, SMRJ, "LibreOffice: smrj ticked on the agency list's second line",
+           rejected("SMRJ_DIRECT_ONLY:agency"), builder="libreoffice", **slow),
+        _c("producer-chromium-jetro-routed", p, JETRO, "HTML printed by Chrome: drawn boxes",
+           routed(), builder="chromium", **chrome),
+        _c("producer-chromium-not-sme", p, JETRO, "Chrome: capital 4億, 400 staff beside a wrapped label",
+           rejected(NOT_SME, capital_yen=400_000_000, employees=400), builder="chromium",
+           changes={"capital_yen": "4億円", "employees": "400人"}, **chrome),
+        _c("producer-chromium-scb-not-customer", p, SCB, "Chrome: 信用金庫取引先 box left empty",
+           rejected("SCB_NOT_CUSTOMER:scb_customer", scb_customer=False), builder="chromium",
+           changes={"scb_customer": False}, **chrome),
+    ]  # fmt: skip
+
+
 CASES: tuple[Case, ...] = tuple(
     _basic_cases() + _rule_cases() + _size_cases() + _ledger_cases() + _scan_and_retyped_cases()
-    + _mail_cases() + _hostile_cases() + carrier_cases()
+    + _producer_cases() + _mail_cases() + _hostile_cases() + carrier_cases()
 )  # fmt: skip
 BY_NAME: Mapping[str, Case] = MappingProxyType({c.name: c for c in CASES})

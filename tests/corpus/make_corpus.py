@@ -39,12 +39,13 @@ from pypdf import PdfReader, PdfWriter  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-from tests.corpus import carriers, hostile, hostile_carriers, mails, office, retyped  # noqa: E402
+from tests.corpus import carriers, hostile, hostile_carriers, mails, office, producers, retyped  # noqa: E402
 from tests.corpus.cases import CASES, Case  # noqa: E402
 
 SOURCES = (HERE / "case.py", HERE / "cases.py", HERE / "make_corpus.py", HERE / "retyped.py",
            HERE / "hostile.py", HERE / "mails.py", HERE / "carriers.py", HERE / "office.py",
-           HERE / "hostile_carriers.py", FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf")  # fmt: skip
+           HERE / "hostile_carriers.py", HERE / "producers.py",
+           FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf")  # fmt: skip
 BASES = ("jetro-fillable", "scb-shinkin-flattened", "kosha-scanned", "smrj-fillable")
 
 
@@ -126,6 +127,17 @@ def scanned(values: Mapping[str, Any], seed: int, blotted: str | None) -> bytes:
         return path.read_bytes()
 
 
+def produced(tool: str, values: Mapping[str, Any]) -> bytes:
+    """The form as the real tool makes it (producers.py)."""
+    if tool == "libreoffice":
+        return producers.libreoffice(producers.docx_form(values))
+    if tool == "chromium":
+        return producers.chromium(producers.html_form(values))
+    if tool == "cairo":
+        return producers.cairo(fillable(values))
+    return producers.ghostscript(fillable(values), legacy=tool == "ghostscript_legacy")
+
+
 def form_file(values: Mapping[str, Any], shape: str) -> bytes:
     """The 様式1 a mail carries: fillable, printed, or an office.py layout."""
     if shape in office.BUILDERS:
@@ -164,6 +176,8 @@ def build_input(case: Case, bases: Bases, kessansho: bytes) -> tuple[bytes, str]
         return printed(values), ".pdf"
     if case.shape == "scanned":
         return scanned(values, case.seed, case.blotted), ".pdf"
+    if case.shape == "producer":
+        return produced(str(case.builder), values), ".pdf"
     if case.builder == "no_tounicode":
         return retyped.strip_tounicode(printed(values)), ".pdf"
     return retyped.build(str(case.builder), values), ".pdf"

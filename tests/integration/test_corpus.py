@@ -127,6 +127,20 @@ def _check_mail(case: Case, data: bytes) -> None:
         assert not data.rstrip().endswith(b"--")
 
 
+#: What each tool writes into the PDF's /Producer.
+PRODUCERS = {"ghostscript": "GPL Ghostscript", "ghostscript_legacy": "GPL Ghostscript", "cairo": "cairo",
+             "libreoffice": "LibreOffice", "chromium": "Skia/PDF"}  # fmt: skip
+
+
+def _check_produced(tool: str, data: bytes) -> None:
+    """Made by the named tool, with no form fields left (every tick is part of the page)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert PRODUCERS[tool] in str(pdf.docinfo.get("/Producer", "")), pdf.docinfo.get("/Producer")
+        assert "/AcroForm" not in pdf.Root
+    if tool != "ghostscript":  # Ghostscript 10 drops the labels' Unicode maps: that case is read by OCR
+        assert "企業名（屋号）" in _text(data).replace(" ", "").replace("\r\n", "")
+
+
 def _check_hostile(kind: str, data: bytes) -> None:
     if kind in ("random_bytes", "truncated"):
         assert data.startswith(b"%PDF-") and b"%%EOF" not in data[-64:]
@@ -162,6 +176,8 @@ def test_built_case_is_what_it_claims(corpus: dict[str, BuiltCase], case: Case) 
         _check_labels(data, present=case.builder != "no_tounicode")
     elif case.shape == "scanned":
         assert _text(data).strip() == "" and len(PdfReader(io.BytesIO(data)).pages) == 2
+    elif case.shape == "producer":
+        _check_produced(str(case.builder), data)
     elif case.shape == "email":
         _check_mail(case, data)
     elif case.shape in carriers.SUFFIXES or case.builder in hostile_carriers.BUILDERS:

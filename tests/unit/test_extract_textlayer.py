@@ -124,8 +124,15 @@ def test_retyped_layout_reads_by_labels() -> None:
     result = reader.read_pdf(draw(RETYPED_PAGE))
     assert isinstance(result, model.Extraction)
     assert result.shape == model.Shape.PRINTED
-    values = {k: v.value for k, v in result.values.items()}
-    assert values == RETYPED_VALUES
+    found = {k: v.value for k, v in result.values.items() if v.confidence == 1.0}
+    assert found == RETYPED_VALUES
+    # required fields whose label the page lacks are handed to a clerk, not read as left blank
+    missing = {k: v for k, v in result.values.items() if k not in RETYPED_VALUES}
+    assert set(missing) == {
+        "hq_postal_code", "industry_category", "industry_detail", "contact_name", "contact_phone",
+        "bank_officer", "bank_phone", "loan_menu", "loan_amount_yen",
+    }  # fmt: skip
+    assert set(missing.values()) == {model.RawValue("", 0.0)}
 
 
 def test_retyped_layout_with_few_labels_is_not_a_form() -> None:

@@ -26,7 +26,7 @@ from lxml import etree
 
 from forms import model, spec
 from forms.errors import Code
-from forms.extract import excel, labels, word
+from forms.extract import excel, labels, printed, word
 
 MAX_PARTS = 2_000
 MAX_UNPACKED = 64 * 1024 * 1024  # the whole package, inflated
@@ -113,7 +113,7 @@ def _reading(shape: model.Shape, lines: list, pages: int) -> model.ExtractResult
     reading = labels.read_labels(lines, spec.load_spec())
     if reading.labels_found < labels.MIN_LABELS:
         return model.problem(Code.FORM_NOT_FOUND, None, detail="not_youshiki1")
-    values = {name: model.RawValue(value) for name, value in reading.values.items()}
+    values = printed.reading_values(reading, spec.load_spec())
     return model.Extraction(
         shape=shape,
         values=MappingProxyType(values),

@@ -1,7 +1,8 @@
 """Reading one PDF into a 様式1 extraction: fillable, then printed, then scanned.
 
 1. **fillable**: the AcroForm (qpdf) holds enough of our field names and at least one value.
-2. **printed**: the text layer (PDFium) decodes and at least ``labels.MIN_LABELS`` labels are found.
+2. **printed**: the text layer (PDFium) decodes and at least ``labels.MIN_LABELS`` labels are found;
+   ticks the text does not show are read from the ink (``printed``, ``marks``).
 3. **scanned**: no usable text (image-only pages, or a text layer that does not decode) → OCR.
 
 A text layer that decodes but carries no labels is not a 様式1 (FORM_NOT_FOUND, never OCR'd).
@@ -18,7 +19,7 @@ import pypdfium2 as pdfium
 
 from forms import model, spec
 from forms.errors import Code
-from forms.extract import acroform, labels, pdf, scan, textlayer
+from forms.extract import acroform, pdf, printed, scan, textlayer
 
 NOT_YOUSHIKI1 = "not_youshiki1"
 #: What the libraries raise on damaged input once a document is open (translated to "corrupt").
@@ -74,11 +75,12 @@ def _read_pages(
 ) -> model.ExtractResult:
     layer = textlayer.read_text_layer(doc)
     if layer.decodable:
-        reading = labels.read_labels(layer.lines, spec.load_spec())
-        if reading.labels_found >= labels.MIN_LABELS:
+        form = spec.load_spec()
+        reading = printed.read_printed(doc, layer, form)
+        if reading is not None:
             return model.Extraction(
                 shape=model.Shape.PRINTED,
-                values=_raw(reading.values),
+                values=printed.values_of(doc, layer, reading, form),
                 pages=opened.pages,
                 labels_found=reading.labels_found,
                 notes=("acroform blank: text layer",) if blank_form else ("text layer",),

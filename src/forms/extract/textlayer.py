@@ -26,6 +26,11 @@ JOIN_GAP = 0.25
 #: Share of undecodable chars (U+FFFD, controls, private use, unassigned) above which a
 #: text layer is garbage (fonts without a ToUnicode map, mis-mapped CMaps).
 MAX_BAD_SHARE = 0.05
+#: Chars further left than this share of the height than the char written before them are out of order.
+_BACKWARDS = 0.5
+#: A generated space no wider than this share of the height between a wide char and an ASCII letter or
+#: digit is only spacing (word processors' autospace), not a space.
+_SPACING = 0.35
 _BREAK = re.compile(r"\r\n")
 _BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
 
@@ -45,6 +50,7 @@ class Line:
     top: float
     bottom: float
     spans: tuple[Span, ...]
+    block_bottom: float | None = None  # a label wrapped onto the lines below ends here (wrapped.py)
 
     @property
     def height(self) -> float:
@@ -169,19 +175,43 @@ def _piece(textpage: pdfium.PdfTextPage, text: str, start: int, end: int, count:
     left = textpage.get_charbox(first, loose=True)
     right = textpage.get_charbox(last, loose=True)
     top, bottom = max(left[3], right[3]), min(left[1], right[1])
-    spans = _split_at_gaps(textpage, text, first, last, (left[0], right[2]), max(top - bottom, 1.0))
+    height = max(top - bottom, 1.0)
+    spans = None
+    if right[2] >= left[0] - _BACKWARDS * height:
+        spans = _split_at_gaps(textpage, text, first, last, (left[0], right[2]), height)
+    if spans is None:  # chars out of reading order (a fallback font's glyphs written last)
+        return _piece_by_chars(textpage, text, first, last)
     return _Piece(top=top, bottom=bottom, spans=spans)
+
+
+def _piece_by_chars(textpage: pdfium.PdfTextPage, text: str, first: int, last: int) -> _Piece:
+    """A run whose chars are not written left to right: every char's box, put in order by x, then
+    split where the gap is wider than SPAN_GAP (chars drawn with no width are dropped)."""
+    chars = [(textpage.get_charbox(i, loose=True), text[i]) for i in range(first, last + 1)]
+    chars = sorted(((box, ch) for box, ch in chars if box[2] > box[0]), key=lambda c: c[0][0])
+    top, bottom = max(b[3] for b, _ in chars), min(b[1] for b, _ in chars)
+    height = max(top - bottom, 1.0)
+    spans: list[Span] = []
+    start = 0
+    for k in range(1, len(chars) + 1):
+        if k == len(chars) or chars[k][0][0] - chars[k - 1][0][2] > SPAN_GAP * height:
+            run = chars[start:k]
+            spans.append(Span("".join(ch for _, ch in run).strip(), run[0][0][0], run[-1][0][2]))
+            start = k
+    return _Piece(top=top, bottom=bottom, spans=[s for s in spans if s.text])
 
 
 def _split_at_gaps(
     textpage: pdfium.PdfTextPage, text: str, first: int, last: int, xs: tuple[float, float], height: float
-) -> list[Span]:
-    """Split the run ``text[first:last+1]`` where spaces stand for a gap wider than SPAN_GAP.
+) -> list[Span] | None:
+    """Split the run ``text[first:last+1]`` where spaces stand for a gap wider than SPAN_GAP, or None
+    when the chars around a space go backwards (they are not in reading order).
 
     PDFium generates a zero-width space for a gap between text objects; a space that was written
     (U+3000 in 代表取締役\u3000見本) has its own width and does not split a value.
     """
     spans: list[Span] = []
+    dropped: set[int] = set()
     span_start, span_x0 = first, xs[0]
     i = first
     while i <= last:
@@ -193,13 +223,28 @@ def _split_at_gaps(
             j += 1
         before = textpage.get_charbox(i - 1, loose=True)[2]
         after = textpage.get_charbox(j, loose=True)[0]
+        if after < before - _BACKWARDS * height:
+            return None
         drawn = sum(_width(textpage.get_charbox(k)) for k in range(i, j))  # real spaces, not gaps
+        if not drawn and after - before <= _SPACING * height and _mixed(text[i - 1], text[j]):
+            dropped.update(range(i, j))  # the spacing a word processor puts between kanji and digits
         if after - before - drawn > SPAN_GAP * height:
-            spans.append(Span(text[span_start:i], span_x0, before))
+            spans.append(Span(_kept(text, span_start, i, dropped), span_x0, before))
             span_start, span_x0 = j, after
         i = j
-    spans.append(Span(text[span_start : last + 1], span_x0, xs[1]))
+    spans.append(Span(_kept(text, span_start, last + 1, dropped), span_x0, xs[1]))
     return spans
+
+
+def _kept(text: str, start: int, end: int, dropped: set[int]) -> str:
+    return "".join(text[k] for k in range(start, end) if k not in dropped) if dropped else text[start:end]
+
+
+def _mixed(a: str, b: str) -> bool:
+    """A wide (Japanese) char next to an ASCII letter or digit."""
+    wide = [unicodedata.east_asian_width(c) in ("W", "F") for c in (a, b)]
+    narrow = b if wide[0] else a
+    return wide[0] != wide[1] and narrow.isascii() and narrow.isalnum()
 
 
 def _width(box: tuple[float, float, float, float]) -> float:

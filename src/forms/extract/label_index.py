@@ -1,0 +1,133 @@
+"""Finding printed labels in a line of text, and what reading the lines collects (shared by the readers
+of labels, of the agency row and of text no label claims)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from forms import spec
+from forms.extract.marks import Site
+from forms.extract.textlayer import Line, LineLayout
+from forms.extract.ticks import CHECKED_MARKS, UNCHECKED_MARKS, AgencyName, normal
+
+#: Fields whose value may run over several lines (Multiline in youshiki1.pdf).
+MULTILINE_FIELDS = ("consultation", "reapplication_reason")
+LEADING_JUNK = " \u3000\t:："
+HINT_END = "のいずれかを記入)"
+
+
+@dataclass(frozen=True)
+class Match:
+    key: str
+    start: int  # label start in the line text
+    end: int  # label end (value start)
+
+
+class LabelIndex:
+    """The printed labels of a form, by first normalised char, longest first."""
+
+    def __init__(self, form: spec.FormSpec) -> None:
+        by_first: dict[str, list[tuple[str, str]]] = {}
+        for f in form.fields.values():
+            label = normal(f.label)
+            by_first.setdefault(label[0], []).append((label, f.key))
+        self._by_first = {k: sorted(v, key=lambda e: -len(e[0])) for k, v in by_first.items()}
+        self._labels = frozenset(label for v in by_first.values() for label, _ in v)
+        self._starts = frozenset(label[:n] for label in self._labels for n in range(1, len(label) + 1))
+        self.checkboxes = frozenset(f.key for f in form.of_type("checkbox"))
+
+    def is_label(self, text: str) -> bool:
+        return normal(text) in self._labels
+
+    def is_label_start(self, text: str) -> bool:
+        return normal(text) in self._starts
+
+    def matches(self, layout: LineLayout) -> list[Match]:
+        """Labels in the line, left to right, each starting at a word or span boundary."""
+        norm, origin = normal_with_origin(layout.text)
+        out: list[Match] = []
+        pos = 0
+        while pos < len(norm):
+            found = self._label_at(norm, pos) if is_boundary(layout, origin[pos]) else None
+            if found is None:
+                pos += 1
+                continue
+            label, key = found
+            last = pos + len(label) - 1
+            out.append(Match(key, origin[pos], origin[last] + 1))
+            pos = last + 1
+        return out
+
+    def _label_at(self, norm: str, pos: int) -> tuple[str, str] | None:
+        for label, key in self._by_first.get(norm[pos], ()):
+            if norm.startswith(label, pos):
+                return label, key
+        return None
+
+
+def normal_with_origin(text: str) -> tuple[str, list[int]]:
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for n in normal(ch):
+            chars.append(n)
+            origin.append(i)
+    return "".join(chars), origin
+
+
+def is_boundary(layout: LineLayout, i: int) -> bool:
+    if i == 0 or i in layout.span_starts:
+        return True
+    before = layout.text[i - 1]
+    return before.isspace() or before in CHECKED_MARKS or before in UNCHECKED_MARKS or before in ":："
+
+
+def skipped(text: str) -> bool:
+    """Notes (※ …) and choice hints (（… のいずれかを記入）) carry no field."""
+    norm = normal(text)
+    return norm.startswith("※") or (norm.startswith("(") and norm.endswith(HINT_END))
+
+
+def x_at(layout: LineLayout, line: Line, i: int) -> float:
+    """The x of char ``i`` of the line's text (the line's right end past its last char)."""
+    return layout.xs[i] if i < len(layout.xs) else line.spans[-1].x1
+
+
+@dataclass
+class State:
+    """What read_labels() collects while it walks the lines."""
+
+    values: dict[str, str | bool] = field(default_factory=dict)
+    found: set[str] = field(default_factory=set)
+    unsure: set[str] = field(default_factory=set)
+    sites: list[Site] = field(default_factory=list)
+    consumed: set[int] = field(default_factory=set)  # lines taken as a value's continuation
+    labelled: dict[int, tuple[LineLayout, list[Match]]] = field(default_factory=dict)
+    orphans: list[int] = field(default_factory=list)  # lines no label claims
+    names: tuple[AgencyName, ...] = ()
+    agency_written: str | None = None
+    checkboxes: frozenset[str] = frozenset()
+
+    def put(self, key: str, value: str | bool) -> None:
+        self.found.add(key)
+        old = self.values.get(key)
+        if isinstance(value, str) and isinstance(old, str) and old and value and normal(old) != normal(value):
+            self.unsure.add(key)  # the same label twice with two different values
+        if not old:
+            self.values[key] = value
+
+
+def join_lines(parts: Sequence[str]) -> str:
+    """Join lines: no space between two Japanese (wide) chars, one space otherwise."""
+    out = ""
+    for part in parts:
+        if out and part and not (wide(out[-1]) and wide(part[0])):
+            out += " "
+        out += part
+    return out
+
+
+def wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")

@@ -1,0 +1,242 @@
+"""Ticks that the text layer does not tell: the ink beside a checkbox's label, looked at as a scan would.
+
+A PDF printed through Ghostscript or cairo keeps a filled checkbox only as the drawing of its
+appearance (a vector tick in a square); a browser draws ``<input type=checkbox>`` as paths; a dingbat
+font without a Unicode map gives a glyph whose text means nothing. When the text beside a checkbox
+label says nothing certain, the band of that line is rendered (PDFium, a small crop at 4× scale) and
+its ink read (a crop reaching 1.2 line heights above and below, so a box taller than the text fits):
+
+- text is masked out (every span of the text layer on the band, except the unexplained marks);
+- table rulings are removed (horizontal runs longer than 2.5 line heights, vertical ones crossing
+  the band);
+- what is left falls into connected parts: specks are dropped; a *frame* (ink on all four sides of
+  its box: a square, a circle) is ticked when its inside holds ink and empty when it does not; any
+  other part of a mark's size is a mark (a tick, a cross, a filled square).
+
+Each part is given to one site (a checkbox label or an agency's name) on the band: the site it
+stands right before (a box in front of its label), else the nearest site to its left. A site with
+nothing is unticked, with one frame or mark it is what that says; anything else (two parts, a
+half-filled frame, a part too big for a mark) is *unsure*: confidence 0, a clerk decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+
+from forms import model
+
+SCALE = 4.0  # render scale (288 dpi): a 9 pt line is ~36 px high
+REACH = 1.2  # the crop reaches this many line heights above and below the line
+INK_BELOW = 150  # gray level under which a pixel is ink
+#: A frame's inside (inset 25 %) under this share of ink is empty, at or over TICKED_SHARE ticked.
+EMPTY_SHARE, TICKED_SHARE = 0.02, 0.06
+SIDE_COVER = 0.6  # share of a side's length that must be inked for the part to be a frame
+PREFIX_GAP = 1.5  # a part at most this many line heights before a site stands in front of it
+MIN_MARK, MAX_MARK = 0.3, 2.5  # a mark's size in line heights (smaller: a speck; larger: not a mark)
+SURE, UNSURE = 1.0, 0.0
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where one checkbox's mark would be: beside ``x0``–``x1`` (its label, or an agency's name),
+    on the band ``bottom``–``top`` of page ``page`` (a wrapped label's whole block), in PDF points;
+    ``limit`` bounds the search to the right (the next label); ``keep`` are x ranges of text that is
+    not masked (unexplained glyphs)."""
+
+    key: str
+    page: int
+    bottom: float
+    top: float
+    x0: float
+    x1: float
+    limit: float
+    keep: tuple[tuple[float, float], ...] = ()
+    height: float = 0.0  # the text's line height (0: top - bottom)
+
+    @property
+    def line_height(self) -> float:
+        return self.height or max(self.top - self.bottom, 1.0)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What the ink beside one site says: ``ticked``; ``sure`` (else a clerk decides); ``drawn``:
+    there was a box or a mark at all (an empty box is drawn, unticked and sure)."""
+
+    ticked: bool
+    sure: bool
+    drawn: bool
+
+    def raw(self) -> model.RawValue:
+        return model.RawValue(self.ticked, SURE if self.sure else UNSURE)
+
+
+@dataclass
+class _Part:
+    x0: float  # points
+    x1: float
+    frame: bool
+    inside: float  # share of ink inside (frames)
+    size: float  # larger side, in line heights
+    sites: list[str] = field(default_factory=list)
+
+
+#: Text boxes (x0, x1, bottom, top) per page: what is masked before the ink is read.
+TextBoxes = Mapping[int, Sequence[tuple[float, float, float, float]]]
+
+
+def read_marks(doc: pdfium.PdfDocument, sites: Sequence[Site], text_boxes: TextBoxes) -> dict[str, Mark]:
+    """The state of every site's checkbox: ticked or not (sure), or unsure (a clerk decides)."""
+    out: dict[str, Mark] = {}
+    groups: dict[tuple[int, float, float], list[Site]] = {}
+    for site in sites:
+        groups.setdefault((site.page, round(site.bottom, 1), round(site.top, 1)), []).append(site)
+    for (page_no, _, _), group in groups.items():
+        page = doc[page_no]
+        try:
+            out.update(_read_band(page, group, text_boxes.get(page_no, ())))
+        finally:
+            page.close()
+    return out
+
+
+def _read_band(
+    page: pdfium.PdfPage, sites: Sequence[Site], boxes: Sequence[tuple[float, float, float, float]]
+) -> dict[str, Mark]:
+    if page.get_rotation() % 360:
+        return {s.key: Mark(False, False, True) for s in sites}
+    height = max(s.line_height for s in sites)
+    line = (min(s.bottom for s in sites), max(s.top for s in sites))
+    bottom, top = line[0] - REACH * height, line[1] + REACH * height
+    left = max(0.0, min(s.x0 for s in sites) - (PREFIX_GAP + 1.5) * height)
+    width, page_height = page.get_size()
+    right = min(width, max(s.limit for s in sites))
+    left_box, bottom_box = page.get_bbox()[:2]
+    crop = (left - left_box, bottom - bottom_box, width - right, page_height - top)
+    if right - left < 1 or top - bottom < 1 or min(crop) < -1:
+        return {s.key: Mark(False, False, True) for s in sites}
+    image = page.render(scale=SCALE, crop=tuple(max(0.0, c) for c in crop), grayscale=True).to_numpy()
+    image = image if image.ndim == 2 else image[..., 0]
+    ink = image < INK_BELOW
+    keep = [k for s in sites for k in s.keep]
+    _mask_text(ink, boxes, keep, (left, bottom, top))
+    parts = _parts(_without_rulings(ink, height), height, (left, top), line)
+    return _decide(sites, parts, height)
+
+
+def _mask_text(
+    ink: np.ndarray,
+    boxes: Iterable[tuple[float, float, float, float]],
+    keep: Sequence[tuple[float, float]],
+    origin: tuple[float, float, float],
+) -> None:
+    """Clear the ink of every text box (x0, x1, bottom, top) on the band, except the kept x ranges."""
+    left, bottom, top = origin
+    h, w = ink.shape
+    for x0, x1, b, t in boxes:
+        if t < bottom or b > top:
+            continue
+        for a, z in _minus((x0, x1), keep):
+            c0, c1 = max(0, int((a - left) * SCALE) - 1), min(w, int((z - left) * SCALE) + 2)
+            r0, r1 = max(0, int((top - t) * SCALE) - 1), min(h, int((top - b) * SCALE) + 2)
+            if c1 > c0 and r1 > r0:
+                ink[r0:r1, c0:c1] = False
+
+
+def _minus(span: tuple[float, float], holes: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    pieces = [span]
+    for h0, h1 in holes:
+        pieces = [p for a, z in pieces for p in ((a, min(z, h0)), (max(a, h1), z)) if p[1] > p[0]]
+    return pieces
+
+
+def _without_rulings(ink: np.ndarray, height: float) -> np.ndarray:
+    """Ink less long horizontal runs and vertical lines that cross most of the band."""
+    px = height * SCALE
+    img = ink.astype(np.uint8)
+    horizontal = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((1, max(3, int(2.5 * px))), np.uint8))
+    vertical = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((max(3, int(0.85 * img.shape[0])), 1), np.uint8))
+    return (img & ~(horizontal | vertical)).astype(bool)
+
+
+def _parts(
+    ink: np.ndarray, height: float, origin: tuple[float, float], line: tuple[float, float]
+) -> list[_Part]:
+    """The parts whose middle lies on the line (others belong to the lines above and below); a part
+    cut by the crop's edge cannot be judged (``cut``)."""
+    px, (left, top) = height * SCALE, origin
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    parts: list[_Part] = []
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        middle = top - (y + h / 2) / SCALE
+        if max(w, h) < MIN_MARK * px or not line[0] - 0.5 * height <= middle <= line[1] + 0.5 * height:
+            continue  # a speck, an anti-aliasing crumb, or ink of another line
+        frame = _is_frame(labels[y : y + h, x : x + w] == i)
+        inside = _inside_share(ink[y : y + h, x : x + w])
+        cut = y == 0 or y + h >= ink.shape[0]
+        size = max(w, h) / px if not cut else MAX_MARK + 1
+        parts.append(_Part(left + x / SCALE, left + (x + w) / SCALE, frame, inside, size))
+    return _merge_contained(parts)
+
+
+def _is_frame(part: np.ndarray) -> bool:
+    """Ink along all four sides of the part's box (a square or a circle), its middle open."""
+    h, w = part.shape
+    if h < 6 or w < 6 or not 0.5 <= w / h <= 2.0:
+        return False
+    bh, bw = max(1, h // 5), max(1, w // 5)
+    sides = (
+        part[:bh].any(axis=0),
+        part[-bh:].any(axis=0),
+        part[:, :bw].any(axis=1),
+        part[:, -bw:].any(axis=1),
+    )
+    return all(float(s.mean()) >= SIDE_COVER for s in sides)
+
+
+def _inside_share(box: np.ndarray) -> float:
+    h, w = box.shape
+    inner = box[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    return float(inner.mean()) if inner.size else 0.0
+
+
+def _merge_contained(parts: list[_Part]) -> list[_Part]:
+    """A mark drawn inside a frame is part of that frame (its ink already counts in ``inside``)."""
+    frames = [p for p in parts if p.frame]
+    return [p for p in parts if p.frame or not any(f.x0 <= p.x0 and p.x1 <= f.x1 for f in frames)]
+
+
+def _decide(sites: Sequence[Site], parts: Sequence[_Part], height: float) -> dict[str, Mark]:
+    for part in parts:
+        site = _owner(sites, part, height)
+        if site is not None:
+            part.sites.append(site.key)
+    return {s.key: _state([p for p in parts if s.key in p.sites]) for s in sites}
+
+
+def _owner(sites: Sequence[Site], part: _Part, height: float) -> Site | None:
+    """The site the part stands right in front of, else the nearest site to its left."""
+    before = [s for s in sites if 0 <= s.x0 - part.x1 <= PREFIX_GAP * height]
+    if before:
+        return min(before, key=lambda s: s.x0 - part.x1)
+    left = [s for s in sites if s.x1 <= part.x0 + 0.5 * height and part.x1 <= s.limit + 0.5 * height]
+    return max(left, key=lambda s: s.x1) if left else None
+
+
+def _state(parts: Sequence[_Part]) -> Mark:
+    if not parts:
+        return Mark(False, True, False)
+    part = parts[0]
+    if len(parts) > 1 or part.size > MAX_MARK:
+        return Mark(False, False, True)
+    if not part.frame:
+        return Mark(True, True, True)
+    if part.inside < EMPTY_SHARE:
+        return Mark(False, True, True)
+    return Mark(True, True, True) if part.inside >= TICKED_SHARE else Mark(False, False, True)
