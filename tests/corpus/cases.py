@@ -27,6 +27,9 @@ AGRI_MACHINERY = "農業用機械器具製造業"
 REQS = ("req_tokyo_office", "req_license", "req_tax", "req_antisocial")
 FULL_CAP = [_sup("jetro", "2026-04-20", 600_000), _sup("scb", "2026-05-10", 400_000)]
 NOT_SME = "NOT_SME:capital_yen"
+SHORT = "タイの自動車部品メーカーへの販路開拓について相談したい。"
+TALL_CONSULTATION = "東南アジアの自動車部品メーカー向けに精密切削部品の販路開拓を検討している。" * 8
+LONG_CONSULTATION = TALL_CONSULTATION.replace("。", "。現地の商習慣と代理店の探し方について相談したい。")
 
 
 def _basic_cases() -> list[Case]:
@@ -281,10 +284,9 @@ def _hostile_cases() -> list[Case]:
 def _producer_cases() -> list[Case]:
     """PDFs made by real tools (producers.py): a misread tick, label or choice would change each decision."""
     p = "producer"
-    slow = {"slow": True}
-    # Chrome splits a table row over the page break: the label cut in two is not read, its field handed over
-    chrome = {"slow": True, "accept_low_confidence": True}
+    slow = chrome = {"slow": True}
     unticked = {"declaration_antisocial": False}
+    cut = {"consultation": SHORT}  # a one-line 相談内容: the page break cuts the 同意 row
     return [
         _c("producer-gs-jetro-routed", p, JETRO, "Ghostscript print: ticks only as drawings",
            routed(), builder="ghostscript_legacy", **slow),
@@ -315,6 +317,17 @@ def _producer_cases() -> list[Case]:
         _c("producer-chromium-scb-not-customer", p, SCB, "Chrome: 信用金庫取引先 box left empty",
            rejected("SCB_NOT_CUSTOMER:scb_customer", scb_customer=False), builder="chromium",
            changes={"scb_customer": False}, **chrome),
+        _c("producer-chromium-consent-split", p, JETRO, "Chrome: the 同意 label cut by the page break",
+           routed(consultation=SHORT), builder="chromium", changes=cut, **chrome),
+        _c("producer-chromium-consent-split-unticked", p, JETRO, "Chrome: the cut 同意 label, its box empty",
+           rejected("DECLARATION_MISSING:consent_sharing", consent_sharing=False, consultation=SHORT),
+           builder="chromium", changes={**cut, "consent_sharing": False}, **chrome),
+        _c("producer-chromium-consultation-tall", p, JETRO, "Chrome: 相談内容 of 8 lines, its label centred",
+           routed(consultation=TALL_CONSULTATION), builder="chromium",
+           changes={"consultation": TALL_CONSULTATION}, **chrome),
+        _c("producer-chromium-consultation-over-break", p, JETRO, "Chrome: 相談内容 goes on on the next page",
+           routed(consultation=LONG_CONSULTATION), builder="chromium",
+           changes={"consultation": LONG_CONSULTATION}, **chrome),
     ]  # fmt: skip
 
 

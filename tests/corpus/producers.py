@@ -7,7 +7,9 @@
 - ``libreoffice``: the form re-typed in Word (a .docx made with python-docx: a two-column table whose
   narrow label column wraps the long labels and the agency list) and exported by LibreOffice headless;
 - ``chromium``: an HTML rendition (tables, hints under the labels, values vertically centred, real
-  ``<input type=checkbox>`` boxes, wrapped notes) printed by Debian chromium headless.
+  ``<input type=checkbox>`` boxes, wrapped notes) printed by Debian chromium headless, with Chrome's
+  own page breaking (no ``break-inside: avoid``): a row at the end of a page is cut in two, its label's
+  or its value's lines going on at the top of the next page.
 
 Each runs the real program in a temporary folder (its own LibreOffice profile, so parallel builds do not
 share one). The corpus caches what they make (make_corpus.py, build/manifest.json): they are slow.
@@ -162,7 +164,6 @@ _CSS = """
 body { font-family: 'Noto Sans CJK JP', sans-serif; font-size: 9pt; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 4mm; }
 td { border: 0.6pt solid #333; padding: 1.2mm 2mm; }
-tr, td { break-inside: avoid; page-break-inside: avoid; }
 td.label { width: 38mm; background: #eee; }
 small { display: block; font-size: 6.5pt; color: #444; }
 .agency label { margin-right: 3mm; white-space: nowrap; }

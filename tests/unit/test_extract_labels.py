@@ -133,9 +133,22 @@ def test_multiline_value_stops_at_text_left_of_its_column_or_far_below() -> None
     assert far == {"consultation": "一行目"}
 
 
-def test_continuation_does_not_cross_pages() -> None:
+def test_continuation_goes_on_at_the_top_of_the_next_page() -> None:
     got = read(line(100, (40, "相談内容"), (240, "一行目")), line(800, (240, "次のページ"), page=1))
-    assert got == {"consultation": "一行目"}
+    assert got == {"consultation": "一行目次のページ"}
+
+
+def test_over_a_page_break_only_text_in_the_value_column_goes_on() -> None:
+    page_number = line(800, (500, "2／2"), page=1)
+    assert read(line(100, (40, "相談内容"), (240, "一行目")), page_number) == {"consultation": "一行目"}
+    heading = line(800, (30, "金融機関記入欄"), page=1)
+    assert read(line(100, (40, "相談内容"), (240, "一行目")), heading) == {"consultation": "一行目"}
+
+
+def test_text_atop_a_page_is_not_given_to_a_blank_label_at_the_bottom_of_the_last() -> None:
+    got = labels.read_labels([line(100, (40, "都内事業所所在地（本社が都外の場合）")),
+                              line(800, (400, "2／2"), page=1)], FORM)  # fmt: skip
+    assert got.values == {"tokyo_office_address": ""} and not got.unsure
 
 
 def test_first_value_found_wins_over_a_blank_repeat() -> None:

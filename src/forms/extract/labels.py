@@ -37,7 +37,7 @@ from forms.extract.label_index import (
     x_at,
 )
 from forms.extract.marks import Site
-from forms.extract.textlayer import Line, LineLayout
+from forms.extract.textlayer import Line, LineLayout, flowing, gap
 from forms.extract.ticks import AgencyName, agency_ticks, is_mark, normal, tick_state
 
 __all__ = ["MIN_LABELS", "LabelIndex", "LabelReading", "agency_ticks", "normal", "read_labels"]
@@ -61,7 +61,7 @@ class LabelReading:
 def read_labels(lines: Sequence[Line], form: spec.FormSpec) -> LabelReading:
     """Values of every labelled field found in ``lines`` (in page order, top to bottom)."""
     index = LabelIndex(form)
-    lines = wrapped.join_wrapped_labels(lines, index.is_label, index.is_label_start)
+    lines = wrapped.join_wrapped_labels(flowing(lines), index.is_label, index.is_label_start)
     state = State(checkboxes=index.checkboxes)
     note: Line | None = None
     for n, line in enumerate(lines):
@@ -96,7 +96,7 @@ def _continues_note(note: Line | None, line: Line) -> bool:
     if note is None or note.page != line.page:
         return False
     return (
-        note.bottom - line.top <= 0.8 * line.height
+        gap(note, line) <= 0.8 * line.height
         and note.x0 - line.height <= line.x0 <= note.x0 + 3 * line.height
     )
 
@@ -118,14 +118,24 @@ def _read_line(
                     if segment[1] > segment[0]
                     else ()
                 )
-                bottom = line.block_bottom if line.block_bottom is not None else line.bottom
-                state.sites.append(Site(m.key, line.page, bottom, line.top, x_at(layout, line, m.start),
-                                        x_at(layout, line, m.end), limit, keep, line.height))  # fmt: skip
+                state.sites.extend(_sites(m, line, layout, limit, keep))
         else:
             if m.key in MULTILINE_FIELDS and k == len(matches) - 1:
                 value, used = _with_continuation(str(value), line, m, lines, n, index)
                 state.consumed.update(used)
             state.put(m.key, str(value))
+
+
+def _sites(
+    m: Match, line: Line, layout: LineLayout, limit: float, keep: tuple[tuple[float, float], ...]
+) -> list[Site]:
+    """Where the ink of the checkbox labelled ``m`` is read: beside the label's block on its page, and
+    beside each fragment of it that a page break carried over (one box among them decides)."""
+    bottom = line.block_bottom if line.block_bottom is not None else line.bottom
+    x0, x1 = x_at(layout, line, m.start), x_at(layout, line, m.end)
+    first = Site(m.key, line.page, bottom, line.top, x0, x1, limit, keep, line.height)
+    rest = [Site(m.key, f.page, f.bottom, f.top, f.x0, f.x1, limit, (), line.height) for f in line.continued]
+    return [first, *rest]
 
 
 def _line_values(
@@ -171,18 +181,19 @@ def _with_continuation(
     layout = labelled.layout()
     start = match.end + len(layout.text[match.end :]) - len(layout.text[match.end :].lstrip(LEADING_JUNK))
     column = layout.xs[start] if value and start < len(layout.xs) else layout.xs[match.end - 1]
-    previous_bottom = labelled.bottom
+    previous = labelled
     parts = [value] if value else []
     used: list[int] = []
     for k in range(n + 1, len(lines)):
         line = lines[k]
-        gap = previous_bottom - line.top
-        if line.page != labelled.page or line.x0 < column - 0.6 * line.height or gap > 1.5 * line.height:
+        if line.x0 < column - 0.6 * line.height or gap(previous, line) > 1.5 * line.height:
             break
+        if line.page != previous.page and line.x0 > column + 0.6 * line.height:
+            break  # over a page break only a line that starts in the value column goes on (not "2／2")
         next_layout = line.layout()
         if skipped(next_layout.text) or index.matches(next_layout):
             break
         parts.append(next_layout.text.strip())
         used.append(k)
-        previous_bottom = line.bottom
+        previous = line
     return join_lines(parts), used

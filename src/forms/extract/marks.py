@@ -7,8 +7,8 @@ label says nothing certain, the band of that line is rendered (PDFium, a small c
 its ink read (a crop reaching 1.2 line heights above and below, so a box taller than the text fits):
 
 - text is masked out (every span of the text layer on the band, except the unexplained marks);
-- table rulings are removed (horizontal runs longer than 2.5 line heights, vertical ones crossing
-  the band);
+- table rulings are removed (horizontal and vertical runs longer than a mark can be, and what is left
+  of a cell's border where the crop or the page cuts it: a thin straight stroke a line height long);
 - what is left falls into connected parts: specks are dropped; a *frame* (ink on all four sides of
   its box: a square, a circle) is ticked when its inside holds ink and empty when it does not; any
   other part of a mark's size is a mark (a tick, a cross, a filled square).
@@ -38,6 +38,7 @@ EMPTY_SHARE, TICKED_SHARE = 0.02, 0.06
 SIDE_COVER = 0.6  # share of a side's length that must be inked for the part to be a frame
 PREFIX_GAP = 1.5  # a part at most this many line heights before a site stands in front of it
 MIN_MARK, MAX_MARK = 0.3, 2.5  # a mark's size in line heights (smaller: a speck; larger: not a mark)
+RULE_WIDTH = 0.15  # a stroke at most this thick (line heights) and a line height long is a ruling
 SURE, UNSURE = 1.0, 0.0
 
 
@@ -91,18 +92,29 @@ TextBoxes = Mapping[int, Sequence[tuple[float, float, float, float]]]
 
 
 def read_marks(doc: pdfium.PdfDocument, sites: Sequence[Site], text_boxes: TextBoxes) -> dict[str, Mark]:
-    """The state of every site's checkbox: ticked or not (sure), or unsure (a clerk decides)."""
-    out: dict[str, Mark] = {}
+    """The state of every site's checkbox: ticked or not (sure), or unsure (a clerk decides). A key
+    with several sites (a label a page break cut in two) is read on each (``combined``)."""
+    read: dict[str, list[Mark]] = {}
     groups: dict[tuple[int, float, float], list[Site]] = {}
     for site in sites:
         groups.setdefault((site.page, round(site.bottom, 1), round(site.top, 1)), []).append(site)
     for (page_no, _, _), group in groups.items():
         page = doc[page_no]
         try:
-            out.update(_read_band(page, group, text_boxes.get(page_no, ())))
+            for key, mark in _read_band(page, group, text_boxes.get(page_no, ())).items():
+                read.setdefault(key, []).append(mark)
         finally:
             page.close()
-    return out
+    return {key: combined(found) for key, found in read.items()}
+
+
+def combined(found: Sequence[Mark]) -> Mark:
+    """One checkbox read at several sites: sure when each site is and at most one shows a box or a
+    mark (that one decides; none: unticked); two boxes for one label cannot be told apart."""
+    drawn = [m for m in found if m.drawn]
+    if not all(m.sure for m in found) or len(drawn) > 1:
+        return Mark(False, False, True)
+    return drawn[0] if drawn else Mark(False, True, False)
 
 
 def _read_band(
@@ -156,11 +168,11 @@ def _minus(span: tuple[float, float], holes: Sequence[tuple[float, float]]) -> l
 
 
 def _without_rulings(ink: np.ndarray, height: float) -> np.ndarray:
-    """Ink less long horizontal runs and vertical lines that cross most of the band."""
-    px = height * SCALE
+    """Ink less the horizontal and vertical runs longer than a mark (table rulings)."""
+    run = max(3, int(MAX_MARK * height * SCALE))
     img = ink.astype(np.uint8)
-    horizontal = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((1, max(3, int(2.5 * px))), np.uint8))
-    vertical = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((max(3, int(0.85 * img.shape[0])), 1), np.uint8))
+    horizontal = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    vertical = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
     return (img & ~(horizontal | vertical)).astype(bool)
 
 
@@ -177,6 +189,8 @@ def _parts(
         middle = top - (y + h / 2) / SCALE
         if max(w, h) < MIN_MARK * px or not line[0] - 0.5 * height <= middle <= line[1] + 0.5 * height:
             continue  # a speck, an anti-aliasing crumb, or ink of another line
+        if min(w, h) <= RULE_WIDTH * px and max(w, h) >= px:
+            continue  # a straight stroke a line long: the piece of a ruling a page break or the crop left
         frame = _is_frame(labels[y : y + h, x : x + w] == i)
         inside = _inside_share(ink[y : y + h, x : x + w])
         cut = y == 0 or y + h >= ink.shape[0]

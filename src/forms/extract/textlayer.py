@@ -6,7 +6,9 @@ the boxes of its first and last chars only (and of the chars around its spaces, 
 wide gaps), which keeps a page at about a millisecond. Pieces whose vertical extents overlap
 form a line; the spans of a line are ordered left to right.
 
-Coordinates are PDF points, origin bottom left (``top`` > ``bottom``).
+Coordinates are PDF points, origin bottom left (``top`` > ``bottom``). ``flowing`` lets the pages flow
+into one column (``Line.shift``): a page's first line follows the last line of the page before it, as the
+text of a table row that a page break cut in two goes on at the top of the next page (``gap``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -31,6 +33,8 @@ _BACKWARDS = 0.5
 #: A generated space no wider than this share of the height between a wide char and an ASCII letter or
 #: digit is only spacing (word processors' autospace), not a space.
 _SPACING = 0.35
+#: In the flow of pages, a page's first line lies this share of its height below the last line before it.
+PAGE_JOIN = 0.4
 _BREAK = re.compile(r"\r\n")
 _BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
 
@@ -38,6 +42,17 @@ _BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
 @dataclass(frozen=True)
 class Span:
     text: str
+    x0: float
+    x1: float
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """The part of a wrapped label that a page break carried onto the next page (wrapped.py)."""
+
+    page: int
+    bottom: float
+    top: float
     x0: float
     x1: float
 
@@ -51,6 +66,8 @@ class Line:
     bottom: float
     spans: tuple[Span, ...]
     block_bottom: float | None = None  # a label wrapped onto the lines below ends here (wrapped.py)
+    shift: float = 0.0  # added to top and bottom, it puts the line in the flow of pages
+    continued: tuple[Fragment, ...] = ()  # the label's rest on the next page (wrapped.py)
 
     @property
     def height(self) -> float:
@@ -76,6 +93,11 @@ class Line:
             xs.extend(span.x0 + step * i for i in range(len(span.text)))
             text += span.text
         return LineLayout(text, tuple(xs), frozenset(starts))
+
+
+def gap(upper: Line, lower: Line) -> float:
+    """How far ``lower`` lies below ``upper`` in the flow of pages (negative: they overlap)."""
+    return (upper.bottom + upper.shift) - (lower.top + lower.shift)
 
 
 @dataclass(frozen=True)
@@ -127,6 +149,19 @@ def read_text_layer(doc: pdfium.PdfDocument) -> TextLayer:
         chars, bad, japanese = chars + stats[0], bad + stats[1], japanese + stats[2]
         lines.extend(_lines(index, pieces))
     return TextLayer(tuple(lines), chars, bad, japanese, images)
+
+
+def flowing(lines: Sequence[Line]) -> list[Line]:
+    """``lines`` (page by page, top to bottom) with each page shifted to follow the page before it:
+    its first line PAGE_JOIN of a line height below the lowest of that page's last lines."""
+    out: list[Line] = []
+    shift = 0.0
+    for line in lines:
+        if out and line.page != out[-1].page:
+            end = min(prev.bottom for prev in out[-3:] if prev.page == out[-1].page) + shift
+            shift = end - PAGE_JOIN * line.height - line.top
+        out.append(replace(line, shift=shift) if shift else line)
+    return out
 
 
 def _has_image(page: pdfium.PdfPage) -> bool:

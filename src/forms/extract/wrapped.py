@@ -7,7 +7,8 @@ below it, left-aligned within half a line height and at most 1.5 line heights lo
 the joined text stays the start of a label (lines in between with nothing at that x, such as a value
 centred beside the label, are stepped over); when the join gives a whole label, the span becomes that
 label, the line's ``block_bottom`` the bottom of its last piece, and the pieces below are taken out of
-their lines. Otherwise nothing changes.
+their lines. Otherwise nothing changes. A label goes on over a page break (the pages flow into one
+column, ``textlayer.gap``): the pieces on the next page become the line's ``continued`` fragments.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from forms.extract.textlayer import Line, Span
+from forms.extract.textlayer import Fragment, Line, Span, gap
 
 MAX_LINES = 4  # a label wraps onto at most this many lines
 MIN_START = 2  # a span this short is not taken for the start of a wrapped label
@@ -35,8 +36,14 @@ def join_wrapped_labels(
             text, used = joined
             spans = list(out[n].spans)
             spans[k] = replace(span, text=text)
-            block_bottom = min(out[m].bottom for m, _ in used)
-            out[n] = replace(out[n], spans=tuple(spans), block_bottom=block_bottom)
+            here = [out[m].bottom for m, _ in used if out[m].page == out[n].page]
+            block_bottom = min(here) if here else None
+            continued = tuple(
+                Fragment(out[m].page, out[m].bottom, out[m].top, piece.x0, piece.x1)
+                for m, piece in used
+                if out[m].page != out[n].page
+            )
+            out[n] = replace(out[n], spans=tuple(spans), block_bottom=block_bottom, continued=continued)
             for m, piece in used:
                 out[m] = replace(out[m], spans=tuple(s for s in out[m].spans if s is not piece))
     return [line for line in out if line.spans]
@@ -56,7 +63,7 @@ def _join(
     above = lines[n]
     for m in range(n + 1, min(len(lines), n + 2 * MAX_LINES)):
         below = lines[m]
-        if below.page != above.page or above.bottom - below.top > 1.5 * below.height:
+        if gap(above, below) > 1.5 * below.height:
             return None
         piece = next((s for s in below.spans if abs(s.x0 - span.x0) <= 0.5 * below.height), None)
         if piece is None:
