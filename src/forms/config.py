@@ -72,13 +72,20 @@ class Settings:
     outbox_dir: Path | None = field(
         default=None, metadata={"help": "where the file transport writes .eml; default: ./outbox"}
     )
-    transport: str = field(default="file", metadata={"help": "outgoing transport: file or smtp"})
+    transport: str = field(
+        default="file",
+        metadata={"help": "outgoing transport: file or smtp", "choices": ("file", "smtp")},
+    )
     smtp_host: str = field(default="", metadata={"help": "outgoing SMTP server (transport = smtp)"})
     smtp_port: int = field(default=587, metadata={"help": "outgoing SMTP port"})
     smtp_username: str = field(default="", metadata={"help": "outgoing SMTP user (empty: no AUTH)"})
     smtp_password: str = field(default="", metadata={"help": "outgoing SMTP password"})
     smtp_security: str = field(
-        default="starttls", metadata={"help": "outgoing SMTP security: starttls, tls or none"}
+        default="starttls",
+        metadata={
+            "help": "outgoing SMTP security: starttls, tls or none",
+            "choices": ("starttls", "tls", "none"),
+        },
     )
     smtp_concurrency: int = field(default=4, metadata={"help": "outgoing SMTP connections at most"})
     smtp_timeout_s: float = field(
@@ -137,6 +144,15 @@ class Settings:
         metadata={"help": "seconds a worker holds an intake or message before others may take it"},
     )
     poll_interval_s: float = field(default=5.0, metadata={"help": "how often serve sweeps and polls"})
+
+    def __post_init__(self) -> None:
+        """A value outside a setting's ``choices`` is an error at start-up, never a silent default."""
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices is not None and getattr(self, f.name) not in choices:
+                raise ConfigError(
+                    f"setting {f.name}: {getattr(self, f.name)!r} is not one of {', '.join(choices)}"
+                )
 
     @property
     def worker_count(self) -> int:

@@ -13,6 +13,7 @@ import sys
 from forms.cli.review_session import add_actor_option
 from forms.config import Settings
 from forms.errors import AccountError
+from forms.files import private_dir
 
 
 def _password(from_stdin: bool) -> str:
@@ -30,7 +31,7 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store import Store
 
     password = _password(args.password_stdin)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     with Store.open(settings.store_url) as store:
         user = Users(store).add(
             args.name, role=args.role, password=password, agency=args.agency, actor=args.actor

@@ -37,6 +37,7 @@ from forms.cli.review_session import add_actor_option
 from forms.cli.tables import table
 from forms.config import Settings
 from forms.errors import DocumentError, UsageError
+from forms.files import private_dir
 from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
@@ -138,7 +139,7 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
         if period[1] < period[0]:
             raise UsageError("「--to」: 支援期間の終わりが始まりより前です")
         key = None if args.batch else _company(args)
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.home)
         with Store.open(settings.store_url) as store:
             post = _post(store, settings, _out(args, settings))
             common = {"agency": args.agency, "period": period, "issued_on": issued_on, "formats": formats}
@@ -187,7 +188,7 @@ def _one(args: argparse.Namespace, settings: Settings) -> int:
     issued_on = _date("--issued", args.issued, today_in_japan())
     due_on = _date("--due", args.due) if args.due else None
     formats = _formats(args.format)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     with Store.open(settings.store_url) as store:
         form = _routed(store, key, args.agency)
         if form.agency != args.agency:  # the company's 様式1 went to the other issuer: issue as asked
@@ -235,7 +236,7 @@ def _batch(args: argparse.Namespace, settings: Settings) -> int:
     formats = _formats(args.format)
     rulebook = load_rulebooks(settings.rulebook_dir).for_date(issued_on)
     out = _out(args, settings)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     with Store.open(settings.store_url) as store:
         batch = IssuedDocuments(store).batch(
             agencies=agencies,
@@ -295,7 +296,7 @@ def _overdue(args: argparse.Namespace, settings: Settings) -> int:
     from forms.store import Store
 
     today = _date("--today", args.today, today_in_japan())
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     with Store.open(settings.store_url) as store:
         found = IssuedDocuments(store).overdue(today)
     if args.json:

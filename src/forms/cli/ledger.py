@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from forms.cli.tables import table
 from forms.config import Settings
+from forms.files import private_dir
 from forms.ledger import CompanyKey, CompanyLedger, LoanRecord, SupportRecord
 from forms.ledger.naming import company_key
 from forms.ledger.sheet import Sheet, plain_yen, problem_text, read_sheet, shown
@@ -55,7 +56,7 @@ def open_ledger(settings: Settings, book: Rulebook) -> Iterator[StoreLedger]:
     from forms.store import Store
     from forms.store.ledger import StoreLedger
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     with Store.open(settings.store_url) as store:
         yield StoreLedger.for_rulebook(store, book)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from forms.config import Settings
+from forms.files import private_dir
 from forms.jp.wareki import JST
 from forms.model import Decision, Status, decision_from_json
 from forms.spec import load_spec
@@ -172,6 +173,19 @@ def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+#: The file ``forms demo`` leaves in the home it made: only such a home is emptied by the next run.
+DEMO_MARKER = ".forms-demo"
+
+
+def _demo_may_empty(home: Path) -> bool:
+    """Whether the demo may empty ``home``: missing, an empty folder, or one a demo made."""
+    if not home.exists():
+        return True
+    if home.is_symlink() or not home.is_dir():
+        return False
+    return (home / DEMO_MARKER).is_file() or not any(home.iterdir())
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """The whole mailroom on the embedded default: the sample mails and PDFs in, decisions and mail out."""
     from forms.intake.maildir import ensure_maildir, sweep_maildir
@@ -183,7 +197,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"forms demo: no samples in {folder}", file=sys.stderr)
         return 2
     home = settings.home
+    if not _demo_may_empty(home):
+        print(
+            f"forms demo: {home} はデモが作ったフォルダではないため、空にしません。"
+            "空のフォルダか存在しないフォルダを FORMS_HOME に指定してください。",
+            file=sys.stderr,
+        )
+        return 2
     shutil.rmtree(home, ignore_errors=True)  # the demo's own folder: every run starts afresh
+    private_dir(home)
+    (home / DEMO_MARKER).write_text("forms demo\n", encoding="utf-8")
     settings = dataclasses.replace(settings, maildir=home / "mailroom", outbox_dir=home / "outbox")
     ensure_maildir(home / "mailroom")
     for i, path in enumerate(inputs):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from forms.cli import mailroom as cli_mailroom
 from forms.cli import review as cli_review
 from forms.config import load_settings
 from forms.errors import FormsError
+from forms.files import PRIVATE_UMASK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,12 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    umask = os.umask(PRIVATE_UMASK)  # what the service writes is its own (forms.files)
     try:
         settings = load_settings(args.config)
         return int(args.func(args, settings))
     except FormsError as exc:
         print(f"forms: {exc}", file=sys.stderr)
         return 1
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from forms.config import Settings
+from forms.files import private_dir
 
 if TYPE_CHECKING:
     from forms.review import Review
@@ -27,7 +28,7 @@ def open_review(settings: Settings) -> Iterator[Review]:
     from forms.review import Review
     from forms.store import Store
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     with Store.open(settings.store_url) as store:
         review = Review(store, settings)
         try:

@@ -33,6 +33,7 @@ from forms.console.context import Console, SignInRequired, clerk_of, environment
 from forms.console.jobs import Jobs
 from forms.documents.issued import IssuedDocuments
 from forms.documents.sending import DocumentPost
+from forms.files import private_dir
 from forms.review import Review
 from forms.store import Store, StoreLedger
 
@@ -141,7 +142,7 @@ def create_app(
     ``cookie_secure`` forces the Secure flag on or off (default: off only on plain-HTTP loopback)."""
     owned: Store | None = None
     if review is None:
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.home)
         owned = Store.open(settings.store_url)
         review = Review(owned, settings)
     rulebooks = review.desk.rulebooks

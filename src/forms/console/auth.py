@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forms.access.accounts import User as Clerk
+from forms.files import private_dir
 
 SESSION_COOKIE = "forms_session"
 SESSION_MAX_AGE_S = 8 * 3600
@@ -153,7 +154,7 @@ def load_secret(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     secret = secrets.token_bytes(32)
     try:  # another process may be making it at the same moment: the first one wins
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from forms.errors import DeliveryError
+from forms.files import private_dir
 from forms.intake.mime import safe_filename
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._@+=-]")
@@ -70,7 +71,7 @@ class FileTransport:
     def _write_once(self, raw: bytes, message_id: str) -> None:
         target = self.path_of(message_id)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_dir(self.folder)
             if target.exists():
                 return
             fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.folder)

@@ -34,6 +34,7 @@ from forms.documents import BankInfo, CompanyInfo
 from forms.documents.render import pdf_engine, prepare_font, render_docx, render_pdf
 from forms.documents.youshiki2 import Youshiki2, supports_for_report, youshiki2_data
 from forms.documents.youshiki3 import Youshiki3, youshiki3_data
+from forms.files import private_dir
 from forms.ledger import CompanyKey, LedgerView
 from forms.rules.schema import Rulebook
 from forms.store import Store
@@ -72,7 +73,7 @@ def file_name(data: Youshiki2 | Youshiki3, fmt: str, serial: str = "") -> str:
 
 
 def write_atomically(path: Path, content: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

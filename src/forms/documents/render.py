@@ -40,6 +40,7 @@ from weasyprint.urls import URLFetcher
 
 from forms import templating
 from forms.errors import ConfigError, TemplateError
+from forms.files import private_dir
 from forms.jp.wareki import wareki
 
 IPAEX_GOTHIC = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
@@ -142,7 +143,7 @@ def prepare_font(cache_dir: Path, source: Path = IPAEX_GOTHIC) -> Path:
         subsetter = ft_subset.Subsetter(options)
         subsetter.populate(unicodes=_font_chars())
         subsetter.subset(font)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             font.save(fh)

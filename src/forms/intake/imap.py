@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Protocol
 
 from forms.errors import ConfigError, FormsError, ImapError
+from forms.files import private_dir, private_file
 from forms.intake.spool import Spool, clean_text
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,7 @@ class FileSeenKeys:
 
     def __init__(self, path: Path) -> None:
         self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._path.touch(exist_ok=True)
+        private_file(self._path)
         self._keys: set[str] = set()
         self._offset = 0
         self._lock = threading.Lock()
@@ -164,7 +164,7 @@ def _ok(result: tuple[str, list], what: str) -> list:
 @contextmanager
 def _single_flight(lock_path: Path) -> Iterator[bool]:
     """Hold an exclusive flock on ``lock_path`` if free; yields whether it was acquired."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(lock_path.parent)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         try:

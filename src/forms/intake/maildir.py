@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from forms.errors import SpoolError
+from forms.files import private_dir
 from forms.intake.spool import Spool, clean_text
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ TOO_LARGE = ".too-large"
 
 def ensure_maildir(root: Path) -> None:
     for sub in ("new", "cur", "tmp"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(root / sub)
 
 
 def _messages(folder: Path) -> list[tuple[Path, int]]:

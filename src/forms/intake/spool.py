@@ -31,6 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from forms.errors import SpoolError
+from forms.files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class Spool:
         self.new = self.folder / "new"
         try:
             for sub in (self.tmp, self.new):
-                sub.mkdir(parents=True, exist_ok=True)
+                private_dir(sub)
         except OSError as exc:
             raise SpoolError(f"spool {self.folder}: {exc}") from exc
 

@@ -25,6 +25,7 @@ from forms.deliver import Transport, make_transport
 from forms.deliver.retry import RetryPolicy
 from forms.deliver.sender import Sender
 from forms.errors import StaleClaim
+from forms.files import private_dir
 from forms.intake.spool import Spool, SpoolEntry
 from forms.jp.wareki import JST
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
@@ -60,7 +61,7 @@ class Mailroom:
 
     @classmethod
     def open(cls, settings: Settings, *, transport: Transport | None = None) -> Mailroom:
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.home)
         store = Store.open(settings.store_url)
         rulebooks = load_rulebooks(settings.rulebook_dir)
         ledger = StoreLedger.newest(store, rulebooks)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from forms.errors import StoreError
+from forms.files import private_file
 from forms.store.schema import blobs, events
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -181,6 +182,11 @@ def connect(url: str) -> Engine:
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         raise StoreError(f"cannot use database URL {_safe_url(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
+        if engine.url.database not in (None, "", ":memory:"):
+            try:
+                private_file(Path(engine.url.database), parents=False)  # 0600; -wal and -shm take its mode
+            except OSError as exc:
+                raise StoreError(f"cannot create the store {engine.url.database}: {exc}") from exc
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from forms.files import private_dir
 from forms.store.engine import Clock, Database, utc_now
 from forms.store.events import Events
 from forms.store.intakes import Intakes
@@ -59,7 +60,7 @@ class Store:
     @staticmethod
     def default_url(home: Path) -> str:
         """The embedded database under the service's home folder (created if missing)."""
-        home.mkdir(parents=True, exist_ok=True)
+        private_dir(home)
         return f"sqlite:///{(home / 'forms.db').resolve()}"
 
     def close(self) -> None:
