@@ -87,6 +87,10 @@ class Settings:
             "choices": ("starttls", "tls", "none"),
         },
     )
+    smtp_ca_file: Path | None = field(
+        default=None,
+        metadata={"help": "PEM file of a private CA trusted for outgoing SMTP, besides the system's"},
+    )
     smtp_concurrency: int = field(default=4, metadata={"help": "outgoing SMTP connections at most"})
     smtp_timeout_s: float = field(
         default=120.0,
@@ -113,7 +117,13 @@ class Settings:
     imap_port: int = field(default=993, metadata={"help": "IMAP port"})
     imap_username: str = field(default="", metadata={"help": "IMAP user"})
     imap_password: str = field(default="", metadata={"help": "IMAP password"})
-    imap_ssl: bool = field(default=True, metadata={"help": "IMAP over TLS"})
+    imap_ssl: bool = field(default=True, metadata={"help": "IMAP over TLS (imaps, port 993)"})
+    imap_starttls: bool = field(
+        default=False, metadata={"help": "IMAP on the plain port, upgraded with STARTTLS (imap_ssl = false)"}
+    )
+    imap_ca_file: Path | None = field(
+        default=None, metadata={"help": "PEM file of a private CA trusted for IMAP, besides the system's"}
+    )
     imap_mailbox: str = field(default="INBOX", metadata={"help": "IMAP folder polled"})
     templates_dir: Path | None = field(
         default=None, metadata={"help": "folder of the mail templates; default: the repository's templates/"}
@@ -153,6 +163,10 @@ class Settings:
                 raise ConfigError(
                     f"setting {f.name}: {getattr(self, f.name)!r} is not one of {', '.join(choices)}"
                 )
+        if self.transport == "smtp" and self.smtp_username and self.smtp_security == "none":
+            raise ConfigError(
+                "setting smtp_security: none would send the SMTP password in clear; use tls or starttls"
+            )
 
     @property
     def worker_count(self) -> int:
@@ -175,6 +189,9 @@ class Settings:
         return {k.strip(): v.strip() for k, _, v in pairs if k.strip() and v.strip()}
 
 
+_PATHS = ("rulebook_dir", "maildir", "outbox_dir", "templates_dir", "smtp_ca_file", "imap_ca_file")
+
+
 def _coerce(name: str, value: Any, default: Any) -> Any:
     try:
         if isinstance(default, bool):
@@ -186,7 +203,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(default, tuple):
             items = value if isinstance(value, list | tuple) else str(value).split(",")
             return tuple(str(x).strip() for x in items if str(x).strip())
-        if isinstance(default, Path) or name in ("rulebook_dir", "maildir", "outbox_dir", "templates_dir"):
+        if isinstance(default, Path) or name in _PATHS:
             return Path(value) if value not in (None, "") else None
         return value
     except (TypeError, ValueError) as exc:

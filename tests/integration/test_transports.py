@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ipaddress
 import socket
-import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +13,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from forms.deliver import FileTransport, SmtpTransport, Transport, build_message
 from forms.deliver import smtp as smtp_transport
 from forms.errors import DeliveryError
 from tests.support.smtp_sink import LoopbackController, Recorder
+from tests.support.tls import Certificate, self_signed
 
 SENDER = "mailroom@example.jp"
 USER, PASSWORD = "mailroom", "s3cret-パス"
@@ -109,44 +104,9 @@ def smtp_server() -> Iterator[tuple[LoopbackController, Recorder]]:
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem)."""
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*certificate)
-    return context
-
-
-def client_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(certificate[0]))
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1 (its own CA)."""
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 def send_all(transport: SmtpTransport, items: list[tuple[str, bytes]], to: str = "bank@example.jp") -> None:
@@ -275,11 +235,11 @@ def test_unreachable_server_is_temporary() -> None:
     assert caught.value.permanent is False
 
 
-def test_starttls_and_auth(certificate: tuple[Path, Path]) -> None:
+def test_starttls_and_auth(certificate: Certificate) -> None:
     handler = Recorder()
     controller = LoopbackController(
         handler,
-        tls_context=server_tls(certificate),
+        tls_context=certificate.server_context(),
         require_starttls=True,
         authenticator=authenticate,
         auth_require_tls=True,
@@ -293,7 +253,7 @@ def test_starttls_and_auth(certificate: tuple[Path, Path]) -> None:
             username=USER,
             password=PASSWORD,
             starttls=True,
-            tls_context=client_tls(certificate),
+            tls_context=certificate.client_context(),
             timeout=5,
         )
         send_all(good, [message(1), message(2)])
@@ -306,7 +266,7 @@ def test_starttls_and_auth(certificate: tuple[Path, Path]) -> None:
             username=USER,
             password="wrong",
             starttls=True,
-            tls_context=client_tls(certificate),
+            tls_context=certificate.client_context(),
             timeout=5,
         )
         with pytest.raises(DeliveryError) as refused:
@@ -325,14 +285,18 @@ def test_starttls_and_auth(certificate: tuple[Path, Path]) -> None:
         controller.stop()
 
 
-def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
+def test_implicit_tls(certificate: Certificate) -> None:
     handler = Recorder()
-    controller = LoopbackController(handler, ssl_context=server_tls(certificate))
+    controller = LoopbackController(handler, ssl_context=certificate.server_context())
     controller.start()
     try:
         send_all(
             SmtpTransport(
-                "127.0.0.1", controller.port, use_tls=True, tls_context=client_tls(certificate), timeout=5
+                "127.0.0.1",
+                controller.port,
+                use_tls=True,
+                tls_context=certificate.client_context(),
+                timeout=5,
             ),
             [message(1)],
         )

@@ -1,9 +1,10 @@
 """A throwaway Dovecot IMAP server on 127.0.0.1 for the tests (Debian's dovecot-imapd).
 
 :func:`running_dovecot` writes a config into a fresh temporary folder — passdb and userdb from a
-passwd-file with one test user, Maildir mail in the folder, no SSL, plaintext login allowed on
-loopback, logs to ``dovecot.log`` there — starts ``dovecot -F`` on a free port, waits until it
-greets, and stops it and removes the folder afterwards. Skips the test when dovecot is absent.
+passwd-file with one test user, Maildir mail in the folder, no SSL and plaintext login allowed on
+loopback (or, given a certificate, TLS only), logs to ``dovecot.log`` there — starts ``dovecot -F``
+on a free port, waits until it greets, and stops it and removes the folder afterwards. Skips the
+test when dovecot is absent.
 
 The folder is made outside pytest's tmp_path, because Dovecot's unprivileged processes must be
 able to reach it (pytest's temporary folders are private to root).
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tls import Certificate
+
 DOVECOT = Path("/usr/sbin/dovecot")
 USER = "mailroom"
 #: Users besides USER, so that tests sharing one server each get an empty mailbox of their own.
@@ -39,7 +42,7 @@ listen = 127.0.0.1
 base_dir = {home}/run
 state_dir = {home}/state
 log_path = {home}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -66,7 +69,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 {extra}
@@ -96,6 +100,7 @@ class Dovecot:
     password: str
     home: Path
     process: subprocess.Popen[bytes]
+    tls_port: int | None = None  # imaps, when started with a certificate (STARTTLS on ``port`` too)
 
     @property
     def log(self) -> str:
@@ -162,7 +167,16 @@ def _wait_for_greeting(server: Dovecot, deadline: float) -> None:
     raise RuntimeError(f"dovecot did not start on port {server.port}:\n{server.log}")
 
 
-def _write_config(home: Path, port: int, extra: str) -> Path:
+def _ssl_settings(home: Path, tls: Certificate | None) -> str:
+    """Dovecot's ssl settings: off, or required with the certificate (copied where Dovecot reads it)."""
+    if tls is None:
+        return "ssl = no"
+    for name, source in (("cert.pem", tls.cert), ("key.pem", tls.key)):
+        shutil.copy(source, home / name)
+    return f"ssl = yes\nssl_cert = <{home}/cert.pem\nssl_key = <{home}/key.pem"
+
+
+def _write_config(home: Path, port: int, extra: str, tls: Certificate | None, tls_port: int) -> Path:
     mail_user = _existing_user("nobody")
     (home / "mail").mkdir()
     os.chown(home / "mail", mail_user.pw_uid, mail_user.pw_gid)
@@ -176,6 +190,8 @@ def _write_config(home: Path, port: int, extra: str) -> Path:
         _CONFIG.format(
             home=home,
             port=port,
+            tls_port=tls_port,
+            ssl=_ssl_settings(home, tls),
             extra=extra,
             internal_user=_existing_user("dovecot", "nobody").pw_name,
             login_user=_existing_user("dovenull", "nobody").pw_name,
@@ -187,20 +203,21 @@ def _write_config(home: Path, port: int, extra: str) -> Path:
 
 
 @contextmanager
-def running_dovecot(extra_config: str = "") -> Iterator[Dovecot]:
-    """A started server; ``extra_config`` is appended to its dovecot.conf."""
+def running_dovecot(extra_config: str = "", *, tls: Certificate | None = None) -> Iterator[Dovecot]:
+    """A started server; ``extra_config`` is appended to its dovecot.conf. With ``tls``, it speaks TLS
+    only: imaps on ``tls_port`` and STARTTLS (required before LOGIN) on ``port``."""
     if not DOVECOT.exists():
         pytest.skip(f"{DOVECOT} is absent (apt-get install dovecot-imapd)")
     home = Path(tempfile.mkdtemp(prefix="forms-dovecot-"))
     home.chmod(0o755)
     process: subprocess.Popen[bytes] | None = None
     try:
-        port = _free_port()
-        config = _write_config(home, port, extra_config)
+        port, tls_port = _free_port(), _free_port() if tls else 0
+        config = _write_config(home, port, extra_config, tls, tls_port)
         process = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
         )
-        server = Dovecot("127.0.0.1", port, USER, PASSWORD, home, process)
+        server = Dovecot("127.0.0.1", port, USER, PASSWORD, home, process, tls_port or None)
         _wait_for_greeting(server, time.monotonic() + 15)
         yield server
     finally:

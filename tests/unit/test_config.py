@@ -55,3 +55,17 @@ def test_serve_starts_one_decider_per_core_unless_told(monkeypatch: pytest.Monke
     assert load_settings(env={}).decider_count == 2
     assert load_settings(env={"FORMS_DECIDERS": "3"}).decider_count == 3
     assert load_settings(env={"FORMS_WORKERS": "4"}).decider_count == 2  # readers are another setting
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"FORMS_TRANSPORT": "SMTP"},
+        {"FORMS_SMTP_SECURITY": "ssl"},
+        {"FORMS_TRANSPORT": "smtp", "FORMS_SMTP_USERNAME": "mailroom", "FORMS_SMTP_SECURITY": "none"},
+    ],
+    ids=["transport", "security", "password-in-clear"],
+)
+def test_a_transport_that_would_not_do_what_it_says_is_refused(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match=r"setting (transport|smtp_security)"):
+        load_settings(env=env)

@@ -8,6 +8,7 @@ from pathlib import Path
 from forms.config import Settings
 from forms.deliver.smtp import SmtpTransport
 from forms.deliver.transport import FileTransport, Transport
+from forms.tls import client_context
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -21,5 +22,6 @@ def make_transport(settings: Settings) -> Transport:
             use_tls=settings.smtp_security == "tls",
             max_concurrency=settings.smtp_concurrency,
             timeout=settings.smtp_timeout_s,
+            tls_context=client_context(settings.smtp_ca_file),  # verifying, always
         )
     return FileTransport(settings.outbox_dir or Path("outbox"))

@@ -17,6 +17,9 @@ the next poll (the store's own dedup sees the duplicate).
 :meth:`ImapPoller.run` polls, then waits in IDLE (RFC 2177) when the server has it — woken by a new
 EXISTS — or sleeps ``poll_interval`` when it does not. Python 3.11's imaplib has no IDLE; we send
 it ourselves and read the socket with ``select`` so a stop request is honoured within a second.
+
+Over TLS (``ssl``, or ``starttls``) the server's certificate and name are always checked
+(``forms.tls.client_context``; ``ca_file`` adds a private CA) before the password is sent.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from typing import Protocol
 from forms.errors import ConfigError, FormsError, ImapError
 from forms.files import private_dir, private_file
 from forms.intake.spool import Spool, clean_text
+from forms.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,6 @@ _FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _EXISTS = re.compile(rb"^\* \d+ EXISTS", re.IGNORECASE)
 _LIST_DELIMITER = re.compile(rb'\) (?:"((?:[^"\\]|\\.)*)"|NIL) ')
 _IDLE_MAX_S = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
-
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class ImapConfig:
     poll_interval: float = 60.0
     max_bytes: int = 40 * 1024 * 1024
     timeout: float = 60.0
+    ca_file: Path | None = None  # a private CA besides the system's; the certificate is always checked
 
     def __post_init__(self) -> None:
         for name in (self.mailbox, self.handled_folder, self.too_large_folder):
@@ -184,18 +188,19 @@ class ImapPoller:
         self._seen = seen
         ident = hashlib.sha256(f"{cfg.account}\0{cfg.mailbox}".encode()).hexdigest()[:32]
         self.lock_path = spool.folder / "locks" / f"imap-{ident}.lock"
+        self._tls = client_context(cfg.ca_file) if cfg.ssl or cfg.starttls else None
 
     # -- connection -------------------------------------------------------------------------------
 
     def _connect(self) -> imaplib.IMAP4:
-        cfg = self._cfg
+        cfg, tls, wait = self._cfg, self._tls, self._cfg.timeout
         try:
             if cfg.ssl:
-                conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(cfg.host, cfg.port, timeout=cfg.timeout)
+                conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(cfg.host, cfg.port, ssl_context=tls, timeout=wait)
             else:
                 conn = imaplib.IMAP4(cfg.host, cfg.port, timeout=cfg.timeout)
                 if cfg.starttls:
-                    conn.starttls()
+                    conn.starttls(ssl_context=tls)
             conn.login(cfg.username, cfg.password)
         except (imaplib.IMAP4.error, OSError) as exc:
             raise ImapError(f"IMAP {cfg.account}: cannot log in: {clean_text(exc, 200)}") from exc

@@ -79,6 +79,8 @@ def imap_config(settings: Settings) -> ImapConfig:
         password=settings.imap_password,
         mailbox=settings.imap_mailbox,
         ssl=settings.imap_ssl,
+        starttls=settings.imap_starttls and not settings.imap_ssl,
+        ca_file=settings.imap_ca_file,
         poll_interval=settings.poll_interval_s,
         max_bytes=settings.max_mail_bytes,
     )
