@@ -4,45 +4,26 @@ as a bank fills it in Word), parsed by the mailroom's own MIME reader, recorded 
 from __future__ import annotations
 
 import datetime as dt
-import email.policy
-import io
 import smtplib
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from docx import Document
 
-from forms.documents.batch import render
-from forms.documents.youshiki3 import youshiki3_data
 from forms.errors import Code
 from forms.intake.mime import parse_mail
 from forms.intake.smtp import start_smtp_listener
-from forms.ledger import CompanyKey, SupportRecord
+from forms.ledger import SupportRecord
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.mailroom.worker import Mailroom
 from forms.model import Mail
-from forms.rules.loader import load_rulebooks
 from forms.store import Store
 from forms.store.ledger import StoreLedger
 from tests.support.settings import make_settings
+from tests.support.youshiki3 import KEY, RULEBOOK, filled_docx, issue, mail_bytes
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
-RULEBOOK = load_rulebooks().for_date(dt.date(2026, 8, 1))
 CAP = RULEBOOK.shared_cap.cap_per_frame_yen
-NUMBER = "4010001234567"
-KEY = CompanyKey.for_corporation(NUMBER)
-FIELDS: dict[str, object] = {
-    "company_name": "株式会社サンプル精機",
-    "corporate_number": NUMBER,
-    "bank_name": "みほん銀行",
-    "bank_branch": "蒲田支店",
-    "bank_officer": "例示 一郎",
-    "loan_status": "planned",
-    "loan_amount_yen": 50_000_000,
-}
-ISSUED, DUE = dt.date(2026, 8, 3), dt.date(2026, 9, 30)
 
 
 @pytest.fixture
@@ -54,50 +35,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def ledger(store: Store) -> StoreLedger:
     return StoreLedger(store, CAP, RULEBOOK.capped_agencies)
-
-
-def issue(store: Store, agency: str = "jetro") -> int:
-    return store.youshiki3.record_issued(
-        key=KEY,
-        company_name="株式会社サンプル精機",
-        bank_name="みほん銀行",
-        agency=agency,
-        intake_id=None,
-        issued_on=ISSUED,
-        due_on=DUE,
-        files=["youshiki3.docx"],
-    )
-
-
-def filled_docx(
-    *, loan: str | None = "実行済", day: str = "令和8年9月10日", amount: str = "3,000万円"
-) -> bytes:
-    data = youshiki3_data(youshiki1_fields=FIELDS, agency="jetro", rulebook=RULEBOOK, issued_on=ISSUED)
-    doc = Document(io.BytesIO(render(data, "docx")))
-    cells = {row.cells[0].text: row.cells[1] for table in doc.tables for row in table.rows}
-    if loan is not None:
-        line = next(p for p in cells["融資の状況"].paragraphs if loan in p.text)
-        line.runs[0].text = line.runs[0].text.replace("□", "■")
-    cells["融資実行日"].paragraphs[0].runs[0].text = day
-    cells["融資実行額"].paragraphs[0].runs[0].text = amount
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
-
-
-def mail_bytes(attachment: bytes, filename: str, message_id: str = "<y3-1@mihon-bank.example.jp>") -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "例示 一郎 <kaigai@mihon-bank.example.jp>"
-    msg["To"] = "mailroom@example.jp"
-    msg["Subject"] = "様式3のご返送（株式会社サンプル精機）"
-    msg["Message-ID"] = message_id
-    msg["Date"] = "Thu, 10 Sep 2026 10:00:00 +0900"
-    msg.set_content("様式3を返送いたします。")
-    maintype, subtype = (
-        ("application", "pdf") if filename.endswith(".pdf") else ("application", "octet-stream")
-    )
-    msg.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=filename)
-    return msg.as_bytes(policy=email.policy.SMTP)
 
 
 def mail_with(attachment: bytes, filename: str) -> Mail:
@@ -186,7 +123,7 @@ def test_a_returned_youshiki3_mailed_to_the_smtp_listener_ends_as_a_recorded_dis
         finally:
             listener.stop()
         counts = room.drain()
-        (row,) = room.store.intakes.latest(status="routed")
+        (row,) = [r for r in room.store.intakes.latest(status="routed") if r.message_id]
     finally:
         room.close()
     assert counts == {"received": 1, "decided": 1, "sent": 0}, "an answer is recorded, nothing is sent"

@@ -1,7 +1,8 @@
 """The edge where a RETURNED 様式3 comes in: a bank mails back the filled form (.docx or PDF).
 
     mail ──find the 様式3 attachment──▶ read it (forms.extract.youshiki3)
-        ├─ readable, and a 様式3 of this company and agency awaits an answer
+        ├─ readable, a 様式3 of this company and agency awaits an answer, and the mail is from the
+        │  bank address that 様式3 went to (mailroom.trust; else NEEDS_REVIEW, SENDER_UNKNOWN)
         │      ──▶ 実行済: the disbursement into the ledger (StoreLedger.add_loan), once
         │      ──▶ the issued 様式3 marked answered (with what the bank said)      → RECORDED
         ├─ unreadable, unanswered choices, no 様式3 awaiting this answer        → NEEDS_REVIEW (clerks)
@@ -37,6 +38,7 @@ from forms.extract.youshiki3 import (
     read_returned,
 )
 from forms.ledger import CompanyKey, LoanRecord
+from forms.mailroom.trust import trusted
 from forms.pipeline import received_on
 from forms.rules.schema import Rulebook
 from forms.store import Store
@@ -49,6 +51,9 @@ _NOT_AWAITED = "この企業・支援機関あての回答待ちの様式3が見
 _UNKNOWN_REFERENCE = "照会番号 {reference} の様式3は発行されていません。担当者が確認します。"
 _ANSWERED = "照会番号 {reference} の様式3は回答済みです。担当者が確認します。"
 _OTHER_COMPANY = "照会番号 {reference} の様式3は別の企業あてに発行したものです。担当者が確認します。"
+_NOT_THE_BANK = (
+    "送信元（{sender}）が、この様式3の送付先の金融機関のアドレスではないため、記録せずに担当者が確認します。"
+)
 
 
 class ReturnedStatus(StrEnum):
@@ -158,12 +163,14 @@ def record_returned(
     mail: model.Mail,
     *,
     rulebook: Rulebook,
+    allowed_senders: Sequence[str] = (),
     actor: str = "worker",
     received_at: dt.datetime | None = None,
 ) -> ReturnedOutcome:
-    """Read the returned 様式3 of ``mail`` and, when it is readable and awaited, record what it says
-    (``rulebook``: the one in force on the day it was received; ``received_at``: the moment of
-    receipt, default the mail's Received or Date header)."""
+    """Read the returned 様式3 of ``mail`` and, when it is readable, awaited and sent by the bank the
+    様式3 went to (``mailroom.trust``), record what it says (``rulebook``: the one in force on the day
+    it was received; ``allowed_senders``: the bank domains, when an allow-list is configured;
+    ``received_at``: the moment of receipt, default the mail's Received or Date header)."""
     book = rulebook
     attachment, result = read_attachments(mail, book.printed_names())
     if attachment is None or result is None:
@@ -172,11 +179,17 @@ def record_returned(
     if isinstance(result, tuple):
         return _review(book, result, name)
     source = mail.message_id
-    if source and (done := store.youshiki3.answered_from(source)) is not None:
-        return ReturnedOutcome(ReturnedStatus.RECORDED, result, done.id, attachment=name)
-    awaiting = _awaited(store, result, mail.subject)
+    done = store.youshiki3.answered_from(source) if source else None
+    awaiting = done or _awaited(store, result, mail.subject)
     if isinstance(awaiting, model.Reason):
         return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=(awaiting,))
+    if not trusted(mail.from_addr, store.youshiki3.sent_to([awaiting]), allowed_senders):
+        note = model.Reason(Code.SENDER_UNKNOWN, None, _NOT_THE_BANK.format(sender=mail.from_addr or "不明"))
+        return ReturnedOutcome(
+            ReturnedStatus.NEEDS_REVIEW, result, awaiting.id, attachment=name, reasons=(note,)
+        )
+    if done is not None:  # the same mail again (a retried intake): recorded already
+        return ReturnedOutcome(ReturnedStatus.RECORDED, result, done.id, attachment=name)
     loan = _record_loan(ledger, awaiting.company, result, actor)
     store.youshiki3.mark_answered(
         awaiting.id, on=received_on(mail, received_at), answer=answer_json(result), source=source, actor=actor

@@ -29,6 +29,7 @@ from forms.files import private_dir
 from forms.intake.spool import Spool, SpoolEntry
 from forms.jp.wareki import JST
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
+from forms.mailroom.trust import frame_sender_trusted, held_for_clerk
 from forms.model import Mail
 from forms.pipeline import Pipeline, looks_like_document
 from forms.route import MailTemplates, reference_number, route_context, routed
@@ -151,6 +152,9 @@ class Mailroom:
             mail=mail,
         )
         rulebook = self.pipeline.rulebooks.in_force_at(received_at)
+        allowed = self.settings.allowed_sender_domains
+        if not frame_sender_trusted(self.store, outcome, rulebook.capped_agencies, allowed):
+            outcome = held_for_clerk(outcome, rulebook)  # a new frame only from the bank (mailroom.trust)
         reference = reference_number(rulebook, intake_id)
         ctx = route_context(self.settings, rulebook, reference, received_at)
         made = routed(outcome, ctx, self.templates, rulebook.capped_agencies)
@@ -189,7 +193,13 @@ class Mailroom:
             return False
         rulebook = self.pipeline.rulebooks.in_force_at(received_at)
         got = record_returned(
-            self.store, self.ledger, mail, rulebook=rulebook, actor=self.worker, received_at=received_at
+            self.store,
+            self.ledger,
+            mail,
+            rulebook=rulebook,
+            allowed_senders=self.settings.allowed_sender_domains,
+            actor=self.worker,
+            received_at=received_at,
         )
         if got.status is ReturnedStatus.NOT_A_YOUSHIKI3:
             return False

@@ -5,6 +5,7 @@
     by_reference(reference)              the 様式3 that prints this reference number
     overdue(today)                       past their 回答期日 and unanswered, oldest due first
     open_for(key, agency)                the oldest unanswered 様式3 of a company and agency
+    sent_to(issued)                      the bank addresses they went to (from their 様式1)
     mark_answered(id, on=…, answer=…)    the bank's answer came back
     routed_forms(agencies)               routed 様式1 (their decision's fields), newest first
     routed_without_youshiki3(agencies)   routed 様式1 no 様式3 has been issued for
@@ -209,6 +210,19 @@ class Youshiki3Records:
         with self._db.reading() as conn:
             row = conn.execute(query).first()
         return None if row is None else _issued(row)
+
+    def sent_to(self, issued: Iterable[IssuedYoushiki3]) -> set[str]:
+        """The bank addresses these 様式3 went to (lower case): the addresses each was mailed to, or, for
+        one not mailed by us, the 金融機関E-mail of the routed 様式1 it was made from."""
+        issued = list(issued)
+        mailed = {r.strip().lower() for i in issued for r in i.recipients if r.strip()}
+        ids = sorted({i.intake_id for i in issued if not i.recipients and i.intake_id is not None})
+        if not ids:
+            return mailed
+        with self._db.reading() as conn:
+            decisions = [r[0] for r in conn.execute(select(intakes.c.decision).where(intakes.c.id.in_(ids)))]
+        emails = ((d or {}).get("fields", {}).get("bank_email") for d in decisions)
+        return mailed | {e.strip().lower() for e in emails if isinstance(e, str) and e.strip()}
 
     def mark_answered(
         self, issued_id: int, *, on: dt.date, answer: Mapping[str, Any], source: str | None, actor: str
