@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
+from forms.access.scope import Scope
 from forms.config import Settings
 from forms.errors import ReviewError
 from forms.jp.business_days import add_business_days
@@ -106,7 +107,7 @@ def test_the_queue_holds_the_open_intakes_newest_first_filtered_in_sql(
     assert {r.id for r in review.queue.page(QueueFilter(search="サンプル精機"))[0]} == {ids["osaka"]}
     reference = osaka.reference or ""
     assert [r.id for r in review.queue.page(QueueFilter(search=reference.lower()))[0]] == [ids["osaka"]]
-    assert review.queue.page(QueueFilter(bank="みほん", scope="scb")) == ([], 0)  # a scb clerk sees no jetro
+    assert review.queue.page(QueueFilter(bank="みほん", scope=frozenset({"scb"}))) == ([], 0)  # scb: no jetro
     assert review.queue.page(QueueFilter(since=dt.date(2026, 6, 2), until=dt.date(2026, 6, 1)))[1] == 0
     assert review.queue.page(QueueFilter(status="all", search="%"))[1] == 0  # LIKE wildcards are text
     page, total = review.queue.page(QueueFilter(status="all"), limit=1, offset=1)
@@ -117,14 +118,14 @@ def test_view_shows_the_reading_with_confidences_and_hides_other_agencies(
     review: Review, mailroom: tuple[Mailroom, dict[str, int]]
 ) -> None:
     _, ids = mailroom
-    view = review.queue.view(ids["osaka"], scope="jetro")
+    view = review.queue.view(ids["osaka"], scope=Scope.of("jetro"))
     assert view is not None and view.shape == "fillable" and view.pages == 2
     assert view.raw["hq_address"] == ("大阪府大阪市北区梅田1丁目1番1号", 1.0)
     assert view.raw["agency_jetro"] == (True, 1.0)
     assert view.fields["capital_yen"] == 30_000_000 and view.low_confidence == frozenset()
     assert view.decision.reasons[0].code == "NOT_IN_TOKYO"
     assert [e.kind for e in view.events][:2] == ["received", "decided"]
-    assert review.queue.view(ids["osaka"], scope="kosha") is None
+    assert review.queue.view(ids["osaka"], scope=Scope.of("kosha")) is None
     assert review.queue.view(999_999) is None
 
 
@@ -293,7 +294,7 @@ def test_contact_deadlines_are_seven_business_days_after_receipt(
     )
     [late] = [d for d in review.queue.deadlines(dt.date(2026, 6, 11)) if d.intake_id == ids["routed"]]
     assert late.overdue and late.days_left == -1
-    assert review.queue.deadlines(dt.date(2026, 6, 11), scope="kosha") == []
+    assert review.queue.deadlines(dt.date(2026, 6, 11), scope=Scope.of("kosha")) == []
 
 
 def test_page_images_come_from_the_original_pdf(
@@ -338,7 +339,7 @@ def test_the_queue_filters_and_counts_ten_thousand_intakes(tmp_path: Path) -> No
         review = Review(store, settings)
         for f in {
             "open": QueueFilter(),
-            "reason": QueueFilter(reason="NOT_IN_TOKYO", scope="scb"),
+            "reason": QueueFilter(reason="NOT_IN_TOKYO", scope=frozenset({"scb"})),
             "search": QueueFilter(status="all", search="テスト9999"),
             "bank+dates": QueueFilter(
                 bank="テスト7信用", since=dt.date(2026, 4, 2), until=dt.date(2026, 4, 5)

@@ -193,7 +193,7 @@ def test_forms_review_lists_dead_letters_and_requeues_them_in_bulk(
 
 def test_a_scoped_requeue_leaves_other_agencies_dead_letters(store: Store, clock: FakeClock) -> None:
     jetro, scb = dead_letters(store, clock, "jetro", "scb")
-    assert store.outbox.requeue_dead_letters(None, actor="scb-clerk", scope="scb") == [scb]
+    assert store.outbox.requeue_dead_letters(None, actor="scb-clerk", scope={"scb"}) == [scb]
     assert [m.id for m in store.outbox.items(state="dead")] == [jetro]
 
 

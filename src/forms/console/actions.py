@@ -62,7 +62,7 @@ async def preview(request: Request) -> Response:
     view = await viewed(request, request.path_params["intake_id"])
     changes = corrections_from(form, field_lines(console, view))
     decision = await run_in_threadpool(
-        console.review.corrections.preview, view.row.id, {**view.corrections, **changes}
+        console.review.corrections.preview, view.row.id, {**view.corrections, **changes}, scope=clerk.scope
     )
     context = intake_context(
         console, view, corrections=changes, preview=decision, preview_corrections=changes
@@ -84,7 +84,7 @@ async def fix(request: Request) -> Response:
         session,
         clerk,
         "fix",
-        lambda: console.review.corrections.fix(view.row.id, changes, actor=clerk.name),
+        lambda: console.review.corrections.fix(view.row.id, changes, actor=clerk.name, scope=clerk.scope),
     )
 
 
@@ -93,7 +93,11 @@ async def route(request: Request) -> Response:
     view = await viewed(request, request.path_params["intake_id"])
     review = console_of(request).review
     return await _acted(
-        request, session, clerk, "route", lambda: review.corrections.route(view.row.id, actor=clerk.name)
+        request,
+        session,
+        clerk,
+        "route",
+        lambda: review.corrections.route(view.row.id, actor=clerk.name, scope=clerk.scope),
     )
 
 
@@ -107,7 +111,7 @@ async def reject(request: Request) -> Response:
         session,
         clerk,
         "reject",
-        lambda: review.corrections.reject(view.row.id, actor=clerk.name, message=message),
+        lambda: review.corrections.reject(view.row.id, actor=clerk.name, message=message, scope=clerk.scope),
     )
 
 
@@ -121,7 +125,7 @@ async def handled(request: Request) -> Response:
         session,
         clerk,
         "handled",
-        lambda: review.corrections.mark_handled(view.row.id, actor=clerk.name, note=note),
+        lambda: review.corrections.mark_handled(view.row.id, actor=clerk.name, note=note, scope=clerk.scope),
     )
 
 
@@ -130,5 +134,9 @@ async def retry(request: Request) -> Response:
     view = await viewed(request, request.path_params["intake_id"])
     review = console_of(request).review
     return await _acted(
-        request, session, clerk, "retry", lambda: review.corrections.retry(view.row.id, actor=clerk.name)
+        request,
+        session,
+        clerk,
+        "retry",
+        lambda: review.corrections.retry(view.row.id, actor=clerk.name, scope=clerk.scope),
     )

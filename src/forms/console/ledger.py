@@ -3,8 +3,9 @@
 A company is found by its 法人番号, or (個人事業者) its name and postal code, or from an intake
 (its 様式1 names the company and the bank). The page shows the support history, the cap, what is
 used and what remains, the loans; 様式2 is issued for jetro or scb over a period, 様式3 from a
-routed intake. An agency-scoped clerk issues documents only as that agency. Each issue is an event
-with the clerk's name.
+routed intake. An agency-scoped clerk sees a company only as ``forms.review.companies`` allows (a
+company no agency of theirs has dealt with is "not found"; other agencies' rows are not listed) and
+issues documents only as their agency. Each issue is an event with the clerk's name.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from forms.errors import DocumentError, FormsError
 from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
 from forms.ledger.naming import company_key
+from forms.review import CompanyView
 from forms.spec import ISSUERS
 from forms.store.youshiki3 import RoutedForm
 
 
 def issuers_for(clerk: Clerk) -> list[str]:
     """The agencies this clerk may issue 様式2/様式3 as."""
-    return sorted(a for a in ISSUERS if clerk.scope in (None, a))
+    return sorted(clerk.scope.within(ISSUERS))
 
 
 def _key_from(params: Any) -> CompanyKey | list[str]:
@@ -55,21 +57,31 @@ async def _from_intake(request: Request, text: str) -> tuple[CompanyKey | None, 
     return CompanyKey.from_fields(fields), fields, view.row.id
 
 
+async def _company(request: Request, clerk: Clerk, key: CompanyKey, from_intake: bool) -> CompanyView:
+    """The company as the clerk may see it; 404 when no agency of theirs has dealt with it."""
+    view = await run_in_threadpool(
+        console_of(request).review.companies.view, key, clerk.scope, from_intake=from_intake
+    )
+    if view is None:
+        raise HTTPException(404, "この企業の台帳は見つかりません（又は閲覧の権限がありません）。")
+    return view
+
+
 async def ledger(request: Request) -> Response:
     session, clerk = await signed_in(request)
-    console = console_of(request)
     params = request.query_params
     key, fields, intake_id = await _from_intake(request, params.get("intake", ""))
     errors: list[str] = []
     if key is None and any(params.get(k) for k in ("company", "name", "postal_code")):
         found = _key_from(params)
         key, errors = (found, []) if isinstance(found, CompanyKey) else (None, found)
-    company = await run_in_threadpool(console.ledger.company, key) if key is not None else None
+    view = await _company(request, clerk, key, intake_id is not None) if key is not None else None
     today = today_in_japan()
-    first = min((s.date for s in company.supports), default=today) if company else today
+    first = min((s.date for s in view.supports), default=today) if view else today
     context = {
         "key": key,
-        "company": company,
+        "view": view,
+        "company": view.ledger if view else None,
         "errors": errors,
         "params": {k: params.get(k, "") for k in ("company", "name", "postal_code")},
         "company_name": str(fields.get("company_name", "") or params.get("name", "")),
@@ -77,8 +89,8 @@ async def ledger(request: Request) -> Response:
         "issuers": issuers_for(clerk),
         "period_from": first.isoformat(),
         "period_to": today.isoformat(),
-        "supports": sorted(company.supports, key=lambda s: s.date) if company else [],
-        "loans": sorted(company.loans, key=lambda r: r.date) if company else [],
+        "supports": view.supports if view else [],
+        "loans": view.loans if view else [],
         "done": request.query_params.get("done"),
     }
     return page(request, "ledger.html", context, session=session, clerk=clerk)
@@ -115,6 +127,10 @@ async def youshiki2(request: Request) -> Response:
         if not isinstance(found, CompanyKey):
             raise HTTPException(400, "企業を特定できません: " + "、".join(found))
         key = found
+    shown = await _company(request, clerk, key, intake_id is not None)
+    company_ledger = shown.ledger
+    if company_ledger is None:
+        raise HTTPException(403, "この支援機関の様式2は発行できません。")
     period = (_day(form.get("period_from"), "支援期間の開始"), _day(form.get("period_to"), "支援期間の終了"))
     if form.get("send") == "1":
         routed = RoutedForm(intake_id, agency, fields, None) if fields and intake_id else None
@@ -125,7 +141,6 @@ async def youshiki2(request: Request) -> Response:
             else urlencode({k: form.get(k, "") for k in ("company", "name", "postal_code")})
         )
         return RedirectResponse(f"/ledger?{back}&{urlencode({'done': mailed})}", status_code=303)
-    company_ledger = await run_in_threadpool(console.ledger.company, key)
     info = (
         CompanyInfo.from_fields(fields)
         if fields

@@ -106,11 +106,10 @@ async def deadlines(request: Request) -> Response:
     session, clerk = await signed_in(request)
     console = console_of(request)
     today = today_in_japan()
-    rows = await run_in_threadpool(console.review.queue.deadlines, today)
-    answers = await run_in_threadpool(console.documents.unanswered)
-    if clerk.scope is not None:
-        rows = [r for r in rows if getattr(r, "agency", None) == clerk.scope]
-        answers = [a for a in answers if a.agency == clerk.scope]
+    rows = await run_in_threadpool(console.review.queue.deadlines, today, scope=clerk.scope)
+    answers = [
+        a for a in await run_in_threadpool(console.documents.unanswered) if clerk.scope.allows(a.agency)
+    ]
     context = {
         "rows": rows,
         "answers": answers,

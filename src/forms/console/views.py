@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from forms.access.scope import Scope
 from forms.console.auth import Session, check_csrf
 from forms.console.context import Console, clerk_of, console_of, page, signed_in
 from forms.errors import INFO_CODES, ReviewError
@@ -116,7 +117,7 @@ def _date(text: str | None) -> dt.date | None:
         return None
 
 
-def queue_filter(params: dict[str, str], scope: str | None) -> QueueFilter:
+def queue_filter(params: dict[str, str], scope: Scope) -> QueueFilter:
     """The queue's filter from the query string; unreadable dates are ignored (shown blank)."""
     text = {k: (params.get(k) or "").strip() or None for k in _FILTERS}
     return QueueFilter(
@@ -127,7 +128,7 @@ def queue_filter(params: dict[str, str], scope: str | None) -> QueueFilter:
         since=_date(text["since"]),
         until=_date(text["until"]),
         search=text["search"],
-        scope=scope,
+        scope=scope.agencies,
     )
 
 

@@ -4,6 +4,7 @@
     corrections.py  what a clerk does to one intake: correct, route, reject, mark handled, retry
     reprocess.py    the machine's decision again on many intakes (dry run, then applied)
     contacts.py     the agency's "contacted" mark on a routed submission (DOMAIN rule 11)
+    companies.py    a company's ledger as a clerk's scope may see it
     desk.py         what they share: the store, rulebooks, ledger, templates and common look-ups
 
 Every action writes an event with who did it; the original bytes are never changed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from forms.config import Settings
 from forms.pipeline import Pipeline
+from forms.review.companies import Companies, CompanyView
 from forms.review.contacts import Contacts
 from forms.review.corrections import Corrections
 from forms.review.desk import OPEN, Desk
@@ -28,8 +30,8 @@ from forms.store.queue import OPEN_STATUSES, QueueFilter, QueueRow
 
 
 class Review:
-    """The clerks' operations over one store: ``queue``, ``corrections``, ``reprocess``. With the
-    mailroom's ``pipeline`` (``forms serve``), its rulebooks, ledger and readers are shared."""
+    """The clerks' operations over one store: ``queue``, ``corrections``, ``reprocess``, ``companies``.
+    With the mailroom's ``pipeline`` (``forms serve``), its rulebooks, ledger and readers are shared."""
 
     def __init__(self, store: Store, settings: Settings, *, pipeline: Pipeline | None = None) -> None:
         rulebooks = pipeline.rulebooks if pipeline else load_rulebooks(settings.rulebook_dir)
@@ -46,6 +48,7 @@ class Review:
         self.corrections = Corrections(self.desk)
         self.reprocess = Reprocess(self.desk, pipeline)
         self.contacts = Contacts(self.desk)
+        self.companies = Companies(self.desk)
 
     @property
     def store(self) -> Store:
@@ -58,6 +61,7 @@ class Review:
 __all__ = [
     "OPEN",
     "OPEN_STATUSES",
+    "CompanyView",
     "DeadlineRow",
     "IntakeView",
     "Original",

@@ -4,8 +4,9 @@ leaves the deadline list and the morning digest. A clerk scoped to an agency mar
 
 from __future__ import annotations
 
+from forms.access.scope import Scope
 from forms.errors import ReviewError, StoreError
-from forms.review.desk import Desk
+from forms.review.desk import EVERY, Desk
 from forms.store import IntakeRow
 
 
@@ -21,11 +22,11 @@ class Contacts:
             raise ReviewError(f"申込み {text} はありません")
         return row
 
-    def mark(self, ref: str, *, actor: str, scope: str | None = None) -> IntakeRow:
+    def mark(self, ref: str, *, actor: str, scope: Scope = EVERY) -> IntakeRow:
         """Mark the routed submission ``ref`` contacted by ``actor``; ReviewError when it is not routed,
         is another agency's (``scope``), or was marked before."""
         row = self.find(ref)
-        if scope is not None and row.agency != scope:
+        if not scope.allows(row.agency):
             raise ReviewError(f"申込み {ref} は他の支援機関の申込みです")
         if row.status != "routed":
             raise ReviewError(

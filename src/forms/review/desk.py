@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from forms.access.scope import Scope
 from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, decide
 from forms.errors import ReviewError, StoreError
@@ -26,6 +27,7 @@ from forms.spec import FormSpec
 from forms.store import IntakeRow, Store
 from forms.store.queue import ClerkDecision
 
+EVERY = Scope.every()
 #: Decisions a clerk may still change by routing or rejecting.
 OPEN = frozenset({"needs_review", "rejected"})
 
@@ -41,15 +43,16 @@ class Desk:
     ledger: LedgerView
     templates: MailTemplates
 
-    def row(self, intake_id: int) -> IntakeRow:
+    def row(self, intake_id: int, scope: Scope = EVERY) -> IntakeRow:
+        """The intake, when it exists and is within ``scope`` (another agency's is "not there")."""
         row = self.store.intakes.get(intake_id)
-        if row is None:
-            raise ReviewError(f"申込み {intake_id} はありません")
+        if row is None or not scope.allows(row.agency):
+            raise ReviewError(f"申込み {intake_id} はありません（又は担当外です）")
         return row
 
-    def open_row(self, intake_id: int) -> IntakeRow:
+    def open_row(self, intake_id: int, scope: Scope = EVERY) -> IntakeRow:
         """An intake a clerk may route or reject: decided needs_review or rejected, not handled yet."""
-        row = self.row(intake_id)
+        row = self.row(intake_id, scope)
         if row.state != "decided" or row.status not in OPEN:
             state = row.status or row.state
             raise ReviewError(f"申込み {intake_id} は {state} のため、転送も差戻しもできません")
@@ -86,6 +89,15 @@ class Desk:
         )
         source = stored.get("source") or row.source or f"intake {row.id}"
         return decide(source, [Candidate(stored.get("attachment"), extraction)], ctx)
+
+    @staticmethod
+    def keep_in_scope(intake_id: int, decision: Decision, scope: Scope) -> None:
+        """Refused when a clerk's corrections would take the intake to an agency outside their scope."""
+        if not scope.allows(decision.agency):
+            where = decision.agency or "未定"
+            raise ReviewError(
+                f"申込み {intake_id}: 訂正後の申込先（{where}）は担当外のため、この訂正はできません"
+            )
 
     def original(self, row: IntakeRow) -> Original:
         return original(

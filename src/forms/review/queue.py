@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from forms.access.scope import Scope
 from forms.decide import apply_corrections
 from forms.jp.business_days import add_business_days
 from forms.jp.wareki import date_in_japan
@@ -14,6 +15,8 @@ from forms.review.original import render_page
 from forms.review.values import DeadlineRow, IntakeView, raw_values, stored_decision
 from forms.store import OutboxItem
 from forms.store.queue import QueueFilter, QueueRow
+
+EVERY = Scope.every()
 
 
 class Queue:
@@ -25,10 +28,10 @@ class Queue:
         """One page of the review queue (newest first) and the total the filter finds."""
         return self._store.queue.page(f, limit=limit, offset=offset)
 
-    def view(self, intake_id: int, *, scope: str | None = None) -> IntakeView | None:
+    def view(self, intake_id: int, *, scope: Scope = EVERY) -> IntakeView | None:
         """One intake as a clerk sees it; None when there is none or it is outside ``scope``."""
         row = self._store.intakes.get(intake_id)
-        if row is None or (scope is not None and row.agency != scope):
+        if row is None or not scope.allows(row.agency):
             return None
         record = self._store.queue.review_record(intake_id)
         extraction = self._desk.stored_reading(intake_id)
@@ -63,11 +66,11 @@ class Queue:
             return None
         return render_page(form, page, dpi=dpi, max_pages=self._desk.settings.max_pages)
 
-    def deadlines(self, today: dt.date, *, scope: str | None = None) -> list[DeadlineRow]:
+    def deadlines(self, today: dt.date, *, scope: Scope = EVERY) -> list[DeadlineRow]:
         """Routed intakes of the agencies bound to the contact deadline (rule 11) that no clerk has
         marked handled, soonest due first."""
         books = self._desk.rulebooks
-        agencies = [a for a in books.newest.contact_sla.agencies if scope is None or a == scope]
+        agencies = scope.within(books.newest.contact_sla.agencies)
         rows = []
         for r in self._store.queue.routed_unhandled(agencies):
             received_on = date_in_japan(r.received_at)

@@ -11,7 +11,7 @@ event 'send_unconfirmed'): the message may have been delivered; it is retried al
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or_, select, update
@@ -198,18 +198,18 @@ class Outbox:
             raise StoreError(f"outgoing message {outbox_id} is not a dead letter")
 
     def requeue_dead_letters(
-        self, outbox_ids: Sequence[int] | None, *, actor: str, scope: str | None = None
+        self, outbox_ids: Sequence[int] | None, *, actor: str, scope: Collection[str] | None = None
     ) -> list[int]:
         """A clerk sends dead letters again — those of ``outbox_ids``, or (None) every one — in one
         transaction: 'pending' now, attempts counted afresh and the give-up time counted from now (the
-        events keep the earlier attempts). ``scope``: only messages of that agency's intakes. Returns the
+        events keep the earlier attempts). ``scope``: only messages of those agencies' intakes. Returns the
         ids requeued; ids that are not dead letters (or outside the scope) are left as they are."""
         now = self._db.now()
         where = [outbox.c.state == "dead"]
         if outbox_ids is not None:
             where.append(outbox.c.id.in_(list(outbox_ids)))
         if scope is not None:
-            of_agency = select(intakes.c.id).where(intakes.c.agency == scope)
+            of_agency = select(intakes.c.id).where(intakes.c.agency.in_(sorted(scope)))
             where.append(outbox.c.intake_id.in_(of_agency))
         with self._db.writing() as conn:
             rows = conn.execute(

@@ -31,7 +31,8 @@ OPEN_STATUSES = ("needs_review", "rejected")
 class QueueFilter:
     """What the review queue shows. ``status`` None: the open queue (needs_review, rejected and failed
     intakes no clerk has handled); a status (routed, rejected, needs_review, duplicate), 'failed',
-    'handled' or 'all'. ``scope`` is the clerk's agency (None = every agency)."""
+    'handled' or 'all'. ``scope``: the agencies the clerk may see (None = every agency, and intakes
+    of none; empty = nothing)."""
 
     status: str | None = None
     reason: str | None = None
@@ -40,7 +41,7 @@ class QueueFilter:
     since: dt.date | None = None
     until: dt.date | None = None
     search: str | None = None
-    scope: str | None = None
+    scope: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ def _contains(column: Any, text: str) -> ColumnElement[bool]:
 
 def _where(f: QueueFilter) -> list[ColumnElement[bool]]:
     clauses = [c for c in [_status_clause(f.status)] if c is not None]
-    for agency in (f.agency, f.scope):
-        if agency:
-            clauses.append(intakes.c.agency == agency)
+    if f.agency:
+        clauses.append(intakes.c.agency == f.agency)
+    if f.scope is not None:
+        clauses.append(intakes.c.agency.in_(sorted(f.scope)))
     if f.reason:
         clauses.append(intakes.c.reason_codes.contains(f" {f.reason.strip().upper()} ", autoescape=True))
     if f.bank:

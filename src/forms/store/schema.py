@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 UTC = dt.UTC
@@ -137,10 +139,14 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
-    Column("agency", String(20)),  # a clerk's scope: only this agency's intakes; None = all
+    Column("agency", String(20)),  # a clerk's scope: only this agency's intakes
     Column("password_hash", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # (0008) a clerk who sees every agency says so; without it and without an agency, a clerk sees nothing
+    Column("all_agencies", Boolean, nullable=False, server_default=false()),
+    Column("disabled_at", UtcDateTime),  # a disabled account cannot sign in; its sessions end
+    Column("session_version", Integer, nullable=False, server_default="0"),  # raised to end sessions
 )
 
 events = Table(
