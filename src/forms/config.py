@@ -8,6 +8,7 @@ below (upper case), e.g. ``FORMS_EXTRACT_TIMEOUT_S=20``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -66,6 +67,26 @@ class Settings:
     console_listen: str = field(
         default="", metadata={"help": "host:port `forms serve` serves the clerk console on; empty = off"}
     )
+    cookie_secure: str = field(
+        default="auto",
+        metadata={
+            "help": "the console's cookies Secure: auto (except plain HTTP on loopback), always or never",
+            "choices": ("auto", "always", "never"),
+        },
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "addresses or networks of reverse proxies whose X-Forwarded-For/-Proto the console trusts"
+        },
+    )
+    signin_failures_per_ip: int = field(
+        default=10, metadata={"help": "failed console sign-ins from one address within signin_window_s"}
+    )
+    signin_failures_total: int = field(
+        default=100, metadata={"help": "failed console sign-ins from all addresses within signin_window_s"}
+    )
+    signin_window_s: float = field(default=300.0, metadata={"help": "the sign-in limit's window, seconds"})
     maildir: Path | None = field(
         default=None, metadata={"help": "Maildir swept for new mail (serve/process); default: ./mailroom"}
     )
@@ -163,6 +184,11 @@ class Settings:
                 raise ConfigError(
                     f"setting {f.name}: {getattr(self, f.name)!r} is not one of {', '.join(choices)}"
                 )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"setting trusted_proxies: {proxy!r} is not an address or network") from exc
         if self.transport == "smtp" and self.smtp_username and self.smtp_security == "none":
             raise ConfigError(
                 "setting smtp_security: none would send the SMTP password in clear; use tls or starttls"

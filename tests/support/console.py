@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from forms.access.accounts import Users
 from forms.config import Settings
 from forms.console import create_app
-from forms.console.auth import SignInLimiter
+from forms.console.throttle import SignInLimiter
 from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
@@ -71,12 +71,18 @@ def build_world(home: Path) -> World:
 
 
 def client_for(
-    world: World, *, limiter: SignInLimiter | None = None, base_url: str = "https://testserver"
+    world: World,
+    *,
+    limiter: SignInLimiter | None = None,
+    base_url: str = "https://testserver",
+    ip: str = "192.0.2.10",
+    settings: Settings | None = None,
 ) -> TestClient:
+    """A client of a console app over the world's store, connecting from ``ip``."""
     app = create_app(
-        world.settings, review=world.review, accounts=world.users, secret=SECRET, limiter=limiter
+        settings or world.settings, review=world.review, accounts=world.users, secret=SECRET, limiter=limiter
     )
-    return TestClient(app, base_url=base_url, follow_redirects=False)
+    return TestClient(app, base_url=base_url, follow_redirects=False, client=(ip, 50000))
 
 
 def csrf_of(html: str) -> str:

@@ -22,9 +22,20 @@ from forms.access.scope import Scope
 from forms.errors import AccountError, StoreError
 from forms.spec import AGENCIES
 from forms.store import Store
+from forms.store.records import EventRow
 from forms.store.users import UserRecord
 
 ROLES: tuple[str, ...] = ("clerk", "admin")
+ACCOUNT_EVENTS = (
+    "user_added",
+    "user_changed",
+    "user_disabled",
+    "user_enabled",
+    "password_changed",
+    "signed_in",
+    "signed_out",
+    "sign_in_failed",
+)
 MIN_PASSWORD_CHARS = 10
 #: Longer passwords are refused unhashed (argon2 hashes any length, slowly).
 MAX_PASSWORD_CHARS = 1024
@@ -157,6 +168,10 @@ class Users:
     def sign_in_failed(self, name: str, ip: str) -> None:
         """A refused sign-in, in the event log (the name as typed, cut to 100 characters; from where)."""
         self.store.events.add(None, "sign_in_failed", actor="-", detail={"name": name[:100], "ip": ip})
+
+    def account_events(self, limit: int = 100) -> list[EventRow]:
+        """The newest events about accounts: added, changed, signed in and out, failed sign-ins."""
+        return self.store.events.newest(ACCOUNT_EVENTS, limit)
 
     def sign_out(self, name: str, ip: str) -> None:
         """Every session of ``name`` ends, here and in any other browser (event 'signed_out')."""

@@ -1,9 +1,10 @@
 """``forms console [--listen 127.0.0.1:8080]``: the clerk console, served by uvicorn.
 
 On a loopback address the console speaks plain HTTP (its cookies drop the Secure flag there); on any
-other address put it behind a TLS-terminating proxy (uvicorn trusts the proxy's X-Forwarded-Proto
-from ``--forwarded-allow-ips``) — over plain HTTP on a public address the browser would not send
-the Secure session cookie back, so nobody could sign in.
+other address put it behind a TLS-terminating reverse proxy and name that proxy in the
+``trusted_proxies`` setting (its X-Forwarded-For/-Proto are read from it and from nobody else) —
+over plain HTTP on a public address the browser would not send the Secure session cookie back, so
+nobody could sign in.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        proxy_headers=False,  # the app reads them, from settings.trusted_proxies only
         server_header=False,
     )
     return 0
@@ -41,10 +41,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("console", help="run the clerk console (web app) over the store")
     p.add_argument(
         "--listen", default=DEFAULT_LISTEN, help=f"host:port to serve on (default {DEFAULT_LISTEN})"
-    )
-    p.add_argument(
-        "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies whose X-Forwarded-For/-Proto are trusted (a TLS proxy in front of the console)",
     )
     p.set_defaults(func=cmd_console)

@@ -23,20 +23,23 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from forms.access.accounts import Users
 from forms.config import Settings
-from forms.console import actions, bulk, operations, views
+from forms.console import accounts, actions, bulk, operations, views
 from forms.console import ledger as ledger_views
-from forms.console.auth import Accounts, Sessions, SignInLimiter, load_secret
+from forms.console.auth import Accounts, Sessions, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
 from forms.console.jobs import Jobs
+from forms.console.throttle import SignInLimiter
 from forms.documents.issued import IssuedDocuments
 from forms.documents.sending import DocumentPost
 from forms.files import private_dir
 from forms.review import Review
 from forms.store import Store, StoreLedger
 
+_SECURE: dict[str, bool | None] = {"auto": None, "always": True, "never": False}
 MAX_BODY_BYTES = 1024 * 1024  # forms, and support files (CSV / .xlsx) of up to 1 MB
 STATIC = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = [
@@ -51,8 +54,12 @@ SECURITY_HEADERS = [
 ]
 
 
+#: Sent over HTTPS only (RFC 6797): the browser keeps to HTTPS for this host for a year.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
 class SecurityHeaders:
-    """Adds the security headers to every response, and no-store to every page."""
+    """Adds the security headers to every response, no-store to every page, HSTS over HTTPS."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,12 +69,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         is_static = str(scope.get("path", "")).startswith("/static/")
+        extra = [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else SECURITY_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                headers += [(k, v) for k, v in extra if k not in names]
                 if not is_static and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -104,6 +112,11 @@ def routes() -> list[Route | Mount]:
         Route("/deadlines", operations.deadlines),
         Route("/intakes/{intake_id:int}/contacted", operations.contacted, methods=["POST"]),
         Route("/outbox", operations.outbox),
+        Route("/accounts", accounts.accounts_page, methods=["GET"]),
+        Route("/accounts", accounts.add, methods=["POST"]),
+        Route("/accounts/{name}/access", accounts.access, methods=["POST"]),
+        Route("/accounts/{name}/disable", accounts.disable, methods=["POST"]),
+        Route("/accounts/{name}/password", accounts.password, methods=["POST"]),
         Route("/outbox/{outbox_id:int}/retry", operations.retry_message, methods=["POST"]),
         Route("/outbox/requeue", operations.requeue_dead_letters, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -128,6 +141,20 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     return page(request, "error.html", context, session=session, clerk=clerk, status_code=exc.status_code)
 
 
+def sessions_for(settings: Settings, secret: str | bytes | None, secure: bool | None) -> Sessions:
+    """Session cookies signed with ``secret`` (default: kept in ``$FORMS_HOME/console.key``)."""
+    chosen = secure if secure is not None else _SECURE[settings.cookie_secure]
+    return Sessions(secret or load_secret(settings.home / "console.key"), secure=chosen)
+
+
+def limiter_for(settings: Settings) -> SignInLimiter:
+    return SignInLimiter(
+        per_ip=settings.signin_failures_per_ip,
+        total=settings.signin_failures_total,
+        window_s=settings.signin_window_s,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -139,7 +166,8 @@ def create_app(
 ) -> Starlette:
     """The console app. Without ``review`` it opens the store of ``settings`` (closed on shutdown);
     ``secret`` signs the session cookies (default: kept in ``$FORMS_HOME/console.key``);
-    ``cookie_secure`` forces the Secure flag on or off (default: off only on plain-HTTP loopback)."""
+    ``cookie_secure`` forces the Secure flag on or off (default: the ``cookie_secure`` setting).
+    X-Forwarded-For/-Proto are read only from ``settings.trusted_proxies`` (uvicorn's middleware)."""
     owned: Store | None = None
     if review is None:
         private_dir(settings.home)
@@ -159,8 +187,8 @@ def create_app(
         post=post,
         rulebook=rulebooks.newest,
         spec=review.desk.spec,
-        sessions=Sessions(secret or load_secret(settings.home / "console.key"), secure=cookie_secure),
-        limiter=limiter or SignInLimiter(),
+        sessions=sessions_for(settings, secret, cookie_secure),
+        limiter=limiter or limiter_for(settings),
         jobs=Jobs(),
         env=environment(),
     )
@@ -182,4 +210,6 @@ def create_app(
     )
     app.state.console = console
     app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:  # outermost: the headers see the client's scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

@@ -1,16 +1,21 @@
-"""Who is asking: signed session cookies, CSRF tokens, the sign-in rate limit.
+"""Who is asking: signed session cookies, CSRF tokens, the session version, forwarded headers.
 
 A session is a cookie signed with the console's secret (itsdangerous, timed): the account name (or
-none before sign-in) and the session's CSRF token. The account itself is looked up on every request,
-so a removed account or a changed role takes effect at once. Cookies are HttpOnly, SameSite=Lax and
-Secure; Secure is dropped only when the request came over plain HTTP to a loopback address (a console
-run on 127.0.0.1 for one operator, or the tests' server) — anywhere else the browser sends the cookie
-over HTTPS only, so a console exposed without TLS cannot be signed into.
+none before sign-in), the session's CSRF token and the account's session version at sign-in. The
+account itself is looked up on every request: a session whose version is no longer the account's —
+after sign-out, disabling, a new password, role or scope — or of a disabled or removed account is no
+session at all, so these end every session on the server, not only the cookie in one browser.
+
+Cookies are HttpOnly and SameSite=Lax; Secure as ``cookie_secure`` says: ``always``, ``never``, or
+``auto`` — Secure except over plain HTTP to a loopback address (a console on 127.0.0.1 for one
+operator, or the tests' server). Behind a reverse proxy the client's address and scheme are taken
+from X-Forwarded-For and X-Forwarded-Proto only when the request comes from one of
+``trusted_proxies``; from anyone else those headers are ignored (they would let a client pick the
+address the sign-in limit counts).
 
 Every POST carries the session's CSRF token in the form field ``csrf`` (checked by :func:`check_csrf`
 before anything is done); the sign-in form too, with the token of the anonymous session the sign-in
-page created. Sign-in failures are counted per client IP and account name: after
-``max_failures`` within ``window_s`` the sign-in answers 429 until the window has passed.
+page created.
 """
 
 from __future__ import annotations
@@ -18,10 +23,8 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +35,7 @@ from starlette.responses import Response
 
 from forms.access.accounts import User as Clerk
 from forms.files import private_dir
+from forms.store import EventRow
 
 SESSION_COOKIE = "forms_session"
 SESSION_MAX_AGE_S = 8 * 3600
@@ -49,17 +53,44 @@ class Accounts(Protocol):
 
     def signed_in(self, name: str, ip: str) -> None: ...
 
+    def sign_in_failed(self, name: str, ip: str) -> None: ...
+
+    def sign_out(self, name: str, ip: str) -> None: ...
+
+    # the admins' page of accounts
+    def all(self) -> list[Clerk]: ...
+
+    def add(
+        self, name: str, *, role: str, password: str, agency: str | None, all_agencies: bool, actor: str
+    ) -> Clerk: ...
+
+    def set_access(
+        self, name: str, *, role: str, agency: str | None, all_agencies: bool, actor: str
+    ) -> Clerk: ...
+
+    def set_disabled(self, name: str, disabled: bool, *, actor: str) -> None: ...
+
+    def set_password(self, name: str, password: str, *, actor: str) -> None: ...
+
+    def account_events(self, limit: int = 100) -> list[EventRow]: ...
+
 
 @dataclass(frozen=True)
 class Session:
-    """What the cookie holds: the account name (None before sign-in) and the CSRF token."""
+    """What the cookie holds: the account name (None before sign-in), the CSRF token, and the
+    account's session version when it signed in."""
 
     user: str | None
     csrf: str
+    version: int = 0
 
     @classmethod
-    def fresh(cls, user: str | None = None) -> Session:
-        return cls(user=user, csrf=secrets.token_urlsafe(32))
+    def fresh(cls, user: str | None = None, version: int = 0) -> Session:
+        return cls(user=user, csrf=secrets.token_urlsafe(32), version=version)
+
+    def is_of(self, clerk: Clerk | None) -> bool:
+        """Whether this session still belongs to ``clerk``: enabled, and not ended since sign-in."""
+        return clerk is not None and not clerk.disabled and clerk.session_version == self.version
 
 
 class Sessions:
@@ -82,13 +113,15 @@ class Sessions:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        user = data.get("u")
-        return Session(user=user if isinstance(user, str) else None, csrf=data["c"])
+        user, version = data.get("u"), data.get("v", 0)
+        if not isinstance(version, int):
+            return None
+        return Session(user=user if isinstance(user, str) else None, csrf=data["c"], version=version)
 
     def write(self, request: Request, response: Response, session: Session) -> None:
         response.set_cookie(
             SESSION_COOKIE,
-            self._signer.dumps({"u": session.user, "c": session.csrf}),
+            self._signer.dumps({"u": session.user, "c": session.csrf, "v": session.version}),
             max_age=self.max_age_s,
             httponly=True,
             secure=self.secure_for(request),
@@ -102,7 +135,8 @@ class Sessions:
         )
 
     def secure_for(self, request: Request) -> bool:
-        """Secure unless told otherwise, or the request came over plain HTTP to a loopback address."""
+        """Secure unless told otherwise (``secure``), or the request came over plain HTTP to a
+        loopback address."""
         if self._secure is not None:
             return self._secure
         server = request.scope.get("server") or ("", None)
@@ -115,38 +149,6 @@ def check_csrf(session: Session | None, form: Mapping[str, Any]) -> bool:
     if session is None or not isinstance(sent, str) or not sent:
         return False
     return hmac.compare_digest(sent.encode(), session.csrf.encode())
-
-
-class SignInLimiter:
-    """At most ``max_failures`` failed sign-ins per (client IP, account name) within ``window_s``."""
-
-    def __init__(
-        self, max_failures: int = 5, window_s: float = 300.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        horizon = self._clock() - self.window_s
-        while times and times[0] <= horizon:
-            times.popleft()
-        return times
-
-    def blocked(self, ip: str, name: str) -> bool:
-        with self._lock:
-            return len(self._recent((ip, name))) >= self.max_failures
-
-    def failed(self, ip: str, name: str) -> None:
-        with self._lock:
-            self._recent((ip, name)).append(self._clock())
-
-    def succeeded(self, ip: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop((ip, name), None)
 
 
 def load_secret(path: Path) -> bytes:

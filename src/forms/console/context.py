@@ -24,8 +24,9 @@ from starlette.responses import HTMLResponse
 from forms import templating
 from forms.config import Settings
 from forms.console import labels
-from forms.console.auth import Accounts, Clerk, Session, Sessions, SignInLimiter, check_csrf
+from forms.console.auth import Accounts, Clerk, Session, Sessions, check_csrf
 from forms.console.jobs import Jobs
+from forms.console.throttle import SignInLimiter
 from forms.documents.issued import IssuedDocuments
 from forms.documents.sending import DocumentPost
 from forms.jp.wareki import JST
@@ -110,7 +111,7 @@ async def clerk_of(request: Request) -> tuple[Session | None, Clerk | None]:
     if session is None or session.user is None:
         return session, None
     clerk = await run_in_threadpool(console.accounts.get, session.user)
-    return session, clerk
+    return session, clerk if session.is_of(clerk) else None
 
 
 async def signed_in(request: Request, *, admin: bool = False) -> tuple[Session, Clerk]:

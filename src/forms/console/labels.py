@@ -65,6 +65,14 @@ EVENT = {
     "dead_letter": "送信不能",
     "requeued": "再送",
     "send_lease_expired": "送信の引継ぎ",
+    "user_added": "アカウント追加",
+    "user_changed": "役割・担当の変更",
+    "user_disabled": "アカウント無効化",
+    "user_enabled": "アカウント有効化",
+    "password_changed": "パスワード変更",
+    "signed_in": "サインイン",
+    "signed_out": "サインアウト",
+    "sign_in_failed": "サインイン失敗",
 }
 
 OUTBOX_STATE = {

@@ -8,6 +8,7 @@ only that agency's intakes (the filter's scope), and an intake of another agency
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from forms.model import Decision
 from forms.review import OPEN_STATUSES, IntakeView, QueueFilter
 from forms.spec import AGENCY_FIELDS
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 _FILTERS = ("status", "reason", "agency", "bank", "since", "until", "search")
 
@@ -56,6 +58,18 @@ async def signin_form(request: Request) -> Response:
     return response
 
 
+def client_ip(request: Request) -> str:
+    """The client's address (a trusted proxy's X-Forwarded-For already applied, see ``auth``)."""
+    return request.client.host if request.client else "-"
+
+
+def _signin_page(
+    request: Request, session: Session | None, form: dict[str, str], error: str, code: int
+) -> Response:
+    context = {"next": form["next"], "error": error, "name": form["name"]}
+    return page(request, "signin.html", context, session=session, clerk=None, status_code=code)
+
+
 async def signin(request: Request) -> Response:
     console = console_of(request)
     session = console.sessions.read(request)
@@ -64,44 +78,34 @@ async def signin(request: Request) -> Response:
         raise HTTPException(
             403, "フォームの確認用トークンが無効です。サインインのページを開き直してください。"
         )
-    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-    target = _safe_next(str(form.get("next", "")))
-    ip = request.client.host if request.client else "-"
-    if console.limiter.blocked(ip, name):
+    name, password = str(form.get("name", "")).strip()[:200], str(form.get("password", ""))
+    shown = {"next": _safe_next(str(form.get("next", ""))), "name": name}
+    ip = client_ip(request)
+    if not console.limiter.begin(ip):  # too many failures from this address, or from all together
+        log.warning("sign-in from %s refused: too many failures", ip)
         error = "サインインの失敗が続いたため、しばらく受け付けません。5分ほど待ってから再度お試しください。"
-        return page(
-            request,
-            "signin.html",
-            {"next": target, "error": error, "name": name},
-            session=session,
-            clerk=None,
-            status_code=429,
-        )
+        return _signin_page(request, session, shown, error, 429)
     clerk = await run_in_threadpool(console.accounts.authenticate, name, password)
     if clerk is None:
-        console.limiter.failed(ip, name)
-        error = "アカウント名又はパスワードが違います。"
-        return page(
-            request,
-            "signin.html",
-            {"next": target, "error": error, "name": name},
-            session=session,
-            clerk=None,
-            status_code=401,
-        )
-    console.limiter.succeeded(ip, name)
+        await run_in_threadpool(console.accounts.sign_in_failed, name, ip)
+        return _signin_page(request, session, shown, "アカウント名又はパスワードが違います。", 401)
+    console.limiter.succeeded(ip)
     await run_in_threadpool(console.accounts.signed_in, clerk.name, ip)
-    response = RedirectResponse(target, status_code=303)
-    console.sessions.write(request, response, Session.fresh(clerk.name))  # a new token: no fixation
+    response = RedirectResponse(shown["next"], status_code=303)
+    fresh = Session.fresh(clerk.name, clerk.session_version)  # a new token: no fixation
+    console.sessions.write(request, response, fresh)
     return response
 
 
 async def signout(request: Request) -> Response:
+    """Sign-out ends every session of the account on the server (its session version is raised)."""
     console = console_of(request)
-    session = console.sessions.read(request)
+    session, clerk = await clerk_of(request)
     form = await request.form()
     if not check_csrf(session, form):
         raise HTTPException(403, "フォームの確認用トークンが無効です。")
+    if clerk is not None:
+        await run_in_threadpool(console.accounts.sign_out, clerk.name, client_ip(request))
     response = RedirectResponse("/signin", status_code=303)
     console.sessions.clear(request, response)
     return response

@@ -178,7 +178,9 @@ def console(settings: Settings, room: Mailroom) -> Iterator[str | None]:
     host, port = split_host_port(settings.console_listen, default_port=8080)
     app = create_app(settings, review=Review(room.store, settings, pipeline=room.pipeline))
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False)
+        uvicorn.Config(
+            app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -6,6 +6,7 @@ this repository reads them and writes those of no intake (ledger, imports, sign-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,12 @@ class Events:
         """The events of one intake, oldest first; ``None``: those of no intake."""
         where = events.c.intake_id.is_(None) if intake_id is None else events.c.intake_id == intake_id
         query = select(events).where(where).order_by(events.c.id)
+        with self._db.reading() as conn:
+            return [event_row(r) for r in conn.execute(query).mappings()]
+
+    def newest(self, kinds: Sequence[str], limit: int = 100) -> list[EventRow]:
+        """The newest events of these kinds, newest first."""
+        query = select(events).where(events.c.kind.in_(list(kinds))).order_by(events.c.id.desc()).limit(limit)
         with self._db.reading() as conn:
             return [event_row(r) for r in conn.execute(query).mappings()]
 
