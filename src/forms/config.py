@@ -64,6 +64,37 @@ class Settings:
     smtp_listen: str = field(
         default="", metadata={"help": "host:port the SMTP listener binds (serve); empty = no listener"}
     )
+    listen_max_connections: int = field(
+        default=20, metadata={"help": "SMTP listener: connections at once (more are answered 421)"}
+    )
+    listen_per_ip_per_minute: int = field(
+        default=120,
+        metadata={
+            "help": "SMTP listener: new connections per address per minute; 0 = no limit (postfix in front)"
+        },
+    )
+    listen_session_s: float = field(
+        default=600.0, metadata={"help": "SMTP listener: a whole session's time limit, seconds (then 421)"}
+    )
+    listen_idle_s: float = field(
+        default=120.0, metadata={"help": "SMTP listener: time allowed for each command, seconds"}
+    )
+    listen_tls_cert: Path | None = field(
+        default=None, metadata={"help": "SMTP listener: PEM certificate (chain) for STARTTLS; empty = no TLS"}
+    )
+    listen_tls_key: Path | None = field(
+        default=None,
+        metadata={"help": "SMTP listener: PEM private key of listen_tls_cert (default: in the cert)"},
+    )
+    listen_auth_username: str = field(
+        default="",
+        metadata={"help": "SMTP listener: require AUTH (after STARTTLS) as this user; empty = no AUTH"},
+    )
+    listen_auth_password: str = field(default="", metadata={"help": "SMTP listener: the AUTH password"})
+    spool_min_free_bytes: int = field(
+        default=512 * 1024 * 1024,
+        metadata={"help": "free disk the spool keeps; below it the SMTP listener answers 452"},
+    )
     console_listen: str = field(
         default="", metadata={"help": "host:port `forms serve` serves the clerk console on; empty = off"}
     )
@@ -189,6 +220,11 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError as exc:
                 raise ConfigError(f"setting trusted_proxies: {proxy!r} is not an address or network") from exc
+        if self.listen_auth_username and (self.listen_tls_cert is None or not self.listen_auth_password):
+            raise ConfigError(
+                "setting listen_auth_username: AUTH needs listen_auth_password and listen_tls_cert"
+                " (the password is sent over TLS only)"
+            )
         if self.transport == "smtp" and self.smtp_username and self.smtp_security == "none":
             raise ConfigError(
                 "setting smtp_security: none would send the SMTP password in clear; use tls or starttls"
@@ -215,7 +251,16 @@ class Settings:
         return {k.strip(): v.strip() for k, _, v in pairs if k.strip() and v.strip()}
 
 
-_PATHS = ("rulebook_dir", "maildir", "outbox_dir", "templates_dir", "smtp_ca_file", "imap_ca_file")
+_PATHS = (
+    "rulebook_dir",
+    "maildir",
+    "outbox_dir",
+    "templates_dir",
+    "smtp_ca_file",
+    "imap_ca_file",
+    "listen_tls_cert",
+    "listen_tls_key",
+)
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:

@@ -6,22 +6,31 @@ stores ``envelope.original_content`` — the bytes as the client sent them — w
 and answers ``250 OK queued as <id>``. When the spool cannot store the message the answer is 451,
 so the sender retries; never 250. A message over ``max_bytes`` is refused with 552 (at MAIL FROM
 when the client declares SIZE, else ``552 Error: Too much mail data`` after DATA) and nothing is
-stored.
+stored. When the spool's disk is low, MAIL and DATA are answered 452 (``smtp_guard``).
+
+The listener is guarded (``smtp_guard``: connections at most, per address, a whole session's time
+limit). With a configured certificate it offers STARTTLS; with a configured account it requires
+AUTH (PLAIN or LOGIN, only after STARTTLS) before MAIL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from forms.errors import SpoolError
-from forms.intake.smtp_data import ChunkedDataSMTP
+from forms.intake.smtp_guard import NO_ROOM, Gate, GuardedSMTP, ListenerLimits, has_room
+
+__all__ = ["ListenerAuth", "ListenerLimits", "SpoolHandler", "start_smtp_listener"]
 from forms.intake.spool import Spool, clean_text
 
 log = logging.getLogger(__name__)
@@ -37,9 +46,21 @@ def _mailbox(address: str) -> str:
 class SpoolHandler:
     """aiosmtpd handler: takes mail for the mailroom addresses into the spool."""
 
-    def __init__(self, spool: Spool, mailroom_addresses: Sequence[str]) -> None:
+    def __init__(self, spool: Spool, mailroom_addresses: Sequence[str], *, min_free_bytes: int = 0) -> None:
         self._spool = spool
         self._addresses = frozenset(_mailbox(a) for a in mailroom_addresses)
+        self._min_free = min_free_bytes
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        declared = next((o[5:] for o in mail_options if o.upper().startswith("SIZE=")), "0")
+        if not has_room(self._spool.folder, self._min_free, int(declared) if declared.isdigit() else 0):
+            log.warning("SMTP MAIL from %s refused: the spool's disk is low", session.peer)
+            return NO_ROOM
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -60,6 +81,9 @@ class SpoolHandler:
             "mail_from": clean_text(envelope.mail_from or "", 320),
             "rcpt_to": clean_text(",".join(envelope.rcpt_tos), 512),
         }
+        if not has_room(self._spool.folder, self._min_free, len(data)):
+            log.warning("SMTP message from %s not stored: the spool's disk is low", meta["peer"])
+            return NO_ROOM
         try:
             entry = await asyncio.to_thread(self._spool.put, data, channel="smtp", meta=meta)
         except SpoolError as exc:
@@ -75,13 +99,16 @@ class _BoundController(Controller):
     (aiosmtpd's own start-up check connects to ``self.port``, which must be the real port.)
     """
 
-    def __init__(self, handler: SpoolHandler, *, host: str, port: int, **smtp_parameters: Any) -> None:
+    def __init__(
+        self, handler: SpoolHandler, *, host: str, port: int, gate: Gate, **smtp_parameters: Any
+    ) -> None:
         self._listening = _listening_socket(host, port)
+        self.gate = gate
         bound_port = self._listening.getsockname()[1]
         super().__init__(handler, hostname=host, port=bound_port, **smtp_parameters)
 
     def factory(self) -> SMTP:
-        return ChunkedDataSMTP(self.handler, **self.SMTP_kwargs)
+        return GuardedSMTP(self.handler, gate=self.gate, **self.SMTP_kwargs)
 
     def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
         return self.loop.create_server(self._factory_invoker, sock=self._listening, ssl=self.ssl_context)
@@ -104,19 +131,53 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+@dataclass(frozen=True)
+class ListenerAuth:
+    """The one account a relay in front (postfix) signs in with, when AUTH is required."""
+
+    username: str
+    password: str
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        ok = hmac.compare_digest(data.login, self.username.encode()) & hmac.compare_digest(
+            data.password, self.password.encode()
+        )
+        return AuthResult(success=ok, handled=False)
+
+
 def start_smtp_listener(
-    spool: Spool, *, host: str, port: int, mailroom_addresses: Sequence[str], max_bytes: int
+    spool: Spool,
+    *,
+    host: str,
+    port: int,
+    mailroom_addresses: Sequence[str],
+    max_bytes: int,
+    limits: ListenerLimits | None = None,
+    tls: ssl.SSLContext | None = None,
+    auth: ListenerAuth | None = None,
 ) -> Controller:
     """Start the listener in its own thread and return the started controller (``.port`` is the real port).
 
-    Raises ``OSError`` when the address cannot be bound. Stop it with ``controller.stop()``.
+    ``limits``: see ``smtp_guard`` (defaults: ``ListenerLimits()``); ``tls``: offer STARTTLS with this
+    server context; ``auth``: require AUTH with this account (only over TLS). Raises ``OSError``
+    when the address cannot be bound. Stop it with ``controller.stop()``.
     """
+    limits = limits or ListenerLimits()
+    secured: dict[str, Any] = {"tls_context": tls} if tls is not None else {}
+    if auth is not None:
+        secured.update(authenticator=auth, auth_required=True, auth_require_tls=True)
     controller = _BoundController(
-        SpoolHandler(spool, mailroom_addresses),
+        SpoolHandler(spool, mailroom_addresses, min_free_bytes=limits.min_free_bytes),
         host=host,
         port=port,
+        gate=Gate(limits),
         data_size_limit=max_bytes,
         ident="forms mailroom",
+        **secured,
     )
     try:
         controller.start()

@@ -21,11 +21,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from forms.config import Settings
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.maildir import MaildirWatcher, ensure_maildir
 from forms.mailroom.worker import Mailroom
+from forms.tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,12 @@ def listeners(settings: Settings, room: Mailroom, stop: threading.Event) -> Iter
         host, port = split_host_port(settings.smtp_listen)
         accept = settings.accept_addresses or (settings.mailroom_address,)
         controller = start_smtp_listener(
-            room.spool, host=host, port=port, mailroom_addresses=accept, max_bytes=settings.max_mail_bytes
+            room.spool,
+            host=host,
+            port=port,
+            mailroom_addresses=accept,
+            max_bytes=settings.max_mail_bytes,
+            **listener_options(settings),
         )
         started.append(f"SMTP {host}:{controller.port}")
     maildir = settings.maildir or Path("mailroom")
@@ -69,6 +76,25 @@ def listeners(settings: Settings, room: Mailroom, stop: threading.Event) -> Iter
             controller.stop()
         for t in threads:
             t.join(timeout=5)
+
+
+def listener_options(settings: Settings) -> dict[str, Any]:
+    """The SMTP listener's limits, STARTTLS certificate and AUTH account from the settings."""
+    from forms.intake.smtp import ListenerAuth, ListenerLimits  # aiosmtpd: not for `forms work`
+
+    limits = ListenerLimits(
+        max_connections=settings.listen_max_connections,
+        per_ip_per_minute=settings.listen_per_ip_per_minute,
+        session_s=settings.listen_session_s,
+        idle_s=settings.listen_idle_s,
+        min_free_bytes=settings.spool_min_free_bytes,
+    )
+    cert, user = settings.listen_tls_cert, settings.listen_auth_username
+    return {
+        "limits": limits,
+        "tls": server_context(cert, settings.listen_tls_key) if cert else None,
+        "auth": ListenerAuth(user, settings.listen_auth_password) if user else None,
+    }
 
 
 def imap_config(settings: Settings) -> ImapConfig:
