@@ -163,11 +163,13 @@ def create_app(
     secret: str | bytes | None = None,
     cookie_secure: bool | None = None,
     limiter: SignInLimiter | None = None,
+    templates: Path | None = None,
 ) -> Starlette:
     """The console app. Without ``review`` it opens the store of ``settings`` (closed on shutdown);
     ``secret`` signs the session cookies (default: kept in ``$FORMS_HOME/console.key``);
     ``cookie_secure`` forces the Secure flag on or off (default: the ``cookie_secure`` setting).
-    X-Forwarded-For/-Proto are read only from ``settings.trusted_proxies`` (uvicorn's middleware)."""
+    X-Forwarded-For/-Proto are read only from ``settings.trusted_proxies`` (uvicorn's middleware);
+    ``templates``: the pages' folder (default ``templates/console``), rendered in the sandbox."""
     owned: Store | None = None
     if review is None:
         private_dir(settings.home)
@@ -190,7 +192,7 @@ def create_app(
         sessions=sessions_for(settings, secret, cookie_secure),
         limiter=limiter or limiter_for(settings),
         jobs=Jobs(),
-        env=environment(),
+        env=environment(templates) if templates else environment(),
     )
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         SignInRequired: _sign_in_first,
