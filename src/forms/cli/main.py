@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from forms.cli import accounts as cli_accounts
+from forms.cli import backup as cli_backup
 from forms.cli import chase as cli_chase
 from forms.cli import console as cli_console
 from forms.cli import documents as cli_documents
@@ -32,7 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--config", type=Path, help="settings file (TOML)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what happens to each input")
     sub = ap.add_subparsers(dest="command", required=True)
-    groups = (cli_mailroom, cli_ledger, cli_documents, cli_review, cli_accounts, cli_console, cli_chase)
+    groups = (
+        cli_mailroom,
+        cli_ledger,
+        cli_documents,
+        cli_review,
+        cli_accounts,
+        cli_console,
+        cli_chase,
+        cli_backup,
+    )
     for group in groups:
         group.register(sub)
     return ap
