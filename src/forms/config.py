@@ -151,6 +151,13 @@ class Settings:
             "the message unconfirmed (it may have been delivered) and it is retried with its Message-ID"
         },
     )
+    verp: bool = field(
+        default=True,
+        metadata={
+            "help": "send each message from <mailroom>+bounce-<token>@… so that a bounce names it for sure; "
+            "off when the outgoing relay refuses such senders (bounces are then matched by Message-ID)"
+        },
+    )
     send_retry_first_s: float = field(
         default=300.0,
         metadata={"help": "first retry of a message not sent, seconds; each next one waits twice as long"},

@@ -179,6 +179,12 @@ def decide(
     )
 
 
+def automatic(source: str, finding: Problem, ctx: Context) -> Decision:
+    """The decision on automatic mail (``intake.automatic``): status 'automatic', one reason
+    (AUTOMATIC_MAIL, BOUNCE_RECORDED or REPORT_UNMATCHED); no 様式1 is looked for, nothing is sent."""
+    return Decision(source, Status.AUTOMATIC, None, (render(finding, ctx),), rulebook=ctx.rulebook.id)
+
+
 def _decision(
     source: str, problems: list[Problem], ctx: Context, *, fields: dict[str, FieldValue], agency: str | None
 ) -> Decision:

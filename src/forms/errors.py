@@ -40,6 +40,10 @@ class Code(StrEnum):
     REAPPLICATION_INVALID = "REAPPLICATION_INVALID"
     # informational: never changes a status
     SMALL_BUSINESS = "SMALL_BUSINESS"
+    # automatic mail (status 'automatic': kept, never answered, never a 様式1)
+    AUTOMATIC_MAIL = "AUTOMATIC_MAIL"
+    BOUNCE_RECORDED = "BOUNCE_RECORDED"
+    REPORT_UNMATCHED = "REPORT_UNMATCHED"
 
 
 #: Codes that send an intake to the clerks (needs_review) rather than back to the bank.

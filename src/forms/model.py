@@ -42,6 +42,7 @@ class Status(StrEnum):
     REJECTED = "rejected"
     NEEDS_REVIEW = "needs_review"
     DUPLICATE = "duplicate"
+    AUTOMATIC = "automatic"  # a bounce, an out-of-office, list mail …: kept, never answered (RFC 3834)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,13 @@ class Mail:
     body_text: str
     attachments: tuple[Attachment, ...]
     problems: tuple[Problem, ...] = ()  # broken MIME, oversized parts ...
+    #: the top-level header fields, names lower-case, values decoded (what tells automatic mail apart)
+    headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a top-level header field, or None."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from forms.config import Settings
-from forms.decide import Candidate, Context, apply_corrections, decide
+from forms.decide import Candidate, Context, apply_corrections, automatic, decide
 from forms.errors import Code
 from forms.extract.carrier import is_document
 from forms.extract.sandbox import PdfReading, ReaderPool
+from forms.intake.automatic import classify
 from forms.intake.mime import parse_mail
 from forms.jp.wareki import date_in_japan
 from forms.ledger import LedgerView
@@ -100,16 +101,25 @@ class Pipeline:
         sender: str | None = None,
         corrections: Mapping[str, str] | None = None,
         mail: Mail | None = None,
+        envelope_from: str | None = None,
     ) -> Outcome:
         """Decide a document or a mail (recognised by its bytes) and keep what routing needs. A clerk's
         ``corrections`` (decide.apply_corrections) are applied over the 様式1's reading. ``mail``: the
-        mail already parsed from ``data`` by the caller (it is not parsed twice)."""
+        mail already parsed from ``data`` by the caller (it is not parsed twice). Automatic mail
+        (``intake.automatic``; ``envelope_from``: the SMTP MAIL FROM, '' for <>) is decided
+        'automatic' before anything is read."""
         fixes = corrections or {}
         if looks_like_document(data):
             return self._examine_file(
                 data, source=source, received_at=received_at, sender=sender, fixes=fixes
             )
         parsed = mail or self.parse_mail(data)
+        auto = classify(parsed, envelope_from=envelope_from)
+        if auto is not None:
+            finding = problem(Code.AUTOMATIC_MAIL, None, detail=auto.detail, kind=str(auto.reason))
+            ctx = self.context(received_on(parsed, received_at))
+            decision = automatic(parsed.message_id or source, finding, ctx)
+            return Outcome(decision, parsed, None, None)
         return self._examine_mail(parsed, source=source, received_at=received_at, fixes=fixes)
 
     def parse_mail(self, data: bytes) -> Mail:

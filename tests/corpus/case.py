@@ -47,6 +47,7 @@ def _expect(status: str, *reasons: str, agency: str | None = AUTO, **fields: Any
 routed = partial(_expect, "routed")
 rejected = partial(_expect, "rejected")
 review = partial(_expect, "needs_review")
+kept = partial(_expect, "automatic")  # automatic mail: kept, never answered
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from tests.corpus.carriers import carrier_cases
-from tests.corpus.case import JETRO, KOSHA, SCB, SMRJ, Case, Expect, F, P, rejected, review, routed
+from tests.corpus.case import JETRO, KOSHA, SCB, SMRJ, Case, Expect, F, P, kept, rejected, review, routed
 from tests.corpus.case import case as _c
 from tests.corpus.case import ledger as _ledger
 from tests.corpus.case import sup as _sup
@@ -265,6 +265,18 @@ def _mail_cases() -> list[Case]:
     ]
 
 
+def _automatic_cases() -> list[Case]:
+    e, automatic = "email", kept("AUTOMATIC_MAIL", agency=None)  # kept, never answered
+    return [
+        _c("mail-out-of-office", e, JETRO, "an out-of-office reply quoting a 様式1", automatic,
+           builder="out_of_office", compare="none"),
+        _c("mail-list-post", e, JETRO, "a 様式1 posted to a mailing list (Precedence, List-Id)", automatic,
+           builder="list_post", compare="none"),
+        _c("mail-bounce", e, JETRO, "a delivery report returning our receipt with its 様式1", automatic,
+           builder="bounce", compare="none"),
+    ]  # fmt: skip
+
+
 def _hostile_cases() -> list[Case]:
     h = "hostile"
     bad = review("FORM_UNREADABLE", agency=None)
@@ -333,6 +345,6 @@ def _producer_cases() -> list[Case]:
 
 CASES: tuple[Case, ...] = tuple(
     _basic_cases() + _rule_cases() + _size_cases() + _ledger_cases() + _scan_and_retyped_cases()
-    + _producer_cases() + _mail_cases() + _hostile_cases() + carrier_cases()
+    + _producer_cases() + _mail_cases() + _automatic_cases() + _hostile_cases() + carrier_cases()
 )  # fmt: skip
 BY_NAME: Mapping[str, Case] = MappingProxyType({c.name: c for c in CASES})

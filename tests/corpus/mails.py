@@ -244,6 +244,53 @@ def broken_mime(m: MailInput) -> bytes:
     return data.replace(closing, b"").rstrip(b"\r\n") + b"\r\n"
 
 
+# -- automatic mail: never answered, never a 様式1 (RFC 3834) --------------------------------------
+
+
+def _with_headers(msg: Message, *headers: tuple[str, str]) -> bytes:
+    for name, value in headers:
+        msg[name] = value
+    return _flatten(msg)
+
+
+def out_of_office(m: MailInput) -> bytes:
+    """An out-of-office reply that quotes the bank's mail with its 様式1 (Auto-Submitted: auto-replied)."""
+    form = _pdf(m.pdf or b"", m.filename or "様式1.pdf")
+    msg = _multipart(m, [form], "自動応答: 【海外展開支援】様式1送付の件")
+    return _with_headers(msg, ("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"))
+
+
+def list_post(m: MailInput) -> bytes:
+    """A 様式1 posted to a mailing list the mailroom is on (Precedence: bulk, List-Id)."""
+    msg = _multipart(m, [_pdf(m.pdf or b"", m.filename or "様式1.pdf")], "[kaigai-ml:0042] 様式1の記入例")
+    return _with_headers(msg, ("Precedence", "bulk"), ("List-Id", "kaigai-ml <kaigai-ml.lists.example.jp>"))
+
+
+def bounce(m: MailInput) -> bytes:
+    """A delivery report returning one of our receipts whole (multipart/report, RFC 3464), as postfix
+    sends one: from MAILER-DAEMON with the null reverse-path."""
+    form = _pdf(m.pdf or b"", m.filename or "様式1.pdf")
+    receipt = _multipart(m, [form], "【受付完了】様式1 受付番号 R8-000042")
+    del receipt["Message-ID"]
+    receipt["Message-ID"] = "<R8-000042.bank_receipt@forms.example.jp>"
+    status = MIMEBase("message", "delivery-status")
+    del status["MIME-Version"]
+    per_message, per_recipient = Message(), Message()
+    per_message["Reporting-MTA"] = "dns; mx.mihon-bank.example.jp"
+    failed = {"Final-Recipient": "rfc822; kaigai@mihon-bank.example.jp", "Action": "failed",
+              "Status": "5.2.2", "Diagnostic-Code": "smtp; 552 5.2.2 mailbox full"}  # fmt: skip
+    for name, value in failed.items():
+        per_recipient[name] = value
+    status.set_payload([per_message, per_recipient])
+    msg = MIMEMultipart("report", boundary=f"----=_Report_{m.name}", report_type="delivery-status")
+    human = _text("配信できませんでした。\n", "UTF-8", "utf-8", "quoted-printable")
+    for part in (human, status, MIMEMessage(receipt)):
+        msg.attach(part)
+    msg = _envelope(m, msg, "Undelivered Mail Returned to Sender")
+    msg.replace_header("From", f"MAILER-DAEMON@mx.{_domain(m)}")
+    return _with_headers(msg, ("Return-Path", "<>"))
+
+
 def kessansho_pdf() -> bytes:
     """A 決算書 (financial statements): a text PDF that is not a 様式1."""
     register_fonts()
@@ -266,6 +313,7 @@ BUILDERS: dict[str, Callable[[MailInput], bytes]] = {
     "iso2022jp_nec": iso2022jp_nec, "sjis_base64": sjis_base64, "utf8_qp": utf8_qp, "forwarded": forwarded,
     "two_pdfs": two_pdfs, "none": no_attachment, "only_kessansho": only_kessansho,
     "octet_stream": octet_stream, "inline": inline, "hostile_name": hostile_name, "broken_mime": broken_mime,
+    "out_of_office": out_of_office, "list_post": list_post, "bounce": bounce,
 }  # fmt: skip
 
 

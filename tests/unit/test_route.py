@@ -110,6 +110,7 @@ def test_routed_forwards_to_the_agency_with_pdf_and_decision_json(
     assert msg["To"] == "jetro-inbox@example.jp"
     assert msg["From"] == "mailroom@example.jp"
     assert msg["Message-ID"] == fwd.message_id
+    assert msg["Auto-Submitted"] == "auto-generated"  # no responder of the agency's answers it (RFC 3834)
     assert "R8-000123" in msg["Subject"] and "株式会社サンプル精機" in msg["Subject"]
     attachments = {a.get_filename(): a for a in msg.iter_attachments()}
     assert set(attachments) == {"様式1_株式会社サンプル精機.pdf", "decision.json"}

@@ -36,6 +36,7 @@ STATUS_JA = {
     Status.REJECTED: "差戻し（金融機関へ修正依頼）",
     Status.NEEDS_REVIEW: "要確認（担当者が確認）",
     Status.DUPLICATE: "重複（送信済み）",
+    Status.AUTOMATIC: "自動送信のメール（返信せず保管）",
 }
 SUMMARY_FIELDS = ("applied_on", "company_name", "corporate_number", "bank_name", "bank_branch")
 

@@ -34,7 +34,9 @@ from forms.normalize import parse_date
 if TYPE_CHECKING:
     from forms.review import IntakeView, QueueRow
 
-_STATUS_HELP = "needs_review, rejected, routed, duplicate, failed, handled or all (default: the open queue)"
+_STATUS_HELP = (
+    "needs_review, rejected, routed, duplicate, automatic, failed, handled or all (default: the open queue)"
+)
 
 
 def _jsonable(value: Any) -> Any:

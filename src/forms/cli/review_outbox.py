@@ -1,6 +1,6 @@
 """The outbox in ``forms review``, as the console's 送信状況 page shows it and acts on it:
 
-    forms review outbox [--state dead|pending|sending|sent|all] [--json]
+    forms review outbox [--state dead|bounced|pending|sending|sent|all] [--json]
     forms review requeue (OUTBOX_ID... | --all) [--actor NAME]     dead letters sent again, in bulk
 """
 
@@ -19,7 +19,7 @@ from forms.jp.wareki import JST
 if TYPE_CHECKING:
     from forms.store import OutboxItem
 
-OUTBOX_STATES = ("dead", "pending", "sending", "sent", "all")
+OUTBOX_STATES = ("dead", "bounced", "pending", "sending", "sent", "all")
 
 
 def _when(at: dt.datetime | None) -> str:
@@ -36,8 +36,10 @@ def _item_json(m: OutboxItem) -> dict[str, Any]:
         "state": m.state,
         "attempts": m.attempts,
         "last_error": m.last_error,
+        "bounce_status": m.bounce_status,
+        "bounce_diagnostic": m.bounce_diagnostic,
     }
-    for name in ("next_attempt_at", "sent_at", "queued_at", "unconfirmed_at"):
+    for name in ("next_attempt_at", "sent_at", "queued_at", "unconfirmed_at", "bounced_at"):
         value = getattr(m, name)
         out[name] = value.isoformat() if value else None
     return out
@@ -46,6 +48,13 @@ def _item_json(m: OutboxItem) -> dict[str, Any]:
 def _state_text(m: OutboxItem) -> str:
     """The state, with 届いた可能性あり when a hand-over of it got no answer after the final dot."""
     return m.state + ("（届いた可能性あり）" if m.unconfirmed_at else "")
+
+
+def _error_text(m: OutboxItem) -> str:
+    """Why it bounced (the report's Status and Diagnostic-Code), else the last error."""
+    if m.state == "bounced":
+        return f"{m.bounce_status or '-'} {m.bounce_diagnostic or ''}".strip()
+    return m.last_error or "-"
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,7 +68,7 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     for m in items:
         when = _when(m.sent_at or m.next_attempt_at)
         cells = [str(m.id), m.kind, ",".join(m.recipients), _state_text(m), str(m.attempts), when]
-        print("\t".join([*cells, (m.last_error or "-").replace("\t", " ")]))
+        print("\t".join([*cells, _error_text(m).replace("\t", " ")]))
     return 0
 
 

@@ -12,6 +12,7 @@ STATUS = {
     "rejected": "差戻し",
     "needs_review": "要確認",
     "duplicate": "重複",
+    "automatic": "自動送信のメール（返信なし）",
     "handled": "対応済み",
     "failed": "処理失敗",
     "received": "受信（未処理）",
@@ -20,7 +21,7 @@ STATUS = {
 }
 
 #: The queue's status filter (blank: the open queue — needs_review, rejected, failed, not handled).
-QUEUE_STATUSES = ("needs_review", "rejected", "failed", "handled", "routed", "duplicate", "all")
+QUEUE_STATUSES = ("needs_review", "rejected", "failed", "handled", "routed", "duplicate", "automatic", "all")
 
 REASON = {
     Code.FORM_NOT_FOUND: "様式1なし",
@@ -45,6 +46,9 @@ REASON = {
     Code.BUDGET_EXHAUSTED: "支援上限到達",
     Code.REAPPLICATION_INVALID: "再申請の要件不備",
     Code.SMALL_BUSINESS: "小規模企業者",
+    Code.AUTOMATIC_MAIL: "自動送信のメール",
+    Code.BOUNCE_RECORDED: "不達の通知（記録済み）",
+    Code.REPORT_UNMATCHED: "配信状況の通知（対応なし）",
 }
 
 EVENT = {
@@ -73,6 +77,7 @@ EVENT = {
     "signed_in": "サインイン",
     "signed_out": "サインアウト",
     "sign_in_failed": "サインイン失敗",
+    "bounced": "不達の通知",
 }
 
 OUTBOX_STATE = {
@@ -80,6 +85,7 @@ OUTBOX_STATE = {
     "sending": "送信中",
     "sent": "送信済み",
     "dead": "送信不能",
+    "bounced": "不達（配信エラーの通知あり）",
 }
 
 MESSAGE_KIND = {

@@ -134,7 +134,7 @@ async def contacted(request: Request) -> Response:
 
 # -- the outbox ---------------------------------------------------------------------------------
 
-OUTBOX_STATES = ("dead", "pending", "sending", "sent")
+OUTBOX_STATES = ("dead", "bounced", "pending", "sending", "sent")
 
 
 async def outbox(request: Request) -> Response:

@@ -18,6 +18,7 @@ import logging
 
 from forms import failpoints
 from forms.deliver.retry import RetryPolicy
+from forms.deliver.returns import return_path
 from forms.deliver.transport import Transport
 from forms.errors import DeliveryError
 from forms.store import OutboxItem, Store
@@ -32,13 +33,21 @@ class Sender:
     """Sends what the outbox holds through one transport; several senders may share a store."""
 
     def __init__(
-        self, store: Store, transport: Transport, *, worker: str, retry: RetryPolicy, lease_s: float
+        self,
+        store: Store,
+        transport: Transport,
+        *,
+        worker: str,
+        retry: RetryPolicy,
+        lease_s: float,
+        verp: bool = True,
     ) -> None:
         self.store = store
         self.transport = transport
         self.worker = worker
         self.retry = retry
         self.lease_s = lease_s
+        self.verp = verp  # the envelope sender names the message (deliver.returns)
 
     async def deliver_due(self) -> int:
         """Send every outgoing message that is due; returns how many were sent."""
@@ -63,7 +72,8 @@ class Sender:
         """Hand one claimed message to the transport; True when it took it (recorded by the caller, for
         the whole batch at once), else the failure is recorded here."""
         try:
-            await self.transport.send(item.sender, item.recipients, item.raw, item.message_id)
+            envelope = return_path(item.sender, item.return_token) if self.verp else item.sender
+            await self.transport.send(envelope, item.recipients, item.raw, item.message_id)
         except DeliveryError as exc:
             retry_at = self.retry.next_attempt(
                 failures=item.attempts + 1,

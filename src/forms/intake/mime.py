@@ -44,6 +44,7 @@ _BAD_PAYLOAD = (
 )
 _BODY_TYPES = ("text/plain", "text/html")
 _FALLBACK_NAME = "attachment.bin"
+_MAX_HEADERS = 200
 _MAX_NAME_BYTES = 150
 _MAX_EXTENSION_CHARS = 16
 _PARAM_SEGMENT = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|[^;"])+', re.DOTALL)
@@ -307,7 +308,21 @@ def parse_mail(data: bytes, *, max_part_bytes: int = 20 * 1024 * 1024) -> model.
         body_text=body,
         attachments=tuple(reading.attachments),
         problems=tuple(reading.problems),
+        headers=_kept_headers(headers),
     )
+
+
+def _kept_headers(headers: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """The top-level header fields decoded and unfolded, at most ``_MAX_HEADERS`` values (a hostile mail
+    may carry thousands) of at most 2,000 characters each."""
+    kept: dict[str, tuple[str, ...]] = {}
+    room = _MAX_HEADERS
+    for name, values in headers.items():
+        if room <= 0:
+            break
+        kept[name] = tuple(decode_words(v).strip()[:2000] for v in values[:room])
+        room -= len(kept[name])
+    return kept
 
 
 def _split_extension(name: str) -> tuple[str, str]:

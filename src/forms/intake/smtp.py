@@ -1,9 +1,10 @@
 """SMTP listener for the mailroom address: a message is in the spool, fsynced, before we answer 250.
 
 The handler is the whole of our part (aiosmtpd owns the protocol; only its DATA phase is read in
-chunks, see ``smtp_data``): RCPT accepts only the configured mailroom addresses (others 550), DATA
-stores ``envelope.original_content`` — the bytes as the client sent them — with :meth:`Spool.put`
-and answers ``250 OK queued as <id>``. When the spool cannot store the message the answer is 451,
+chunks, see ``smtp_data``): RCPT accepts only the configured mailroom addresses, with any
+sub-address (``mailroom+…@``; others 550), DATA stores ``envelope.original_content`` — the bytes as
+the client sent them — with :meth:`Spool.put`, the envelope in its meta, and answers
+``250 OK queued as <id>``. When the spool cannot store the message the answer is 451,
 so the sender retries; never 250. A message over ``max_bytes`` is refused with 552 (at MAIL FROM
 when the client declares SIZE, else ``552 Error: Too much mail data`` after DATA) and nothing is
 stored. When the spool's disk is low, MAIL and DATA are answered 452 (``smtp_guard``).
@@ -43,6 +44,13 @@ def _mailbox(address: str) -> str:
     return address.strip().strip("<>").strip().lower()
 
 
+def _without_detail(mailbox: str) -> str:
+    """``mailroom+bounce-…@example.jp`` → ``mailroom@example.jp``: a sub-address reaches its mailbox
+    (the return paths of our own messages are such, ``deliver.returns``)."""
+    local, at, domain = mailbox.rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if at else mailbox
+
+
 class SpoolHandler:
     """aiosmtpd handler: takes mail for the mailroom addresses into the spool."""
 
@@ -65,7 +73,7 @@ class SpoolHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        if _mailbox(address) not in self._addresses:
+        if _without_detail(_mailbox(address)) not in self._addresses:
             return "550 5.1.1 Recipient address rejected: not a mailroom address"
         if len(envelope.rcpt_tos) >= _MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"

@@ -26,8 +26,10 @@ from forms.deliver.retry import RetryPolicy
 from forms.deliver.sender import Sender
 from forms.errors import StaleClaim
 from forms.files import private_dir
+from forms.intake.automatic import classify
 from forms.intake.spool import Spool, SpoolEntry
 from forms.jp.wareki import JST
+from forms.mailroom.automatic import take_automatic
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.mailroom.trust import frame_sender_trusted, held_for_clerk
 from forms.model import Mail
@@ -72,6 +74,7 @@ class Mailroom:
             transport or make_transport(settings),
             worker=worker,
             retry=RetryPolicy.for_settings(settings),
+            verp=settings.verp,
             lease_s=settings.claim_lease_s,
         )
         return cls(
@@ -123,6 +126,8 @@ class Mailroom:
             mailbox=meta.get("mailbox"),
             imap_uidvalidity=_int(meta.get("uidvalidity")),
             imap_uid=_int(meta.get("uid")),
+            envelope_from=_reverse_path(meta.get("mail_from")) if entry.channel == "smtp" else None,
+            envelope_to=meta.get("rcpt_to") if entry.channel == "smtp" else None,
         )
 
     def process_next(self) -> bool:
@@ -142,6 +147,11 @@ class Mailroom:
     def _decide(self, claimed: ClaimedIntake) -> None:
         intake_id, data, source, received_at = claimed.id, claimed.data, claimed.source, claimed.received_at
         mail = None if looks_like_document(data) else self.pipeline.parse_mail(data)
+        auto = None if mail is None else classify(mail, envelope_from=claimed.envelope_from)
+        if mail is not None and auto is not None:  # never answered (RFC 3834), never a 様式1
+            take_automatic(self.store, self.pipeline, claimed, mail, auto, actor=self.worker)
+            failpoints.hit("after_decide")
+            return
         if mail is not None and self._took_returned_youshiki3(intake_id, mail, source, received_at):
             return
         outcome = self.pipeline.examine(
@@ -249,6 +259,11 @@ def _received_at(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return when if when is None or when.tzinfo is not None else when.replace(tzinfo=JST)
+
+
+def _reverse_path(value: str | None) -> str | None:
+    """The SMTP MAIL FROM without brackets: '' for the null reverse-path <>."""
+    return None if value is None else value.strip().strip("<>").strip()
 
 
 def _int(value: str | None) -> int | None:

@@ -22,6 +22,9 @@ from forms.store import IntakeRow
 from forms.store.queue import ClerkDecision
 
 Progress = Callable[[int, int], None]
+#: Decisions a reprocess leaves as they are: a copy of another intake, automatic mail (a bounce is
+#: recorded on the message it reports on once).
+_KEPT = ("duplicate", "automatic")
 
 
 class Reprocess:
@@ -36,10 +39,10 @@ class Reprocess:
         self, ids: Sequence[int], *, apply: bool, actor: str, progress: Progress | None = None
     ) -> list[tuple[int, str, str]]:
         """Read and decide the intakes again; (id, before, after) for each, as ``outcome_text``.
-        Intakes that are not decided, and duplicates, are skipped."""
+        Intakes that are not decided, duplicates and automatic mail are skipped."""
         store = self._desk.store
         rows = [store.intakes.get(i) for i in ids]
-        todo = [r for r in rows if r is not None and r.state == "decided" and r.status != "duplicate"]
+        todo = [r for r in rows if r is not None and r.state == "decided" and r.status not in _KEPT]
         outcomes = self._examine(todo, progress)
         results = [
             self._recorded(i, row, outcomes.get(i), apply, actor) for i, row in zip(ids, rows, strict=True)
@@ -72,7 +75,7 @@ class Reprocess:
         self, intake_id: int, row: IntakeRow | None, outcome: Outcome | None, apply: bool, actor: str
     ) -> tuple[int, str, str]:
         if row is None or outcome is None:
-            state = "absent" if row is None else row.status if row.status == "duplicate" else row.state
+            state = "absent" if row is None else row.status if row.status in _KEPT else row.state
             return intake_id, outcome_text(row.decision if row else None), f"(skipped: {state})"
         before, after = outcome_text(row.decision), outcome_text(outcome.decision)
         if not apply or before == after:

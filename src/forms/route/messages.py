@@ -5,11 +5,13 @@
     rejected      → bank_rejection (each failure and what to fix)
     needs_review  → bank_review (the bank is told it is being checked; clerks hold the intake)
     duplicate     → nothing
+    automatic     → nothing (a bounce, an out-of-office, list mail: RFC 3834)
     a clerk's rejection → bank_rejection with the clerk's points (:func:`clerk_rejection`)
 
 Bank messages answer the original mail's From (In-Reply-To/References set); an intake without a
 mail (a PDF from the CLI) gets no bank message. The mailroom's own answers carry
-``Auto-Submitted: auto-replied`` (RFC 3834); a clerk's rejection is a person's answer and does not.
+``Auto-Submitted: auto-replied`` and its forwards ``Auto-Submitted: auto-generated`` (RFC 3834 §5),
+so that other responders do not answer them; a clerk's rejection is a person's answer and does not.
 Subjects and bodies come from the operators' templates (``route.mail_templates``, documented in
 ``templates/README.md``), rendered with every value passed as data.
 """
@@ -172,7 +174,10 @@ def _agency_forward(
     if pdf is not None:
         name, content_type = form_file(pdf, decision.shape)
         attachments.insert(0, (name, content_type, pdf[1]))
-    return _outgoing("agency_forward", ctx, (inbox,), subject, body, attachments=attachments)
+    automatic = (("Auto-Submitted", "auto-generated"),)  # made by the machine, not an answer to the agency
+    return _outgoing(
+        "agency_forward", ctx, (inbox,), subject, body, attachments=attachments, extra_headers=automatic
+    )
 
 
 def _outgoing(
@@ -212,7 +217,7 @@ def route(
 ) -> list[OutgoingMessage]:
     """The messages one decision sends (see the module text). Raises ConfigError when the routed
     agency has no inbox, TemplateError when a template fails to render."""
-    if decision.status is Status.DUPLICATE:
+    if decision.status in (Status.DUPLICATE, Status.AUTOMATIC):  # automatic mail is never answered
         return []
     variables = template_context(decision, mail, pdf, ctx)
     out: list[OutgoingMessage] = []

@@ -37,6 +37,30 @@ def _copy_decided_first(conn: Connection, intake_id: int, keys: Mapping[str, str
     return duplicate_of(conn, **keys, other_than=intake_id) is not None
 
 
+def _decided(
+    now: dt.datetime,
+    status: str,
+    agency: str | None,
+    reference: str,
+    decision: dict[str, Any],
+    extraction: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The columns a decision sets (with the duplicate keys and the handled mark added by the caller)."""
+    return dict(
+        state="decided",
+        status=status,
+        agency=agency,
+        reference=reference,
+        decision=decision,
+        decided_at=now,
+        lease_until=None,
+        last_error=None,
+        updated_at=now,
+        extraction=extraction,
+        **queue_columns(decision),
+    )
+
+
 class Intakes:
     """The intakes table group (intakes, their blobs, corrections, reference counters)."""
 
@@ -80,6 +104,8 @@ class Intakes:
             mailbox=item.mailbox,
             imap_uidvalidity=item.imap_uidvalidity,
             imap_uid=item.imap_uid,
+            envelope_from=item.envelope_from,
+            envelope_to=item.envelope_to,
             sha256=sha256,
             received_at=item.received_at,
             state="received",
@@ -145,9 +171,11 @@ class Intakes:
         actor: str = "worker",
         frame_for: CompanyKey | None = None,
         extraction: dict[str, Any] | None = None,
+        handled: bool = False,
     ) -> str:
         """In one transaction: the decision, one pending outbox row per message, event 'decided';
-        ``extraction``, the raw reading (``pipeline.extraction_to_json``), is kept for the clerks.
+        ``extraction``, the raw reading (``pipeline.extraction_to_json``), is kept for the clerks;
+        ``handled``: the machine has dealt with it (automatic mail), out of the clerks' queue.
         ``frame_for``: a routed, valid re-application grants that company its next frame of the
         shared cap, in the same transaction (at most once per intake).
 
@@ -166,20 +194,8 @@ class Intakes:
                 # another worker decided a copy of this submission first: nothing is sent again
                 status, outgoing, frame_for = "duplicate", (), None
                 decision = {**decision, "status": "duplicate"}
-            values = dict(
-                state="decided",
-                status=status,
-                agency=agency,
-                reference=reference,
-                decision=decision,
-                decided_at=now,
-                lease_until=None,
-                last_error=None,
-                updated_at=now,
-                extraction=extraction,
-                **keys,
-                **queue_columns(decision),
-            )
+            values = _decided(now, status, agency, reference, decision, extraction)
+            values.update(keys, **({"handled_at": now, "handled_by": actor} if handled else {}))
             done = conn.execute(st.INTAKE_DECIDED, {**values, "id_": intake_id, "worker_": actor}).first()
             if done is None:
                 raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")

@@ -11,6 +11,7 @@ event 'send_unconfirmed'): the message may have been delivered; it is retried al
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -53,6 +54,7 @@ def enqueue(
             "next_attempt_at": now,
             "created_at": now,
             "queued_at": now,
+            "return_token": secrets.token_hex(10),  # 80 random bits: deliver.returns
         }
         new_id = conn.execute(stmt, values).scalar_one_or_none()
         if new_id is None:
@@ -222,6 +224,45 @@ class Outbox:
                 detail = {"outbox_id": row.id, "message_id": row.message_id}
                 self._db.event(conn, row.intake_id, "requeued", actor=actor, detail=detail)
         return sorted(row.id for row in rows)
+
+    def find(self, *, return_token: str | None = None, message_id: str | None = None) -> OutboxItem | None:
+        """The message whose return path carries ``return_token``, or whose Message-ID is ``message_id``."""
+        if return_token:
+            query = _ITEMS.where(outbox.c.return_token == return_token)
+        elif message_id:
+            query = _ITEMS.where(outbox.c.message_id == message_id)
+        else:
+            return None
+        with self._db.reading() as conn:
+            row = conn.execute(query).mappings().first()
+        return outbox_item(row) if row is not None else None
+
+    def mark_bounced(
+        self,
+        outbox_id: int,
+        *,
+        status: str | None,
+        diagnostic: str | None,
+        actor: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """A delivery report said the message failed: 'bounced', with the report's Status and
+        Diagnostic-Code (the latest report's, when several come), event 'bounced' (with ``detail``:
+        the report's intake, how it was matched) on the message's intake."""
+        now = self._db.now()
+        values = dict(state="bounced", bounced_at=now, bounce_status=status, bounce_diagnostic=diagnostic)
+        with self._db.writing() as conn:
+            row = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(lease_until=None, **values)
+                .returning(outbox.c.intake_id, outbox.c.message_id)
+            ).first()
+            if row is None:
+                raise StoreError(f"no outgoing message {outbox_id}")
+            full = {"outbox_id": outbox_id, "message_id": row.message_id, "status": status, **detail}
+            full["diagnostic"] = diagnostic
+            self._db.event(conn, row.intake_id, "bounced", actor=actor, detail=full)
 
     def items(self, *, state: str | None = None) -> list[OutboxItem]:
         query = _ITEMS

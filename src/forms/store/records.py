@@ -22,6 +22,8 @@ class ClaimedIntake:
     sha256: str
     #: a clerk's corrections of the 様式1's fields, when the intake is retried (the latest per field)
     corrections: Mapping[str, Any] = field(default_factory=dict)
+    envelope_from: str | None = None  # SMTP MAIL FROM ('' for <>); None when not received over SMTP
+    envelope_to: str | None = None  # SMTP RCPT TOs, comma-separated
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class NewIntake:
     mailbox: str | None = None
     imap_uidvalidity: int | None = None
     imap_uid: int | None = None
+    envelope_from: str | None = None
+    envelope_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class IntakeRow:
     updated_at: dt.datetime
     contacted_at: dt.datetime | None = None  # the agency reached the company (0007)
     contacted_by: str | None = None
+    envelope_from: str | None = None  # SMTP MAIL FROM ('' for <>); None when not received over SMTP
+    envelope_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,10 @@ class OutboxItem:
     lease_until: dt.datetime | None = None
     queued_at: dt.datetime | None = None  # queued, or requeued by a clerk (deliver.retry gives up after)
     unconfirmed_at: dt.datetime | None = None  # a hand-over got no answer after the final dot
+    return_token: str | None = None  # names the message in its return path (deliver.returns)
+    bounced_at: dt.datetime | None = None  # a delivery report said it failed: its Status, Diagnostic-Code
+    bounce_status: str | None = None
+    bounce_diagnostic: str | None = None
 
 
 def intake_row(m: Mapping[str, Any]) -> IntakeRow:

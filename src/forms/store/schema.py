@@ -122,6 +122,10 @@ intakes = Table(
     # (0007) the agency reached the company (DOMAIN rule 11): who marked it, when
     Column("contacted_at", UtcDateTime),
     Column("contacted_by", String(200)),
+    # (0009) the SMTP envelope as received: MAIL FROM ('' for the null reverse-path <>) and the
+    # RCPT TOs; None when the mail came another way (Maildir, IMAP, a file)
+    Column("envelope_from", Text),
+    Column("envelope_to", Text),
     UniqueConstraint("mailbox", "imap_uidvalidity", "imap_uid", name="uq_intakes_imap"),
     Index("ix_intakes_state_id", "state", "id"),
     Index("ix_intakes_message_id", "message_id"),
@@ -173,7 +177,8 @@ outbox = Table(
     # the message's bytes: in blobs by sha256 (0004); rows queued before 0004 hold them in ``raw``
     Column("raw", LargeBinary),
     Column("raw_sha256", String(64)),
-    # pending → sending → sent | (pending again, attempts+1) | dead; a clerk requeues a dead letter
+    # pending → sending → sent | (pending again, attempts+1) | dead; a clerk requeues a dead letter;
+    # a delivery report that it failed makes it 'bounced' (whatever it was)
     Column("state", String(20), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
@@ -186,6 +191,12 @@ outbox = Table(
     # the first hand-over that got no answer after the final dot (it may have been delivered)
     Column("queued_at", UtcDateTime, nullable=False),
     Column("unconfirmed_at", UtcDateTime),
+    # (0009) the token of its return path (deliver.returns: a bounce names the message), and, when a
+    # delivery report said it failed ('bounced'), the report's Status and Diagnostic-Code
+    Column("return_token", String(40), unique=True),
+    Column("bounced_at", UtcDateTime),
+    Column("bounce_status", String(20)),
+    Column("bounce_diagnostic", Text),
     Index("ix_outbox_state_due", "state", "next_attempt_at"),
     Index("ix_outbox_intake_id", "intake_id"),
 )
