@@ -6,10 +6,11 @@ For each shape it prints forms per second through the whole pipeline (reader pro
 validate, decide) and the ratio of its time per form to:
 - fillable: a bare pypdf ``get_fields()`` (design card) and a bare pikepdf field walk (fastest known);
 - printed:  bare pdfplumber ``extract_words()`` (design card) and bare pypdfium2 text (fastest known);
-- scanned:  the bare OCR engine on the same page images, both cores busy in both measurements;
+- scanned, handwritten (the company part written by hand, tests/corpus/handwriting.py): the bare OCR
+  engine on the same page images, both cores busy in both measurements (OCR_SHAPES; key SHAPE_vs_ocr);
 - xlsx:     a bare ``openpyxl.load_workbook`` of the same file (goal ≤ 1.5);
 - docx:     a bare python-docx ``Document`` load of the same file (goal ≤ 1.5).
-Goals: fillable ≤ 3× pikepdf, printed ≤ 2× pypdfium2, scanned ≤ 1.2× bare OCR. The last line is one JSON
+Goals: fillable ≤ 3× pikepdf, printed ≤ 2× pypdfium2, scans ≤ 1.2× bare OCR. The last line is one JSON
 object.
 """
 
@@ -42,7 +43,7 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(SHARED / "forms"))
 sys.path.insert(0, str(REPO))  # the repo root, for tests.corpus (the office layouts)
 import fill  # noqa: E402
-from tests.corpus import office  # noqa: E402
+from tests.corpus import handwriting, office  # noqa: E402
 
 VARIANTS = [
     {},
@@ -52,9 +53,14 @@ VARIANTS = [
 ]
 
 
+#: Shapes read by OCR, each timed against the bare engine on its own page images.
+OCR_SHAPES = ("scanned", "handwritten")
+
+
 def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
     base = json.loads((SHARED / "samples" / "jetro-fillable.values.json").read_text(encoding="utf-8"))
-    out: dict[str, list[Path]] = {"fillable": [], "printed": [], "scanned": [], "xlsx": [], "docx": []}
+    out: dict[str, list[Path]] = {"fillable": [], "printed": [], "xlsx": [], "docx": []}
+    out.update({shape: [] for shape in OCR_SHAPES})
     for i, v in enumerate(VARIANTS):
         values = {**base, **v}
         a, b = folder / f"fillable-{i}.pdf", folder / f"printed-{i}.pdf"
@@ -70,6 +76,9 @@ def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
         c = folder / f"scanned-{i}.pdf"
         fill.scan(str(out["printed"][i % len(out["printed"])]), str(c), seed=100 + i)
         out["scanned"].append(c)
+        h = folder / f"handwritten-{i}.pdf"
+        handwriting.handwritten_pdf(fill, {**base, **VARIANTS[i % len(VARIANTS)]}, 200 + i, h)
+        out["handwritten"].append(h)
     return out
 
 
@@ -166,20 +175,23 @@ def measure(files: dict[str, list[Path]], folder: Path, rounds: int, workers: in
             r[f"{shape}_s"] = per_form(ours, files[shape], rounds)
             for name, bare in bares:
                 r[f"{name}_s"] = per_form(bare, files[shape], rounds)
-        t0 = time.perf_counter()
-        list(pipe.decide_many(files["scanned"]))
-        r["scanned_s"] = (time.perf_counter() - t0) / len(files["scanned"])
-    r["ocr_s"] = bare_ocr_rate(files["scanned"], workers)
+        for shape in OCR_SHAPES:
+            t0 = time.perf_counter()
+            list(pipe.decide_many(files[shape]))
+            r[f"{shape}_s"] = (time.perf_counter() - t0) / len(files[shape])
+    for shape in OCR_SHAPES:
+        r[f"{shape}_ocr_s"] = bare_ocr_rate(files[shape], workers)
     return r
 
 
 def figures_of(r: dict[str, float], workers: int) -> dict[str, object]:
     figures: dict[str, object] = {f"{shape}_per_s": round(1 / r[f"{shape}_s"], 1) for shape, _ in BARE_READS}
-    figures["scanned_per_s"] = round(1 / r["scanned_s"], 3)
+    for shape in OCR_SHAPES:
+        figures[f"{shape}_per_s"] = round(1 / r[f"{shape}_s"], 3)
+        figures[f"{shape}_vs_ocr"] = round(r[f"{shape}_s"] / r[f"{shape}_ocr_s"], 3)
     for shape, bares in BARE_READS:
         for name, _ in bares:
             figures[f"{shape}_vs_{name}"] = round(r[f"{shape}_s"] / r[f"{name}_s"], 3)
-    figures["scanned_vs_ocr"] = round(r["scanned_s"] / r["ocr_s"], 3)
     figures["ms_per_form"] = {k: round(v * 1000, 2) for k, v in r.items()}
     figures["workers"] = workers
     return figures
@@ -198,10 +210,11 @@ def main() -> None:
     for shape, bares in BARE_READS:
         ratios = "  ".join(f"{figures[f'{shape}_vs_{name}']:.2f}× {name}" for name, _ in bares)
         print(f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  {ratios}")
-    print(
-        f"scanned   {figures['scanned_per_s']:8.3f} forms/s  {figures['scanned_vs_ocr']:.2f}× bare OCR "
-        f"({workers} processes each)"
-    )
+    for shape in OCR_SHAPES:
+        print(
+            f"{shape:11s} {figures[shape + '_per_s']:6.3f} forms/s  {figures[shape + '_vs_ocr']:.2f}× bare OCR "
+            f"on the same pages ({workers} processes each)"
+        )
     print(json.dumps(figures, ensure_ascii=False))
 
 

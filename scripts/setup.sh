@@ -18,6 +18,8 @@ DEBS=(
   ghostscript              # corpus: the 様式1 printed to PDF through Ghostscript
   libreoffice-writer-nogui # corpus: .docx 様式1 saved and exported by LibreOffice; 様式2/様式3 PDFs in bench/documents.py
   libreoffice-calc-nogui   # corpus: .xlsx 様式1 saved by LibreOffice
+  fonts-seto               # tests: handwriting-style Japanese fonts for the handwritten scans of the corpus
+  fonts-yozvox-yozfont
 )
 missing=()
 for p in "${DEBS[@]}"; do

@@ -40,7 +40,8 @@ class Settings:
         metadata={"help": "decider processes forms serve starts, a reader each; 0 = one per core"},
     )
     ocr_min_confidence: float = field(
-        default=0.90, metadata={"help": "a scanned field read below this is LOW_CONFIDENCE"}
+        default=0.90,
+        metadata={"help": "a stored reading without evidence (older scans) is unsure below this score"},
     )
     allowed_sender_domains: tuple[str, ...] = field(
         default=(), metadata={"help": "bank mail domains accepted; empty = no sender check"}

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from forms.certainty import assess
 from forms.errors import INFO_CODES, REVIEW_CODES, Code
 from forms.ledger import LedgerView
 from forms.model import (
@@ -50,6 +51,7 @@ class Context:
     ledger: LedgerView | None = None
     min_confidence: float = 0.9
     allowed_sender_domains: tuple[str, ...] = ()
+    clerk_checked: bool = False  # a clerk looked at the reading: every value is taken as read
 
 
 def apply_corrections(extraction: Extraction, corrections: Mapping[str, str]) -> Extraction:
@@ -95,12 +97,22 @@ def _with_file(p: Problem, name: str | None) -> Problem:
     return p if name is None else Problem(p.code, p.field, (*p.params, ("filename", name)))
 
 
-def low_confidence_problems(n: Normalized, spec: FormSpec) -> list[Problem]:
-    """LOW_CONFIDENCE for each required field (for the ticked agency) read below the threshold."""
+def low_confidence_problems(n: Normalized, spec: FormSpec, rulebook: Rulebook | None = None) -> list[Problem]:
+    """LOW_CONFIDENCE for each unsure field an intake cannot be decided without (see ``unsure``)."""
+    return unsure(n, spec, rulebook)[0]
+
+
+def unsure(n: Normalized, spec: FormSpec, rulebook: Rulebook | None) -> tuple[list[Problem], tuple[str, ...]]:
+    """The unsure fields an intake stops on (LOW_CONFIDENCE), and those it forwards marked 要確認.
+
+    A field stops the intake when it is needed (required for the ticked agency, or no agency is known)
+    and either the rulebook says it must be certain (``certainty.stop``) or it does not read as a value
+    of its type. Every other unsure field is forwarded, marked."""
     agency = n.fields.get("agency")
     entity = n.fields.get("entity_type")
     reapp = bool(n.fields.get("reapplication"))
     out: list[Problem] = []
+    forwarded: list[str] = []
     for key in sorted(n.low_confidence, key=_field_order(spec)):
         fs = spec.fields.get(key)
         if fs is None:  # an agency checkbox: the agency itself is uncertain
@@ -108,9 +120,18 @@ def low_confidence_problems(n: Normalized, spec: FormSpec) -> list[Problem]:
                 out.append(problem(Code.LOW_CONFIDENCE, "agency"))
             continue
         required = fs.required_for(agency if isinstance(agency, str) else None, _str(entity), reapp)
-        if required or key == "agency" or agency is None:
+        stops = rulebook is None or rulebook.stops_when_unsure(key) or not _has_value(n, key)
+        if key == "agency" or ((required or agency is None) and stops):
             out.append(problem(Code.LOW_CONFIDENCE, key))
-    return _dedupe(out)
+        else:
+            forwarded.append(key)
+    return _dedupe(out), tuple(forwarded)
+
+
+def _has_value(n: Normalized, key: str) -> bool:
+    """A value read as its type, or a cell left blank (ink would have been read)."""
+    raw = n.raw.get(key)
+    return key in n.fields or raw is None or (isinstance(raw, str) and not raw.strip())
 
 
 def _str(v: object) -> str | None:
@@ -168,14 +189,26 @@ def decide(
     problems.extend(form_problems)
     if chosen is None or not isinstance(chosen.result, Extraction):
         return _decision(source, problems, ctx, fields={}, agency=None)
-    n = normalize(chosen.result, ctx.spec, min_confidence=ctx.min_confidence)
-    problems.extend(low_confidence_problems(n, ctx.spec))
+    n = read_fields(chosen.result, ctx, sender=sender)
+    stops, forwarded = unsure(n, ctx.spec, ctx.rulebook)
+    problems.extend(stops)
     problems.extend(n.problems)
     problems.extend(validate(n, ctx.rulebook, ctx.spec, ctx.ledger))
     agency = n.agencies[0] if len(n.agencies) == 1 else None
     d = _decision(source, problems, ctx, fields=dict(n.fields), agency=agency)
-    return Decision(
-        d.source, d.status, d.agency, d.reasons, d.fields, chosen.name, chosen.result.shape, d.rulebook
+    return dataclasses.replace(
+        d, attachment=chosen.name, shape=chosen.result.shape, unsure=forwarded, certainty=n.certainty
+    )
+
+
+def read_fields(extraction: Extraction, ctx: Context, *, sender: str | None = None) -> Normalized:
+    """The form's fields in normal form; for an OCR reading, each with its certainty from the evidence
+    (forms.certainty: the reading it confirms may replace the reader's first choice)."""
+    assessed = None if ctx.clerk_checked else assess(extraction, ctx.spec, ctx.rulebook, sender=sender)
+    if assessed is None:
+        return normalize(extraction, ctx.spec, min_confidence=ctx.min_confidence)
+    return normalize(
+        assessed.extraction, ctx.spec, min_confidence=ctx.min_confidence, certainty=assessed.fields
     )
 
 

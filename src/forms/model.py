@@ -64,16 +64,85 @@ def problem(code: Code, field: str | None = None, **params: Any) -> Problem:
     return Problem(code, field, tuple(sorted(params.items())))
 
 
+class Evidence(StrEnum):
+    """What speaks for (or against) an OCR reading of a field: stable codes, shown to the clerk in
+    Japanese (the rulebook's ``certainty.evidence``). The recogniser's own score is none of them."""
+
+    BLANK = "blank"  # no ink in the cell
+    INK_CLEAR = "ink_clear"  # a checkbox's ink far from the threshold, either way
+    CHOICE_EXACT = "choice_exact"  # exactly one of the field's printed choices
+    GRAMMAR = "grammar"  # the text is a value of the field's type
+    CHECK_DIGIT = "check_digit"  # a 法人番号 whose check digit holds
+    TWO_READINGS = "two_readings"  # a second, independent reading (other binarisation and scale) agrees
+    THREE_READINGS = "three_readings"  # three readings agree on a value that is not of its type: as written
+    POSTAL_ADDRESS = "postal_address"  # the postal code's area (Japan Post) is where the address says
+    TOKYO_MUNICIPALITY = "tokyo_municipality"  # the address names a Tokyo municipality of the rulebook
+    KNOWN_INDUSTRY = "known_industry"  # the industry ends with a head the rulebook knows
+    KANA_READING = "kana_reading"  # the company name reads as its フリガナ
+    NAME_IN_EMAIL = "name_in_email"  # the person's name, in roman letters, is in the e-mail address
+    BANK_KIND = "bank_kind"  # 業態 agrees with the bank's name (…信用金庫) or its 全銀 code
+    ZENGIN_BANK = "zengin_bank"  # the bank is in the 全銀 code list
+    ZENGIN_BRANCH = "zengin_branch"  # the branch is one of that bank's in the 全銀 code list
+    SENDER_ADDRESS = "sender_address"  # the bank's e-mail is the address the mail came from
+    # against
+    GRAMMAR_FAILED = "grammar_failed"
+    CHECK_DIGIT_FAILED = "check_digit_failed"
+    READINGS_DIFFER = "readings_differ"
+    POSTAL_MISMATCH = "postal_mismatch"
+    BANK_KIND_MISMATCH = "bank_kind_mismatch"
+    FOREIGN_CHARS = "foreign_chars"  # characters no Japanese office text uses (a Chinese form: 壳)
+    INK_AMBIGUOUS = "ink_ambiguous"  # a checkbox's ink near the threshold
+    UNREAD = "unread"  # ink, but nothing the engine could read
+    SPACING_UNCLEAR = "spacing_unclear"  # a gap between two ASCII characters may or may not be a space
+    LOOKALIKE = "lookalike"  # a character with a lookalike (エ/工) between a kana and a kanji
+
+
+#: Evidence that speaks against a reading: any of it makes the field unsure.
+DOUBTS = frozenset(
+    {
+        Evidence.GRAMMAR_FAILED,
+        Evidence.CHECK_DIGIT_FAILED,
+        Evidence.READINGS_DIFFER,
+        Evidence.POSTAL_MISMATCH,
+        Evidence.BANK_KIND_MISMATCH,
+        Evidence.FOREIGN_CHARS,
+        Evidence.INK_AMBIGUOUS,
+        Evidence.UNREAD,
+        Evidence.SPACING_UNCLEAR,
+        Evidence.LOOKALIKE,
+    }
+)
+#: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.
+Region = tuple[int, float, float, float, float]
+
+
+@dataclass(frozen=True)
+class FieldCertainty:
+    """Whether a field read by OCR is certain, and why (the evidence for and against its reading)."""
+
+    certain: bool
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"certain": self.certain, "evidence": [str(e) for e in self.evidence]}
+
+
 @dataclass(frozen=True)
 class RawValue:
     """What a reader saw in one field, before normalisation.
 
     ``value`` is the text exactly as written (str) or a checkbox state (bool).
-    ``confidence`` is 1.0 for AcroForm values and text layers; OCR gives its own estimate (0..1).
+    ``confidence`` is 1.0 for AcroForm values and text layers; OCR gives the recogniser's own score
+    (0..1), which is shown but never makes a field certain. OCR readings also carry ``evidence``
+    (what the reader itself checked), ``alternatives`` (other texts a second reading gave) and the
+    ``region`` of the page the value was read from.
     """
 
     value: str | bool
     confidence: float = 1.0
+    evidence: tuple[Evidence, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    region: Region | None = None
 
 
 @dataclass(frozen=True)
@@ -104,8 +173,32 @@ def extraction_to_json(e: Extraction) -> dict[str, Any]:
         "pages": e.pages,
         "labels_found": e.labels_found,
         "notes": list(e.notes),
-        "values": {name: [raw.value, raw.confidence] for name, raw in e.values.items()},
+        "values": {name: _raw_to_json(raw) for name, raw in e.values.items()},
     }
+
+
+def _raw_to_json(raw: RawValue) -> list[Any]:
+    if not (raw.evidence or raw.alternatives or raw.region):
+        return [raw.value, raw.confidence]
+    more = {"evidence": [str(e) for e in raw.evidence], "alternatives": list(raw.alternatives),
+            "region": list(raw.region) if raw.region else None}  # fmt: skip
+    return [raw.value, raw.confidence, more]
+
+
+def _raw_from_json(item: Any) -> RawValue:
+    v, c, *rest = item
+    value = v if isinstance(v, bool) else str(v)
+    if not rest:
+        return RawValue(value, float(c))
+    more = rest[0]
+    region = more.get("region")
+    return RawValue(
+        value,
+        float(c),
+        tuple(Evidence(e) for e in more.get("evidence", ())),
+        tuple(str(a) for a in more.get("alternatives", ())),
+        (int(region[0]), *(float(x) for x in region[1:5])) if region else None,  # type: ignore[arg-type]
+    )
 
 
 def extraction_from_json(d: Mapping[str, Any] | None) -> Extraction | None:
@@ -113,14 +206,12 @@ def extraction_from_json(d: Mapping[str, Any] | None) -> Extraction | None:
     if not d:
         return None
     try:
-        values = {
-            str(name): RawValue(v if isinstance(v, bool) else str(v), float(c))
-            for name, (v, c) in d["values"].items()
-        }
+        values = {str(name): _raw_from_json(item) for name, item in d["values"].items()}
         notes = tuple(str(n) for n in d.get("notes", ()))
         return Extraction(Shape(d["shape"]), values, int(d["pages"]), int(d.get("labels_found", 0)), notes)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
 
 class Base64Payload(bytes):
     """An attachment's bytes, decoded from the base64 text the sender wrote, which they remember
@@ -191,8 +282,9 @@ class Normalized:
     """Fields in normal form, keyed by youshiki1.json keys (``agency`` is a key or None).
 
     ``agencies`` lists every ticked agency (AGENCY_MULTIPLE when more than one).
-    ``raw`` keeps each value as written (before NFKC), ``low_confidence`` the fields read with
-    a confidence under the threshold.
+    ``raw`` keeps each value as written (before NFKC), ``low_confidence`` the fields that are not
+    certain: for an OCR reading, those the evidence does not make certain (``certainty``, keyed by
+    youshiki1.json key); for other readings, those with a confidence under the threshold.
     """
 
     fields: Mapping[str, FieldValue]
@@ -200,6 +292,7 @@ class Normalized:
     raw: Mapping[str, str | bool]
     problems: tuple[Problem, ...] = ()
     low_confidence: frozenset[str] = frozenset()
+    certainty: Mapping[str, FieldCertainty] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -262,6 +355,8 @@ class Decision:
     attachment: str | None = None
     shape: Shape | None = None
     rulebook: str | None = None
+    unsure: tuple[str, ...] = ()  # fields forwarded marked 要確認 (read by OCR, not certain)
+    certainty: Mapping[str, FieldCertainty] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -273,6 +368,9 @@ class Decision:
         }
         if self.attachment is not None:
             out["attachment"] = self.attachment
+        if self.certainty:
+            out["unsure"] = list(self.unsure)
+            out["certainty"] = {k: c.to_json() for k, c in self.certainty.items()}
         return out
 
 
@@ -292,4 +390,9 @@ def decision_from_json(d: Mapping[str, Any]) -> Decision:
         reasons=reasons,
         fields=dict(d.get("fields", {})),
         attachment=d.get("attachment"),
+        unsure=tuple(d.get("unsure", ())),
+        certainty={
+            str(k): FieldCertainty(bool(c.get("certain")), tuple(Evidence(e) for e in c.get("evidence", ())))
+            for k, c in (d.get("certainty") or {}).items()
+        },
     )

@@ -2,10 +2,8 @@
 
 Each parser returns the normal form, or None when the text cannot be read as its type; none raises.
 ``normalize`` applies them to an Extraction by the types of youshiki1.json: an unreadable value is
-FIELD_INVALID, or a low-confidence field when OCR read it.
-
-Text is only ever data: a template, markup or a formula is kept literally. Era dates cover
-令和 and 平成 (R/H); 昭和 and older are not application dates.
+FIELD_INVALID, or a low-confidence field when OCR read it. Text is only ever data: a template, markup
+or a formula is kept literally. Era dates cover 令和 and 平成 (R/H); 昭和 and older are not application dates.
 """
 
 from __future__ import annotations
@@ -174,12 +172,10 @@ def parse_checkbox(v: str | bool) -> bool | None:
 _CHOICE_NOISE = re.compile(r"[\s・/,、()\[\]\-_.:]")
 #: Other ways people write a choice label, keyed by the label's comparison form.
 _LABEL_ALIASES: Mapping[str, frozenset[str]] = {
-    "email": frozenset({"メール", "eメール", "電子メール", "mail"}),
-    "fax": frozenset({"ファクス", "ファックス", "ファクシミリ"}),
-    "郵送": frozenset({"郵便"}),
-    "信用金庫": frozenset({"信金"}),
+    "email": frozenset({"メール", "eメール", "電子メール", "mail"}), "郵送": frozenset({"郵便"}),
+    "fax": frozenset({"ファクス", "ファックス", "ファクシミリ"}), "信用金庫": frozenset({"信金"}),
     "信用組合": frozenset({"信組"}),
-}
+}  # fmt: skip
 
 
 def _choice_form(s: str) -> str:
@@ -306,28 +302,21 @@ _Parser = Callable[[str], model.FieldValue]
 _Values = Mapping[str, model.RawValue]
 #: The parser of each field type of youshiki1.json (checkboxes and choices are read apart).
 PARSERS: Mapping[str, _Parser] = {
-    "text": nfkc_text,
-    "date": parse_date,
-    "yen": parse_yen,
-    "integer": parse_count,
-    "phone": parse_phone,
-    "postal_code": parse_postal_code,
-    "email": parse_email,
-    "corporate_number": parse_corporate_number_digits,
-}
+    "text": nfkc_text, "date": parse_date, "yen": parse_yen, "integer": parse_count, "phone": parse_phone,
+    "postal_code": parse_postal_code, "email": parse_email, "corporate_number": parse_corporate_number_digits,
+}  # fmt: skip
 
 
 @dataclass
-class _Reading:
-    """What normalize() collects while it reads one Extraction."""
-
+class _Reading:  # what normalize() collects while it reads one Extraction
     fields: dict[str, model.FieldValue] = field(default_factory=dict)
     problems: list[model.Problem] = field(default_factory=list)
     low_confidence: set[str] = field(default_factory=set)
+    certain: set[str] = field(default_factory=set)  # OCR-read fields the evidence makes certain
 
     def unreadable(self, key: str, raw: model.RawValue) -> None:
-        """A non-blank value that is not of its type: a misread when OCR read it, else the bank's mistake."""
-        if raw.confidence < 1.0:
+        """A value not of its type: the bank's mistake when typed (or read certainly), else a misread."""
+        if raw.confidence < 1.0 and key not in self.certain:
             self.low_confidence.add(key)
         else:
             self.problems.append(model.problem(Code.FIELD_INVALID, key, value=raw.value))
@@ -374,11 +363,17 @@ def _read_field(reading: _Reading, spec_field: FieldSpec, raw: model.RawValue | 
         reading.fields[key] = value
 
 
-def normalize(extraction: model.Extraction, spec: FormSpec, *, min_confidence: float) -> model.Normalized:
-    """Fields of one 様式1 in normal form, keyed by youshiki1.json keys, with what could not be read."""
-    values = extraction.values
-    reading = _Reading()
-    agencies: tuple[str, ...] = ()
+def normalize(
+    extraction: model.Extraction,
+    spec: FormSpec,
+    *,
+    min_confidence: float,
+    certainty: Mapping[str, model.FieldCertainty] | None = None,
+) -> model.Normalized:
+    """Fields of one 様式1 in normal form, keyed by youshiki1.json keys, with what could not be read;
+    unsure: not certain by ``certainty`` (OCR, forms.certainty), else read under ``min_confidence``."""
+    values, agencies = extraction.values, ()
+    reading = _Reading(certain={k for k, c in (certainty or {}).items() if c.certain})
     for spec_field in spec.fields.values():
         if spec_field.key == "agency":
             agencies = _read_agencies(reading, spec_field.choices, values)
@@ -387,12 +382,14 @@ def normalize(extraction: model.Extraction, spec: FormSpec, *, min_confidence: f
         else:
             _read_field(reading, spec_field, values.get(spec_field.key))
     for name, raw in values.items():  # an AcroForm name; the four agency boxes are the field "agency"
-        if raw.confidence < min_confidence:
-            reading.low_confidence.add("agency" if name in AGENCY_FIELDS else name)
+        key = "agency" if name in AGENCY_FIELDS else name
+        if not certainty[key].certain if certainty and key in certainty else raw.confidence < min_confidence:
+            reading.low_confidence.add(key)
     return model.Normalized(
         fields=reading.fields,
         agencies=agencies,
         raw={name: raw.value for name, raw in values.items()},
         problems=tuple(reading.problems),
         low_confidence=frozenset(reading.low_confidence),
+        certainty=certainty or {},
     )

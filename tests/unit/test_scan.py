@@ -26,6 +26,8 @@ from forms.extract.ocr_engine import OcrLine, RapidOcrTuning, _with_spaces, defa
 from forms.extract.scan import BLANK_CONFIDENCE, field_confidence, fix_lookalikes, rasterise, read_scanned
 from forms.spec import AGENCY_FIELDS, load_spec
 
+E = model.Evidence
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"
 KOSHA_SCAN = SAMPLES / "kosha-scanned.pdf"
@@ -105,7 +107,7 @@ def test_checkboxes_are_read_from_the_ink_in_the_squares() -> None:
     ticked = {k for k, v in read.values.items() if v.value is True}
     assert ticked == {"agency_kosha", "declaration_antisocial", "consent_sharing"}
     boxes = [v for v in read.values.values() if isinstance(v.value, bool)]
-    assert len(boxes) == 12 and all(v.confidence >= 0.9 for v in boxes)
+    assert len(boxes) == 12 and all(v.confidence >= 0.9 and v.evidence == (E.INK_CLEAR,) for v in boxes)
 
 
 @needs_sample
@@ -119,7 +121,8 @@ def test_blank_cells_are_blank_and_written_cells_go_to_the_engine() -> None:
         if isinstance(written, str):
             got = read.values[name]
             if written == "":
-                assert got == model.RawValue("", BLANK_CONFIDENCE), name
+                assert (got.value, got.confidence, got.evidence) == ("", BLANK_CONFIDENCE, (E.BLANK,)), name
+                assert got.region is not None and 0 <= got.region[1] < got.region[3] <= 1, name
             else:
                 assert got.value == "字", name
     assert engine.calls == sum(1 for v in values.values() if isinstance(v, str) and v)  # one line each

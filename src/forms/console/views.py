@@ -181,6 +181,9 @@ class FieldLine:
     low: bool
     reasons: tuple[str, ...]
     choices: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()  # why the reading is (or is not) certain, in the clerk's words
+    certain: bool | None = None  # None: not read by OCR
+    region: tuple[int, float, float, float, float] | None = None  # (page, x0, y0, x1, y1) as page fractions
 
 
 def _as_text(value: str | bool | None, kind: str) -> str:
@@ -228,9 +231,19 @@ def field_lines(
                 low=key in view.low_confidence,
                 reasons=tuple(by_field.get(key, ())),
                 choices=tuple(spec_field.choices.values()),
+                **_why(console, view, key),
             )
         )
     return lines
+
+
+def _why(console: Console, view: IntakeView, key: str) -> dict[str, Any]:
+    """The certainty of an OCR-read field, its evidence in Japanese and where it was read."""
+    known = view.certainty.get(key)
+    if known is None:
+        return {"region": view.regions.get(key)}
+    words = tuple(console.rulebook.evidence_words(e) for e in known.evidence)
+    return {"evidence": words, "certain": known.certain, "region": view.regions.get(key)}
 
 
 async def viewed(request: Request, intake_id: int) -> IntakeView:

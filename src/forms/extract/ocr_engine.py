@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -32,20 +33,22 @@ def _wide_letter(ch: str) -> bool:
     return ch not in _SMALL_KANA and ("\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff") and ch != "・"
 
 
-
 @dataclass(frozen=True)
 class OcrLine:
     """One line of text as the engine read it.
 
     ``box`` is (x0, y0, x1, y1) in pixels of the image given; ``score`` the engine's confidence
     in the line (0..1); ``char_scores`` its confidence in each character of ``text`` when the
-    engine gives them (spaces it inserted itself included), else empty.
+    engine gives them (spaces it inserted itself included), else empty. ``unclear_spaces``: a gap
+    between two ASCII characters that may be a space or not (a half-width space is hardly wider
+    than the gaps of a proportional font).
     """
 
     text: str
     box: tuple[float, float, float, float]
     score: float
     char_scores: tuple[float, ...] = ()
+    unclear_spaces: bool = False
 
 
 class OcrEngine(Protocol):
@@ -54,6 +57,14 @@ class OcrEngine(Protocol):
     name: str
 
     def recognize(self, image: np.ndarray) -> list[OcrLine]: ...
+
+
+@runtime_checkable
+class LineReader(Protocol):
+    """An engine that can also read one line with its recognition restricted to an alphabet (the
+    characters a field can hold): the recogniser's best choice among those characters only."""
+
+    def read_line(self, image: np.ndarray, alphabet: frozenset[str] | None) -> OcrLine | None: ...
 
 
 # ── RapidOCR (PP-OCR models on onnxruntime, shipped in the wheel: works offline) ────────────────
@@ -84,6 +95,7 @@ class RapidOcrEngine:
 
     def __init__(self, tuning: RapidOcrTuning | None = None) -> None:
         self.tuning = tuning or RapidOcrTuning()
+        self._alphabets: dict[frozenset[str] | None, np.ndarray] = {}
         rapidocr = importlib.import_module("rapidocr")
         t = self.tuning
         self._ocr: Callable[..., Any] = rapidocr.RapidOCR(
@@ -112,6 +124,49 @@ class RapidOcrEngine:
         except Exception as exc:  # rapidocr and onnxruntime raise plain Exception subclasses
             raise OcrError(f"rapidocr failed on a {image.shape[1]}×{image.shape[0]} image: {exc}") from exc
 
+    def read_line(self, image: np.ndarray, alphabet: frozenset[str] | None) -> OcrLine | None:
+        """One line (no detection) read by the recognition model with every character outside
+        ``alphabet`` masked out of its output (CTC greedy decoding over the allowed columns; None:
+        every character)."""
+        if image.ndim != 2 or image.size == 0:
+            return None
+        try:
+            rec = self._recognizer()
+            columns = self._columns(alphabet)
+            bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+            h, w = image.shape
+            batch = rec.resize_norm_img(bgr, max(w / h, 320 / 48))[np.newaxis, :].astype(np.float32)
+            preds = np.asarray(rec.session(batch))[0]
+        except Exception as exc:  # rapidocr and onnxruntime raise plain Exception subclasses
+            raise OcrError(f"rapidocr failed on a {image.shape[1]}×{image.shape[0]} line: {exc}") from exc
+        text, confs = _ctc_decode(preds[:, columns], rec.postprocess_op.character, columns)
+        if not text.strip():
+            return None
+        return OcrLine(
+            text, (0.0, 0.0, float(image.shape[1]), float(image.shape[0])), min(confs), tuple(confs)
+        )
+
+    def _recognizer(self) -> Any:
+        # rapidocr builds its recogniser lazily; its loader is the one way to reach the model and dictionary
+        return self._ocr._load_rec_model()
+
+    def _columns(self, alphabet: frozenset[str] | None) -> np.ndarray:
+        """Output columns of the model for the blank and every dictionary character in ``alphabet``
+        (its full-width and half-width forms alike), cached per alphabet."""
+        cached = self._alphabets.get(alphabet)
+        if cached is None:
+            chars = self._recognizer().postprocess_op.character
+            cached = np.array(
+                [0]
+                + [
+                    i
+                    for i, c in enumerate(chars)
+                    if i and (alphabet is None or unicodedata.normalize("NFKC", c) in alphabet)
+                ]
+            )
+            self._alphabets[alphabet] = cached
+        return cached
+
     def _single_line(self, image: np.ndarray, out: Any) -> list[OcrLine]:
         txts = getattr(out, "txts", None) or ()
         if not txts or not txts[0].strip():
@@ -125,8 +180,9 @@ class RapidOcrEngine:
         confs = [float(c) for c in words.confs]
         if len(confs) != len(text) or len(xs) != len(text):
             return [OcrLine(text, (0.0, 0.0, float(w), float(h)), score)]
+        unclear = _unclear_ascii_gap(image, text, xs, self.tuning)
         text, confs = _with_spaces(image, text, xs, confs, self.tuning)
-        return [OcrLine(text, (0.0, 0.0, float(w), float(h)), score, tuple(confs))]
+        return [OcrLine(text, (0.0, 0.0, float(w), float(h)), score, tuple(confs), unclear)]
 
     def _detected_lines(self, image: np.ndarray, out: Any) -> list[OcrLine]:
         boxes = getattr(out, "boxes", None)
@@ -139,6 +195,19 @@ class RapidOcrEngine:
             if str(text).strip():
                 lines.append(OcrLine(str(text), box, float(score)))
         return lines
+
+
+def _ctc_decode(probs: np.ndarray, chars: Sequence[str], columns: np.ndarray) -> tuple[str, list[float]]:
+    """Greedy CTC over the restricted columns (column 0 the blank): text and each character's score."""
+    best = probs.argmax(axis=1)
+    score = probs.max(axis=1)
+    text, confs, previous = [], [], 0
+    for k, col in enumerate(best):
+        if col != 0 and col != previous:
+            text.append(chars[int(columns[col])])
+            confs.append(float(score[k]))
+        previous = int(col)
+    return "".join(text), confs
 
 
 def _char_positions(text: str, word_cols: Sequence[Sequence[int]], col_px: float) -> list[float]:
@@ -160,8 +229,8 @@ def _with_spaces(
 ) -> tuple[str, list[float]]:
     """``text`` with its spaces decided by the blank gaps in the ink, each with a confidence.
 
-    Recognisers drop the space in 見本　七海 and put spaces between full-width digits; a gap is a
-    space when it is clearly wider than the line's usual gap between two characters.
+    Recognisers drop the space in 見本　七海 (and in {{ 7*7 }}) and put spaces between full-width
+    digits; a gap is a space when it is clearly wider than the line's usual gap between two characters.
     """
     chars: list[tuple[str, float, float]] = []
     spaced: set[int] = set()  # indexes into chars of those the recogniser put a space before
@@ -174,9 +243,7 @@ def _with_spaces(
     gaps, height = _blank_gaps(image)
     if len(chars) < 2 or height <= 0:
         return text, confs
-    pair_gaps = [_gap_between(gaps, chars[i - 1][1], chars[i][1]) for i in range(1, len(chars))]
-    usual = min(float(np.median(pair_gaps)), 0.6 * height)
-    threshold = max(usual + tuning.min_space_em * height, 0.4 * height)
+    pair_gaps, threshold = _pair_gaps(gaps, height, [x for _, x, _ in chars], tuning)
     out, out_confs = [chars[0][0]], [chars[0][2]]
     for i in range(1, len(chars)):
         gap = pair_gaps[i - 1]
@@ -184,8 +251,8 @@ def _with_spaces(
         sure = 0.6 + 0.39 * clarity
         if i in spaced:  # the recogniser's own space stays where the ink has a gap for it
             is_space = gap >= threshold
-        else:
-            is_space = gap >= threshold and _wide_letter(chars[i - 1][0]) and _wide_letter(chars[i][0])
+        else:  # a lost space: between two kanji/kana, or between two ASCII letters or signs
+            is_space = gap >= threshold and _same_script(chars[i - 1][0], chars[i][0])
         if is_space:
             out.append("\u3000" if gap >= tuning.wide_space_em * height else " ")
             out_confs.append(sure)
@@ -193,6 +260,41 @@ def _with_spaces(
         out.append(ch)
         out_confs.append(conf if is_space == (i in spaced) else min(conf, sure))
     return "".join(out), out_confs
+
+
+def _pair_gaps(
+    gaps: Sequence[tuple[int, int]], height: float, xs: Sequence[float], tuning: RapidOcrTuning
+) -> tuple[list[float], float]:
+    """The blank gap between each two neighbouring characters, and the width from which one is a space."""
+    pair_gaps = [_gap_between(gaps, xs[i - 1], xs[i]) for i in range(1, len(xs))]
+    usual = min(float(np.median(pair_gaps)), 0.6 * height)
+    return pair_gaps, max(usual + tuning.min_space_em * height, 0.4 * height)
+
+
+def _unclear_ascii_gap(image: np.ndarray, text: str, xs: Sequence[float], tuning: RapidOcrTuning) -> bool:
+    """Whether two neighbouring ASCII characters have a gap in the ink that may be a half-width space
+    or the font's own spacing: wider than a fifth of the line's height, narrower than a clear space."""
+    chars = [(ch, x) for ch, x in zip(text, xs, strict=True) if not ch.isspace()]
+    if len(chars) < 2 or sum(ch.isascii() for ch, _ in chars) < 2:
+        return False
+    gaps, height = _blank_gaps(image)
+    if height <= 0:
+        return False
+    pair_gaps, threshold = _pair_gaps(gaps, height, [x for _, x in chars], tuning)
+    return any(
+        _ascii_pair(chars[k - 1][0], chars[k][0]) and 0.2 * height <= gap < threshold
+        for k, gap in enumerate(pair_gaps, start=1)
+    )
+
+
+def _ascii_pair(left: str, right: str) -> bool:
+    """Two ASCII characters that are not both digits (a narrow 1 leaves a gap beside it)."""
+    return left.isascii() and right.isascii() and not (left.isdigit() and right.isdigit())
+
+
+def _same_script(left: str, right: str) -> bool:
+    """Two wide letters (kanji, kana), or two ASCII letters, digits or signs."""
+    return (_wide_letter(left) and _wide_letter(right)) or (left.isascii() and right.isascii())
 
 
 def _gap_between(gaps: Sequence[tuple[int, int]], left: float, right: float) -> float:

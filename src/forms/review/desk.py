@@ -86,6 +86,7 @@ class Desk:
             spec=self.spec,
             ledger=self.ledger,
             min_confidence=0.0,
+            clerk_checked=True,
         )
         source = stored.get("source") or row.source or f"intake {row.id}"
         return decide(source, [Candidate(stored.get("attachment"), extraction)], ctx)

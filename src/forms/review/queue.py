@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from forms.access.scope import Scope
-from forms.decide import apply_corrections
+from forms.decide import Context, apply_corrections, read_fields
 from forms.jp.business_days import add_business_days
 from forms.jp.wareki import date_in_japan
-from forms.normalize import normalize
 from forms.review.desk import Desk
 from forms.review.original import render_page
-from forms.review.values import DeadlineRow, IntakeView, raw_values, stored_decision
+from forms.review.values import DeadlineRow, IntakeView, raw_values, regions, stored_decision
 from forms.store import OutboxItem
 from forms.store.queue import QueueFilter, QueueRow
 
@@ -37,11 +36,16 @@ class Queue:
         extraction = self._desk.stored_reading(intake_id)
         corrections = self._desk.corrections(intake_id)
         decision = stored_decision(row)
-        fields, low = dict(decision.fields), frozenset[str]()
+        fields, low, certainty = dict(decision.fields), frozenset[str](), dict(decision.certainty)
         if extraction is not None:
             corrected = apply_corrections(extraction, corrections)
-            n = normalize(corrected, self._desk.spec, min_confidence=self._desk.settings.ocr_min_confidence)
-            fields, low = dict(n.fields), n.low_confidence
+            ctx = Context(
+                rulebook=self._desk.rulebooks.in_force_at(row.received_at),
+                spec=self._desk.spec,
+                min_confidence=self._desk.settings.ocr_min_confidence,
+            )
+            n = read_fields(corrected, ctx, sender=row.sender)
+            fields, low, certainty = dict(n.fields), n.low_confidence, dict(n.certainty)
         return IntakeView(
             row=row,
             decision=decision,
@@ -54,6 +58,8 @@ class Queue:
             shape=str(extraction.shape) if extraction else None,
             handled_at=record.handled_at if record else None,
             handled_by=record.handled_by if record else None,
+            certainty=certainty,
+            regions=regions(extraction),
         )
 
     def page_png(self, intake_id: int, page: int, *, dpi: int = 110) -> bytes | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from forms import model
+from forms.spec import AGENCY_FIELDS
 from forms.store import EventRow, IntakeRow
 
 
@@ -21,7 +22,9 @@ class IntakeView:
     fields with the clerk's corrections applied; ``raw`` is the reading as the readers gave it, keyed by
     AcroForm name (the agency as ``agency_jetro`` …), each (value, confidence); ``low_confidence`` the
     fields read under the OCR threshold (``agency`` for the agency boxes); ``corrections`` the clerk's,
-    as typed. ``handled_at``/``handled_by``: when and by whom a clerk dealt with it.
+    as typed. ``handled_at``/``handled_by``: when and by whom a clerk dealt with it. For an OCR reading,
+    ``certainty`` says of each field (youshiki1.json key) whether it is certain and why, ``regions``
+    where on the page it was read.
     """
 
     row: IntakeRow
@@ -35,6 +38,8 @@ class IntakeView:
     shape: str | None
     handled_at: dt.datetime | None = None
     handled_by: str | None = None
+    certainty: Mapping[str, model.FieldCertainty] = field(default_factory=dict)
+    regions: Mapping[str, model.Region] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,19 @@ def outcome_text(decision: model.Decision | Mapping[str, Any] | None) -> str:
     d = decision if isinstance(decision, model.Decision) else model.decision_from_json(decision)
     codes = ",".join(str(r.code) for r in d.reasons)
     return f"{d.status} {codes}" if codes else str(d.status)
+
+
+def regions(extraction: model.Extraction | None) -> dict[str, model.Region]:
+    """Where each field (youshiki1.json key) was read on its page; the agency: the four boxes' row."""
+    if extraction is None:
+        return {}
+    out = {name: raw.region for name, raw in extraction.values.items() if raw.region is not None}
+    boxes = [out.pop(name) for name in AGENCY_FIELDS if name in out]
+    if boxes:
+        page = boxes[0][0]
+        x0, y0 = min(b[1] for b in boxes), min(b[2] for b in boxes)
+        out["agency"] = (page, x0, y0, max(b[3] for b in boxes), max(b[4] for b in boxes))
+    return out
 
 
 def raw_values(extraction: model.Extraction | None) -> dict[str, tuple[str | bool, float]]:

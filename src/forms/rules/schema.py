@@ -14,9 +14,10 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from forms.errors import Code
+from forms.model import Evidence
 
 #: Names of the agency-scoped rules (keys of ``scope.values``).
 RuleName = Literal[
@@ -157,6 +158,22 @@ class Prefectures(_Frozen):
     values: tuple[str, ...]
 
 
+class Certainty(_Frozen):
+    """Scans: the fields an intake stops on when they are not certain (→ why), and the clerk's words
+    for each piece of evidence. Fields not listed are forwarded marked 要確認 when unsure."""
+
+    source: Source
+    stop: dict[str, str]
+    evidence: dict[Evidence, str]
+
+    @model_validator(mode="after")
+    def _every_evidence_has_words(self) -> Certainty:
+        missing = set(Evidence) - set(self.evidence)
+        if missing:
+            raise ValueError(f"certainty.evidence has no words for {sorted(missing)}")
+        return self
+
+
 class Rulebook(_Frozen):
     """The rules of one fiscal year."""
 
@@ -177,9 +194,18 @@ class Rulebook(_Frozen):
     industries: Industries
     tokyo: Tokyo
     prefectures: Prefectures
+    certainty: Certainty | None = None  # None: every field an intake needs stops it when unsure
     messages: dict[Code, str]
 
     # -- look-ups -------------------------------------------------------------------------------
+
+    def stops_when_unsure(self, key: str) -> bool:
+        """Whether an intake waits for a clerk when ``key`` (a youshiki1.json key) is not certain."""
+        return self.certainty is None or key in self.certainty.stop
+
+    def evidence_words(self, evidence: Evidence) -> str:
+        """What the clerk is shown for one piece of evidence."""
+        return self.certainty.evidence.get(evidence, str(evidence)) if self.certainty else str(evidence)
 
     def agency(self, key: str) -> Agency | None:
         return self.agencies.values.get(key)

@@ -1,0 +1,247 @@
+"""Certainty of an OCR reading, field by field, from evidence that agrees (pure).
+
+The reader gives each value the evidence its reading carries (``scan_text``: grammar, check digit,
+printed choice, two independent readings, the ink of a box). This stage adds what the form and the
+domain say — the postal code against the address (Japan Post), the company name against its
+フリガナ, a person's name against their e-mail address, the bank's 業態 against its name and the 全銀
+list, the bank's e-mail against the sender, a Tokyo municipality and a known industry from the
+rulebook — and, where the reader kept another reading of a field, takes the one that evidence
+confirms.
+
+A field is certain when nothing speaks against it and at least one decisive piece of evidence is
+there: any field's (an empty cell, a clear box, a printed choice, two readings that agree) or one
+decisive for that field (a check digit for the 法人番号, the address for the postal code …). Support
+that covers only part of a value (the address's town, not its 番地) is shown, not decisive.
+Unknown names (a bank the list does not have) are no evidence either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from forms import model
+from forms.jp import banks, kana, postal
+from forms.jp.lookalikes import swapped_lookalikes
+from forms.normalize import parse_choice, parse_email, parse_postal_code
+from forms.rules.schema import Rulebook
+from forms.spec import AGENCY_FIELDS, FormSpec
+
+E = model.Evidence
+#: Evidence that makes any field certain.
+DECISIVE = frozenset({E.BLANK, E.INK_CLEAR, E.CHOICE_EXACT, E.TWO_READINGS})
+#: Evidence decisive for one field only.
+DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
+    "corporate_number": frozenset({E.CHECK_DIGIT}),
+    "hq_postal_code": frozenset({E.POSTAL_ADDRESS}),
+    "company_name": frozenset({E.KANA_READING}),
+    "company_name_kana": frozenset({E.KANA_READING}),
+    "contact_name": frozenset({E.NAME_IN_EMAIL}),
+    "bank_officer": frozenset({E.NAME_IN_EMAIL}),
+    "bank_type": frozenset({E.BANK_KIND}),
+    "bank_name": frozenset({E.ZENGIN_BANK}),
+    "bank_branch": frozenset({E.ZENGIN_BRANCH}),
+    "bank_email": frozenset({E.SENDER_ADDRESS}),
+}
+#: Doubts that decisive field evidence settles: a check the other reading failed.
+_SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE})
+#: Doubts that three agreeing readings settle: the value is as written, a mistake of the bank's own
+#: (a 12-digit 法人番号, a 13th month), to be rejected like a typed one.
+_SETTLED_BY_THREE_READINGS = frozenset({E.GRAMMAR_FAILED, E.CHECK_DIGIT_FAILED})
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The reading with, where evidence chose it, another reading of a field; and each field's
+    certainty, keyed by youshiki1.json key (``agency`` for the four agency boxes)."""
+
+    extraction: model.Extraction
+    fields: Mapping[str, model.FieldCertainty]
+
+
+class _Work:
+    """The values being assessed: the chosen text and the evidence gathered for each field."""
+
+    def __init__(self, values: Mapping[str, model.RawValue]) -> None:
+        self.values = dict(values)
+        self.evidence: dict[str, list[model.Evidence]] = {k: list(v.evidence) for k, v in values.items()}
+        #: values typed, not read (a clerk's correction): certain as they are
+        self.typed = {k for k, v in values.items() if not v.evidence and v.confidence >= 1.0}
+
+    def text(self, key: str) -> str:
+        raw = self.values.get(key)
+        return raw.value if raw is not None and isinstance(raw.value, str) else ""
+
+    def candidates(self, key: str) -> list[str]:
+        raw = self.values.get(key)
+        if raw is None or not isinstance(raw.value, str) or not raw.value.strip():
+            return []
+        return [raw.value, *raw.alternatives]
+
+    def add(self, key: str, evidence: model.Evidence) -> None:
+        if key in self.values and evidence not in self.evidence[key]:
+            self.evidence[key].append(evidence)
+
+    def choose(self, key: str, text: str) -> None:
+        """Take ``text`` (one of the field's readings) as its value: its own reading evidence no longer
+        doubts it, the other reading's grammar aside."""
+        raw = self.values[key]
+        if text == raw.value:
+            return
+        self.values[key] = replace(raw, value=text, alternatives=(str(raw.value),))
+        kept = [e for e in self.evidence[key] if e not in (E.GRAMMAR_FAILED, E.FOREIGN_CHARS)]
+        self.evidence[key] = kept
+
+
+def is_ocr_reading(extraction: model.Extraction) -> bool:
+    """Whether the values were read by OCR with evidence (older stored readings have none)."""
+    return any(raw.evidence for raw in extraction.values.values())
+
+
+def assess(
+    extraction: model.Extraction, spec: FormSpec, rulebook: Rulebook, *, sender: str | None = None
+) -> Assessment | None:
+    """Each field's certainty from the evidence; None for a reading that is not OCR's."""
+    if not is_ocr_reading(extraction):
+        return None
+    work = _Work(extraction.values)
+    _postal_and_address(work, rulebook)
+    _company_name(work)
+    _names_in_emails(work)
+    _bank(work, spec)
+    _sender(work, sender)
+    _rulebook_vocabulary(work, rulebook)
+    fields = _certainties(work, spec, rulebook)
+    chosen = replace(extraction, values=MappingProxyType(work.values))
+    return Assessment(chosen, MappingProxyType(fields))
+
+
+def _certainties(work: _Work, spec: FormSpec, rulebook: Rulebook) -> dict[str, model.FieldCertainty]:
+    out: dict[str, model.FieldCertainty] = {}
+    for key, found in work.evidence.items():
+        if key in AGENCY_FIELDS:
+            continue
+        loose = key in spec.fields and spec.fields[key].type == "text" and not rulebook.stops_when_unsure(key)
+        certain = key in work.typed or _is_certain(key, found, loose_text=loose)
+        out[key] = model.FieldCertainty(certain, tuple(found))
+    boxes = [e for name in AGENCY_FIELDS for e in work.evidence.get(name, ())]
+    if boxes:
+        agency_evidence = tuple(dict.fromkeys(boxes))
+        out["agency"] = model.FieldCertainty(
+            all(_is_certain(n, work.evidence[n]) for n in AGENCY_FIELDS if n in work.evidence),
+            agency_evidence,
+        )
+    return {k: out[k] for k in sorted(out, key=_order(spec))}
+
+
+def _order(spec: FormSpec) -> object:
+    order = {k: i for i, k in enumerate(spec.fields)}
+    return lambda k: order.get(k, len(order))
+
+
+def _is_certain(key: str, found: Iterable[model.Evidence], *, loose_text: bool = False) -> bool:
+    """Nothing against, something decisive for. ``loose_text``: free text no rule needs certain, whose
+    two readings agree on its characters but not on the spaces between words (the second reading
+    places none): only evidence about this very field (a name in an e-mail …) makes it certain."""
+    found = set(found)
+    field_decisive = found & DECISIVE_FOR.get(key, frozenset())
+    doubts = found & model.DOUBTS
+    if field_decisive:
+        doubts -= _SETTLED_BY_FIELD_EVIDENCE
+    if E.THREE_READINGS in found:
+        doubts -= _SETTLED_BY_THREE_READINGS
+    decisive = (DECISIVE - {E.TWO_READINGS}) if loose_text else DECISIVE
+    return not doubts and bool(found & decisive or field_decisive)
+
+
+# ── the form's own cross-checks ───────────────────────────────────────────────────────────────
+def _postal_and_address(work: _Work, rulebook: Rulebook) -> None:
+    """The head office's postal code against its address (Japan Post): each pair of readings that
+    agrees is taken; a known code whose area the address is not in is a doubt on both."""
+    codes = [c for c in work.candidates("hq_postal_code") if parse_postal_code(c)]
+    addresses = work.candidates("hq_address")
+    verdicts = []
+    for code in codes:
+        for address in addresses:
+            agrees = postal.address_agrees(code, address, rulebook.prefectures.values)
+            if agrees:
+                work.choose("hq_postal_code", code)
+                work.choose("hq_address", address)
+                work.add("hq_postal_code", E.POSTAL_ADDRESS)
+                work.add("hq_address", E.POSTAL_ADDRESS)
+                return
+            verdicts.append(agrees)
+    if verdicts and all(v is False for v in verdicts):
+        work.add("hq_postal_code", E.POSTAL_MISMATCH)
+        work.add("hq_address", E.POSTAL_MISMATCH)
+
+
+def _company_name(work: _Work) -> None:
+    """The company name against its フリガナ; a name with an ambiguous lookalike (サンプルエ房) is also
+    tried the other way (サンプル工房)."""
+    names = work.candidates("company_name")
+    for name in [*names, *(s for n in names for s in swapped_lookalikes(n))]:
+        for reading in work.candidates("company_name_kana"):
+            if kana.name_reads_as(name, reading):
+                work.choose("company_name", name)
+                work.choose("company_name_kana", reading)
+                work.add("company_name", E.KANA_READING)
+                work.add("company_name_kana", E.KANA_READING)
+                return
+
+
+def _names_in_emails(work: _Work) -> None:
+    for name_key, email_key in (("contact_name", "contact_email"), ("bank_officer", "bank_email")):
+        for name in work.candidates(name_key):
+            emails = [e for e in work.candidates(email_key) if parse_email(e)]
+            found = next((e for e in emails if kana.name_in_email(name, e)), None)
+            if found is not None:
+                work.choose(name_key, name)
+                work.choose(email_key, found)
+                work.add(name_key, E.NAME_IN_EMAIL)
+                work.add(email_key, E.NAME_IN_EMAIL)
+                break
+
+
+def _bank(work: _Work, spec: FormSpec) -> None:
+    """業態 against the bank's name (…信用金庫) and the 全銀 list; the branch against the bank's."""
+    choices = spec.fields["bank_type"].choices if "bank_type" in spec.fields else {}
+    names = work.candidates("bank_name")
+    listed = next(((n, b) for n in names if (b := banks.find_bank(n)) is not None), None)
+    if listed is not None:
+        work.choose("bank_name", listed[0])
+        work.add("bank_name", E.ZENGIN_BANK)
+        branch = next((b for b in work.candidates("bank_branch") if banks.has_branch(listed[1], b)), None)
+        if branch is not None:
+            work.choose("bank_branch", branch)
+            work.add("bank_branch", E.ZENGIN_BRANCH)
+    said = banks.kind_of_code(listed[1].code) if listed else banks.kind_of_name(work.text("bank_name"))
+    written = parse_choice(work.text("bank_type"), choices) if work.text("bank_type") else None
+    if said is None or written is None:
+        return
+    if said == written:
+        work.add("bank_type", E.BANK_KIND)
+        work.add("bank_name", E.BANK_KIND)
+    else:
+        work.add("bank_type", E.BANK_KIND_MISMATCH)
+
+
+def _sender(work: _Work, sender: str | None) -> None:
+    """The bank's e-mail is the address the mail came from (a fax gateway's address never is)."""
+    if not sender:
+        return
+    for address in work.candidates("bank_email"):
+        parsed = parse_email(address)
+        if parsed is not None and parsed.lower() == sender.strip().lower():
+            work.choose("bank_email", address)
+            work.add("bank_email", E.SENDER_ADDRESS)
+            return
+
+
+def _rulebook_vocabulary(work: _Work, rulebook: Rulebook) -> None:
+    for key in ("hq_address", "tokyo_office_address"):
+        if work.text(key).strip() and rulebook.is_tokyo_address(work.text(key)):
+            work.add(key, E.TOKYO_MUNICIPALITY)
+    if work.text("industry_detail").strip() and rulebook.industry_of(work.text("industry_detail")):
+        work.add("industry_detail", E.KNOWN_INDUSTRY)

