@@ -28,7 +28,8 @@ import pypdfium2 as pdfium
 
 from forms import model
 from forms.decide import Candidate, Context, decide
-from forms.extract.ocr_engine import OcrEngine, default_engine
+from forms.extract.ocr_engine import OcrEngine
+from forms.extract.reader_process import LazyOcr
 from forms.extract.scan import read_scanned
 from forms.rules.loader import load_rulebooks, packaged_dir
 from forms.spec import AGENCY_FIELDS, FormSpec, load_spec
@@ -158,7 +159,7 @@ _ENGINE: OcrEngine | None = None
 
 def _start_worker() -> None:
     global _ENGINE
-    _ENGINE = default_engine()
+    _ENGINE = LazyOcr()  # the reader processes' engine: what the pipeline reads scans with
 
 
 def read_and_score(shape: str, case: ScanCase) -> Scored:

@@ -54,6 +54,14 @@ class LazyOcr:
             raise OcrError("no OCR engine available")
         return engine.recognize(image)
 
+    def read_line(self, image: Any, alphabet: frozenset[str] | None) -> Any:
+        """The engine's line reading restricted to an alphabet (None when it has none: no second
+        reading, so no field is certain from two readings)."""
+        engine = self._get()
+        if engine is None:
+            raise OcrError("no OCR engine available")
+        return engine.read_line(image, alphabet) if isinstance(engine, ocr_engine.LineReader) else None
+
 
 def read_one(data: bytes, max_pages: int, ocr: LazyOcr) -> ExtractResult:
     """Read one document (PDF, image, Office file) with the project's readers; never raises."""
