@@ -95,6 +95,7 @@ class Evidence(StrEnum):
     UNREAD = "unread"  # ink, but nothing the engine could read
     SPACING_UNCLEAR = "spacing_unclear"  # a gap between two ASCII characters may or may not be a space
     LOOKALIKE = "lookalike"  # a character with a lookalike (エ/工) between a kana and a kanji
+    OBSCURED = "obscured"  # a solid blot of ink in the cell: part of the value may be hidden
 
 
 #: Evidence that speaks against a reading: any of it makes the field unsure.
@@ -110,6 +111,7 @@ DOUBTS = frozenset(
         Evidence.UNREAD,
         Evidence.SPACING_UNCLEAR,
         Evidence.LOOKALIKE,
+        Evidence.OBSCURED,
     }
 )
 #: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.

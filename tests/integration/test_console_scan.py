@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not rapidocr_available(), reason="needs rapidocr and onnxruntime"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
-OUTLINE = re.compile(r'<a class="outline( certain| unsure)?"[^>]*title="([^"]*)"[^>]*data-field="([^"]+)"')
+OUTLINE = re.compile(r'<a href="#f-[^"]+" class="outline( certain| unsure)?" data-field="([^"]+)">\s*<title>([^<]*)</title>')
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_each_field_is_outlined_on_the_page_with_the_evidence_for_its_reading(
     scanned_world: World, tmp_path: Path
 ) -> None:
     html = _page(scanned_world, tmp_path)
-    outlines = {field: (kind, title) for kind, title, field in OUTLINE.findall(html)}
+    outlines = {field: (kind, title) for kind, field, title in OUTLINE.findall(html)}
     assert {"company_name", "hq_postal_code", "corporate_number", "agency", "bank_email"} <= set(outlines)
     kind, title = outlines["hq_postal_code"]
     assert kind == " certain" and "郵便番号と住所が一致" in title
@@ -64,7 +64,7 @@ def test_each_field_is_outlined_on_the_page_with_the_evidence_for_its_reading(
 
 def test_an_unsure_field_is_outlined_in_colour(scanned_world: World, tmp_path: Path) -> None:
     html = _page(scanned_world, tmp_path)
-    unsure = [field for kind, _, field in OUTLINE.findall(html) if kind == " unsure"]
+    unsure = [field for kind, field, _ in OUTLINE.findall(html) if kind == " unsure"]
     # fictional bank names are no evidence either way: forwarded marked 要確認
     assert "bank_name" in unsure
     assert "要確認" in html

@@ -35,3 +35,15 @@ def filled_pdf(values: dict[str, Any], path: Path) -> Path:
     """``values`` filled into the fillable 様式1 at ``path``."""
     fill_module().fill_fillable(values, str(path))
     return path
+
+
+def blotted_scan(values: dict[str, Any], field: str, folder: Path, seed: int = 7) -> bytes:
+    """``values`` printed with an ink blot over ``field``'s value, then scanned (fill.py): a scan that
+    cannot be read with certainty, so it waits for a clerk (LOW_CONFIDENCE on ``field``)."""
+    from tests.corpus.make_corpus import blot  # the corpus builder's blot (imports reportlab, fill.py)
+
+    fill = fill_module()
+    fill.flatten(values, str(folder / "flat.pdf"))
+    (folder / "blotted.pdf").write_bytes(blot((folder / "flat.pdf").read_bytes(), field))
+    fill.scan(str(folder / "blotted.pdf"), str(folder / "scan.pdf"), seed=seed)
+    return (folder / "scan.pdf").read_bytes()

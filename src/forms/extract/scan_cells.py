@@ -26,6 +26,7 @@ class Cell:
 
     image: np.ndarray
     lines: tuple[np.ndarray, ...]
+    obscured: bool = False  # a solid blot of ink no text is made of (a stain, a filled-over value)
 
 
 def crop(image: np.ndarray, rect: geo.Rect) -> np.ndarray:
@@ -92,6 +93,7 @@ def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> 
     if cell.size == 0:
         return None
     ink = significant_ink(without_rulings(cell < ink_below), min_extent=int(6 * px))
+    obscured = has_blot(ink, min_side=int(8 * px))
     lines = []
     for top, bottom in text_bands(ink, min_height=int(7 * px)):
         cols = np.nonzero(ink[top:bottom].any(axis=0))[0]
@@ -100,7 +102,14 @@ def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> 
             max(0, top - pad_y) : bottom + pad_y, max(0, int(cols[0]) - pad_x) : int(cols[-1]) + 1 + pad_x
         ]
         lines.append(np.ascontiguousarray(line))
-    return Cell(cell, tuple(lines))
+    return Cell(cell, tuple(lines), obscured)
+
+
+def has_blot(ink: np.ndarray, min_side: int) -> bool:
+    """Whether the ink holds a solid blot: what is left after eroding it by a square of ``min_side``
+    pixels (strokes of writing, a few pixels thick, vanish; a stain or a filled-over value does not)."""
+    kernel = np.ones((min_side, min_side), np.uint8)
+    return bool(cv2.erode(ink.astype(np.uint8), kernel).any())
 
 
 def second_look(line: np.ndarray) -> np.ndarray:

@@ -83,6 +83,8 @@ def read_text(cell: Cell | None, field_spec: FieldSpec | None, engine: OcrEngine
     kind = field_spec.type if field_spec is not None else "text"
     if kind in ("text", "choice") and any(ln.unclear_spaces for ln in lines):
         evidence.append(E.SPACING_UNCLEAR)
+    if cell.obscured:
+        evidence.append(E.OBSCURED)
     if agreed and {E.GRAMMAR_FAILED, E.CHECK_DIGIT_FAILED} & set(evidence) and plausible_mistake(text, kind):
         third = _restricted_reading(engine, cell, field_spec, _enlarged)
         if third is not None and _bare(third) == _bare(text):  # the bank's own mistake, read right
