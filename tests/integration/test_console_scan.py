@@ -24,7 +24,9 @@ pytestmark = [
     pytest.mark.skipif(not rapidocr_available(), reason="needs rapidocr and onnxruntime"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
-OUTLINE = re.compile(r'<a href="#f-[^"]+" class="outline( certain| unsure)?" data-field="([^"]+)">\s*<title>([^<]*)</title>')
+OUTLINE = re.compile(
+    r'<a href="#f-[^"]+" class="outline( certain| unsure)?" data-field="([^"]+)">\s*<title>([^<]*)</title>'
+)
 
 
 @pytest.fixture(scope="module")

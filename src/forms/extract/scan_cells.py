@@ -92,8 +92,8 @@ def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> 
     cell = crop(image, (x0 + 2 * px, y0 - 2 * px, x1 - 2 * px, y1 + 2 * px))
     if cell.size == 0:
         return None
+    obscured = has_blot(cell < ink_below, min_side=int(12 * px))  # before rulings go: a blot fills columns
     ink = significant_ink(without_rulings(cell < ink_below), min_extent=int(6 * px))
-    obscured = has_blot(ink, min_side=int(8 * px))
     lines = []
     for top, bottom in text_bands(ink, min_height=int(7 * px)):
         cols = np.nonzero(ink[top:bottom].any(axis=0))[0]
