@@ -212,8 +212,8 @@ def main() -> None:
         print(f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  {ratios}")
     for shape in OCR_SHAPES:
         print(
-            f"{shape:11s} {figures[shape + '_per_s']:6.3f} forms/s  {figures[shape + '_vs_ocr']:.2f}× bare OCR "
-            f"on the same pages ({workers} processes each)"
+            f"{shape:11s} {figures[shape + '_per_s']:6.3f} forms/s  "
+            f"{figures[shape + '_vs_ocr']:.2f}× bare OCR on the same pages ({workers} processes each)"
         )
     print(json.dumps(figures, ensure_ascii=False))
 
