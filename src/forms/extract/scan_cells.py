@@ -92,7 +92,7 @@ def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> 
     cell = crop(image, (x0 + 2 * px, y0 - 2 * px, x1 - 2 * px, y1 + 2 * px))
     if cell.size == 0:
         return None
-    obscured = has_blot(cell < ink_below, min_side=int(12 * px))  # before rulings go: a blot fills columns
+    obscured = has_blot(cell < ink_below, int(16 * px), int(32 * px))  # before rulings go: blots fill columns
     ink = significant_ink(without_rulings(cell < ink_below), min_extent=int(6 * px))
     lines = []
     for top, bottom in text_bands(ink, min_height=int(7 * px)):
@@ -105,10 +105,11 @@ def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> 
     return Cell(cell, tuple(lines), obscured)
 
 
-def has_blot(ink: np.ndarray, min_side: int) -> bool:
-    """Whether the ink holds a solid blot: what is left after eroding it by a square of ``min_side``
-    pixels (strokes of writing, a few pixels thick, vanish; a stain or a filled-over value does not)."""
-    kernel = np.ones((min_side, min_side), np.uint8)
+def has_blot(ink: np.ndarray, height: int, width: int) -> bool:
+    """Whether the ink holds a solid blot: what is left after eroding it by a ``height`` × ``width``
+    rectangle, about half a line high and a glyph and a half wide (strokes of writing, even a dense kanji
+    blurred by the scanner, vanish; a stain or a filled-over value does not)."""
+    kernel = np.ones((height, width), np.uint8)
     return bool(cv2.erode(ink.astype(np.uint8), kernel).any())
 
 
