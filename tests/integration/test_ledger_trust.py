@@ -16,6 +16,7 @@ import pytest
 from forms.intake.smtp import start_smtp_listener
 from forms.ledger import SupportRecord
 from forms.mailroom.worker import Mailroom
+from forms.model import OutgoingMessage
 from forms.store import IntakeRow
 from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
@@ -128,3 +129,26 @@ def test_a_reapplication_grants_its_frame_only_from_the_bank(bank: Bank, tmp_pat
     genuine = bank.send(youshiki1_mail(again, BANK, 3), BANK)
     assert genuine.status == "routed"
     assert (ledger.company(KEY).frames, ledger.company(KEY).remaining) == (2, 1_000_000)
+
+
+def test_a_mailed_youshiki3_is_answered_only_from_the_address_it_was_mailed_to(tmp_path: Path) -> None:
+    """Mailed to another officer of the bank than the one on the 様式1: that officer's answer counts."""
+    officer = "hanako.rei@mihon-bank.example.jp"
+    room = Mailroom.open(make_settings(tmp_path / "home", FORMS_OUTBOX_DIR=str(tmp_path / "outbox")))
+    try:
+        mailed = OutgoingMessage(
+            "youshiki3", "<y3-mail@forms.example.jp>", (officer,), "mailroom@example.jp", b"x"
+        )
+        room.store.youshiki3.record_issued(
+            key=KEY, company_name="株式会社サンプル精機", bank_name="みほん銀行", agency="jetro",
+            intake_id=routed_youshiki1(room.store), issued_on=ISSUED, due_on=DUE, files=["youshiki3.docx"],
+            outgoing=[mailed],
+        )  # fmt: skip
+        bank = Bank(room)
+        from_the_form = bank.send(mail_bytes(filled_docx(), "様式3.docx"), BANK)
+        answered = bank.send(
+            mail_bytes(filled_docx(), "様式3.docx", "<y3-2@mihon-bank.example.jp>", officer), officer
+        )
+    finally:
+        room.close()
+    assert from_the_form.status == "needs_review" and answered.status == "routed"

@@ -2,10 +2,11 @@
 
 A mail that would change the ledger — a returned 様式3 (its answer, and a disbursement marked 実行済)
 or a routed re-application (the new frame of 1,000,000 yen it grants) — is taken as written only from
-the bank a 様式3 was sent to: its sender is the 金融機関E-mail of the 様式1 that 様式3 was made from
-(``store.youshiki3.sent_to``), and, when ``allowed_sender_domains`` is configured, its domain is on
-that list too. Anything else waits for a clerk with SENDER_UNKNOWN; a clerk who routes it vouches
-for it. A form without a sender (a file handed to ``forms intake``, a scan of paper) waits too.
+the bank a 様式3 was sent to: its sender is an address that 様式3 was mailed to, or, for one not
+mailed by the service, the 金融機関E-mail of the 様式1 it was made from (``store.youshiki3.sent_to``);
+and, when ``allowed_sender_domains`` is configured, its domain is on that list too. Anything else
+waits for a clerk with SENDER_UNKNOWN; a clerk who routes it vouches for it. A form without a sender
+(a file handed to ``forms intake``, a scan of paper) waits too.
 
 The sender compared is the From address. Mail from the internet should reach the mailroom through
 a relay that rejects mail failing the sender domain's SPF/DMARC (README, "Deploying"), so that a From
