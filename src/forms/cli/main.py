@@ -20,6 +20,7 @@ from forms.cli import backup as cli_backup
 from forms.cli import chase as cli_chase
 from forms.cli import console as cli_console
 from forms.cli import documents as cli_documents
+from forms.cli import export as cli_export
 from forms.cli import ledger as cli_ledger
 from forms.cli import mailroom as cli_mailroom
 from forms.cli import review as cli_review
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_console,
         cli_chase,
         cli_backup,
+        cli_export,
     )
     for group in groups:
         group.register(sub)

@@ -27,7 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from forms.access.accounts import Users
 from forms.config import Settings
-from forms.console import accounts, actions, bulk, operations, views
+from forms.console import accounts, actions, bulk, exports, operations, views
 from forms.console import ledger as ledger_views
 from forms.console.auth import Accounts, Sessions, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
@@ -101,6 +101,9 @@ def routes() -> list[Route | Mount]:
         Route("/intakes/{intake_id:int}/retry", actions.retry, methods=["POST"]),
         Route("/intakes/{intake_id:int}/youshiki3", ledger_views.youshiki3, methods=["POST"]),
         Route("/ledger", ledger_views.ledger),
+        Route("/ledger.xlsx", exports.ledger_xlsx),
+        Route("/exports", exports.exports),
+        Route("/exports/submissions", exports.submissions),
         Route("/ledger/youshiki2", ledger_views.youshiki2, methods=["POST"]),
         Route("/reprocess", operations.reprocess_form, methods=["GET"]),
         Route("/reprocess", operations.reprocess, methods=["POST"]),

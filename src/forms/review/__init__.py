@@ -5,6 +5,7 @@
     reprocess.py    the machine's decision again on many intakes (dry run, then applied)
     contacts.py     the agency's "contacted" mark on a routed submission (DOMAIN rule 11)
     companies.py    a company's ledger as a clerk's scope may see it
+    submissions.py  what an agency reads: its routed submissions with their deadline (exports, API)
     desk.py         what they share: the store, rulebooks, ledger, templates and common look-ups
 
 Every action writes an event with who did it; the original bytes are never changed.
@@ -21,6 +22,7 @@ from forms.review.desk import OPEN, Desk
 from forms.review.original import Original, render_page
 from forms.review.queue import Queue
 from forms.review.reprocess import Reprocess
+from forms.review.submissions import Submissions
 from forms.review.values import DeadlineRow, IntakeView, outcome_text
 from forms.route import MailTemplates
 from forms.rules.loader import load_rulebooks
@@ -49,6 +51,7 @@ class Review:
         self.reprocess = Reprocess(self.desk, pipeline)
         self.contacts = Contacts(self.desk)
         self.companies = Companies(self.desk)
+        self.submissions = Submissions(self.desk)
 
     @property
     def store(self) -> Store:

@@ -21,6 +21,7 @@ from forms.model import OutgoingMessage
 from forms.store.engine import Database
 from forms.store.grants import grant_frame
 from forms.store.outbox import enqueue
+from forms.store.records import IntakeRow, intake_row
 from forms.store.schema import intakes
 
 #: What the review queue shows when no status is asked for: what a clerk still has to deal with.
@@ -297,3 +298,22 @@ class ReviewQueue:
             if not done:
                 raise StoreError(f"intake {intake_id} is marked contacted already")
             self._db.event(conn, intake_id, "contacted", actor=actor, detail={})
+
+    def routed_to(
+        self, agency: str, *, since: dt.date | None, until: dt.date | None, limit: int | None, offset: int
+    ) -> tuple[list[IntakeRow], int]:
+        """Intakes routed to ``agency`` and received in [since, until] (days in Japan), oldest first,
+        a page of them, and how many there are."""
+        where = [intakes.c.status == "routed", intakes.c.agency == agency]
+        if since:
+            where.append(intakes.c.received_at >= _jst_midnight(since))
+        if until:
+            where.append(intakes.c.received_at < _jst_midnight(until + dt.timedelta(days=1)))
+        order = (intakes.c.received_at, intakes.c.id)
+        query = select(intakes).where(*where).order_by(*order).offset(max(0, offset))
+        if limit is not None:
+            query = query.limit(max(0, limit))
+        with self._db.reading() as conn:
+            rows = [intake_row(m) for m in conn.execute(query).mappings()]
+            total = int(conn.execute(select(func.count()).select_from(intakes).where(*where)).scalar_one())
+        return rows, total
