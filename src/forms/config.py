@@ -209,6 +209,11 @@ class Settings:
     chase_interval_s: float = field(
         default=300.0, metadata={"help": "how often serve's scheduler looks for reminders due, seconds"}
     )
+    api_rate_per_minute: int = field(
+        default=120,
+        metadata={"help": "requests a minute one API token may make (refused tokens: per address)"},
+    )
+    api_burst: int = field(default=30, metadata={"help": "requests an API token may make at once"})
     claim_lease_s: float = field(
         default=300.0,
         metadata={"help": "seconds a worker holds an intake or message before others may take it"},

@@ -86,6 +86,7 @@ def test_every_post_without_the_csrf_token_is_refused_and_changes_nothing(
     assert len(paths) >= 12
     for path in paths:
         url = path.replace("{intake_id:int}", str(target)).replace("{outbox_id:int}", "1")
+        url = url.replace("{token_id:int}", "1")
         for data in ({}, {"csrf": "not-the-token"}):
             response = client.post(
                 url, data={**data, "message": "x", "ids": str(target), "f.agency": "jetro"}

@@ -24,6 +24,7 @@ from forms.cli import export as cli_export
 from forms.cli import ledger as cli_ledger
 from forms.cli import mailroom as cli_mailroom
 from forms.cli import review as cli_review
+from forms.cli import tokens as cli_tokens
 from forms.config import load_settings
 from forms.errors import FormsError
 from forms.files import PRIVATE_UMASK
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_chase,
         cli_backup,
         cli_export,
+        cli_tokens,
     )
     for group in groups:
         group.register(sub)

@@ -26,8 +26,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from forms.access.accounts import Users
+from forms.api.app import create_api
+from forms.api.limits import RateLimiter
 from forms.config import Settings
-from forms.console import accounts, actions, bulk, exports, operations, views
+from forms.console import accounts, actions, bulk, exports, operations, tokens, views
 from forms.console import ledger as ledger_views
 from forms.console.auth import Accounts, Sessions, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
@@ -84,8 +86,12 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def routes() -> list[Route | Mount]:
+def routes(api: ASGIApp) -> list[Route | Mount]:
     return [
+        Mount("/api/v1", app=api),
+        Route("/tokens", tokens.tokens_page, methods=["GET"]),
+        Route("/tokens", tokens.add_token, methods=["POST"]),
+        Route("/tokens/{token_id:int}/revoke", tokens.revoke_token, methods=["POST"]),
         Route("/", lambda request: RedirectResponse("/queue", status_code=303)),
         Route("/signin", views.signin_form, methods=["GET"]),
         Route("/signin", views.signin, methods=["POST"]),
@@ -167,6 +173,7 @@ def create_app(
     cookie_secure: bool | None = None,
     limiter: SignInLimiter | None = None,
     templates: Path | None = None,
+    api_limiter: RateLimiter | None = None,
 ) -> Starlette:
     """The console app. Without ``review`` it opens the store of ``settings`` (closed on shutdown);
     ``secret`` signs the session cookies (default: kept in ``$FORMS_HOME/console.key``);
@@ -210,8 +217,9 @@ def create_app(
             if owned is not None:
                 owned.close()
 
+    api = create_api(review, settings, limiter=api_limiter)
     app = Starlette(
-        routes=routes(), exception_handlers=handlers, lifespan=lifespan, max_body_size=MAX_BODY_BYTES
+        routes=routes(api), exception_handlers=handlers, lifespan=lifespan, max_body_size=MAX_BODY_BYTES
     )
     app.state.console = console
     app.add_middleware(SecurityHeaders)

@@ -317,3 +317,17 @@ notices = Table(
     Column("message_id", String(400), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+#: The agencies' API tokens (0010): only a token's SHA-256 is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency", String(20), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("revoked_by", String(200)),
+)
