@@ -164,6 +164,35 @@ def limiter_for(settings: Settings) -> SignInLimiter:
     )
 
 
+def _console(
+    settings: Settings,
+    review: Review,
+    accounts: Accounts | None,
+    sessions: Sessions,
+    limiter: SignInLimiter,
+    templates: Path | None,
+) -> Console:
+    """What the pages share: the services over ``review``'s store."""
+    rulebooks = review.desk.rulebooks
+    ledger = StoreLedger.newest(review.store, rulebooks)
+    return Console(
+        settings=settings,
+        review=review,
+        accounts=accounts or Users(review.store),
+        ledger=ledger,
+        documents=IssuedDocuments(review.store),
+        post=DocumentPost(
+            review.store, settings, rulebooks=rulebooks, ledger=ledger, texts=review.desk.templates
+        ),
+        rulebook=rulebooks.newest,
+        spec=review.desk.spec,
+        sessions=sessions,
+        limiter=limiter,
+        jobs=Jobs(),
+        env=environment(templates) if templates else environment(),
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -185,25 +214,8 @@ def create_app(
         private_dir(settings.home)
         owned = Store.open(settings.store_url)
         review = Review(owned, settings)
-    rulebooks = review.desk.rulebooks
-    ledger = StoreLedger.newest(review.store, rulebooks)
-    post = DocumentPost(
-        review.store, settings, rulebooks=rulebooks, ledger=ledger, texts=review.desk.templates
-    )
-    console = Console(
-        settings=settings,
-        review=review,
-        accounts=accounts or Users(review.store),
-        ledger=ledger,
-        documents=IssuedDocuments(review.store),
-        post=post,
-        rulebook=rulebooks.newest,
-        spec=review.desk.spec,
-        sessions=sessions_for(settings, secret, cookie_secure),
-        limiter=limiter or limiter_for(settings),
-        jobs=Jobs(),
-        env=environment(templates) if templates else environment(),
-    )
+    sessions = sessions_for(settings, secret, cookie_secure)
+    console = _console(settings, review, accounts, sessions, limiter or limiter_for(settings), templates)
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         SignInRequired: _sign_in_first,
         HTTPException: _error_page,
