@@ -18,22 +18,17 @@ FIELD_INVALID naming the answer's field and its printed ``label`` (実行済 nee
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import unicodedata
-import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from forms import model
 from forms.errors import Code
 from forms.extract.reference import find_youshiki3_reference
+from forms.extract.youshiki3_layout import Layout, Line, docx_layout, label_form, pdf_layout
 from forms.normalize import nfkc_text, parse_date, parse_yen
 
-if TYPE_CHECKING:  # python-docx, lxml and pdfplumber are imported when a .docx or a PDF is read
-    import pdfplumber
-    from lxml import etree
+__all__ = ["EXPANSION_STATUSES", "LABELS", "LOAN_STATUSES", "Line", "ReturnedYoushiki3", "read_returned"]
 TITLE = "融資及び海外展開の状況報告"
 #: The bank's answers: key → printed choice label.
 LOAN_STATUSES: Mapping[str, str] = {
@@ -60,8 +55,6 @@ LABELS: Mapping[str, str] = {
     "agency": "支援機関",
 }
 MAX_BYTES = 20 * 1024 * 1024
-MAX_PAGES = 10
-_MAX_UNZIPPED = 100 * 1024 * 1024
 _TICKS = frozenset("■☑☒✓✔✅●◉レ○◯〇")
 _SPACE = re.compile(r"\s+")
 _DIGIT = re.compile(r"[0-9]")
@@ -87,35 +80,7 @@ class ReturnedYoushiki3:
 ReadResult = ReturnedYoushiki3 | tuple[model.Problem, ...]
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line of a cell: its text and, per character, whether it is struck through."""
-
-    text: str
-    struck: tuple[bool, ...]
-
-    @classmethod
-    def of(cls, pieces: Iterable[tuple[str, bool]]) -> Line:
-        text, struck = "", []
-        for piece, is_struck in pieces:
-            form = unicodedata.normalize("NFKC", piece)
-            text += form
-            struck += [is_struck] * len(form)
-        return cls(text, tuple(struck))
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A document as label/value rows (first occurrence of each label) and its whole text."""
-
-    rows: Mapping[str, tuple[Line, ...]]
-    text: str
-
-
 # ── choices ───────────────────────────────────────────────────────────────────────────────────
-def _label_form(text: str) -> str:
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
-
 
 def _is_ticked(before: str, after: str) -> bool:
     """A mark before the label (■ ✓ レ ○ …; the last mark wins over a □ left in front of it), a mark
@@ -185,8 +150,8 @@ def _read_amount(text: str) -> int | model.Problem | None:
 
 
 def _agency_of(text: str, agencies: Mapping[str, Sequence[str]]) -> str | None:
-    form = _label_form(text)
-    found = {key for key, names in agencies.items() for n in map(_label_form, names) if n and n in form}
+    form = label_form(text)
+    found = {key for key, names in agencies.items() for n in map(label_form, names) if n and n in form}
     return found.pop() if len(found) == 1 else None
 
 
@@ -196,7 +161,7 @@ def _missing(field: str) -> model.Problem:
 
 def answers(layout: Layout, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
     """The answers of a 様式3 laid out as rows; ``agencies``: agency key → names it is printed as."""
-    if _label_form(TITLE) not in _label_form(layout.text) or LABELS["loan_status"] not in layout.rows:
+    if label_form(TITLE) not in label_form(layout.text) or LABELS["loan_status"] not in layout.rows:
         return (model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3"),)
 
     def cell(field: str) -> str:
@@ -238,141 +203,6 @@ def answers(layout: Layout, agencies: Mapping[str, Sequence[str]]) -> ReadResult
     )
 
 
-# ── .docx ─────────────────────────────────────────────────────────────────────────────────────
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"  # python-docx's qn("w:…")
-
-
-def _is_on(element: etree._Element | None) -> bool:
-    return element is not None and element.get(_W + "val", "true") not in ("false", "0", "off")
-
-
-def _run_pieces(paragraph: etree._Element) -> Iterable[tuple[str, bool]]:
-    """The text of a paragraph's runs (tracked insertions and content controls included, tracked
-    deletions left out), each with whether the run is struck through."""
-    for run in paragraph.iter(_W + "r"):
-        if any(a.tag == _W + "del" for a in run.iterancestors()):
-            continue
-        rpr = run.find(_W + "rPr")
-        struck = rpr is not None and any(_is_on(rpr.find(_W + s)) for s in ("strike", "dstrike"))
-        for child in run:
-            if child.tag == _W + "t":
-                yield child.text or "", struck
-            elif child.tag in (_W + "tab", _W + "br"):
-                yield " ", False
-            elif child.tag == _W + "sym":  # Wingdings ticks and boxes inserted as symbols
-                yield ("✓" if child.get(_W + "char", "").upper() in ("F0FC", "F0FE") else "□"), False
-
-
-def _docx_layout(data: bytes) -> Layout | None:
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
-    from lxml import etree
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > _MAX_UNZIPPED:
-                return None
-        doc = Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError):
-        return None
-    rows: dict[str, tuple[Line, ...]] = {}
-    texts = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            cells = row.cells
-            if len(cells) < 2 or cells[0]._tc is cells[1]._tc:
-                continue
-            label = _label_form(cells[0].text)
-            rows.setdefault(label, tuple(Line.of(_run_pieces(p._p)) for p in cells[1].paragraphs))
-            texts.append(cells[0].text)
-    return Layout(rows, "\n".join(texts))
-
-
-# ── PDF ───────────────────────────────────────────────────────────────────────────────────────
-Bbox = tuple[float, float, float, float]
-Stroke = tuple[float, float, float]
-#: A row border spans a cell at least; a stroke through a word is shorter and must not split a cell.
-_MIN_ROW_BORDER = 100.0
-
-
-def _table_settings(page: pdfplumber.page.Page) -> dict[str, Any]:
-    borders = [e for e in page.edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= _MIN_ROW_BORDER]
-    return {"horizontal_strategy": "explicit", "explicit_horizontal_lines": borders}
-
-
-def _strokes(page: pdfplumber.page.Page) -> list[Stroke]:
-    """Horizontal strokes (x0, x1, y) of a page: lines, and rectangles thinner than 1.5 pt."""
-    found = [(ln["x0"], ln["x1"], ln["top"]) for ln in page.lines if abs(ln["top"] - ln["bottom"]) < 1]
-    found += [(r["x0"], r["x1"], (r["top"] + r["bottom"]) / 2) for r in page.rects if r["height"] < 1.5]
-    return found
-
-
-def _is_struck(char: Mapping[str, Any], strokes: Sequence[Stroke]) -> bool:
-    """A stroke through the middle band of the character (not its underline or the cell's border)."""
-    height = char["bottom"] - char["top"]
-    low, high = char["top"] + 0.3 * height, char["bottom"] - 0.25 * height
-    middle = (char["x0"] + char["x1"]) / 2
-    return any(x0 <= middle <= x1 and low <= y <= high for x0, x1, y in strokes)
-
-
-def _inside(bbox: Bbox) -> Callable[[Mapping[str, Any]], bool]:
-    """Objects whose centre is in ``bbox`` (a character straddling a border belongs to one cell)."""
-    x0, top, x1, bottom = bbox
-
-    def test(obj: Mapping[str, Any]) -> bool:
-        if obj.get("object_type") != "char":
-            return False
-        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-        return x0 <= x <= x1 and top <= y <= bottom
-
-    return test
-
-
-def _pdf_cell(page: pdfplumber.page.Page, bbox: Bbox, strokes: Sequence[Stroke]) -> tuple[Line, ...]:
-    lines = page.filter(_inside(bbox)).extract_text_lines(return_chars=True, strip=False)
-    return tuple(Line.of(_char_pieces(ln["chars"], strokes)) for ln in lines)
-
-
-def _char_pieces(chars: Sequence[Mapping[str, Any]], strokes: Sequence[Stroke]) -> Iterable[tuple[str, bool]]:
-    """The characters of a line with their strikes; a gap wider than a quarter of a character is a space."""
-    previous: Mapping[str, Any] | None = None
-    for char in chars:
-        if previous is not None and char["x0"] - previous["x1"] > 0.25 * float(char.get("size") or 10):
-            yield " ", False
-        yield char["text"], _is_struck(char, strokes)
-        previous = char
-
-
-def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) -> None:
-    strokes = _strokes(page)
-    for table in page.find_tables(_table_settings(page)):
-        for row in table.rows:
-            cells = [c for c in row.cells if c is not None]
-            if len(cells) < 2:
-                continue
-            label = _label_form("".join(line.text for line in _pdf_cell(page, cells[0], ())))
-            rows.setdefault(label, _pdf_cell(page, cells[1], strokes))
-
-
-def _pdf_layout(data: bytes) -> Layout | None:
-    import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfplumber.utils.exceptions import PdfminerException
-
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            if len(pdf.pages) > MAX_PAGES:
-                return None
-            rows: dict[str, tuple[Line, ...]] = {}
-            texts: list[str] = []
-            for page in pdf.pages:
-                texts.append(page.extract_text() or "")
-                _page_rows(page, rows)
-    except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # pdfminer's many ways of failing on a broken file
-    return Layout(rows, "\n".join(texts))
-
-
 def is_docx(data: bytes) -> bool:  # a ZIP, unless its directory names a workbook (an .xlsx 様式1)
     return data[:4] == b"PK\x03\x04" and b"xl/workbook.xml" not in data
 
@@ -390,9 +220,9 @@ def read_returned(data: bytes, *, agencies: Mapping[str, Sequence[str]]) -> Read
     if len(data) > MAX_BYTES:
         return (model.problem(Code.FORM_UNREADABLE, None, detail="too_large"),)
     if is_docx(data):
-        layout = _docx_layout(data)
+        layout = docx_layout(data)
     elif is_pdf(data):
-        layout = _pdf_layout(data)
+        layout = pdf_layout(data)
     else:
         return (model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3"),)
     if layout is None:
