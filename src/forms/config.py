@@ -33,7 +33,30 @@ class Settings:
         default=50, metadata={"help": "PDFs with more pages are refused (FORM_UNREADABLE)"}
     )
     extract_timeout_s: float = field(default=60.0, metadata={"help": "time limit to read one PDF, seconds"})
-    extract_memory_mb: int = field(default=3072, metadata={"help": "memory limit of a reader process, MiB"})
+    extract_memory_mb: int = field(
+        default=1024, metadata={"help": "memory limit of a reader process (its address space), MiB"}
+    )
+    extract_inflate_mb: int = field(
+        default=256,
+        metadata={
+            "help": "what a PDF's streams may inflate to, MiB (measured before a reader inflates them; "
+            "more is FORM_UNREADABLE stream_too_large)"
+        },
+    )
+    max_attachments: int = field(
+        default=10,
+        metadata={
+            "help": "attachments read per mail at most; a mail whose 様式1 is not among the first "
+            "so many is TOO_MANY_ATTACHMENTS"
+        },
+    )
+    intake_attempts: int = field(
+        default=3,
+        metadata={
+            "help": "times an intake is taken for deciding (its decider died each time) before it is "
+            "left 'failed' for a clerk to retry"
+        },
+    )
     workers: int = field(default=0, metadata={"help": "reader processes; 0 = one per core"})
     deciders: int = field(
         default=0,

@@ -184,7 +184,7 @@ def decide(
     """One decision for one intake (DOMAIN.md "Decisions")."""
     problems: list[Problem] = [*pre_problems, *sender_problems(sender, ctx.allowed_sender_domains)]
     chosen, form_problems = choose_form(candidates)
-    if any(p.code is Code.FORM_UNREADABLE for p in pre_problems):
+    if any(p.code in (Code.FORM_UNREADABLE, Code.TOO_MANY_ATTACHMENTS) for p in pre_problems):
         form_problems = [p for p in form_problems if p.code is not Code.FORM_NOT_FOUND]
     problems.extend(form_problems)
     if chosen is None or not isinstance(chosen.result, Extraction):

@@ -38,6 +38,7 @@ class Code(StrEnum):
     LOAN_AMOUNT_OVER_LIMIT = "LOAN_AMOUNT_OVER_LIMIT"
     BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"
     REAPPLICATION_INVALID = "REAPPLICATION_INVALID"
+    TOO_MANY_ATTACHMENTS = "TOO_MANY_ATTACHMENTS"  # the 様式1 is not among the attachments read
     # informational: never changes a status
     SMALL_BUSINESS = "SMALL_BUSINESS"
     # automatic mail (status 'automatic': kept, never answered, never a 様式1)
@@ -48,7 +49,13 @@ class Code(StrEnum):
 
 #: Codes that send an intake to the clerks (needs_review) rather than back to the bank.
 REVIEW_CODES = frozenset(
-    {Code.FORM_NOT_FOUND, Code.FORM_UNREADABLE, Code.LOW_CONFIDENCE, Code.SENDER_UNKNOWN}
+    {
+        Code.FORM_NOT_FOUND,
+        Code.FORM_UNREADABLE,
+        Code.LOW_CONFIDENCE,
+        Code.SENDER_UNKNOWN,
+        Code.TOO_MANY_ATTACHMENTS,
+    }
 )
 
 #: Codes that are reported but never change a status.

@@ -69,6 +69,7 @@ class Pipeline:
             timeout_s=settings.extract_timeout_s,
             memory_mb=settings.extract_memory_mb,
             max_pages=settings.max_pages,
+            inflate_mb=settings.extract_inflate_mb,
         )
 
     # -- edges in -------------------------------------------------------------------------------
@@ -146,20 +147,23 @@ class Pipeline:
     ) -> Outcome:
         src = mail.message_id or source or "(no Message-ID)"
         documents = [a for a in mail.attachments if a.is_document]
-        readings = self._read_until_found(documents)
+        taken = documents[: max(1, self.settings.max_attachments)]
+        readings = self._read_until_found(taken)
         chosen = next((i for i, r in enumerate(readings) if isinstance(r, Extraction)), None)
         candidates = [
             Candidate(a.filename, _corrected(r, fixes) if i == chosen else r)
-            for i, (a, r) in enumerate(zip(documents, readings, strict=False))
+            for i, (a, r) in enumerate(zip(taken, readings, strict=False))
         ]
         pre = [] if chosen is not None else list(mail.problems)
+        if chosen is None and len(documents) > len(taken):
+            pre.insert(0, problem(Code.TOO_MANY_ATTACHMENTS, None, count=len(documents), limit=len(taken)))
         ctx = self.context(received_on(mail, received_at))
         decision = decide(src, candidates, ctx, sender=mail.from_addr, pre_problems=pre)
         if chosen is None:
             return Outcome(decision, mail, None, None)
         reading = readings[chosen]
         extraction = reading if isinstance(reading, Extraction) else None
-        return Outcome(decision, mail, documents[chosen].filename, documents[chosen].data, extraction)
+        return Outcome(decision, mail, taken[chosen].filename, taken[chosen].data, extraction)
 
     def decide_many(
         self, paths: Iterable[Path], *, received_at: dt.datetime | None = None

@@ -15,6 +15,7 @@ import pikepdf
 
 A4 = (595, 842)
 BOMB_SIDE = 40_000  # a 40000×40000 8-bit gray image: 1.6 GB once inflated
+FLATE_BOMB = 2 * 1024**3  # a content stream of 2 GiB of zeros, 2 MB deflated
 OPERATORS = 10_000_000  # path operators on one page
 PAGES = 2_000
 
@@ -85,6 +86,17 @@ def bomb(form: bytes | None = None) -> bytes:
     return _save(pdf)
 
 
+def flate_bomb(form: bytes | None = None) -> bytes:
+    """One page whose content stream (2 MB) inflates to 2 GiB of zeros: nothing in its dictionaries
+    says so; only inflating it tells."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=A4)
+    content = pikepdf.Stream(pdf, b"")
+    content.write(zeros_flate(FLATE_BOMB, chunk=4 * 1024**2), filter=pikepdf.Name.FlateDecode)
+    pdf.pages[0].Contents = pdf.make_indirect(content)
+    return _save(pdf)
+
+
 def operators(form: bytes | None = None) -> bytes:
     """One page whose content stream holds ten million path operators (small once compressed)."""
     pdf = pikepdf.new()
@@ -101,6 +113,7 @@ BUILDERS: dict[str, Callable[[bytes | None], bytes]] = {
     "encrypted": encrypted,
     "many_pages": many_pages,
     "bomb": bomb,
+    "flate_bomb": flate_bomb,
     "operators": operators,
 }
 #: The builders that start from a filled form.

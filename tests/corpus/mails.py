@@ -214,6 +214,12 @@ def two_pdfs(m: MailInput) -> bytes:
     return _flatten(_multipart(m, parts))
 
 
+def many_pdfs(m: MailInput) -> bytes:
+    """Ten 決算書 PDFs, then the 様式1: past the attachments read per mail (setting max_attachments)."""
+    parts = [_pdf(m.kessansho, f"決算書_{i:02d}.pdf") for i in range(10)]
+    return _flatten(_multipart(m, [*parts, _pdf(m.pdf or b"", m.filename or "様式1.pdf")]))
+
+
 def no_attachment(m: MailInput) -> bytes:
     text = _text(_body(m, "（添付を失念しました）"), "UTF-8", "utf-8", "quoted-printable")
     return _flatten(_envelope(m, text, "【海外展開支援】様式1送付の件"))
@@ -313,7 +319,7 @@ BUILDERS: dict[str, Callable[[MailInput], bytes]] = {
     "iso2022jp_nec": iso2022jp_nec, "sjis_base64": sjis_base64, "utf8_qp": utf8_qp, "forwarded": forwarded,
     "two_pdfs": two_pdfs, "none": no_attachment, "only_kessansho": only_kessansho,
     "octet_stream": octet_stream, "inline": inline, "hostile_name": hostile_name, "broken_mime": broken_mime,
-    "out_of_office": out_of_office, "list_post": list_post, "bounce": bounce,
+    "out_of_office": out_of_office, "list_post": list_post, "bounce": bounce, "many_pdfs": many_pdfs,
 }  # fmt: skip
 
 

@@ -117,7 +117,7 @@ def _mail_documents(data: bytes) -> list[bytes]:
 
 def _check_mail(case: Case, data: bytes) -> None:
     documents = _mail_documents(data)
-    wanted = {"none": 0, "two_pdfs": 2}.get(str(case.builder), 1)
+    wanted = {"none": 0, "two_pdfs": 2, "many_pdfs": 11}.get(str(case.builder), 1)
     assert len(documents) == wanted
     if case.base:
         form = documents[-1]

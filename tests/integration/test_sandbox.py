@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from forms.config import Settings
 from forms.errors import Code
 from forms.extract.sandbox import ReaderPool
 from forms.model import Extraction, Problem
@@ -59,6 +60,37 @@ def test_decompression_bomb_is_refused_before_it_inflates() -> None:
     with ReaderPool(workers=1, timeout_s=30.0, memory_mb=1024, max_pages=50) as pool:
         result = pool.read(hostile.build("bomb"))
         assert isinstance(result, Problem) and result.param("detail") == "image_too_large"
+
+
+def test_the_2_gib_flate_bomb_is_refused_early_and_the_reader_stays_small() -> None:
+    """Refused by measuring its stream (not by the memory limit); the reader's own peak stays far
+    under the limit, and the same reader reads the next form."""
+    settings = Settings()
+    assert settings.extract_memory_mb <= 1024, "a reader never passes 1 GB by default"
+    with ReaderPool(
+        workers=1,
+        timeout_s=60.0,
+        memory_mb=settings.extract_memory_mb,
+        max_pages=50,
+        inflate_mb=settings.extract_inflate_mb,
+    ) as pool:
+        result = pool.read(hostile.build("flate_bomb"))
+        assert isinstance(result, Problem) and result.code is Code.FORM_UNREADABLE
+        assert result.param("detail") == "stream_too_large"
+        pid = pool._all[0].proc.pid
+        assert pool.peak_rss_mb() < settings.extract_memory_mb / 2
+        assert isinstance(pool.read(fillable()), Extraction) and pool._all[0].proc.pid == pid
+
+
+def test_a_returned_youshiki3_is_read_in_a_reader_with_the_same_guards() -> None:
+    with ReaderPool(workers=1, timeout_s=60.0, memory_mb=1024, max_pages=50) as pool:
+        got = pool.read_youshiki3(hostile.build("flate_bomb"), {"jetro": ["日本貿易振興機構"]})
+        assert isinstance(got, tuple) and [p.param("detail") for p in got] == ["stream_too_large"]
+        assert pool.peak_rss_mb() < 512
+        pid = pool._all[0].proc.pid
+        assert pid != os.getpid()  # not read in this process
+        not_y3 = pool.read_youshiki3(fillable(), {"jetro": ["日本貿易振興機構"]})
+        assert isinstance(not_y3, tuple) and not_y3[0].code is Code.FORM_NOT_FOUND
 
 
 def test_memory_limit_turns_exhaustion_into_unreadable() -> None:

@@ -152,13 +152,49 @@ def test_a_failed_intake_is_retried_by_a_clerk_keeping_every_event(store: Store)
     assert store.intakes.claim_next("w1") is None  # failed intakes wait for a clerk
     store.intakes.retry(intake_id, actor="clerk:sato")
     again = store.intakes.claim_next("w2")
-    assert again is not None and again.id == intake_id and again.attempts == 2
+    assert again is not None and again.id == intake_id and again.attempts == 1  # counted afresh
     decide(store, intake_id, "w2")
     events = store.events.of(intake_id)
     assert [e.kind for e in events] == ["received", "failed", "retry", "decided"]
     assert events[2].actor == "clerk:sato" and events[2].detail["previous"]["last_error"] == "reader crashed"
+    assert events[2].detail["previous"]["attempts"] == 1
     with pytest.raises(StoreError):
         store.intakes.retry(intake_id + 99, actor="clerk:sato")
+
+
+def test_an_intake_whose_leases_ran_out_too_often_is_given_up(store: Store, clock: FakeClock) -> None:
+    """A poison mail: its decider died at every attempt. Past ``max_attempts`` it is failed for a clerk
+    and the next intake is claimed in its place."""
+    poison, other = add(store, "a"), add(store, "b", data=PDF + b"%other")
+    for n in range(1, 4):
+        got = store.intakes.claim_next(f"w{n}", lease_s=10, max_attempts=3)
+        assert got is not None and (got.id, got.attempts) == (poison, n)
+        clock.advance(11)  # the decider died: its lease runs out
+    nxt = store.intakes.claim_next("w4", lease_s=10, max_attempts=3)
+    assert nxt is not None and nxt.id == other
+    row = store.intakes.get(poison)
+    assert row is not None and row.state == "failed" and "3 attempts" in (row.last_error or "")
+    assert kinds(store, poison) == ["received", "lease_expired", "lease_expired", "failed"]
+    assert store.events.of(poison)[-1].detail["gave_up"] is True
+    clock.advance(11)
+    assert store.intakes.claim_next("w5", lease_s=10, max_attempts=3) is not None  # `other` again
+    assert store.intakes.claim_next("w6", lease_s=10, max_attempts=3) is None  # never the poison
+
+
+def test_a_renewed_lease_keeps_the_claim_and_a_dead_workers_claims_are_released(
+    store: Store, clock: FakeClock
+) -> None:
+    intake_id = add(store, "a")
+    store.intakes.claim_next("w1", lease_s=10)
+    clock.advance(8)
+    assert store.intakes.renew(intake_id, "w1", lease_s=10)
+    clock.advance(8)  # 16 s after the claim, 8 after the renewal
+    assert store.intakes.claim_next("w2") is None
+    assert not store.intakes.renew(intake_id, "w2", lease_s=10)  # only the holder renews
+    assert store.intakes.release_claims_of("w1") == [intake_id]  # w1's process exited
+    taken = store.intakes.claim_next("w2", lease_s=10)
+    assert taken is not None and taken.id == intake_id and taken.attempts == 2
+    assert not store.intakes.renew(intake_id, "w1", lease_s=10)
 
 
 def test_retrying_a_decided_intake_keeps_its_decision_and_sends_nothing_twice(store: Store) -> None:

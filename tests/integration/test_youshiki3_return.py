@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 
 from forms.errors import Code
+from forms.extract.reader_process import InlineReader
 from forms.intake.mime import parse_mail
 from forms.intake.smtp import start_smtp_listener
 from forms.ledger import SupportRecord
-from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
+from forms.mailroom.returned_youshiki3 import (
+    ReturnedOutcome,
+    ReturnedStatus,
+    might_be_returned,
+    record_returned,
+)
 from forms.mailroom.worker import Mailroom
 from forms.model import Mail
 from forms.store import Store
@@ -24,6 +30,12 @@ from tests.support.youshiki3 import KEY, RULEBOOK, filled_docx, issue, mail_byte
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
 CAP = RULEBOOK.shared_cap.cap_per_frame_yen
+#: Reads in this process: these tests are about recording (the mailroom reads in reader processes).
+READER = InlineReader(max_pages=50)
+
+
+def record(store: Store, ledger: StoreLedger, mail: Mail) -> ReturnedOutcome:
+    return record_returned(store, ledger, mail, rulebook=RULEBOOK, reader=READER)
 
 
 @pytest.fixture
@@ -49,7 +61,7 @@ def test_a_returned_disbursement_is_recorded_once_and_makes_a_reapplication_vali
     issued_id = issue(store)
     mail = mail_with(filled_docx(), "様式3_株式会社サンプル精機.docx")
     assert might_be_returned(mail)
-    outcome = record_returned(store, ledger, mail, rulebook=RULEBOOK)
+    outcome = record(store, ledger, mail)
     assert (outcome.status, outcome.issued_id, outcome.loan_recorded) == (
         ReturnedStatus.RECORDED,
         issued_id,
@@ -62,16 +74,14 @@ def test_a_returned_disbursement_is_recorded_once_and_makes_a_reapplication_vali
     assert row.answered_on == dt.date(2026, 9, 10)
     assert row.answer is not None and row.answer["loan_status"] == "disbursed"
     assert store.youshiki3.overdue(dt.date(2026, 10, 31)) == []
-    again = record_returned(store, ledger, mail, rulebook=RULEBOOK)  # the same mail processed again
+    again = record(store, ledger, mail)  # the same mail processed again
     assert (again.status, again.loan_recorded) == (ReturnedStatus.RECORDED, False)
     assert len(ledger.company(KEY).loans) == 1
 
 
 def test_not_disbursed_is_recorded_without_a_loan(store: Store, ledger: StoreLedger) -> None:
     issue(store)
-    outcome = record_returned(
-        store, ledger, mail_with(filled_docx(loan="未実行"), "y3.docx"), rulebook=RULEBOOK
-    )
+    outcome = record(store, ledger, mail_with(filled_docx(loan="未実行"), "y3.docx"))
     assert (outcome.status, outcome.loan_recorded) == (ReturnedStatus.RECORDED, False)
     assert ledger.company(KEY).loans == ()
     assert store.youshiki3.issued(key=KEY)[0].answered_on is not None
@@ -81,11 +91,11 @@ def test_an_unreadable_answer_goes_to_the_clerks_and_records_nothing(
     store: Store, ledger: StoreLedger
 ) -> None:
     issue(store)
-    outcome = record_returned(store, ledger, mail_with(filled_docx(loan=None), "y3.docx"), rulebook=RULEBOOK)
+    outcome = record(store, ledger, mail_with(filled_docx(loan=None), "y3.docx"))
     assert outcome.status is ReturnedStatus.NEEDS_REVIEW
     assert [(r.code, r.field) for r in outcome.reasons] == [(Code.FIELD_MISSING, "loan_status")]
     assert "融資の状況" in outcome.reasons[0].message
-    broken = record_returned(store, ledger, mail_with(b"PK\x03\x04broken", "y3.docx"), rulebook=RULEBOOK)
+    broken = record(store, ledger, mail_with(b"PK\x03\x04broken", "y3.docx"))
     assert [r.code for r in broken.reasons] == [Code.FORM_UNREADABLE]
     assert ledger.company(KEY).loans == ()
     assert store.youshiki3.issued(key=KEY)[0].answered_on is None
@@ -93,7 +103,7 @@ def test_an_unreadable_answer_goes_to_the_clerks_and_records_nothing(
 
 def test_an_answer_no_issued_youshiki3_awaits_goes_to_the_clerks(store: Store, ledger: StoreLedger) -> None:
     issue(store, agency="scb")  # issued by scb, answered as jetro's
-    outcome = record_returned(store, ledger, mail_with(filled_docx(), "y3.docx"), rulebook=RULEBOOK)
+    outcome = record(store, ledger, mail_with(filled_docx(), "y3.docx"))
     assert outcome.status is ReturnedStatus.NEEDS_REVIEW
     assert outcome.answer is not None and outcome.answer.loan_status == "disbursed"
     assert ledger.company(KEY).loans == ()
@@ -101,7 +111,7 @@ def test_an_answer_no_issued_youshiki3_awaits_goes_to_the_clerks(store: Store, l
 
 def test_a_youshiki1_is_not_a_returned_youshiki3(store: Store, ledger: StoreLedger) -> None:
     mail = mail_with((SAMPLES / "jetro-fillable.pdf").read_bytes(), "様式1.pdf")
-    outcome = record_returned(store, ledger, mail, rulebook=RULEBOOK)
+    outcome = record(store, ledger, mail)
     assert outcome.status is ReturnedStatus.NOT_A_YOUSHIKI3
 
 
@@ -135,11 +145,11 @@ def test_a_returned_youshiki3_mailed_to_the_smtp_listener_ends_as_a_recorded_dis
 
 def test_the_outcome_as_the_decision_the_store_keeps(store: Store, ledger: StoreLedger) -> None:
     issue(store)
-    review = record_returned(store, ledger, mail_with(filled_docx(loan=None), "y3.docx"), rulebook=RULEBOOK)
+    review = record(store, ledger, mail_with(filled_docx(loan=None), "y3.docx"))
     held = review.to_decision("<y3-1@mihon-bank.example.jp>").to_json()
     assert (held["status"], held["fields"]["document"]) == ("needs_review", "youshiki3_returned")
     assert [r["code"] for r in held["reasons"]] == ["FIELD_MISSING"]
-    recorded = record_returned(store, ledger, mail_with(filled_docx(), "y3.docx"), rulebook=RULEBOOK)
+    recorded = record(store, ledger, mail_with(filled_docx(), "y3.docx"))
     done = recorded.to_decision("<y3-1@mihon-bank.example.jp>").to_json()
     assert (done["status"], done["agency"], done["fields"]["amount_yen"]) == ("routed", "jetro", 30_000_000)
     assert done["fields"]["disbursed_on"] == "2026-09-10" and done["attachment"] == "y3.docx"

@@ -92,6 +92,8 @@ def _view_json(v: IntakeView) -> dict[str, Any]:
         "id": v.row.id,
         "reference": v.row.reference,
         "state": v.row.state,
+        "attempts": v.row.attempts,
+        "last_error": v.row.last_error,
         "received_at": v.row.received_at.isoformat(),
         "decision": v.decision.to_json(),
         "fields": {k: _jsonable(x) for k, x in v.fields.items()},
@@ -130,6 +132,9 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         f"申込み {row.id}  受付番号 {row.reference or '-'}  受付 {_when(row.received_at)}  状態 {row.state}"
     )
     print("\n".join(_decision_lines(view.decision)))
+    if row.state == "failed":
+        print(f"処理失敗（試行 {row.attempts} 回）: {row.last_error or '-'}")
+        print(f"  → forms review retry {row.id} で受付に戻せます")
     if view.handled_at is not None:
         print(f"処理済み: {_when(view.handled_at)} {view.handled_by}")
     print("■ 項目（＊ 読取りの確からしさが低い／✎ 訂正あり）")

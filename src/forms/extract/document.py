@@ -18,18 +18,25 @@ from __future__ import annotations
 
 from forms import model
 from forms.errors import Code
-from forms.extract import office, reader
+from forms.extract import office, reader, streams
 from forms.extract.carrier import Carrier, sniff
 from forms.extract.scan import OcrEngine
 
 LEGACY_OFFICE = "legacy_office"
 
 
-def read_document(data: bytes, *, max_pages: int = 50, ocr: OcrEngine | None = None) -> model.ExtractResult:
-    """The 様式1 in ``data``, or the Problem that says why there is none."""
+def read_document(
+    data: bytes,
+    *,
+    max_pages: int = 50,
+    ocr: OcrEngine | None = None,
+    inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20,
+) -> model.ExtractResult:
+    """The 様式1 in ``data``, or the Problem that says why there is none (``inflate_budget``: what a
+    PDF's streams may inflate to, ``streams.check``)."""
     carrier = sniff(data)
     if carrier is Carrier.PDF:
-        return reader.read_pdf(data, max_pages=max_pages, ocr=ocr)
+        return reader.read_pdf(data, max_pages=max_pages, ocr=ocr, inflate_budget=inflate_budget)
     if carrier is Carrier.ZIP:
         return office.read_office(data)
     if carrier is Carrier.OLE:

@@ -2,7 +2,9 @@
 
 qpdf (pikepdf) opens the file first: it is cheap (lazy, ~0.3 ms), tells encrypted from corrupt,
 reports whether it had to repair the file, and counts pages without touching their content.
-PDFium (pypdfium2) opens the same bytes only when a text layer or the page images are needed.
+PDFium (pypdfium2) opens the same bytes only when a text layer or the page images are needed, and
+only once every stream has been measured (:mod:`forms.extract.streams`): nothing PDFium inflates
+can pass the inflate budget.
 
 Library exceptions are translated here into ``FORM_UNREADABLE`` problems; nothing above this
 module sees a pikepdf or pypdfium2 exception type.
@@ -18,6 +20,7 @@ import pypdfium2 as pdfium
 
 from forms import model
 from forms.errors import Code
+from forms.extract import streams
 
 #: ``FORM_UNREADABLE`` details (stable: they are shown to clerks and counted in logs).
 CORRUPT = "corrupt"
@@ -25,10 +28,6 @@ ENCRYPTED = "encrypted"
 TOO_MANY_PAGES = "too_many_pages"
 OCR_UNAVAILABLE = "ocr_unavailable"
 NO_PAGES = "no_pages"
-IMAGE_TOO_LARGE = "image_too_large"
-
-#: Largest image a page may show (pixels). An A4 scan at 600 dpi is ~35 Mpx; more is a bomb.
-MAX_IMAGE_PIXELS = 100_000_000
 
 
 def unreadable(detail: str) -> model.Problem:
@@ -67,10 +66,7 @@ def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
     except (pikepdf.PdfError, ValueError, RuntimeError):
         pdf.close()
         return unreadable(CORRUPT)
-    try:
-        guard = _page_guard(pages, max_pages) or _images_guard(pdf)
-    except (pikepdf.PdfError, ValueError, TypeError, RuntimeError):
-        guard = unreadable(CORRUPT)
+    guard = _page_guard(pages, max_pages)
     if guard is not None:
         pdf.close()
         return guard
@@ -85,27 +81,14 @@ def _page_guard(pages: int, max_pages: int) -> model.Problem | None:
     return None
 
 
-def _images_guard(pdf: pikepdf.Pdf) -> model.Problem | None:
-    """Refuse images whose declared size would inflate past MAX_IMAGE_PIXELS (decompression bombs).
-
-    Only the dictionaries are read (Width, Height), never the image data.
-    """
-    for page in pdf.pages:
-        resources = page.obj.get("/Resources")
-        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
-        if not isinstance(xobjects, pikepdf.Dictionary):
-            continue
-        for _, xobj in xobjects.items():
-            if not isinstance(xobj, pikepdf.Stream) or xobj.get("/Subtype") != pikepdf.Name.Image:
-                continue
-            width, height = int(xobj.get("/Width", 0)), int(xobj.get("/Height", 0))
-            if width * height > MAX_IMAGE_PIXELS:
-                return unreadable(IMAGE_TOO_LARGE)
-    return None
-
-
-def open_pdfium(data: bytes) -> pdfium.PdfDocument | model.Problem:
-    """The same bytes opened with PDFium (empty user password tried, as qpdf does)."""
+def open_pdfium(
+    data: bytes, opened: OpenedPdf, *, inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20
+) -> pdfium.PdfDocument | model.Problem:
+    """The same bytes opened with PDFium (empty user password tried, as qpdf does), once their
+    streams passed :func:`streams.check` (``inflate_budget`` bytes)."""
+    refused = streams.check(opened.pdf, budget=inflate_budget)
+    if refused is not None:
+        return refused
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

@@ -19,7 +19,7 @@ import pypdfium2 as pdfium
 
 from forms import model, spec
 from forms.errors import Code
-from forms.extract import acroform, pdf, printed, scan, textlayer
+from forms.extract import acroform, pdf, printed, scan, streams, textlayer
 
 NOT_YOUSHIKI1 = "not_youshiki1"
 #: What the libraries raise on damaged input once a document is open (translated to "corrupt").
@@ -35,20 +35,29 @@ _LIBRARY_ERRORS = (
 )
 
 
-def read_pdf(data: bytes, *, max_pages: int = 50, ocr: scan.OcrEngine | None = None) -> model.ExtractResult:
-    """The 様式1 in ``data``, or the Problem that says why there is none."""
+def read_pdf(
+    data: bytes,
+    *,
+    max_pages: int = 50,
+    ocr: scan.OcrEngine | None = None,
+    inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20,
+) -> model.ExtractResult:
+    """The 様式1 in ``data``, or the Problem that says why there is none. ``inflate_budget``: the
+    bytes its streams may inflate to before PDFium opens it (``streams.check``)."""
     opened = pdf.open_pdf(data, max_pages=max_pages)
     if isinstance(opened, model.Problem):
         return opened
     try:
-        return _read(data, opened, ocr)
+        return _read(data, opened, ocr, inflate_budget)
     except _LIBRARY_ERRORS:
         return pdf.unreadable(pdf.CORRUPT)
     finally:
         opened.close()
 
 
-def _read(data: bytes, opened: pdf.OpenedPdf, ocr: scan.OcrEngine | None) -> model.ExtractResult:
+def _read(
+    data: bytes, opened: pdf.OpenedPdf, ocr: scan.OcrEngine | None, inflate_budget: int
+) -> model.ExtractResult:
     form = spec.load_spec()
     fields = acroform.read_fields(opened.pdf, form)
     if opened.repaired and fields.found and not fields.is_complete(form):
@@ -61,7 +70,7 @@ def _read(data: bytes, opened: pdf.OpenedPdf, ocr: scan.OcrEngine | None) -> mod
             labels_found=fields.found,
             notes=("acroform",),
         )
-    doc = pdf.open_pdfium(data)
+    doc = pdf.open_pdfium(data, opened, inflate_budget=inflate_budget)
     if isinstance(doc, model.Problem):
         return doc
     try:

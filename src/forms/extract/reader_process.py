@@ -1,9 +1,11 @@
 """A reader process: reads the documents (PDFs, images, Office files) the pool sends
 (``forms.extract.sandbox``) and answers each.
 
-Run as ``python -m forms.extract.reader_process --max-pages N [--memory-mb M]``: frames in on
-stdin, frames out on stdout (see the sandbox). Only this process imports the PDF and OCR
-libraries; the service that starts it stays light.
+Run as ``python -m forms.extract.reader_process --max-pages N [--memory-mb M] [--inflate-mb B]``:
+requests in on stdin, answers out on stdout (see the sandbox). A request names its kind: a 様式1
+(``read_one``), a returned 様式3 (``extract.youshiki3.read_returned``), or this process's peak
+resident size (``stats``). Only this process imports the PDF, Office and OCR libraries; the service
+that starts it stays light.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import logging
 import pickle
 import resource
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import cv2
 
 from forms.errors import Code, OcrError
-from forms.extract import document, ocr_engine
+from forms.extract import document, ocr_engine, sandbox, streams
 from forms.extract.sandbox import read_frame, write_frame
+from forms.extract.youshiki3 import ReadResult, read_returned
 from forms.model import Extraction, ExtractResult, Problem, problem
 
 log = logging.getLogger(__name__)
@@ -63,10 +67,13 @@ class LazyOcr:
         return engine.read_line(image, alphabet) if isinstance(engine, ocr_engine.LineReader) else None
 
 
-def read_one(data: bytes, max_pages: int, ocr: LazyOcr) -> ExtractResult:
+def read_one(
+    data: bytes, max_pages: int, ocr: LazyOcr, inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20
+) -> ExtractResult:
     """Read one document (PDF, image, Office file) with the project's readers; never raises."""
+    engine = ocr if ocr.available() else None
     try:
-        result = document.read_document(data, max_pages=max_pages, ocr=ocr if ocr.available() else None)
+        result = document.read_document(data, max_pages=max_pages, ocr=engine, inflate_budget=inflate_budget)
     except MemoryError:
         return problem(Code.FORM_UNREADABLE, None, detail="memory")
     except Exception as exc:  # a reader bug must not take the worker down
@@ -79,11 +86,41 @@ def read_one(data: bytes, max_pages: int, ocr: LazyOcr) -> ExtractResult:
     )
 
 
+def read_youshiki3(data: bytes, agencies: Mapping[str, Sequence[str]], inflate_budget: int) -> ReadResult:
+    """Read one returned 様式3; never raises."""
+    try:
+        return read_returned(data, agencies=agencies, inflate_budget=inflate_budget)
+    except MemoryError:
+        return (problem(Code.FORM_UNREADABLE, None, detail="memory"),)
+    except Exception as exc:  # a reader bug must not take the worker down
+        log.exception("様式3 reader failed")
+        return (problem(Code.FORM_UNREADABLE, None, detail="reader_error", error=type(exc).__name__),)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+Handler = Callable[[bytes, Mapping[str, Any]], object]
+
+
+def handlers(args: argparse.Namespace) -> dict[str, Handler]:
+    """What this process answers, by the kind of request."""
+    ocr, budget = LazyOcr(), args.inflate_mb << 20
+    return {
+        sandbox.YOUSHIKI1: lambda data, _: read_one(data, args.max_pages, ocr, budget),
+        sandbox.YOUSHIKI3: lambda data, o: read_youshiki3(data, o.get("agencies", {}), budget),
+        sandbox.STATS: lambda _data, _o: {"peak_rss_mb": peak_rss_mb()},
+    }
+
+
 def worker_main(argv: list[str] | None = None) -> None:
-    """Loop of one worker: read a document from stdin, write its ExtractResult to stdout."""
-    ap = argparse.ArgumentParser(prog="forms.extract.sandbox")
+    """Loop of one worker: a request from stdin, its answer to stdout."""
+    ap = argparse.ArgumentParser(prog="forms.extract.reader_process")
     ap.add_argument("--max-pages", type=int, required=True)
     ap.add_argument("--memory-mb", type=int, default=0)
+    ap.add_argument("--inflate-mb", type=int, default=streams.DEFAULT_BUDGET_MB)
     args = ap.parse_args(argv)
     if args.memory_mb > 0:
         limit = args.memory_mb * 1024 * 1024
@@ -92,15 +129,16 @@ def worker_main(argv: list[str] | None = None) -> None:
     cv2.setNumThreads(1)  # one reader process per core
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the real stdout
-    ocr = LazyOcr()
+    answer = handlers(args)
     while True:
         try:
+            kind, options = pickle.loads(read_frame(stdin))
             data = read_frame(stdin)
         except EOFError:
             return
-        write_frame(
-            stdout, pickle.dumps(read_one(data, args.max_pages, ocr), protocol=pickle.HIGHEST_PROTOCOL)
-        )
+        handler = answer.get(kind)
+        result = handler(data, options) if handler else problem(Code.FORM_UNREADABLE, None, detail="kind")
+        write_frame(stdout, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class InlineReader:
@@ -111,6 +149,9 @@ class InlineReader:
 
     def read(self, data: bytes) -> ExtractResult:
         return read_one(data, self._max_pages, self._ocr)
+
+    def read_youshiki3(self, data: bytes, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
+        return read_youshiki3(data, agencies, streams.DEFAULT_BUDGET_MB << 20)
 
     def close(self) -> None:
         return None

@@ -1,15 +1,19 @@
-"""Run PDF reading in worker processes with a time limit and a memory limit.
+"""Run the reading of attachments in worker processes with a time limit and a memory limit.
 
-A hostile PDF (decompression bomb, endless content stream, parser bug) may hang or exhaust memory in
-the libraries that read it. Reading therefore happens in worker processes
-(``python -m forms.extract.reader_process``): each has an address-space limit (``RLIMIT_AS``) and each job a
-wall-clock limit; a worker that overruns or dies is killed and replaced, and the job's outcome is
-``FORM_UNREADABLE`` — never a crash of the service, never a lost intake.
+A hostile file (decompression bomb, endless content stream, parser bug) may hang or exhaust memory in
+the libraries that read it. Every attachment the mailroom reads — a 様式1 of any shape, a returned
+様式3 (.docx or PDF) — is therefore read in worker processes (``python -m
+forms.extract.reader_process``), never in the decider: each has an address-space limit
+(``RLIMIT_AS``, 1,024 MiB by default) and each job a wall-clock limit; a worker that overruns or dies
+is killed and replaced, and the job's outcome is ``FORM_UNREADABLE`` — never a crash of the service,
+never a lost intake. Inside, streams are measured before they are inflated (``extract.streams``), so
+a bomb is refused long before the limit.
 
-Workers are plain subprocesses talking length-prefixed pickles over stdin/stdout, so they are safe to
-start from threaded or asyncio programs. They are long-lived: the OCR model is loaded once per
-worker, on the first scan. :meth:`ReaderPool.read` is thread-safe; a thread pool of the same size keeps
-every worker busy.
+Workers are plain subprocesses talking length-prefixed frames over stdin/stdout (a request: its kind
+and options as a pickle, then the bytes; the answer: a pickle), so they are safe to start from
+threaded or asyncio programs. They are long-lived: the OCR model is loaded once per worker, on the
+first scan. :meth:`ReaderPool.read` is thread-safe; a thread pool of the same size keeps every
+worker busy.
 """
 
 from __future__ import annotations
@@ -24,20 +28,34 @@ import struct
 import subprocess
 import sys
 import threading
-from typing import IO, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from forms.errors import Code
 from forms.model import Extraction, ExtractResult, Problem, problem
+
+if TYPE_CHECKING:  # the readers' modules are the reader processes' own (PDF libraries)
+    from forms.extract.youshiki3 import ReadResult
 
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
 
 
-class PdfReading(Protocol):
-    """What the pipeline needs from a reader: bytes in, ExtractResult out."""
+#: The kinds of request a reader process answers (``reader_process.HANDLERS``).
+YOUSHIKI1, YOUSHIKI3, STATS = "youshiki1", "youshiki3", "stats"
 
-    def read(self, data: bytes) -> ExtractResult: ...
+
+class PdfReading(Protocol):
+    """What the mailroom needs from a reader: an attachment's bytes in, its reading out."""
+
+    def read(self, data: bytes) -> ExtractResult:
+        """A 様式1 (ExtractResult)."""
+        ...
+
+    def read_youshiki3(self, data: bytes, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
+        """A returned 様式3 (.docx or PDF): its answers or the problems a clerk must look at."""
+        ...
 
     def close(self) -> None: ...
 
@@ -70,22 +88,21 @@ def read_frame(stream: IO[bytes]) -> bytes:
 
 
 class _Worker:
-    def __init__(self, max_pages: int, memory_mb: int) -> None:
+    def __init__(self, args: Sequence[str]) -> None:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_THREAD_LIMIT": "1"}
-        cmd = [sys.executable, "-m", "forms.extract.reader_process", f"--max-pages={max_pages}"]
-        cmd.append(f"--memory-mb={memory_mb}")
+        cmd = [sys.executable, "-m", "forms.extract.reader_process", *args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
 
-    def ask(self, data: bytes, timeout: float) -> ExtractResult | None:
-        """The worker's answer, or None when it did not answer in time."""
+    def ask(self, kind: str, options: Mapping[str, Any], data: bytes, timeout: float) -> object:
+        """The worker's answer, or TIMED_OUT when it did not answer in time."""
+        write_frame(self.stdin, pickle.dumps((kind, dict(options))))
         write_frame(self.stdin, data)
         ready, _, _ = select.select([self.stdout], [], [], timeout)
         if not ready:
-            return None
-        result = pickle.loads(read_frame(self.stdout))
-        return result if isinstance(result, Extraction | Problem) else None
+            return TIMED_OUT
+        return pickle.loads(read_frame(self.stdout))
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -107,13 +124,30 @@ class _Worker:
             self.stdout.close()
 
 
-class ReaderPool:
-    """Up to ``workers`` reader processes, started when first needed (a process that never reads a
-    PDF, such as ``forms serve`` beside its deciders, starts none); ``read`` runs one PDF with the
-    limits."""
+TIMED_OUT = object()
 
-    def __init__(self, *, workers: int, timeout_s: float, memory_mb: int, max_pages: int) -> None:
-        self._timeout, self._max_pages, self._memory_mb = timeout_s, max_pages, memory_mb
+
+def _is_reading(result: object) -> bool:
+    return isinstance(result, Extraction | Problem)
+
+
+def _is_youshiki3(result: object) -> bool:
+    if isinstance(result, tuple):
+        return bool(result) and all(isinstance(p, Problem) for p in result)
+    return type(result).__name__ == "ReturnedYoushiki3"
+
+
+class ReaderPool:
+    """Up to ``workers`` reader processes, started when first needed (a process that never reads an
+    attachment, such as ``forms serve`` beside its deciders, starts none); ``read`` reads one 様式1 and
+    ``read_youshiki3`` one returned 様式3, with the limits. ``inflate_mb``: what a PDF's streams may
+    inflate to (``extract.streams``)."""
+
+    def __init__(
+        self, *, workers: int, timeout_s: float, memory_mb: int, max_pages: int, inflate_mb: int = 256
+    ) -> None:
+        self._timeout = timeout_s
+        self._args = (f"--max-pages={max_pages}", f"--memory-mb={memory_mb}", f"--inflate-mb={inflate_mb}")
         self._size = max(1, workers)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
@@ -133,7 +167,7 @@ class ReaderPool:
         if not grow:
             return self._idle.get()
         try:
-            worker = _Worker(self._max_pages, self._memory_mb)
+            worker = _Worker(self._args)
         finally:
             with self._lock:
                 self._starting -= 1
@@ -142,7 +176,7 @@ class ReaderPool:
         return worker
 
     def _add_worker(self) -> None:
-        w = _Worker(self._max_pages, self._memory_mb)
+        w = _Worker(self._args)
         with self._lock:
             self._all.append(w)
         self._idle.put(w)
@@ -157,19 +191,37 @@ class ReaderPool:
             self._add_worker()
 
     def read(self, data: bytes) -> ExtractResult:
+        return cast(ExtractResult, self._ask(YOUSHIKI1, {}, data, _is_reading))
+
+    def read_youshiki3(self, data: bytes, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
+        options = {"agencies": {k: list(v) for k, v in agencies.items()}}
+        result = self._ask(YOUSHIKI3, options, data, _is_youshiki3)
+        return (result,) if isinstance(result, Problem) else cast("ReadResult", result)
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident size among the live readers (their own getrusage), MiB."""
+        with self._lock:
+            count = len(self._all)
+        peaks = [self._ask(STATS, {}, b"", lambda r: isinstance(r, dict)) for _ in range(count)]
+        return max((p["peak_rss_mb"] for p in peaks if isinstance(p, dict)), default=0.0)
+
+    def _ask(
+        self, kind: str, options: Mapping[str, Any], data: bytes, valid: Callable[[object], bool]
+    ) -> object:
+        """The answer of a reader, or the Problem that says why there is none (crash, timeout)."""
         worker = self._checkout()
         try:
-            result = worker.ask(data, self._timeout)
+            result = worker.ask(kind, options, data, self._timeout)
         except (EOFError, OSError, pickle.UnpicklingError):
             log.warning("reader process died (exit %s); restarting it", worker.proc.poll())
             self._replace(worker)
             return problem(Code.FORM_UNREADABLE, None, detail="crash")
-        if result is None:
+        if result is TIMED_OUT:
             log.warning("reader took longer than %.1f s; restarting it", self._timeout)
             self._replace(worker)
             return problem(Code.FORM_UNREADABLE, None, detail="timeout", seconds=self._timeout)
         self._idle.put(worker)
-        return result
+        return result if valid(result) else problem(Code.FORM_UNREADABLE, None, detail="reader_error")
 
     def close(self) -> None:
         with self._lock:

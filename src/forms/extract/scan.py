@@ -39,6 +39,9 @@ __all__ = ["BLANK_CONFIDENCE", "OcrEngine", "field_confidence", "fix_lookalikes"
 #: A page counts as a 様式1 page when at least this share of its printed labels is found.
 PAGE_LABEL_SHARE = 0.5
 MAX_PAGES = 10  # only the first pages are looked at for the form's two pages
+#: Largest page image read (pixels): A3 at 200 dpi is 7.8 Mpx; a page drawn larger is refused
+#: before PDFium allocates its bitmap (4 bytes a pixel).
+MAX_RENDER_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def read_page_images(
     geometry = geo.load_geometry()
     try:
         pages, seen = _registered_pages(images, geometry, dpi)
+    except PageTooLarge:
+        return model.problem(Code.FORM_UNREADABLE, None, detail="page_too_large")
     except (pdfium.PdfiumError, cv2.error, ValueError) as exc:
         return model.problem(Code.FORM_UNREADABLE, None, detail="ocr_failed", error=str(exc)[:200])
     if not pages:
@@ -98,9 +103,16 @@ def read_page_images(
 
 
 # ── pages ─────────────────────────────────────────────────────────────────────────────────────
+class PageTooLarge(ValueError):
+    """A page whose image at the reading resolution would pass MAX_RENDER_PIXELS."""
+
+
 def rasterise(page: pdfium.PdfPage, dpi: int) -> np.ndarray:
     """A PDF page as a grayscale uint8 image at ``dpi`` (rendered in colour: pdfium's own grayscale
-    path is three times slower)."""
+    path is three times slower); a page larger than MAX_RENDER_PIXELS raises PageTooLarge."""
+    width, height = page.get_size()
+    if width * height * (dpi / 72.0) ** 2 > MAX_RENDER_PIXELS:
+        raise PageTooLarge(f"{width:.0f}×{height:.0f} pt")
     image = page.render(scale=dpi / 72.0).to_numpy()
     if image.ndim == 2:
         return np.ascontiguousarray(image)

@@ -211,20 +211,29 @@ def is_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
-def read_returned(data: bytes, *, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
+def read_returned(
+    data: bytes,
+    *,
+    agencies: Mapping[str, Sequence[str]],
+    inflate_budget: int | None = None,
+) -> ReadResult:
     """The answers of a returned 様式3 (.docx or PDF bytes), or why a clerk must look at it.
 
     ``agencies``: each agency key → the names the 様式3 may print it as (the rulebook's name and
-    short name); the 返送先 row says which agency issued the form.
+    short name); the 返送先 row says which agency issued the form. ``inflate_budget``: what a PDF's
+    streams may inflate to (``streams.check``; None: its default). The mailroom calls this only in a
+    reader process (``extract.sandbox``), never in a decider.
     """
     if len(data) > MAX_BYTES:
         return (model.problem(Code.FORM_UNREADABLE, None, detail="too_large"),)
     if is_docx(data):
         layout = docx_layout(data)
     elif is_pdf(data):
-        layout = pdf_layout(data)
+        layout = pdf_layout(data, inflate_budget=inflate_budget)
     else:
         return (model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3"),)
+    if isinstance(layout, model.Problem):
+        return (layout,)
     if layout is None:
         return (model.problem(Code.FORM_UNREADABLE, None),)
     return answers(layout, agencies)

@@ -4,7 +4,8 @@
                                ├─▶ Layout: rows (label → value lines, each character with its strike)
     PDF bytes ──pdfplumber─────┘           and the whole text
 
-Nothing raises on bad input: a file that cannot be laid out gives None. What the rows mean is
+Nothing raises on bad input: a file that cannot be laid out gives None (a PDF the guards of
+:mod:`forms.extract.pdf` and :mod:`forms.extract.streams` refuse, their Problem). What the rows mean is
 :mod:`forms.extract.youshiki3`'s job.
 """
 
@@ -18,7 +19,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # python-docx, lxml and pdfplumber are imported when a .docx or a PDF is read
+from forms import model
+
+if TYPE_CHECKING:  # python-docx, lxml, pdfplumber and qpdf are imported when a .docx or a PDF is read
     import pdfplumber
     from lxml import etree
 
@@ -172,15 +175,29 @@ def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) ->
             rows.setdefault(label, _pdf_cell(page, cells[1], strokes))
 
 
-def pdf_layout(data: bytes) -> Layout | None:
+def pdf_layout(data: bytes, *, inflate_budget: int | None = None) -> Layout | model.Problem | None:
+    """The rows of a PDF, once qpdf found it whole, short enough and its streams within
+    ``inflate_budget`` bytes (``streams.check``, its default when None: pdfminer inflates every stream
+    it reads whole); the Problem when it is not, None when pdfminer cannot lay it out."""
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfplumber.utils.exceptions import PdfminerException
 
+    from forms.extract import pdf as pdf_guards
+    from forms.extract import streams
+
+    budget = streams.DEFAULT_BUDGET_MB << 20 if inflate_budget is None else inflate_budget
+    opened = pdf_guards.open_pdf(data, max_pages=MAX_PAGES)
+    if isinstance(opened, model.Problem):
+        return opened
+    try:
+        refused = streams.check(opened.pdf, budget=budget)
+    finally:
+        opened.close()
+    if refused is not None:
+        return refused
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            if len(pdf.pages) > MAX_PAGES:
-                return None
             rows: dict[str, tuple[Line, ...]] = {}
             texts: list[str] = []
             for page in pdf.pages:

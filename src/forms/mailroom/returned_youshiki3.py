@@ -1,6 +1,6 @@
 """The edge where a RETURNED 様式3 comes in: a bank mails back the filled form (.docx or PDF).
 
-    mail ──find the 様式3 attachment──▶ read it (forms.extract.youshiki3)
+    mail ──find the 様式3 attachment──▶ read it (forms.extract.youshiki3, in a reader process)
         ├─ readable, a 様式3 of this company and agency awaits an answer, and the mail is from the
         │  bank address that 様式3 went to (mailroom.trust; else NEEDS_REVIEW, SENDER_UNKNOWN)
         │      ──▶ 実行済: the disbursement into the ledger (StoreLedger.add_loan), once
@@ -30,13 +30,8 @@ from typing import Any
 from forms import model
 from forms.errors import Code
 from forms.extract.reference import find_youshiki3_reference
-from forms.extract.youshiki3 import (
-    LABELS,
-    ReturnedYoushiki3,
-    is_docx,
-    is_pdf,
-    read_returned,
-)
+from forms.extract.sandbox import PdfReading
+from forms.extract.youshiki3 import LABELS, ReturnedYoushiki3, is_docx, is_pdf
 from forms.ledger import CompanyKey, LoanRecord
 from forms.mailroom.trust import trusted
 from forms.pipeline import received_on
@@ -144,13 +139,13 @@ def _review(rulebook: Rulebook, problems: Sequence[model.Problem], filename: str
 
 
 def read_attachments(
-    mail: model.Mail, names: Mapping[str, Sequence[str]]
+    mail: model.Mail, names: Mapping[str, Sequence[str]], reader: PdfReading, max_attachments: int = 10
 ) -> tuple[model.Attachment | None, ReturnedYoushiki3 | tuple[model.Problem, ...] | None]:
-    """The first attachment that is a 様式3 and its reading; (None, None) when none is."""
-    for attachment in mail.attachments:
-        if not (is_docx(attachment.data) or is_pdf(attachment.data)):
-            continue
-        result = read_returned(attachment.data, agencies=names)
+    """The first attachment that is a 様式3 and its reading (by ``reader``: a reader process); (None,
+    None) when none of the first ``max_attachments`` .docx and PDF attachments is."""
+    documents = [a for a in mail.attachments if is_docx(a.data) or is_pdf(a.data)]
+    for attachment in documents[: max(1, max_attachments)]:
+        result = reader.read_youshiki3(attachment.data, names)
         if isinstance(result, tuple) and result[0].code is Code.FORM_NOT_FOUND:
             continue
         return attachment, result
@@ -163,16 +158,19 @@ def record_returned(
     mail: model.Mail,
     *,
     rulebook: Rulebook,
+    reader: PdfReading,
     allowed_senders: Sequence[str] = (),
+    max_attachments: int = 10,
     actor: str = "worker",
     received_at: dt.datetime | None = None,
 ) -> ReturnedOutcome:
-    """Read the returned 様式3 of ``mail`` and, when it is readable, awaited and sent by the bank the
-    様式3 went to (``mailroom.trust``), record what it says (``rulebook``: the one in force on the day
-    it was received; ``allowed_senders``: the bank domains, when an allow-list is configured;
-    ``received_at``: the moment of receipt, default the mail's Received or Date header)."""
+    """Read the returned 様式3 of ``mail`` with ``reader`` (the pipeline's reader processes) and, when
+    it is readable, awaited and sent by the bank the 様式3 went to (``mailroom.trust``), record what it
+    says (``rulebook``: the one in force on the day it was received; ``allowed_senders``: the bank
+    domains, when an allow-list is configured; ``received_at``: the moment of receipt, default the
+    mail's Received or Date header)."""
     book = rulebook
-    attachment, result = read_attachments(mail, book.printed_names())
+    attachment, result = read_attachments(mail, book.printed_names(), reader, max_attachments)
     if attachment is None or result is None:
         return ReturnedOutcome(ReturnedStatus.NOT_A_YOUSHIKI3)
     name = attachment.filename

@@ -17,14 +17,17 @@ import datetime as dt
 import logging
 import os
 import socket
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from forms import failpoints
 from forms.config import Settings
 from forms.deliver import Transport, make_transport
 from forms.deliver.retry import RetryPolicy
 from forms.deliver.sender import Sender
-from forms.errors import StaleClaim
+from forms.errors import StaleClaim, StoreError
 from forms.files import private_dir
 from forms.intake.automatic import classify
 from forms.intake.spool import Spool, SpoolEntry
@@ -37,6 +40,7 @@ from forms.pipeline import Pipeline, looks_like_document
 from forms.route import MailTemplates, reference_number, route_context, routed
 from forms.rules.loader import load_rulebooks
 from forms.store import ClaimedIntake, NewIntake, Store, StoreLedger
+from forms.store.intakes import Intakes
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,8 @@ class Mailroom:
     worker: str
     ledger: StoreLedger | None = None
     lease_s: float = 300.0
+    #: An intake claimed but not finished because the store failed: decided again first.
+    unfinished: ClaimedIntake | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, transport: Transport | None = None) -> Mailroom:
@@ -131,21 +137,32 @@ class Mailroom:
         )
 
     def process_next(self) -> bool:
-        """Claim and decide one intake; False when there is none."""
-        claimed = self.store.intakes.claim_next(self.worker, self.lease_s)
+        """Claim and decide one intake; False when there is none. A StoreError (the database went
+        away) is raised after the intake in hand is kept to be decided again (``unfinished``)."""
+        claimed = self.unfinished or self.store.intakes.claim_next(
+            self.worker, self.lease_s, max_attempts=self.settings.intake_attempts
+        )
+        self.unfinished = None
         if claimed is None:
             return False
         try:
-            self._decide(claimed)
+            with lease_renewed(self.store.intakes, claimed.id, self.worker, self.lease_s):
+                self._decide(claimed)
         except StaleClaim:
             log.warning("intake %s: claim lost to another worker; left to it", claimed.id)
+        except StoreError:
+            self.unfinished = claimed
+            raise
         except Exception as exc:  # our fault, not the form's: kept for a clerk to retry
             log.exception("intake %s could not be decided", claimed.id)
+            self.unfinished = claimed
             self.store.intakes.fail(claimed.id, f"{type(exc).__name__}: {exc}"[:500], worker=self.worker)
+            self.unfinished = None
         return True
 
     def _decide(self, claimed: ClaimedIntake) -> None:
         intake_id, data, source, received_at = claimed.id, claimed.data, claimed.source, claimed.received_at
+        failpoints.hit("mid_decide")
         mail = None if looks_like_document(data) else self.pipeline.parse_mail(data)
         auto = None if mail is None else classify(mail, envelope_from=claimed.envelope_from)
         if mail is not None and auto is not None:  # never answered (RFC 3834), never a 様式1
@@ -208,6 +225,8 @@ class Mailroom:
             mail,
             rulebook=rulebook,
             allowed_senders=self.settings.allowed_sender_domains,
+            reader=self.pipeline.reader,
+            max_attachments=self.settings.max_attachments,
             actor=self.worker,
             received_at=received_at,
         )
@@ -249,6 +268,30 @@ class Mailroom:
     def close(self) -> None:
         self.pipeline.close()
         self.store.close()
+
+
+@contextmanager
+def lease_renewed(intakes: Intakes, intake_id: int, worker: str, lease_s: float) -> Iterator[None]:
+    """The claim's lease renewed every third of it while the block runs: reading a mail's attachments
+    may take each reader's whole time limit, longer than a lease. A renewal that fails (the store is
+    away for a moment) is tried again at the next beat; a lost claim ends the beats."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(lease_s / 3):
+            try:
+                if not intakes.renew(intake_id, worker, lease_s):
+                    return
+            except StoreError as exc:
+                log.warning("intake %s: lease not renewed (%s)", intake_id, exc)
+
+    thread = threading.Thread(target=beat, name=f"lease-{intake_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _received_at(value: str | None) -> dt.datetime | None:

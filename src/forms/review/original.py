@@ -2,13 +2,16 @@
 (PDF, image or Office file), and its pages as images for the clerk (pypdfium2).
 
 Rendering happens in this process: the PDF is one the reader processes already read without
-failing, and the size and page limits of the settings are applied again before it is opened.
+failing (its streams measured, ``extract.streams``), the size and page limits of the settings are
+applied again before it is opened, and a page is drawn at most MAX_PAGE_PIXELS (a larger one at a
+lower resolution), whatever size its page box says.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +21,9 @@ import pypdfium2 as pdfium
 from forms.intake.mime import parse_mail
 from forms.model import Mail
 from forms.pipeline import looks_like_document
+
+#: Largest page image drawn for the console (pixels; 4 bytes each while drawing): A4 at 300 dpi.
+MAX_PAGE_PIXELS = 9_000_000
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ def original(
 
 
 def render_page(pdf: bytes, page: int, *, dpi: int = 110, max_pages: int = 50) -> bytes | None:
-    """Page ``page`` (1-based) of ``pdf`` as PNG; None when there is no such page or it cannot be drawn."""
+    """Page ``page`` (1-based) of ``pdf`` as PNG, at ``dpi`` or less (MAX_PAGE_PIXELS); None when there
+    is no such page or it cannot be drawn."""
     if page < 1 or not 20 <= dpi <= 300:
         return None
     try:
@@ -63,7 +70,10 @@ def render_page(pdf: bytes, page: int, *, dpi: int = 110, max_pages: int = 50) -
     try:
         if page > min(len(doc), max_pages):
             return None
-        image = doc[page - 1].render(scale=dpi / 72).to_pil()
+        drawn = doc[page - 1]
+        width, height = drawn.get_size()
+        scale = min(dpi / 72, math.sqrt(MAX_PAGE_PIXELS / max(width * height, 1.0)))
+        image = drawn.render(scale=scale).to_pil()
         out = io.BytesIO()
         image.save(out, format="PNG", optimize=False)
         return out.getvalue()

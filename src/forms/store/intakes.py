@@ -2,6 +2,8 @@
 
 Intake states: received → processing (claimed by a worker, with a lease) → decided | failed.
 A claim whose lease expired may be taken by another worker; the first worker then gets StaleClaim.
+A worker renews its lease while it decides; every claim counts an attempt, and an intake whose
+leases ran out too often (its decider died each time: a poison mail) ends 'failed' for a clerk.
 Every state change happens in one transaction together with its event. Nothing is deleted: a
 clerk's retry puts an intake back in the queue and keeps its records and events.
 """
@@ -121,25 +123,65 @@ class Intakes:
         self._db.event(conn, new_id, "received", actor=item.channel, detail=detail)
         return int(new_id)
 
-    def claim_next(self, worker: str, lease_s: float = 300) -> ClaimedIntake | None:
+    def claim_next(
+        self, worker: str, lease_s: float = 300, *, max_attempts: int = 0
+    ) -> ClaimedIntake | None:
         """The oldest 'received' intake (or one whose lease expired), now 'processing' by ``worker``,
         with its bytes and a clerk's corrections. Not durable (``Database.writing``): a claim lost
-        is simply taken again."""
+        is simply taken again.
+
+        ``max_attempts`` (0: no limit): an intake whose lease expired that many times — its decider
+        died each time, the mark of a poison mail — is left 'failed' for a clerk (event 'failed',
+        ``gave_up``) and never taken again automatically; the next one is claimed instead."""
         now = self._db.now()
         with self._db.writing(durable=False) as conn:
-            row = conn.execute(st.INTAKE_DUE, {"now_": now}).first()
-            if row is None:
-                return None
-            lease_until = now + dt.timedelta(seconds=lease_s)
-            params = {"id_": row.id, "worker_": worker, "lease_until_": lease_until, "now_": now}
-            conn.execute(st.INTAKE_CLAIM, params)
-            if row.state == "processing":
-                self._db.event(
-                    conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
-                )
-            got = conn.execute(st.INTAKE_CLAIMED, {"id_": row.id}).mappings().one()
-            fixes = {r.field: r.value for r in conn.execute(st.CORRECTIONS, {"id_": row.id})}
+            while (row := conn.execute(st.INTAKE_DUE, {"now_": now}).first()) is not None:
+                if row.state == "processing" and 0 < max_attempts <= row.attempts:
+                    self._give_up(conn, row, now)
+                    continue
+                return self._claim(conn, row, worker, now + dt.timedelta(seconds=lease_s), now)
+        return None
+
+    def _claim(
+        self, conn: Connection, row: Any, worker: str, lease_until: dt.datetime, now: dt.datetime
+    ) -> ClaimedIntake:
+        params = {"id_": row.id, "worker_": worker, "lease_until_": lease_until, "now_": now}
+        conn.execute(st.INTAKE_CLAIM, params)
+        if row.state == "processing":
+            self._db.event(
+                conn, row.id, "lease_expired", actor=worker, detail={"previous_worker": row.claimed_by}
+            )
+        got = conn.execute(st.INTAKE_CLAIMED, {"id_": row.id}).mappings().one()
+        fixes = {r.field: r.value for r in conn.execute(st.CORRECTIONS, {"id_": row.id})}
         return claimed_intake(got, fixes)
+
+    def _give_up(self, conn: Connection, row: Any, now: dt.datetime) -> None:
+        last = row.claimed_by
+        error = f"given up after {row.attempts} attempts: its decider stopped each time (last {last})"
+        conn.execute(st.INTAKE_GIVEN_UP, {"id_": row.id, "error_": error, "now_": now})
+        detail = {"error": error, "attempts": row.attempts, "gave_up": True, "previous_worker": last}
+        self._db.event(conn, row.id, "failed", actor="mailroom", detail=detail)
+
+    def renew(self, intake_id: int, worker: str, lease_s: float) -> bool:
+        """Extend ``worker``'s claim of an intake it is still deciding; False when it lost the claim."""
+        until = self._db.now() + dt.timedelta(seconds=lease_s)
+        with self._db.writing(durable=False) as conn:
+            params = {"id_": intake_id, "worker_": worker, "lease_until_": until}
+            return conn.execute(st.INTAKE_LEASE, params).first() is not None
+
+    def release_claims_of(self, worker: str) -> list[int]:
+        """The claims of a worker known to be gone (its process exited) made due at once instead of
+        when their leases run out; the next claim of each is recorded as 'lease_expired' and counts
+        as an attempt. Returns the intake ids."""
+        now = self._db.now()
+        query = (
+            update(intakes)
+            .where(intakes.c.state == "processing", intakes.c.claimed_by == worker)
+            .values(lease_until=now)
+            .returning(intakes.c.id)
+        )
+        with self._db.writing(durable=False) as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
 
     def find_duplicate(
         self, *, message_id: str | None, sender: str | None, form_sha256: str | None, before_id: int
@@ -239,7 +281,7 @@ class Intakes:
             conn.execute(
                 update(intakes)
                 .where(intakes.c.id == intake_id)
-                .values(state="received", updated_at=now, **dict.fromkeys(_CLEARED_BY_RETRY))
+                .values(state="received", attempts=0, updated_at=now, **dict.fromkeys(_CLEARED_BY_RETRY))
             )
             previous = {
                 name: row[name]

@@ -15,11 +15,11 @@ from forms.store.engine import Database
 from forms.store.schema import blobs, corrections, intakes
 
 INTAKE_DUE = (
-    select(intakes.c.id, intakes.c.state, intakes.c.claimed_by)
+    select(intakes.c.id, intakes.c.state, intakes.c.claimed_by, intakes.c.attempts)
     .where(
         or_(
             intakes.c.state == "received",
-            and_(intakes.c.state == "processing", intakes.c.lease_until < bindparam("now_")),
+            and_(intakes.c.state == "processing", intakes.c.lease_until <= bindparam("now_")),
         )
     )
     .order_by(intakes.c.id)
@@ -36,6 +36,22 @@ INTAKE_CLAIM = (
         attempts=intakes.c.attempts + 1,
         updated_at=bindparam("now_"),
     )
+)
+#: A claim whose worker is gone (or giving up) made due at once: lease_until = now.
+INTAKE_LEASE = (
+    update(intakes)
+    .where(
+        intakes.c.id == bindparam("id_"),
+        intakes.c.state == "processing",
+        intakes.c.claimed_by == bindparam("worker_"),
+    )
+    .values(lease_until=bindparam("lease_until_"))
+    .returning(intakes.c.id)
+)
+INTAKE_GIVEN_UP = (
+    update(intakes)
+    .where(intakes.c.id == bindparam("id_"))
+    .values(state="failed", last_error=bindparam("error_"), lease_until=None, updated_at=bindparam("now_"))
 )
 INTAKE_CLAIMED = select(intakes, blobs.c.data).join(blobs).where(intakes.c.id == bindparam("id_"))
 #: Executed with the decided columns as parameters: they make the SET clause.
