@@ -16,8 +16,10 @@ from forms.extract import geometry as geo
 
 #: Checkbox: share of the square's interior covered by ink at which the box counts as ticked.
 TICK_SHARE = 0.06
-#: A box whose ink share is within this factor of the threshold (either way) is ambiguous.
-TICK_CLEAR_FACTOR = 2.0
+#: A box is clearly ticked from this share of ink (a small pen tick covers ~0.1), clearly empty up to
+#: the second (specks are dropped first); in between it is ambiguous.
+TICK_CLEAR = 0.09
+EMPTY_CLEAR = 0.02
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def read_checkbox(image: np.ndarray, ink_below: float, rect: geo.Rect) -> model.
     share = float(ink.mean())
     ticked = share >= TICK_SHARE
     margin = abs(share - TICK_SHARE) / TICK_SHARE  # 0 at the threshold, 1 at twice (or none of) it
-    clear = share >= TICK_SHARE * TICK_CLEAR_FACTOR or share <= TICK_SHARE / TICK_CLEAR_FACTOR
+    clear = share >= TICK_CLEAR or share <= EMPTY_CLEAR
     evidence = model.Evidence.INK_CLEAR if clear else model.Evidence.INK_AMBIGUOUS
     return model.RawValue(ticked, round(min(1.0, 0.5 + 0.5 * min(margin, 1.0)), 3), (evidence,))
 

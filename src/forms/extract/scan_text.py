@@ -104,7 +104,7 @@ def _agreed_reading(
     is never confirmed by them, so it stays unsure.
     """
     variants = _variants(first)
-    rare = any(ch not in common_alphabet() for ch in first)
+    rare = any(unicodedata.normalize("NFKC", ch) not in common_alphabet() for ch in first)
     second = _restricted_reading(engine, cell, field_spec, second_look)
     for text in variants:
         if second is not None and same_reading(text, second, field_spec):
@@ -162,13 +162,19 @@ def _restricted_reading(
 ) -> str | None:
     """The cell's lines, each prepared by ``prepare``, read with the field's alphabet."""
     kind = field_spec.type if field_spec is not None else "text"
-    alphabet = ALPHABETS.get(kind) or common_alphabet()
+    alphabet = ALPHABETS.get(kind) or (choice_alphabet(field_spec) if kind == "choice" else common_alphabet())
     texts = []
     for line in cell.lines:
         read = engine.read_line(prepare(line), alphabet)
         if read is not None:
             texts.append(read.text)
     return fix_text("".join(texts), field_spec) if texts else None
+
+
+def choice_alphabet(field_spec: FieldSpec | None) -> frozenset[str]:
+    """The characters of a choice field's printed choices (and of the aliases people write for them)."""
+    labels = "".join(field_spec.choices.values()) if field_spec is not None else ""
+    return frozenset(unicodedata.normalize("NFKC", labels + "・ ")) | frozenset("信金組メールファクス郵便")
 
 
 @functools.cache
@@ -261,9 +267,10 @@ def _weakest_of(lines: list[OcrLine]) -> float:
 
 # ── what the recogniser confuses ──────────────────────────────────────────────────────────────
 #: A postal mark read as a letter or a lookalike: T144-0052 is 〒144-0052; a handwritten 〒 read as a
-#: digit stands apart from the code: "1 144-0052".
+#: digit stands apart from the code ("1 144-0052") or makes four digits before the dash ("1144-0052").
 _POSTAL_MARK = re.compile(
-    r"^\s*(?:[^\d〒\s](?=\s*[0-9０-９]{3})|\S\s+(?=[0-9０-９]{3}[-ー−]?[0-9０-９]{4}\s*$))"
+    r"^\s*(?:[^\d〒\s](?=\s*[0-9０-９]{3})|\S\s+(?=[0-9０-９]{3}[-ー−]?[0-9０-９]{4}\s*$)"
+    r"|[0-9０-９](?=[0-9０-９]{3}[-ー−][0-9０-９]{4}\s*$))"
 )
 #: A speck read as a dot or comma beside 年, 月 or 日 of a date: 5月.12日 is 5月12日.
 _DATE_SPECK = re.compile(r"(?<=[年月])\s*[.,·、。]\s*|\s*[.,·、。]\s*(?=[年月日])")
