@@ -30,7 +30,7 @@ from forms.spec import AGENCY_FIELDS, FormSpec
 
 E = model.Evidence
 #: Evidence that makes any field certain.
-DECISIVE = frozenset({E.BLANK, E.INK_CLEAR, E.CHOICE_EXACT, E.TWO_READINGS})
+DECISIVE = frozenset({E.BLANK, E.INK_CLEAR, E.CHOICE_EXACT, E.CHOICE_CIRCLED, E.TWO_READINGS})
 #: Evidence decisive for one field only.
 DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "corporate_number": frozenset({E.CHECK_DIGIT}),

@@ -71,6 +71,7 @@ class Evidence(StrEnum):
     BLANK = "blank"  # no ink in the cell
     INK_CLEAR = "ink_clear"  # a checkbox's ink far from the threshold, either way
     CHOICE_EXACT = "choice_exact"  # exactly one of the field's printed choices
+    CHOICE_CIRCLED = "choice_circled"  # a ring drawn round one printed choice, and round no other
     GRAMMAR = "grammar"  # the text is a value of the field's type
     CHECK_DIGIT = "check_digit"  # a 法人番号 whose check digit holds
     TWO_READINGS = "two_readings"  # a second, independent reading (other binarisation and scale) agrees

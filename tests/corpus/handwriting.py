@@ -5,8 +5,9 @@ fonts-seto, fonts-yozvox-yozfont), one per form as one person writes the whole c
 gets its own size (±8 %), rotation (±4°), baseline (±0.8 pt) and spacing (−4…+18 % of an em) from the
 seed, in a blue-black pen. Ticks are drawn as pen strokes — a レ or a ✓ of varying size and slant, not
 a font's glyph. Real hands differ more: connected and cursive strokes, characters that touch or leave
-the box, corrections, pressure and pen changes, a personal way of writing each kanji. The figures on
-this shape are an upper bound for real handwriting, not a measurement of it.
+the box, corrections, pressure and pen changes, a personal way of writing each kanji. About half
+the choices are answered with a ring (○) round the printed choice in the label cell, not the word.
+The figures on this shape are an upper bound for real handwriting, not a measurement of it.
 """
 
 from __future__ import annotations
@@ -107,10 +108,34 @@ def _draw_tick(c: canvas.Canvas, rng: random.Random, rect: list[float]) -> None:
     c.drawPath(path, stroke=1, fill=0)
 
 
+def _draw_ring(c: canvas.Canvas, rng: random.Random, rect: tuple[float, float, float, float]) -> None:
+    """A ○ drawn round a printed choice: an ellipse a little larger than the word, slightly off."""
+    x0, y0, x1, y1 = rect
+    pad_x, pad_y = rng.uniform(2.0, 4.0), rng.uniform(2.0, 3.0)
+    dx, dy = rng.uniform(-1.0, 1.0), rng.uniform(-0.6, 0.6)
+    c.setStrokeColorRGB(*PEN)
+    c.setLineWidth(rng.uniform(0.8, 1.2))
+    c.ellipse(x0 - pad_x + dx, y0 - pad_y + dy, x1 + pad_x + dx, y1 + pad_y + dy, stroke=1, fill=0)
+
+
+def circled_choices(hand: Mapping[str, Any], seed: int) -> dict[str, tuple[float, float, float, float]]:
+    """The choice fields answered with a ring round the printed word (about half of them, by the seed),
+    each with the word's rectangle in points; their value cells stay blank."""
+    from forms.extract.geometry import load_geometry
+
+    rng = random.Random(seed * 7 + 1)
+    out = {}
+    for option in load_geometry().options:
+        if hand.get(option.field) == option.label and rng.random() < 0.5:
+            out[option.field] = option.rect
+    return out
+
+
 def overlay(hand: Mapping[str, Any], widgets: Mapping[str, Any], seed: int) -> bytes:
     """The handwritten values as a two-page PDF to lay over the typed form."""
     rng = random.Random(seed)
     font = _font(seed % len(FONTS))
+    rings = circled_choices(hand, seed)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, invariant=1)
     for page in range(2):
@@ -119,7 +144,9 @@ def overlay(hand: Mapping[str, Any], widgets: Mapping[str, Any], seed: int) -> b
             widget = widgets.get(name)
             if widget is None or widget["page"] != page:
                 continue
-            if widget["kind"] == "check":
+            if name in rings:
+                _draw_ring(c, rng, rings[name])
+            elif widget["kind"] == "check":
                 if value:
                     _draw_tick(c, rng, widget["rect"])
             elif value:

@@ -23,7 +23,14 @@ from forms import model
 from forms.errors import Code, OcrError
 from forms.extract import geometry as geo
 from forms.extract.ocr_engine import OcrLine, RapidOcrTuning, _with_spaces, default_engine, rapidocr_available
-from forms.extract.scan import BLANK_CONFIDENCE, field_confidence, fix_lookalikes, rasterise, read_scanned
+from forms.extract.scan import (
+    BLANK_CONFIDENCE,
+    field_confidence,
+    fix_lookalikes,
+    rasterise,
+    read_page_images,
+    read_scanned,
+)
 from forms.spec import AGENCY_FIELDS, load_spec
 
 E = model.Evidence
@@ -156,6 +163,39 @@ def test_an_engine_failure_is_form_unreadable() -> None:
     read = read_scanned(pdfium.PdfDocument(KOSHA_SCAN), BrokenEngine())
     assert isinstance(read, model.Problem)
     assert read.code is Code.FORM_UNREADABLE and read.param("detail") == "ocr_failed"
+
+
+def _ringed_blank(*choices: tuple[str, str]) -> list[np.ndarray]:
+    """The blank form's two pages at 200 dpi with a pen ring round each (field, printed choice)."""
+    g = geo.load_geometry()
+    pages = [geo.blank_page_image(p, 200).copy() for p in range(2)]
+    for field, label in choices:
+        option = next(o for o in g.options_of(field) if o.label == label)
+        x0, y0, x1, y1 = g.to_pixels(option.page, option.rect, 200)
+        centre = (round((x0 + x1) / 2), round((y0 + y1) / 2))
+        axes = (round((x1 - x0) / 2 + 8), round((y1 - y0) / 2 + 7))
+        cv2.ellipse(pages[option.page], centre, axes, 0, 0, 360, 40, 3)
+    return pages
+
+
+def test_a_choice_answered_by_a_ring_round_its_printed_word_is_read_from_the_ink() -> None:
+    read = read_page_images(
+        _ringed_blank(("entity_type", "組合"), ("loan_status", "利用中")), LetterEngine(), dpi=200
+    )
+    assert isinstance(read, model.Extraction)
+    assert (read.values["entity_type"].value, read.values["entity_type"].evidence) == (
+        "組合",
+        (E.CHOICE_CIRCLED,),
+    )
+    assert read.values["loan_status"].value == "利用中"
+    assert read.values["industry_category"].evidence == (E.BLANK,)  # no ring: blank
+
+
+def test_two_rings_on_one_choice_list_answer_nothing() -> None:
+    read = read_page_images(
+        _ringed_blank(("entity_type", "法人"), ("entity_type", "組合")), LetterEngine(), dpi=200
+    )
+    assert isinstance(read, model.Extraction) and read.values["entity_type"].value == ""
 
 
 # ── text and confidence ──────────────────────────────────────────────────────────────────────

@@ -60,10 +60,25 @@ class Label:
 
 
 @dataclass(frozen=True)
+class Option:
+    """A printed choice in a choice field's label cell (（法人／個人事業者／組合 のいずれかを記入）): what
+    a writer may circle instead of writing the word in the value cell."""
+
+    field: str
+    label: str
+    page: int
+    rect: Rect
+
+
+@dataclass(frozen=True)
 class FormGeometry:
     page_sizes: tuple[tuple[float, float], ...]  # (width, height) in points
     widgets: Mapping[str, Widget]
     labels: tuple[Label, ...]
+    options: tuple[Option, ...] = ()
+
+    def options_of(self, field: str) -> tuple[Option, ...]:
+        return tuple(o for o in self.options if o.field == field)
 
     def widgets_on(self, page: int) -> tuple[Widget, ...]:
         return tuple(w for w in self.widgets.values() if w.page == page)
@@ -115,11 +130,12 @@ def load_geometry(path: Path | None = None) -> FormGeometry:
         try:
             sizes = tuple((float(doc[i].get_width()), float(doc[i].get_height())) for i in range(len(doc)))
             labels = _find_labels(doc, widgets, load_spec())
+            options = _find_options(doc, widgets, load_spec())
         finally:
             doc.close()
     except (OSError, PyPdfError, pdfium.PdfiumError, KeyError, ValueError) as exc:
         raise FormsError(f"blank form {p}: cannot read its geometry: {exc}") from exc
-    return FormGeometry(sizes, MappingProxyType(widgets), labels)
+    return FormGeometry(sizes, MappingProxyType(widgets), labels, options)
 
 
 def _read_widgets(reader: PdfReader) -> dict[str, Widget]:
@@ -162,6 +178,33 @@ def _find_labels(doc: pdfium.PdfDocument, widgets: Mapping[str, Widget], spec: F
         best = min(boxes, key=lambda b: abs((b[1] + b[3]) / 2 - wy))
         labels.append(Label(name, text, widget.page, best))
     return tuple(labels)
+
+
+def _find_options(
+    doc: pdfium.PdfDocument, widgets: Mapping[str, Widget], spec: FormSpec
+) -> tuple[Option, ...]:
+    """Each choice printed in its field's label cell: inside the line （A／B／C のいずれかを記入） nearest
+    the field's value cell."""
+    options: list[Option] = []
+    for key, field in spec.fields.items():
+        widget = widgets.get(key)
+        if field.type != "choice" or widget is None:
+            continue
+        textpage = doc[widget.page].get_textpage()
+        listed = "（" + "／".join(field.choices.values()) + " のいずれかを記入）"
+        lines = _search_boxes(textpage, listed)
+        if not lines:
+            continue
+        wy = (widget.rect[1] + widget.rect[3]) / 2
+        lx0, ly0, lx1, ly1 = min(lines, key=lambda b: abs((b[1] + b[3]) / 2 - wy))
+        for label in field.choices.values():
+            inside = [
+                b for b in _search_boxes(textpage, label) if lx0 <= b[0] and b[2] <= lx1 and ly0 - 1 <= b[1]
+            ]
+            inside = [b for b in inside if b[3] <= ly1 + 1]
+            if len(inside) == 1:
+                options.append(Option(key, label, widget.page, inside[0]))
+    return tuple(options)
 
 
 def _search_boxes(textpage: pdfium.PdfTextPage, text: str) -> list[Rect]:

@@ -29,7 +29,7 @@ from forms import model
 from forms.errors import Code, OcrError
 from forms.extract import geometry as geo
 from forms.extract.ocr_engine import OcrEngine
-from forms.extract.scan_cells import read_checkbox, text_cell
+from forms.extract.scan_cells import circled_choice, read_checkbox, text_cell
 from forms.extract.scan_text import BLANK_CONFIDENCE, field_confidence, fix_lookalikes, read_text
 from forms.spec import FormSpec, load_spec
 
@@ -159,6 +159,23 @@ def _ink_level(image: np.ndarray) -> float:
     return (paper + ink) / 2
 
 
+def _circled(page: _Page, geometry: geo.FormGeometry, field: str, dpi: int) -> model.RawValue | None:
+    """A choice answered by a ring round one of its printed words (the value cell left blank)."""
+    options = geometry.options_of(field)
+    rects = [page.registration.map_rect(geometry.to_pixels(o.page, o.rect, dpi)) for o in options]
+    h, w = page.image.shape
+    blank = cv2.warpAffine(
+        geo.blank_page_image(page.registration.page, dpi),
+        page.registration.transform,
+        (w, h),
+        borderValue=255,
+    )
+    chosen = circled_choice(page.image, blank, page.ink_below, rects)
+    if chosen is None:
+        return None
+    return model.RawValue(options[chosen].label, 0.99, (model.Evidence.CHOICE_CIRCLED,))
+
+
 # ── fields ────────────────────────────────────────────────────────────────────────────────────
 def _read_page(
     page: _Page, geometry: geo.FormGeometry, spec: FormSpec, engine: OcrEngine, dpi: int
@@ -172,6 +189,8 @@ def _read_page(
         else:
             cell = text_cell(page.image, page.ink_below, rect, dpi)
             raw = read_text(cell, spec.fields.get(widget.name), engine)
+            if model.Evidence.BLANK in raw.evidence and geometry.options_of(widget.name):
+                raw = _circled(page, geometry, widget.name, dpi) or raw
         region = (page.index, rect[0] / w, rect[1] / h, rect[2] / w, rect[3] / h)
         values[widget.name] = model.RawValue(
             raw.value,

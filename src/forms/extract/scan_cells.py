@@ -127,3 +127,36 @@ def second_look(line: np.ndarray) -> np.ndarray:
         binary, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     )
     return cv2.copyMakeBorder(resized, 8, 8, 16, 16, cv2.BORDER_CONSTANT, value=255)
+
+
+#: A printed choice counts as circled when new ink covers this share of the bands above and below it,
+#: and three times what the next choice has.
+CIRCLE_SHARE = 0.04
+
+
+def circled_choice(
+    image: np.ndarray, blank: np.ndarray, ink_below: float, rects: list[geo.Rect]
+) -> int | None:
+    """Which of the printed choices (their rectangles on ``image``) has a ring drawn round it: new ink
+    (not on the registered ``blank``) in the bands just above and below the word. None when none or
+    more than one stands out."""
+    scores = []
+    for x0, y0, x1, y1 in rects:
+        h = y1 - y0
+        bands = [(x0, y0 - 0.9 * h, x1, y0 - 0.1 * h), (x0, y1 + 0.1 * h, x1, y1 + 0.9 * h)]
+        new = [_new_ink(crop(image, b), crop(blank, b), ink_below) for b in bands]
+        scores.append(float(np.mean([n.mean() for n in new if n.size])) if any(n.size for n in new) else 0.0)
+    if not scores:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    best = order[0]
+    runner_up = scores[order[1]] if len(order) > 1 else 0.0
+    return best if scores[best] >= CIRCLE_SHARE and scores[best] >= 3 * runner_up else None
+
+
+def _new_ink(scan: np.ndarray, blank: np.ndarray, ink_below: float) -> np.ndarray:
+    """Ink on the scan that the blank form does not print there (its print widened by 3 pixels)."""
+    if scan.size == 0 or scan.shape != blank.shape:
+        return np.zeros((0,), bool)
+    printed = cv2.dilate((blank < 160).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    return significant_ink(scan < ink_below, min_extent=4) & ~printed

@@ -287,6 +287,8 @@ def fix_text(text: str, field_spec: FieldSpec | None) -> str:
         text = _POSTAL_MARK.sub("〒", text)
     if field_spec is not None and field_spec.type == "date":
         text = _DATE_SPECK.sub("", text)
+    if field_spec is not None and field_spec.type == "email":
+        text = "".join(text.split())  # an address has no spaces: a wide gap in handwriting is none
     if field_spec is not None and field_spec.key in _ADDRESS_FIELDS:
         text = _CHOME.sub("丁目", text)
     return text
