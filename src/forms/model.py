@@ -100,21 +100,12 @@ class Evidence(StrEnum):
 
 
 #: Evidence that speaks against a reading: any of it makes the field unsure.
-DOUBTS = frozenset(
-    {
-        Evidence.GRAMMAR_FAILED,
-        Evidence.CHECK_DIGIT_FAILED,
-        Evidence.READINGS_DIFFER,
-        Evidence.POSTAL_MISMATCH,
-        Evidence.BANK_KIND_MISMATCH,
-        Evidence.FOREIGN_CHARS,
-        Evidence.INK_AMBIGUOUS,
-        Evidence.UNREAD,
-        Evidence.SPACING_UNCLEAR,
-        Evidence.LOOKALIKE,
-        Evidence.OBSCURED,
-    }
-)
+DOUBTS = frozenset({
+    Evidence.GRAMMAR_FAILED, Evidence.CHECK_DIGIT_FAILED, Evidence.READINGS_DIFFER,
+    Evidence.POSTAL_MISMATCH, Evidence.BANK_KIND_MISMATCH, Evidence.FOREIGN_CHARS,
+    Evidence.INK_AMBIGUOUS, Evidence.UNREAD, Evidence.SPACING_UNCLEAR, Evidence.LOOKALIKE,
+    Evidence.OBSCURED
+})  # fmt: skip
 #: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.
 Region = tuple[int, float, float, float, float]
 
