@@ -85,6 +85,11 @@ class PostgresServer:
             "-E", "UTF8", "--no-locale", "--no-sync",
         )  # fmt: skip
         self.port = _free_port()
+        self.start_server()
+        return self
+
+    def start_server(self) -> None:
+        """Start the server on its data folder and port (again, after ``stop_server``)."""
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
@@ -92,7 +97,11 @@ class PostgresServer:
         log = self.root / "server.log"
         pg_ctl = str(self.bindir / "pg_ctl")
         self._run(pg_ctl, "-D", str(self.data), "-l", str(log), "-w", "-o", options, "start")
-        return self
+
+    def stop_server(self) -> None:
+        """Stop the server as an operator restarting it would (fast: clients are disconnected); its
+        data stay for ``start_server``."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         try:

@@ -8,6 +8,11 @@ Message-ID. A temporary failure is retried as an MTA retries (``deliver.retry``:
 doubling to hours, for days); a permanent one, or one past the give-up time, is a dead letter a clerk
 sees. A failure after the final dot is recorded as unconfirmed (it may have been delivered) and
 retried with the same Message-ID. Times are the store's clock.
+
+When the store fails (PostgreSQL restarting) between a server's 250 and that record, the sender
+keeps what it sent and records it first when it is called again, before it claims anything: a store
+that comes back never makes it send a message twice. A failure it could not record is left to its
+lease (it was not delivered; it is tried again).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from forms import failpoints
 from forms.deliver.retry import RetryPolicy
 from forms.deliver.returns import return_path
 from forms.deliver.transport import Transport
-from forms.errors import DeliveryError
+from forms.errors import DeliveryError, StoreError
 from forms.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -48,10 +53,13 @@ class Sender:
         self.retry = retry
         self.lease_s = lease_s
         self.verp = verp  # the envelope sender names the message (deliver.returns)
+        #: Handed over but not yet recorded as sent (the store failed): recorded before anything else.
+        self.unrecorded: list[OutboxItem] = []
 
     async def deliver_due(self) -> int:
-        """Send every outgoing message that is due; returns how many were sent."""
-        sent = 0
+        """Send every outgoing message that is due; returns how many were sent. Raises StoreError when
+        the store fails (what was handed over stays in ``unrecorded`` for the next call)."""
+        sent = self._record_sent()
         while True:
             now = self.store.now()
             batch = self.store.outbox.claim(self.worker, now, lease_s=self.lease_s, limit=SEND_BATCH)
@@ -59,14 +67,24 @@ class Sender:
                 return sent
             failpoints.hit("mid_send")
             results = await asyncio.gather(*(self._send(item, now) for item in batch))
-            done = [item for item, ok in zip(batch, results, strict=True) if ok]
-            stale = set(self.store.outbox.mark_sent_batch([item.id for item in done], worker=self.worker))
-            for item in done:
-                if item.id in stale:
-                    log.warning("message %s: claim lost to another sender while sending", item.message_id)
-                    continue
-                log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
-                sent += 1
+            self.unrecorded = [item for item, ok in zip(batch, results, strict=True) if ok]
+            sent += self._record_sent()
+
+    def _record_sent(self) -> int:
+        """Record ``unrecorded`` as sent (one transaction); how many were still this sender's."""
+        done = self.unrecorded
+        if not done:
+            return 0
+        stale = set(self.store.outbox.mark_sent_batch([item.id for item in done], worker=self.worker))
+        self.unrecorded = []
+        sent = 0
+        for item in done:
+            if item.id in stale:
+                log.warning("message %s: claim lost to another sender while sending", item.message_id)
+                continue
+            log.info("message %s (%s) sent to %s", item.message_id, item.kind, ", ".join(item.recipients))
+            sent += 1
+        return sent
 
     async def _send(self, item: OutboxItem, now: dt.datetime) -> bool:
         """Hand one claimed message to the transport; True when it took it (recorded by the caller, for
@@ -83,9 +101,13 @@ class Sender:
             )
             then = "dead letter" if retry_at is None else f"retry at {retry_at.isoformat(timespec='seconds')}"
             log.warning("message %s not sent (%s); %s", item.message_id, exc, then)
-            self.store.outbox.mark_failed(
-                item.id, str(exc)[:500], worker=self.worker, retry_at=retry_at, unconfirmed=exc.unconfirmed
-            )
+            try:
+                error, unconfirmed = str(exc)[:500], exc.unconfirmed
+                self.store.outbox.mark_failed(
+                    item.id, error, worker=self.worker, retry_at=retry_at, unconfirmed=unconfirmed
+                )
+            except StoreError as lost:  # not delivered: tried again once its claim's lease runs out
+                log.warning("message %s: its failure not recorded (%s)", item.message_id, lost)
             return False
         return True
 

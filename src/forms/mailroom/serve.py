@@ -1,12 +1,14 @@
 """`forms serve`: the mailroom running all day — listeners feed the spool, workers drain it.
 
     SMTP listener (aiosmtpd) ─┐
-    Maildir watcher          ─┼─▶ spool ─▶ Mailroom: ingest → decide (worker threads) → deliver
-    IMAP poller (IDLE)       ─┘
+    Maildir watcher          ─┼─▶ spool ─▶ ingester ─▶ store ─▶ deciders (`forms work` processes)
+    IMAP poller (IDLE)       ─┘                                   ─▶ outbox ─▶ sender (this loop)
 
-Receiving only stores durably; deciding and sending happen in the loop below, which wakes every
-``poll_interval_s`` (or at once after a stop request) and never loses what it has not finished: a
-restart picks up from the store.
+Receiving only stores durably; ingesting, deciding and sending each poll the store and never lose
+what they have not finished: a restart picks up from the store. Every part is supervised
+(``mailroom.supervise``): one that dies is restarted with backoff and the log says so, and a store or
+spool that fails pauses the part instead of ending it, while the listener goes on answering 250
+for what it has spooled.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -24,9 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from forms.config import Settings
+from forms.errors import StoreError
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.maildir import MaildirWatcher, ensure_maildir
-from forms.mailroom.worker import Mailroom
+from forms.mailroom.supervise import (
+    PAUSING_ERRORS,
+    ListenerPart,
+    Part,
+    Pauses,
+    ProcessPart,
+    Supervisor,
+    ThreadPart,
+)
+from forms.mailroom.worker import Mailroom, worker_name
 from forms.tls import server_context
 
 log = logging.getLogger(__name__)
@@ -37,45 +48,43 @@ def split_host_port(text: str, default_port: int = 2525) -> tuple[str, int]:
     return (host or "127.0.0.1", int(port)) if port.isdigit() else (text or "127.0.0.1", default_port)
 
 
-@contextlib.contextmanager
-def listeners(settings: Settings, room: Mailroom, stop: threading.Event) -> Iterator[list[str]]:
-    """Start the configured ways in; yields a description of each; stops them on exit."""
-    started: list[str] = []
-    threads: list[threading.Thread] = []
-    controller = None
-    if settings.smtp_listen:
-        from forms.intake.smtp import start_smtp_listener  # aiosmtpd: not for `forms work`
+def listener_part(settings: Settings, room: Mailroom) -> ListenerPart | None:
+    """The SMTP listener as a supervised part (None when ``smtp_listen`` is empty)."""
+    if not settings.smtp_listen:
+        return None
+    from forms.intake.smtp import start_smtp_listener  # aiosmtpd: not for `forms work`
 
-        host, port = split_host_port(settings.smtp_listen)
-        accept = settings.accept_addresses or (settings.mailroom_address,)
-        controller = start_smtp_listener(
+    host, port = split_host_port(settings.smtp_listen)
+    accept = settings.accept_addresses or (settings.mailroom_address,)
+    options = listener_options(settings)
+
+    def start(bound: int | None) -> Any:
+        return start_smtp_listener(
             room.spool,
             host=host,
-            port=port,
+            port=port if bound is None else bound,
             mailroom_addresses=accept,
             max_bytes=settings.max_mail_bytes,
-            **listener_options(settings),
+            **options,
         )
-        started.append(f"SMTP {host}:{controller.port}")
+
+    return ListenerPart(start)
+
+
+def intake_parts(settings: Settings, room: Mailroom, stop: threading.Event) -> list[Part]:
+    """The ways in besides SMTP (Maildir, IMAP) and the ingester, as supervised threads."""
     maildir = settings.maildir or Path("mailroom")
     ensure_maildir(maildir)
     watcher = MaildirWatcher(maildir, room.spool, max_bytes=settings.max_mail_bytes)
-    threads.append(threading.Thread(target=watcher.run, args=(stop, settings.poll_interval_s), daemon=True))
-    started.append(f"Maildir {maildir}")
+    found: list[Part] = [
+        ThreadPart(f"Maildir {maildir}", lambda s: watcher.run(s, settings.poll_interval_s), stop)
+    ]
     if settings.imap_host:
         poller = ImapPoller(imap_config(settings), room.spool, seen=FileSeenKeys(settings.home / "imap-seen"))
-        threads.append(threading.Thread(target=poller.run, args=(stop,), daemon=True))
-        started.append(f"IMAP {settings.imap_host}:{settings.imap_port}/{settings.imap_mailbox}")
-    for t in threads:
-        t.start()
-    try:
-        yield started
-    finally:
-        stop.set()
-        if controller is not None:
-            controller.stop()
-        for t in threads:
-            t.join(timeout=5)
+        name = f"IMAP {settings.imap_host}:{settings.imap_port}/{settings.imap_mailbox}"
+        found.append(ThreadPart(name, poller.run, stop))
+    found.append(ThreadPart("ingester", lambda s: _ingester(room, s), stop))
+    return found
 
 
 def listener_options(settings: Settings) -> dict[str, Any]:
@@ -117,76 +126,102 @@ IDLE_S = 0.1
 
 
 def _ingester(room: Mailroom, stop: threading.Event) -> None:
+    """Spool → store until stopped; paused while the store or the spool fails (entries stay spooled)."""
+    pauses = Pauses("ingesting")
     while not stop.is_set():
-        room.ingest()
+        try:
+            room.ingest()
+        except PAUSING_ERRORS as exc:
+            stop.wait(pauses.failed(exc))
+            continue
+        pauses.ok()
         stop.wait(IDLE_S)
 
 
 def decide_until_stopped(settings: Settings, stop: threading.Event) -> None:
     """`forms work`: claim and decide intakes until stopped (or until the process that started us is
-    gone). Run one per core beside `forms serve`, or on other machines sharing a PostgreSQL store."""
+    gone), paused while the store fails. Run one per core beside `forms serve`, or on other machines
+    sharing a PostgreSQL store."""
     room = Mailroom.open(settings)
     parent = os.getppid()
+    pauses = Pauses(f"deciding ({room.worker})")
     try:
         while not stop.is_set() and os.getppid() == parent:
-            if not room.process_next():
+            try:
+                busy = room.process_next()
+            except PAUSING_ERRORS as exc:  # the intake in hand is decided again first (unfinished)
+                stop.wait(pauses.failed(exc))
+                continue
+            pauses.ok()
+            if not busy:
                 stop.wait(IDLE_S)
     finally:
         room.close()
 
 
-@contextlib.contextmanager
-def deciders(settings: Settings, config: Path | None) -> Iterator[list[subprocess.Popen[bytes]]]:
+def decider_parts(settings: Settings, room: Mailroom, config: Path | None) -> list[Part]:
     """`forms work` processes (``settings.decider_count``, one per core unless set): deciding is
-    Python work, and each process has its own GIL."""
+    Python work, and each process has its own GIL. When one exits, its claims are released."""
     cmd = [sys.executable, "-m", "forms.cli", *(["--config", str(config)] if config else []), "work"]
     env = {**os.environ, "FORMS_WORKERS": "1"}  # one reader process each
-    procs = [subprocess.Popen(cmd, env=env) for _ in range(settings.decider_count)]
-    try:
-        yield procs
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+
+    def released(pid: int) -> None:
+        try:
+            ids = room.store.intakes.release_claims_of(worker_name(pid))
+        except StoreError as exc:
+            log.warning("claims of decider %d not released (%s); their leases run out", pid, exc)
+            return
+        if ids:
+            log.warning("decider %d held intake(s) %s: released for another decider", pid, ids)
+
+    return [ProcessPart(f"decider {i + 1}", cmd, env, released) for i in range(settings.decider_count)]
 
 
-def _scheduler(room: Mailroom, settings: Settings, stop: threading.Event) -> threading.Thread | None:
-    """The deadlines' scheduler (forms.chase) in a thread, on the mailroom's store and templates;
-    none when ``chase_at`` is empty (another machine runs it, or ``forms chase`` from cron)."""
+def scheduler_parts(settings: Settings, room: Mailroom, stop: threading.Event) -> list[Part]:
+    """The deadlines' scheduler (forms.chase), on the mailroom's store and templates; none when
+    ``chase_at`` is empty (another machine runs it, or ``forms chase`` from cron)."""
     if not settings.chase_at:
-        return None
+        return []
     from forms.chase.run import Chaser, chase_until_stopped
     from forms.review import Review
 
     queue = Review(room.store, settings, pipeline=room.pipeline).queue
     books, texts = room.pipeline.rulebooks, room.templates
     chaser = Chaser(room.store, settings, rulebooks=books, texts=texts, queue=queue)
-    thread = threading.Thread(target=chase_until_stopped, args=(chaser, settings, stop), daemon=True)
-    thread.start()
-    return thread
+    return [ThreadPart("deadlines scheduler", lambda s: chase_until_stopped(chaser, settings, s), stop)]
 
 
-async def work(room: Mailroom, settings: Settings, stop: threading.Event, config: Path | None = None) -> None:
-    """The stages side by side: ingesting (a thread), deciding (processes), sending (this loop), and
-    the deadlines' scheduler (a thread)."""
-    ingester = threading.Thread(target=_ingester, args=(room, stop), daemon=True)
-    ingester.start()
-    _scheduler(room, settings, stop)
+async def send_until_stopped(room: Mailroom, stop: threading.Event) -> None:
+    """The sender, `forms serve`'s own loop: paused while the store fails, and started again after
+    anything else it dies of (with backoff); messages it sent but could not record yet are recorded
+    first when it goes on (``Sender``)."""
     loop = asyncio.get_running_loop()
+    pauses = Pauses("sending")
+    while not stop.is_set():
+        try:
+            sent = await room.sender.deliver_due()
+        except Exception as exc:  # the sender must not end: paused, then started again
+            if not isinstance(exc, PAUSING_ERRORS):
+                log.exception("sender failed")
+            await loop.run_in_executor(None, stop.wait, pauses.failed(exc))
+            continue
+        pauses.ok()
+        if not sent:
+            await loop.run_in_executor(None, stop.wait, IDLE_S)
+
+
+async def work(room: Mailroom, stop: threading.Event, supervisor: Supervisor) -> None:
+    """Sending (this loop) beside the supervised parts; at the end the parts stop first (deciders finish
+    the intake in hand), then what they queued is sent."""
     try:
-        with deciders(settings, config):
-            while not stop.is_set():
-                if not await room.sender.deliver_due():
-                    await loop.run_in_executor(None, stop.wait, IDLE_S)
+        await send_until_stopped(room, stop)
     finally:
         stop.set()
-        ingester.join(timeout=30)
-        await room.sender.deliver_due()
+        await asyncio.get_running_loop().run_in_executor(None, supervisor.stop)
+        try:
+            await room.sender.deliver_due()
+        except PAUSING_ERRORS as exc:
+            log.warning("last sending round not done (%s): the next start sends it", exc)
         await room.sender.close()
 
 
@@ -222,11 +257,19 @@ def serve(settings: Settings, config: Path | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    listener = listener_part(settings, room)
+    parts = [*([listener] if listener else []), *intake_parts(settings, room, stop)]
+    parts += [*scheduler_parts(settings, room, stop), *decider_parts(settings, room, config)]
+    supervisor = Supervisor(parts, stop)
     try:
-        with listeners(settings, room, stop) as started, console(settings, room) as web:
-            started = [*started, web] if web else started
+        with console(settings, room) as web:
+            supervisor.start()
+            names = [p.name for p in parts if p is not listener and not isinstance(p, ProcessPart)]
+            smtp = [f"SMTP {split_host_port(settings.smtp_listen)[0]}:{listener.port}"] if listener else []
+            started = [*smtp, *names, f"{settings.decider_count} decider(s)", *([web] if web else [])]
             log.info("forms serve: %s; store %s", ", ".join(started), settings.store_url.split("@")[-1])
-            asyncio.run(work(room, settings, stop, config))
+            asyncio.run(work(room, stop, supervisor))
     finally:
+        supervisor.stop()
         room.close()
     return 0

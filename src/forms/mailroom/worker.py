@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 INGEST_BATCH, INGEST_BATCH_BYTES = 16, 16 * 1024 * 1024
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_name(pid: int | None = None) -> str:
+    """The name a worker claims under: this machine and the process (this one unless ``pid``)."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
 @dataclass
