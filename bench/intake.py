@@ -6,8 +6,11 @@ For each shape it prints forms per second through the whole pipeline (reader pro
 validate, decide) and the ratio of its time per form to:
 - fillable: a bare pypdf ``get_fields()`` (design card) and a bare pikepdf field walk (fastest known);
 - printed:  bare pdfplumber ``extract_words()`` (design card) and bare pypdfium2 text (fastest known);
-- scanned, handwritten (the company part written by hand, tests/corpus/handwriting.py): the bare OCR
-  engine on the same page images, both cores busy in both measurements (OCR_SHAPES; key SHAPE_vs_ocr);
+- scanned, handwritten (the company part written by hand, tests/corpus/handwriting.py), fax (a TIFF with
+  a cover sheet, fine and standard in turn, tests/corpus/faxes.py), photo (two phone photos,
+  tests/corpus/photos.py): the bare OCR engine on the same page images as they are decoded (PDFium
+  for PDFs, Pillow for TIFF and JPEG pages), both cores busy in both measurements (OCR_SHAPES; key
+  SHAPE_vs_ocr);
 - xlsx:     a bare ``openpyxl.load_workbook`` of the same file (goal ≤ 1.5);
 - docx:     a bare python-docx ``Document`` load of the same file (goal ≤ 1.5).
 Goals: fillable ≤ 3× pikepdf, printed ≤ 2× pypdfium2, scans ≤ 1.2× bare OCR. The last line is one JSON
@@ -17,6 +20,7 @@ object.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -28,14 +32,17 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import docx
+import numpy as np
 import openpyxl
 import pdfplumber
 import pikepdf
 import pypdfium2 as pdfium
+from PIL import Image
 from pypdf import PdfReader
 
 from forms.config import load_settings
 from forms.extract import ocr_engine
+from forms.extract.carrier import Carrier, sniff, unpack_pages
 from forms.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +50,7 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(SHARED / "forms"))
 sys.path.insert(0, str(REPO))  # the repo root, for tests.corpus (the office layouts)
 import fill  # noqa: E402
-from tests.corpus import handwriting, office  # noqa: E402
+from tests.corpus import faxes, handwriting, office, photos  # noqa: E402
 
 VARIANTS = [
     {},
@@ -54,7 +61,7 @@ VARIANTS = [
 
 
 #: Shapes read by OCR, each timed against the bare engine on its own page images.
-OCR_SHAPES = ("scanned", "handwritten")
+OCR_SHAPES = ("scanned", "handwritten", "fax", "photo")
 
 
 def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
@@ -79,7 +86,25 @@ def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
         h = folder / f"handwritten-{i}.pdf"
         handwriting.handwritten_pdf(fill, {**base, **VARIANTS[i % len(VARIANTS)]}, 200 + i, h)
         out["handwritten"].append(h)
+        values = {**base, **VARIANTS[i % len(VARIANTS)]}
+        out["fax"].append(_fax(folder, i, values, out["printed"][i % len(out["printed"])]))
+        out["photo"].append(_photos(folder, i, out["printed"][i % len(out["printed"])]))
     return out
+
+
+def _fax(folder: Path, i: int, values: dict, printed: Path) -> Path:
+    """The printed form faxed as a gateway delivers it: G4 TIFF, cover sheet, fine and standard in turn."""
+    path = folder / f"fax-{i}.tif"
+    mode = ("fine", "standard")[i % 2]
+    path.write_bytes(faxes.fax_tiff(printed.read_bytes(), values, mode, cover=True, seed=300 + i))
+    return path
+
+
+def _photos(folder: Path, i: int, printed: Path) -> Path:
+    """Two phone photos of the printed form, kept together as the mailroom reads a mail's pictures."""
+    path = folder / f"photo-{i}.pages"
+    path.write_bytes(photos.build("phone", printed.read_bytes(), 400 + i))
+    return path
 
 
 def per_form(fn: Callable[[Path], object], files: list[Path], rounds: int) -> float:
@@ -126,16 +151,32 @@ def bare_pypdfium2(p: Path) -> object:
 _ENGINE = None
 
 
+def _page_images(path: str) -> list[np.ndarray]:
+    """The file's page images as a bare read decodes them: a PDF rendered at 200 dpi like the reader
+    does, a TIFF's pages and a form's pictures decoded by Pillow (grayscale, nothing else done)."""
+    data = Path(path).read_bytes()
+    if sniff(data) is Carrier.PDF:
+        doc = pdfium.PdfDocument(data)
+        return [doc[i].render(scale=200 / 72, grayscale=True).to_numpy() for i in range(len(doc))]
+    pictures = [d for _, d in unpack_pages(data) or []] or [data]
+    out = []
+    for picture in pictures:
+        image = Image.open(io.BytesIO(picture))
+        for frame in range(getattr(image, "n_frames", 1)):
+            image.seek(frame)
+            out.append(np.asarray(image.convert("L")))
+    return out
+
+
 def _ocr_pages(path: str) -> int:
-    """Bare OCR: rasterise like the reader does, then the engine on each page image."""
+    """Bare OCR: the engine on each page image of the file."""
     global _ENGINE
     if _ENGINE is None:
         _ENGINE = ocr_engine.default_engine()
-    doc = pdfium.PdfDocument(path)
-    for i in range(len(doc)):
-        img = doc[i].render(scale=200 / 72, grayscale=True).to_numpy()
-        _ENGINE.recognize(img)
-    return len(doc)
+    pages = _page_images(path)
+    for image in pages:
+        _ENGINE.recognize(image)
+    return len(pages)
 
 
 def _warm(_: int) -> None:

@@ -202,6 +202,9 @@ def _names_in_emails(work: _Work) -> None:
                 work.add(name_key, E.NAME_IN_EMAIL)
                 work.add(email_key, E.NAME_IN_EMAIL)
                 break
+        else:
+            if any(kana.name_nearly_in_email(n, work.text(email_key)) for n in work.candidates(name_key)):
+                work.add(email_key, E.NAME_NEAR_EMAIL)
 
 
 def _bank(work: _Work, spec: FormSpec) -> None:

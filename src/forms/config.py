@@ -69,6 +69,13 @@ class Settings:
     allowed_sender_domains: tuple[str, ...] = field(
         default=(), metadata={"help": "bank mail domains accepted; empty = no sender check"}
     )
+    fax_gateways: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "fax-to-mail gateways (addresses, or @domains): their mails are faxes, answered at the "
+            "bank's e-mail on the form, never at the gateway; accepted by the sender check"
+        },
+    )
     database_url: str = field(
         default="", metadata={"help": "SQLAlchemy URL of the store; empty = SQLite under home"}
     )

@@ -97,6 +97,7 @@ class Evidence(StrEnum):
     SPACING_UNCLEAR = "spacing_unclear"  # a gap between two ASCII characters may or may not be a space
     LOOKALIKE = "lookalike"  # a character with a lookalike (エ/工) between a kana and a kanji
     OBSCURED = "obscured"  # a solid blot of ink in the cell: part of the value may be hidden
+    NAME_NEAR_EMAIL = "name_near_email"  # the e-mail spells the person's name but for a letter
 
 
 #: Evidence that speaks against a reading: any of it makes the field unsure.
@@ -104,7 +105,7 @@ DOUBTS = frozenset({
     Evidence.GRAMMAR_FAILED, Evidence.CHECK_DIGIT_FAILED, Evidence.READINGS_DIFFER,
     Evidence.POSTAL_MISMATCH, Evidence.BANK_KIND_MISMATCH, Evidence.FOREIGN_CHARS,
     Evidence.INK_AMBIGUOUS, Evidence.UNREAD, Evidence.SPACING_UNCLEAR, Evidence.LOOKALIKE,
-    Evidence.OBSCURED
+    Evidence.OBSCURED, Evidence.NAME_NEAR_EMAIL
 })  # fmt: skip
 #: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.
 Region = tuple[int, float, float, float, float]
@@ -239,12 +240,10 @@ class Attachment:
     @property
     def is_pdf(self) -> bool:
         """Recognised by its bytes, whatever the declared type or disposition."""
-        return self.data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in self.data[:1024]
+        return b"%PDF-" in self.data[:1024]
 
     @property
-    def is_document(self) -> bool:
-        """A file the readers take — PDF, TIFF, JPEG, PNG, Office package — told by its bytes
-        (``extract.carrier``), whatever the declared type or disposition."""
+    def is_document(self) -> bool:  # a PDF, TIFF, JPEG, PNG or Office file, by its bytes (extract.carrier)
         return is_document(self.data)
 
 
@@ -305,13 +304,14 @@ class OutgoingMessage:
 @dataclass(frozen=True)
 class Outcome:
     """A decision with what the mailroom needs to act on it: the mail, the 様式1's bytes and its raw
-    reading (before any correction; None when no 様式1 was read)."""
+    reading (before any correction; None when no 様式1 was read); ``channel``: fax or post, else None."""
 
     decision: Decision
     mail: Mail | None
     form_name: str | None
     form_bytes: bytes | None
     extraction: Extraction | None = None
+    channel: str | None = None
 
     @property
     def pdf(self) -> tuple[str, bytes] | None:

@@ -14,6 +14,7 @@ The pipeline itself records nothing; the mailroom (store, outbox) wraps it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,22 +24,56 @@ from pathlib import Path
 from forms.config import Settings
 from forms.decide import Candidate, Context, apply_corrections, automatic, decide
 from forms.errors import Code
-from forms.extract.carrier import is_document
+from forms.extract.carrier import Carrier, is_document, pack_pages, sniff
 from forms.extract.sandbox import PdfReading, ReaderPool
-from forms.intake.automatic import classify
+from forms.intake import channels
+from forms.intake.automatic import Automatic, classify
 from forms.intake.mime import parse_mail
 from forms.jp.wareki import date_in_japan
 from forms.ledger import LedgerView
-from forms.model import Attachment, Decision, Extraction, ExtractResult, Mail, Outcome, Problem, problem
+from forms.model import (
+    Attachment,
+    Decision,
+    Extraction,
+    ExtractResult,
+    Mail,
+    Outcome,
+    Problem,
+    Shape,
+    problem,
+)
 from forms.rules.loader import Rulebooks, load_rulebooks
 from forms.spec import FormSpec, load_spec
 
 log = logging.getLogger(__name__)
 
 
+def looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]
+
+
 def looks_like_document(data: bytes) -> bool:
     """A file a reader takes (PDF, image, Office package) rather than a mail, told by its bytes."""
     return is_document(data)
+
+
+def documents_of(attachments: Sequence[Attachment]) -> list[Attachment]:
+    """A mail's documents, in order. Its pictures (JPEG, PNG: a phone's photos or a scanner's images,
+    one per page) are one document, at the place of the first: the pages of one form
+    (``carrier.pack_pages``; a logo among them is skipped by the reader)."""
+    pictures = [a for a in attachments if sniff(a.data) in (Carrier.JPEG, Carrier.PNG)]
+    if len(pictures) < 2:
+        return [a for a in attachments if a.is_document]
+    first, taken = pictures[0], {id(a) for a in pictures}
+    pages = pack_pages([(a.filename, bytes(a.data)) for a in pictures])
+    together = Attachment(first.filename, first.safe_name, first.content_type, pages)
+    out: list[Attachment] = []
+    for a in attachments:
+        if a is first:
+            out.append(together)
+        elif a.is_document and id(a) not in taken:
+            out.append(a)
+    return out
 
 
 def received_on(mail: Mail | None, received_at: dt.datetime | None) -> dt.date:
@@ -103,25 +138,45 @@ class Pipeline:
         corrections: Mapping[str, str] | None = None,
         mail: Mail | None = None,
         envelope_from: str | None = None,
+        channel: str | None = None,
     ) -> Outcome:
         """Decide a document or a mail (recognised by its bytes) and keep what routing needs. A clerk's
         ``corrections`` (decide.apply_corrections) are applied over the 様式1's reading. ``mail``: the
         mail already parsed from ``data`` by the caller (it is not parsed twice). Automatic mail
         (``intake.automatic``; ``envelope_from``: the SMTP MAIL FROM, '' for <>) is decided
-        'automatic' before anything is read."""
+        'automatic' before anything is read — but a fax gateway's mail (``fax_gateways``), however it is
+        marked, carries a bank's fax and is read. ``channel``: the one the intake was stored with
+        (``post`` or ``fax`` for paper; see ``intake.channels``)."""
         fixes = corrections or {}
         if looks_like_document(data):
-            return self._examine_file(
+            outcome = self._examine_file(
                 data, source=source, received_at=received_at, sender=sender, fixes=fixes
             )
+            paper = channel if channel in channels.PAPER else None
+            return dataclasses.replace(outcome, channel=paper) if paper else outcome
         parsed = mail or self.parse_mail(data)
-        auto = classify(parsed, envelope_from=envelope_from)
+        auto = self.automatic(parsed, envelope_from)
         if auto is not None:
             finding = problem(Code.AUTOMATIC_MAIL, None, detail=auto.detail, kind=str(auto.reason))
             ctx = self.context(received_on(parsed, received_at))
             decision = automatic(parsed.message_id or source, finding, ctx)
             return Outcome(decision, parsed, None, None)
-        return self._examine_mail(parsed, source=source, received_at=received_at, fixes=fixes)
+        outcome = self._examine_mail(parsed, source=source, received_at=received_at, fixes=fixes)
+        return dataclasses.replace(outcome, channel=channels.FAX) if self._is_fax(outcome) else outcome
+
+    def automatic(self, mail: Mail, envelope_from: str | None) -> Automatic | None:
+        """Whether ``mail`` is automatic (``intake.automatic``): never for a fax gateway's mail, which
+        carries a bank's fax whatever its headers say (and is answered at the bank on the form)."""
+        if channels.from_gateway(mail.from_addr, self.settings.fax_gateways):
+            return None
+        return classify(mail, envelope_from=envelope_from)
+
+    def _is_fax(self, outcome: Outcome) -> bool:
+        """A mail is a fax when a fax-to-mail gateway sent it or its 様式1 was read from fax pages."""
+        read = outcome.extraction
+        return channels.from_gateway(outcome.sender, self.settings.fax_gateways) or (
+            read is not None and read.shape is Shape.FAX
+        )
 
     def parse_mail(self, data: bytes) -> Mail:
         return parse_mail(data, max_part_bytes=self.settings.max_pdf_bytes)
@@ -146,7 +201,7 @@ class Pipeline:
         self, mail: Mail, *, source: str | None, received_at: dt.datetime | None, fixes: Mapping[str, str]
     ) -> Outcome:
         src = mail.message_id or source or "(no Message-ID)"
-        documents = [a for a in mail.attachments if a.is_document]
+        documents = documents_of(mail.attachments)
         taken = documents[: max(1, self.settings.max_attachments)]
         readings = self._read_until_found(taken)
         chosen = next((i for i, r in enumerate(readings) if isinstance(r, Extraction)), None)
@@ -196,8 +251,13 @@ class Pipeline:
             spec=self.spec,
             ledger=self.ledger,
             min_confidence=self.settings.ocr_min_confidence,
-            allowed_sender_domains=self.settings.allowed_sender_domains,
+            allowed_sender_domains=self._allowed_senders(),
         )
+
+    def _allowed_senders(self) -> tuple[str, ...]:
+        """The bank domains of the sender check, with the fax gateways' (the bank is the one on the form)."""
+        allowed = self.settings.allowed_sender_domains
+        return (*allowed, *channels.gateway_domains(self.settings.fax_gateways)) if allowed else ()
 
     def _refuse(self, source: str, p: Problem) -> Decision:
         ctx = self.context(received_on(None, None))

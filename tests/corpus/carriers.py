@@ -7,13 +7,19 @@ Office layouts are office.py's; hostile files hostile_carriers.py's.
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import io
+import struct
 import zipfile
 
+import pikepdf
 from docx import Document
 from openpyxl import load_workbook
+from PIL import Image
 
 from forms.spec import load_spec
+from tests.corpus import hostile_carriers
 from tests.corpus.case import JETRO, KOSHA, SCB, SMRJ, Case, case, ledger, rejected, review, routed, sup
 
 NOT_SME = "NOT_SME:capital_yen"
@@ -22,7 +28,7 @@ OSAKA = {"hq_postal_code": "530-0001", "hq_address": "大阪府大阪市北区�
 REQS = ("req_tokyo_office", "req_license", "req_tax", "req_antisocial")
 FULL_CAP = [sup("jetro", "2026-04-20", 600_000), sup("scb", "2026-05-10", 400_000)]
 #: The shapes of this module, and the suffix of each shape's files.
-SUFFIXES = {"docx": ".docx", "xlsx": ".xlsx"}
+SUFFIXES = {"docx": ".docx", "xlsx": ".xlsx", "fax": ".tif", "photo": ".eml"}
 
 
 CONSENT_OFF = rejected("DECLARATION_MISSING:consent_sharing", consent_sharing=False)
@@ -77,7 +83,70 @@ HOSTILE_OFFICE = (
     ("hostile-macro-docm-as-docx", "a macro-enabled Word file named .docx", "macro_docm_as_docx"),
     ("hostile-legacy-xls", "the 様式1 workbook saved as .xls (OLE) by LibreOffice", "legacy_xls"),
 )
+#: (name, base, what, expected decision, faxes.py builder, changes) — read by OCR (slow).
+FAX = (
+    ("fax-jetro-fine-cover", JETRO, "G4 TIFF, fine (204×196 dpi), the bank's cover sheet first", routed(),
+     "tiff:fine:cover", {}),
+    ("fax-scb-fine-g3", SCB, "G3 TIFF, fine, no cover sheet", routed(), "tiff:fine:group3", {}),
+    ("fax-kosha-standard-cover", KOSHA, "G4 TIFF, standard (204×98 dpi), cover sheet", routed(),
+     "tiff:standard:cover", {}),
+    ("fax-jetro-standard-g3", JETRO, "G3 TIFF, standard, no cover sheet", routed(), "tiff:standard:group3",
+     {}),
+    ("fax-not-sme-fine-cover", JETRO, "fine, cover sheet; capital 4億, 400 staff",
+     rejected(NOT_SME, capital_yen=400_000_000, employees=400), "tiff:fine:cover", BIG),
+    ("fax-consent-unticked-standard", JETRO, "standard; the 情報共有への同意 box empty", CONSENT_OFF,
+     "tiff:standard:cover", {"consent_sharing": False}),
+    ("fax-agency-none-fine", JETRO, "fine; no agency ticked", rejected("AGENCY_MISSING:agency"), "tiff:fine",
+     {"agency": None}),
+    ("fax-scb-via-bank-standard", SCB, "standard: scb through a 銀行",
+     rejected("SCB_REQUIRES_SHINKIN:bank_type", bank_type="bank"), "tiff:standard:cover", VIA_BANK),
+    ("fax-pdf-jetro-fine-cover", JETRO, "a gateway's PDF of the CCITT pages, fine, cover sheet", routed(),
+     "pdf:fine:cover", {}),
+    ("fax-pdf-hq-osaka-standard", JETRO, "a gateway's PDF, standard: head office in 大阪府",
+     rejected("NOT_IN_TOKYO:hq_address"), "pdf:standard", OSAKA),
+)
+#: (name, base, what, expected decision, photos.py kind, changes) — a mail, a picture per page (OCR, slow).
+PHOTO = (
+    ("photo-jetro-phone", JETRO, "two phone photos (JPEG): desk, perspective, shadow; a logo after them",
+     routed(), "phone+logo", {}),
+    ("photo-scb-phone-sideways", SCB, "phone photos stored sideways (EXIF orientation 6)", routed(),
+     "phone_sideways", {}),
+    ("photo-kosha-scanner-png", KOSHA, "a scanner's mail: one PNG per page", routed(), "scanner_png", {}),
+    ("photo-not-sme-phone", JETRO, "phone photos; capital 4億, 400 staff",
+     rejected(NOT_SME, capital_yen=400_000_000, employees=400), "phone", BIG),
+    ("photo-consent-unticked-scanner", JETRO, "scanner JPEGs; the 情報共有への同意 box empty", CONSENT_OFF,
+     "scanner_jpeg", {"consent_sharing": False}),
+    ("photo-hq-osaka-phone", JETRO, "phone photos: head office in 大阪府",
+     rejected("NOT_IN_TOKYO:hq_address"), "phone", OSAKA),
+    ("photo-scb-via-bank-phone", SCB, "phone photos: scb through a 銀行",
+     rejected("SCB_REQUIRES_SHINKIN:bank_type", bank_type="bank"), "phone_sideways", VIA_BANK),
+)
+#: (name, what, hostile_carriers builder) — no form needed.
+HOSTILE_IMAGES = (
+    ("hostile-tiff-100000-pages", "a TIFF of 100,000 pages (Pillow counts them for ~40 s)",
+     "tiff_many_pages"),
+    ("hostile-tiff-gigapixel", "one G4 page declared 40,000 × 25,000 pixels", "tiff_gigapixel"),
+    ("hostile-tiff-loop", "TIFF directories pointing at each other", "tiff_loop"),
+    ("hostile-jpeg-bomb", "a JPEG declaring 65,000 × 65,000 pixels", "jpeg_bomb"),
+    ("hostile-png-bomb", "a 30,000 × 30,000 PNG: 878 KB, 900 MB once inflated", "png_bomb"),
+)
 # fmt: on
+OCR = {"slow": True, "accept_low_confidence": True, "compare": "required"}
+
+
+def _image_cases() -> list[Case]:
+    out = [case(name, "fax", base, about, expect, builder=spec, changes=changes, seed=40 + k, **OCR)
+           for k, (name, base, about, expect, spec, changes) in enumerate(FAX)]  # fmt: skip
+    out.append(case("mail-fax-gateway", "email", JETRO, "a fax-to-mail gateway's mail (FAX受信, a G4 TIFF, "
+                    "fine, cover sheet)", routed(), builder="fax_gateway", pdf_shape="fax:tiff:fine:cover",
+                    attachment="FAX_20260615_101203.tif", seed=60, **OCR))  # fmt: skip
+    out.extend(case(name, "photo", base, about, expect, builder=kind, changes=changes, seed=70 + k,
+                    attachment="IMG_1201.png" if "png" in kind else "IMG_1201.jpg", **OCR)
+               for k, (name, base, about, expect, kind, changes) in enumerate(PHOTO))  # fmt: skip
+    bad = review("FORM_UNREADABLE", agency=None)
+    out.extend(case(name, "hostile", None, about, bad, builder=builder)
+               for name, about, builder in HOSTILE_IMAGES)  # fmt: skip
+    return out
 
 
 def _office_cases() -> list[Case]:
@@ -106,7 +175,7 @@ def _hostile_office_cases() -> list[Case]:
 
 
 def carrier_cases() -> list[Case]:
-    return _office_cases() + _office_mail_cases() + _hostile_office_cases()
+    return _office_cases() + _office_mail_cases() + _hostile_office_cases() + _image_cases()
 
 
 # -- what each built file must be (tests/integration/test_corpus.py) ---------------------------
@@ -142,3 +211,44 @@ def check_built(case: Case, data: bytes) -> None:
         assert any(name.endswith("vbaProject.bin") for name in parts)
     elif case.builder == "legacy_xls":
         assert data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    elif case.shape == "fax" or str(case.builder).startswith("tiff_"):
+        _check_tiff(case, data)
+    elif case.shape == "photo":
+        _check_pictures(case, data)
+    elif case.builder == "jpeg_bomb":
+        at = data.find(b"\xff\xc0")  # the frame header: precision, height, width
+        assert struct.unpack_from(">HH", data, at + 5) == (65_000, 65_000) and len(data) < 1024
+    elif case.builder == "png_bomb":
+        side = hostile_carriers.PNG_BOMB_SIDE
+        assert struct.unpack_from(">II", data, 16) == (side, side) and len(data) < 1_000_000
+
+
+def _check_pictures(case: Case, data: bytes) -> None:
+    """A mail with one picture per page of the form (and a logo when the kind says so)."""
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    pictures = [p for p in msg.walk() if p.get_content_maintype() == "image"]
+    sizes = [Image.open(io.BytesIO(p.get_payload(decode=True))).size for p in pictures]
+    assert len(pictures) == (3 if "+logo" in str(case.builder) else 2)
+    assert all(w * h > 3_000_000 for w, h in sizes[:2])
+
+
+def _check_tiff(case: Case, data: bytes) -> None:
+    """A fax is what a gateway sends (Pillow reads it: 1-bit CCITT at fax resolution); a hostile TIFF
+    declares what it claims."""
+    if case.builder == "tiff_many_pages":
+        assert data.count(struct.pack("<HHII", 256, 4, 1, 1)) == hostile_carriers.TIFF_PAGES
+    elif case.builder == "tiff_gigapixel":
+        sizes = (struct.pack("<HHII", 256, 4, 1, 40_000), struct.pack("<HHII", 257, 4, 1, 25_000))
+        assert all(size in data for size in sizes) and len(data) < 1024
+    elif case.builder == "tiff_loop":
+        assert data.startswith(b"II*\x00") and len(data) < 1024
+    elif str(case.builder).startswith("pdf:"):
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            image = next(iter(pdf.pages[-1].Resources.XObject.values()))
+            assert str(image.Filter[0]) == "/CCITTFaxDecode" and int(image.BitsPerComponent) == 1
+    else:
+        image = Image.open(io.BytesIO(data))
+        mode = str(case.builder).split(":")[1]
+        assert image.mode == "1" and image.info["compression"] in ("group3", "group4")
+        assert tuple(round(d) for d in image.info["dpi"]) == (204, {"fine": 196, "standard": 98}[mode])
+        assert image.n_frames == (3 if ":cover" in str(case.builder) else 2)

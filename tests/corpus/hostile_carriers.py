@@ -4,20 +4,27 @@ time and memory limits (hostile.py has the PDFs).
 Office packages start from a real 様式1 made by office.py (so a reader that skipped its guards would
 read a form and route it): a part declared to inflate to 1 GiB, a part that lies about its size, a
 macro-enabled package (vbaProject.bin, macro content types) with or without the .xlsm/.docm name, a
-legacy .xls written by LibreOffice (an OLE file).
+legacy .xls written by LibreOffice (an OLE file). TIFFs are written by hand: 100,000 pages, a page of
+10⁹ pixels, directories in a loop; a JPEG declaring 65,000² pixels, a PNG inflating to 900 MB.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tests.corpus import office
+from PIL import Image
+
+from tests.corpus import hostile, office
 
 BOMB_BYTES = 1024**3  # what the bomb part inflates to
+TIFF_PAGES = 100_000
+PNG_BOMB_SIDE = 30_000
 FAKE_VBA = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + b'Attribute VB_Name = "ThisWorkbook"\r\n'
 
 
@@ -126,6 +133,68 @@ def legacy_xls(values: Mapping[str, Any]) -> tuple[bytes, str]:
     return office.converted_by_libreoffice(office.xlsx_grid(values), ".xlsx", "xls:MS Excel 97"), ".xls"
 
 
+# -- images ------------------------------------------------------------------------------------
+
+
+def _ifd(entries: list[tuple[int, int, int, int]], following: int) -> bytes:
+    """A little-endian TIFF directory: (tag, type, count, value) entries, sorted, then the next offset."""
+    body = b"".join(struct.pack("<HHII", *e) for e in sorted(entries))
+    return struct.pack("<H", len(entries)) + body + struct.pack("<I", following)
+
+
+def _bilevel(width: int, height: int, strip_at: int, strip_bytes: int, compression: int = 1) -> list:
+    return [(256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 1), (259, 3, 1, compression),
+            (262, 3, 1, 0), (273, 4, 1, strip_at), (278, 4, 1, height), (279, 4, 1, strip_bytes)]  # fmt: skip
+
+
+def tiff_many_pages(values: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+    """100,000 one-pixel pages, each its own directory, all sharing one strip (10 MB)."""
+    strip_at, first = 8, 16
+    size = 2 + 8 * 12 + 4
+    directories = [
+        _ifd(_bilevel(1, 1, strip_at, 1), first + (k + 1) * size if k + 1 < TIFF_PAGES else 0)
+        for k in range(TIFF_PAGES)
+    ]
+    return b"II*\x00" + struct.pack("<I", first) + b"\x00" * 8 + b"".join(directories), ".tif"
+
+
+def tiff_gigapixel(values: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+    """One G4 page declared 40,000 × 25,000 (10⁹ pixels) over a few hundred bytes of data."""
+    strip = b"\x00" * 256
+    head = b"II*\x00" + struct.pack("<I", 8 + len(strip))
+    return head + strip + _ifd(_bilevel(40_000, 25_000, 8, len(strip), compression=4), 0), ".tif"
+
+
+def tiff_loop(values: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+    """Two directories that point at each other, for ever."""
+    a, size = 16, 2 + 8 * 12 + 4
+    b = a + size
+    body = _ifd(_bilevel(1, 1, 8, 1), b) + _ifd(_bilevel(1, 1, 8, 1), a)
+    return b"II*\x00" + struct.pack("<I", a) + b"\x00" * 8 + body, ".tif"
+
+
+def jpeg_bomb(values: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+    """A small JPEG whose frame header (SOF0) declares 65,000 × 65,000 pixels (4.2 × 10⁹)."""
+    out = io.BytesIO()
+    Image.new("L", (64, 64), 200).save(out, format="JPEG", quality=80)
+    data = bytearray(out.getvalue())
+    at = data.find(b"\xff\xc0")
+    data[at + 5 : at + 9] = struct.pack(">HH", 65_000, 65_000)
+    return bytes(data), ".jpg"
+
+
+def png_bomb(values: Mapping[str, Any] | None = None) -> tuple[bytes, str]:
+    """A 30,000 × 30,000 grayscale PNG of zeros: under a megabyte, 900 MB once inflated."""
+    side = PNG_BOMB_SIDE
+    idat = hostile.zeros_flate((side + 1) * side, chunk=(side + 1) * 100)  # a filter byte before each row
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""), ".png"
+
+
 BUILDERS: dict[str, Callable[[Mapping[str, Any]], tuple[bytes, str]]] = {
     "zip_bomb_xlsx": zip_bomb_xlsx,
     "zip_bomb_docx": zip_bomb_docx,
@@ -133,15 +202,17 @@ BUILDERS: dict[str, Callable[[Mapping[str, Any]], tuple[bytes, str]]] = {
     "macro_xlsm": macro_xlsm,
     "macro_docm_as_docx": macro_docm_as_docx,
     "legacy_xls": legacy_xls,
+    "tiff_many_pages": tiff_many_pages,
+    "tiff_gigapixel": tiff_gigapixel,
+    "tiff_loop": tiff_loop,
+    "jpeg_bomb": jpeg_bomb,
+    "png_bomb": png_bomb,
 }
-SUFFIXES = {
-    "zip_bomb_xlsx": ".xlsx",
-    "zip_bomb_docx": ".docx",
-    "lying_zip_docx": ".docx",
-    "macro_xlsm": ".xlsm",
-    "macro_docm_as_docx": ".docx",
-    "legacy_xls": ".xls",
-}
+#: The suffix of each builder's file.
+SUFFIXES = {"zip_bomb_xlsx": ".xlsx", "zip_bomb_docx": ".docx", "lying_zip_docx": ".docx",
+            "macro_xlsm": ".xlsm", "macro_docm_as_docx": ".docx", "legacy_xls": ".xls",
+            "tiff_many_pages": ".tif", "tiff_gigapixel": ".tif", "tiff_loop": ".tif", "jpeg_bomb": ".jpg",
+            "png_bomb": ".png"}  # fmt: skip
 
 
 def build(kind: str, values: Mapping[str, Any]) -> tuple[bytes, str]:

@@ -29,6 +29,7 @@ from typing import Any
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from forms.extract.carrier import unpack_pages
 from tests.corpus.retyped import VALUE_FONT, register_fonts
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -297,6 +298,33 @@ def bounce(m: MailInput) -> bytes:
     return _with_headers(msg, ("Return-Path", "<>"))
 
 
+def pictures(m: MailInput) -> bytes:
+    """A bank's mail with the form's pages as pictures, one attachment each (phone photos, scans)."""
+    pages = unpack_pages(m.pdf or b"") or []
+    types = {b"\x89PNG": "image/png"}
+    parts = [_pdf(data, name, types.get(data[:4], "image/jpeg")) for name, data in pages]
+    return _flatten(_multipart(m, parts, "様式1（写真）の送付"))
+
+
+GATEWAY = "fax-gw@faxmail.example.jp"
+
+
+def fax_gateway(m: MailInput) -> bytes:
+    """A fax-to-mail gateway's mail: its own From, 「FAX受信 <the sender's number>」, the pages as a TIFF."""
+    v = m.values or {}
+    number = str(v.get("bank_phone", "03-0000-0000"))
+    body = (f"FAXを受信しました。\n送信元番号: {number}\n受信日時: 2026/06/15 10:12\nページ数: 3\n"
+            "このメールは送信専用です。\n")  # fmt: skip
+    msg = MIMEMultipart("mixed", boundary=f"----=_Part_{m.name}")
+    msg.attach(_text(body, "ISO-2022-JP", "iso-2022-jp", "base64"))
+    msg.attach(_pdf(m.pdf or b"", m.filename or "FAX.tif", "image/tiff"))
+    headers = [("From", f"{utf8_words('FAX受信サービス')} <{GATEWAY}>"), ("To", TO),
+               ("Subject", utf8_words(f"FAX受信 {number}")), ("Date", format_datetime(SENT)),
+               ("Message-ID", f"<corpus-{m.name}@{GATEWAY.rpartition('@')[2]}>")]  # fmt: skip
+    msg._headers = headers + list(msg._headers)  # type: ignore[attr-defined]
+    return _flatten(msg)
+
+
 def kessansho_pdf() -> bytes:
     """A 決算書 (financial statements): a text PDF that is not a 様式1."""
     register_fonts()
@@ -320,6 +348,7 @@ BUILDERS: dict[str, Callable[[MailInput], bytes]] = {
     "two_pdfs": two_pdfs, "none": no_attachment, "only_kessansho": only_kessansho,
     "octet_stream": octet_stream, "inline": inline, "hostile_name": hostile_name, "broken_mime": broken_mime,
     "out_of_office": out_of_office, "list_post": list_post, "bounce": bounce, "many_pdfs": many_pdfs,
+    "fax_gateway": fax_gateway, "pictures": pictures,
 }  # fmt: skip
 
 

@@ -39,12 +39,22 @@ from pypdf import PdfReader, PdfWriter  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-from tests.corpus import carriers, hostile, hostile_carriers, mails, office, producers, retyped  # noqa: E402
+from tests.corpus import (  # noqa: E402
+    carriers,
+    faxes,
+    hostile,
+    hostile_carriers,
+    mails,
+    office,
+    photos,
+    producers,
+    retyped,
+)
 from tests.corpus.cases import CASES, Case  # noqa: E402
 
 SOURCES = (HERE / "case.py", HERE / "cases.py", HERE / "make_corpus.py", HERE / "retyped.py",
            HERE / "hostile.py", HERE / "mails.py", HERE / "carriers.py", HERE / "office.py",
-           HERE / "hostile_carriers.py", HERE / "producers.py",
+           HERE / "hostile_carriers.py", HERE / "producers.py", HERE / "faxes.py", HERE / "photos.py",
            FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf")  # fmt: skip
 BASES = ("jetro-fillable", "scb-shinkin-flattened", "kosha-scanned", "smrj-fillable")
 
@@ -138,10 +148,14 @@ def produced(tool: str, values: Mapping[str, Any]) -> bytes:
     return producers.ghostscript(fillable(values), legacy=tool == "ghostscript_legacy")
 
 
-def form_file(values: Mapping[str, Any], shape: str) -> bytes:
-    """The 様式1 a mail carries: fillable, printed, or an office.py layout."""
+def form_file(values: Mapping[str, Any], shape: str, seed: int = 0) -> bytes:
+    """The 様式1 a mail carries: fillable, printed, an office.py layout or a fax (``fax:`` + its builder)."""
     if shape in office.BUILDERS:
         return office.build(shape, values)[0]
+    if shape.startswith("fax:"):
+        return faxes.build(shape.removeprefix("fax:"), printed(values), values, seed)[0]
+    if shape.startswith("photo:"):
+        return photos.build(shape.removeprefix("photo:"), printed(values), seed)
     return printed(values) if shape == "printed" else fillable(values)
 
 
@@ -151,6 +165,8 @@ def input_suffix(case: Case) -> str:
         return ".eml"
     if case.shape == "hostile" and case.builder in hostile_carriers.SUFFIXES:
         return hostile_carriers.SUFFIXES[case.builder]
+    if case.shape == "fax":
+        return faxes.suffix(str(case.builder))
     return carriers.SUFFIXES.get(case.shape, ".pdf")
 
 
@@ -158,14 +174,21 @@ def build_input(case: Case, bases: Bases, kessansho: bytes) -> tuple[bytes, str]
     """The bytes of a case's input and their suffix."""
     values = case.values(bases.values[case.base]) if case.base else None
     if case.shape == "email":
-        mail = mails.MailInput(case.name, values, form_file(values, case.pdf_shape) if values else None,
-                               case.attachment, kessansho)  # fmt: skip
+        form = form_file(values, case.pdf_shape, case.seed) if values else None
+        mail = mails.MailInput(case.name, values, form, case.attachment, kessansho)
         return mails.build(str(case.builder), mail), ".eml"
     if case.shape == "hostile" and case.builder in hostile_carriers.BUILDERS:
         return hostile_carriers.build(case.builder, values or {})
     if case.shape in ("docx", "xlsx"):
         assert values is not None, f"{case.name}: an office case needs a base"
         return office.build(str(case.builder), values)
+    if case.shape == "fax":
+        assert values is not None, f"{case.name}: a fax case needs a base"
+        return faxes.build(str(case.builder), printed(values), values, case.seed)
+    if case.shape == "photo":
+        assert values is not None, f"{case.name}: a photo case needs a base"
+        pictures = photos.build(str(case.builder), printed(values), case.seed)
+        return mails.build("pictures", mails.MailInput(case.name, values, pictures, None, kessansho)), ".eml"
     if case.shape == "hostile":
         form = fillable(values) if values and case.builder in hostile.NEEDS_FORM else None
         return hostile.build(str(case.builder), form), ".pdf"
@@ -186,9 +209,10 @@ def build_input(case: Case, bases: Bases, kessansho: bytes) -> tuple[bytes, str]
 def expected_json(case: Case, bases: Bases, input_name: str) -> dict[str, Any]:
     out = case.expected_json(bases.fields[case.base] if case.base else {})
     out["input"] = input_name
-    if case.shape == "email":
+    if case.shape in ("email", "photo"):
         values = case.values(bases.values[case.base]) if case.base else {}
         domain = str(values.get("bank_email", "kaigai@mihon-bank.example.jp")).rpartition("@")[2]
+        domain = mails.GATEWAY.rpartition("@")[2] if case.builder == "fax_gateway" else domain
         out["source"] = f"<corpus-{case.name}@{domain}>"
     return out
 

@@ -24,6 +24,7 @@ from pypdf import PdfReader
 
 from forms.config import load_settings
 from forms.errors import Code
+from forms.extract.carrier import Carrier, is_document, sniff
 from forms.spec import load_spec
 from tests.corpus import carriers, hostile, hostile_carriers
 from tests.corpus.cases import CASES, LONG_CONSULTATION, Case
@@ -112,7 +113,7 @@ def _check_labels(data: bytes, present: bool) -> None:
 def _mail_documents(data: bytes) -> list[bytes]:
     msg = email.message_from_bytes(data, policy=email.policy.default)
     parts = [p.get_payload(decode=True) for p in msg.walk() if not p.is_multipart()]
-    return [p for p in parts if isinstance(p, bytes) and (p.startswith(b"%PDF-") or p.startswith(b"PK"))]
+    return [p for p in parts if isinstance(p, bytes) and is_document(p)]
 
 
 def _check_mail(case: Case, data: bytes) -> None:
@@ -123,6 +124,8 @@ def _check_mail(case: Case, data: bytes) -> None:
         form = documents[-1]
         if form.startswith(b"PK"):
             assert "企業名（屋号）" in carriers.labels_in(form)
+        elif not form.startswith(b"%PDF-"):
+            assert sniff(form) in (Carrier.TIFF, Carrier.JPEG, Carrier.PNG)  # its reading: in the sweep
         else:
             text = _text(form).replace(" ", "")
             assert "企業名（屋号）" in text or PdfReader(io.BytesIO(form)).get_fields()

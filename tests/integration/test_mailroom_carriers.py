@@ -1,9 +1,11 @@
 """The carriers other than PDF through the whole mailroom (spool → store → decide → SMTP out to a sink on
-loopback): what is forwarded to the agency (the original file, as its bytes call for) and who is answered."""
+loopback): what is forwarded to the agency (the original file, as its bytes call for) and who is answered
+(a fax gateway's mail: the bank on the form, never the gateway)."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -11,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from forms.mailroom.worker import Mailroom
-from tests.corpus import hostile_carriers, mails, office
+from forms.store import Store
+from tests.corpus import faxes, hostile_carriers, mails, office
 from tests.support.mailroom import mailroom_env, received_by
 from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder, smtp_sink
+from tests.support.youshiki1 import fill_module
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,8 +36,8 @@ def sink() -> Iterator[tuple[int, Recorder]]:
         yield controller.port, recorder
 
 
-def drained(home: Path, port: int, mail: bytes) -> tuple[dict[str, int], dict]:
-    env = mailroom_env(home, port)
+def drained(home: Path, port: int, mail: bytes, **extra: str) -> tuple[dict[str, int], dict]:
+    env = mailroom_env(home, port, **extra)
     room = Mailroom.open(make_settings(home, **{k: v for k, v in env.items() if k != "FORMS_HOME"}))
     try:
         room.spool.put(mail, channel="smtp")
@@ -97,3 +101,53 @@ def test_a_macro_workbook_is_held_unread_and_never_forwarded(
     assert "マクロ" in decision["reasons"][0]["message"]
     got = received_by(recorder)
     assert "jetro@agency.example.jp" not in got and list(got) == [form["bank_email"]]
+
+
+def fax_mail(name: str, values: dict, *, cover: bool, form: bool = True) -> bytes:
+    """A fax gateway's mail carrying the printed 様式1 faxed in fine mode (or only the cover sheet)."""
+    folder = Path(tempfile.mkdtemp(prefix="fax-"))
+    printed = folder / "printed.pdf"
+    fill_module().flatten(values, str(printed))
+    pages = faxes.cover_sheet(values, 1) if not form else printed.read_bytes()
+    tiff = faxes.fax_tiff(pages, values, "fine", cover=cover and form, seed=3)
+    mail = mails.fax_gateway(mails.MailInput(name, values, tiff, "FAX_20260615_101203.tif", b""))
+    marked = b"\r\nAuto-Submitted: auto-generated\r\nSubject:"  # as gateways mark their mail
+    return mail.replace(b"\r\nSubject:", marked, 1)
+
+
+@pytest.mark.slow
+def test_a_gateways_fax_is_recorded_as_fax_and_answered_at_the_bank_on_the_form(
+    tmp_path: Path, sink: tuple[int, Recorder]
+) -> None:
+    port, recorder = sink
+    form = values("jetro-fillable")
+    counts, decision = drained(
+        tmp_path, port, fax_mail("fax-1", form, cover=True), FORMS_FAX_GATEWAYS=mails.GATEWAY
+    )
+    assert (decision["status"], decision["agency"]) == ("routed", "jetro"), decision["reasons"]
+    got = received_by(recorder)
+    assert set(got) == {"jetro@agency.example.jp", form["bank_email"]} and counts["sent"] == 2
+    forwarded = attachments(got["jetro@agency.example.jp"][0])["FAX_20260615_101203.tif"]
+    assert forwarded.get_content_type() == "image/tiff"
+    receipt = got[form["bank_email"]][0]
+    assert receipt["In-Reply-To"] is None and "R8-000001" in receipt["Subject"]
+    store = Store.open(make_settings(tmp_path).store_url)
+    try:
+        row = store.intakes.get(1)
+        decided = [e for e in store.events.of(1) if e.kind == "decided"]
+    finally:
+        store.close()
+    assert row is not None and row.channel == "fax" and decided[0].detail["channel"] == "fax"
+
+
+@pytest.mark.slow
+def test_a_gateways_mail_without_a_form_answers_nobody(tmp_path: Path, sink: tuple[int, Recorder]) -> None:
+    """Only a cover sheet: kept for a clerk; the gateway is never written to (nor anyone else)."""
+    port, recorder = sink
+    form = values("jetro-fillable")
+    counts, decision = drained(tmp_path, port, fax_mail("fax-2", form, cover=True, form=False),
+                               FORMS_FAX_GATEWAYS=mails.GATEWAY)  # fmt: skip
+    assert decision["status"] == "needs_review" and [r["code"] for r in decision["reasons"]] == [
+        "FORM_NOT_FOUND"
+    ]
+    assert counts["sent"] == 0 and received_by(recorder) == {}

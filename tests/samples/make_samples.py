@@ -4,7 +4,7 @@
     .venv/bin/python tests/samples/make_samples.py
 
 Each sample starts from a shared sample's values (``../shared/samples/BASE.values.json``), is written by a
-real tool (python-docx, openpyxl; Pillow and fill.py for the fax and photo samples), and its
+real tool (python-docx, openpyxl; fill.py, PDFium, Pillow and OpenCV for the fax and photo samples), and its
 NAME.expected.json is the shared sample's expected decision with the changes this script states — never
 what our readers make of the file. tests/integration/test_samples.py sweeps these with the shared ones.
 """
@@ -23,7 +23,8 @@ REPO = HERE.parents[1]
 SHARED_SAMPLES = REPO.parent / "shared" / "samples"
 sys.path.insert(0, str(REPO))
 
-from tests.corpus import mails, office  # noqa: E402
+from tests.corpus import faxes, mails, office, photos  # noqa: E402
+from tests.corpus.make_corpus import printed  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,26 @@ def _bank_mail(name: str, attachment: str, layout: str) -> Callable[[Mapping[str
     def make(values: Mapping[str, Any]) -> bytes:
         form = office.build(layout, values)[0]
         return mails.octet_stream(mails.MailInput(name, values, form, attachment, b""))
+
+    return make
+
+
+def _fax(seed: int) -> Callable[[Mapping[str, Any]], bytes]:
+    return lambda values: faxes.fax_tiff(printed(values), values, "fine", cover=True, seed=seed)
+
+
+def _gateway_mail(name: str, seed: int) -> Callable[[Mapping[str, Any]], bytes]:
+    def make(values: Mapping[str, Any]) -> bytes:
+        tiff = faxes.fax_tiff(printed(values), values, "fine", cover=True, seed=seed)
+        return mails.fax_gateway(mails.MailInput(name, values, tiff, "FAX_20260615_101203.tif", b""))
+
+    return make
+
+
+def _photos_mail(name: str, kind: str, seed: int) -> Callable[[Mapping[str, Any]], bytes]:
+    def make(values: Mapping[str, Any]) -> bytes:
+        pictures = photos.build(kind, printed(values), seed)
+        return mails.pictures(mails.MailInput(name, values, pictures, None, b""))
 
     return make
 
@@ -67,6 +88,28 @@ SAMPLES = (
             "source": "<corpus-kosha-word-bank@reiji-shinkumi.example.jp>",
             "attachment": "申込書_例示フーズ.docx",
         },
+    ),
+    Sample("jetro-fax-fine.tif", "jetro-fillable", _fax(3)),
+    Sample(
+        "kosha-fax-gateway.eml",
+        "kosha-scanned",
+        _gateway_mail("kosha-fax-gateway", 4),
+        mail={
+            "source": "<corpus-kosha-fax-gateway@faxmail.example.jp>",
+            "attachment": "FAX_20260615_101203.tif",
+        },
+    ),
+    Sample(
+        "jetro-photos.eml",
+        "jetro-fillable",
+        _photos_mail("jetro-photos", "phone+logo", 3),
+        mail={"source": "<corpus-jetro-photos@mihon-bank.example.jp>", "attachment": "IMG_1201.jpg"},
+    ),
+    Sample(
+        "kosha-photos.eml",
+        "kosha-scanned",
+        _photos_mail("kosha-photos", "phone_sideways", 1),
+        mail={"source": "<corpus-kosha-photos@reiji-shinkumi.example.jp>", "attachment": "IMG_1201.jpg"},
     ),
 )
 

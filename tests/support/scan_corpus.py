@@ -1,8 +1,10 @@
 """Scan-shaped cases and how their decisions are scored (bench/scan_accuracy.py and the slow tests).
 
 A case is a form's values (fill.py format) written in one *shape* — a way a page image is made from
-them (``SHAPES``: "scanned" is fill.py's typed scan, "handwritten" the company part written by hand;
-other shapes register themselves with ``register_shape``). Each case is decided twice: once from the
+them (``SHAPES``: "scanned" is fill.py's typed scan, "handwritten" the company part written by hand,
+"fax" a gateway's TIFF (fine and standard in turn, a cover sheet on every other), "photo" a phone
+photo of each page (upright and sideways in turn); other shapes register themselves with
+``register_shape``). Each case is decided twice: once from the
 values themselves (the truth: what a perfect reader gives) and once from its page images through the
 OCR reader; the OCR decision is
 
@@ -10,7 +12,8 @@ OCR reader; the OCR decision is
 - **wrong** when it is auto and differs from the truth in status, agency, reason set (code, field) or
   any field not marked unsure.
 
-Generated PDFs are cached under tests/corpus/build/scans/ by a hash of what made them.
+Generated files are cached under tests/corpus/build/scans/ by a hash of what made them, and read as the
+mailroom reads them (``extract.document``).
 """
 
 from __future__ import annotations
@@ -24,16 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium
-
 from forms import model
 from forms.decide import Candidate, Context, decide
+from forms.extract.document import read_document
 from forms.extract.ocr_engine import OcrEngine
 from forms.extract.reader_process import LazyOcr
-from forms.extract.scan import read_scanned
 from forms.rules.loader import load_rulebooks, packaged_dir
 from forms.spec import AGENCY_FIELDS, FormSpec, load_spec
-from tests.corpus import handwriting
+from tests.corpus import faxes, handwriting, photos
 from tests.corpus.cases import CASES
 from tests.support.paths import FORMS_DIR, REPO, SAMPLES
 from tests.support.youshiki1 import fill_module
@@ -42,16 +43,33 @@ CACHE = REPO / "tests" / "corpus" / "build" / "scans"
 RECEIVED_ON = dt.date(2026, 6, 15)
 BASES = ("jetro-fillable", "scb-shinkin-flattened", "kosha-scanned", "smrj-fillable")
 
-#: shape name → (values, seed, output path) → writes the case's PDF of page images.
+#: shape name → (values, seed, output path) → writes the case's file (a PDF of page images, a TIFF …).
 ShapeMaker = Callable[[Mapping[str, Any], int, Path], None]
 SHAPES: dict[str, ShapeMaker] = {}
-#: Source files whose change remakes a shape's cached PDFs.
+#: Source files whose change remakes a shape's cached files.
 SHAPE_SOURCES: dict[str, tuple[Path, ...]] = {}
 
 
 def register_shape(name: str, maker: ShapeMaker, sources: Sequence[Path] = ()) -> None:
     SHAPES[name] = maker
     SHAPE_SOURCES[name] = (FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf", *sources)
+
+
+def _printed(values: Mapping[str, Any], out: Path) -> bytes:
+    flat = out.with_suffix(".flat.tmp")
+    fill_module().flatten(dict(values), str(flat))
+    data = flat.read_bytes()
+    flat.unlink()
+    return data
+
+
+def _fax(values: Mapping[str, Any], seed: int, out: Path) -> None:
+    mode = ("fine", "standard")[seed % 2]
+    out.write_bytes(faxes.fax_tiff(_printed(values, out), values, mode, cover=seed % 4 < 2, seed=seed))
+
+
+def _photo(values: Mapping[str, Any], seed: int, out: Path) -> None:
+    out.write_bytes(photos.build(("phone", "phone_sideways")[seed % 2], _printed(values, out), seed))
 
 
 def _typed_scan(values: Mapping[str, Any], seed: int, out: Path) -> None:
@@ -68,6 +86,8 @@ def _handwritten(values: Mapping[str, Any], seed: int, out: Path) -> None:
 
 register_shape("scanned", _typed_scan)
 register_shape("handwritten", _handwritten, (REPO / "tests" / "corpus" / "handwriting.py",))
+register_shape("fax", _fax, (REPO / "tests" / "corpus" / "faxes.py",))
+register_shape("photo", _photo, (REPO / "tests" / "corpus" / "photos.py",))
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,7 @@ def cases(limit: int | None = None) -> list[ScanCase]:
 
 
 def case_pdf(shape: str, case: ScanCase) -> Path:
-    """The case's PDF in ``shape``, made once and cached by a hash of its inputs."""
+    """The case's file in ``shape``, made once and cached by a hash of its inputs."""
     key = json.dumps([shape, case.values, case.seed], ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256(key.encode())
     for part in SHAPE_SOURCES[shape]:
@@ -169,13 +189,10 @@ def read_and_score(shape: str, case: ScanCase) -> Scored:
     assert _ENGINE is not None, "no OCR engine in this worker"
     ctx = context()
     truth = decide(case.name, [Candidate(None, truth_extraction(case.values, ctx.spec))], ctx)
-    doc = pdfium.PdfDocument(case_pdf(shape, case))
-    try:
-        start = time.perf_counter()
-        read = read_scanned(doc, _ENGINE)
-        seconds = time.perf_counter() - start
-    finally:
-        doc.close()
+    data = case_pdf(shape, case).read_bytes()
+    start = time.perf_counter()
+    read = read_document(data, ocr=_ENGINE)
+    seconds = time.perf_counter() - start
     got = decide(case.name, [Candidate(None, read)], ctx)
     return score(shape, case.name, truth, got, seconds)
 

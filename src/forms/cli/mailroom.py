@@ -1,7 +1,7 @@
 """The mailroom's commands of ``forms``: decide files, drain once, serve all day, decide as a worker,
 run the demo.
 
-    forms intake FILE... [--json] [--dry-run] [--received DATE]
+    forms intake FILE... [--json] [--dry-run] [--received DATE] [--channel post|fax]
     forms process | serve | work
     forms demo [--samples DIR]
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from forms.config import Settings
 from forms.files import private_dir
+from forms.intake.channels import PAPER
 from forms.jp.wareki import JST
 from forms.model import Decision, Status, decision_from_json
 from forms.spec import load_spec
@@ -103,7 +104,7 @@ def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     received = _parse_received(args.received)
     if not args.dry_run:
-        return _intake_recorded(paths, settings, received, args.json)
+        return _intake_recorded(paths, settings, received, args.json, args.channel or "cli")
     with Pipeline(settings, ledger=_dry_run_ledger(settings)) as pipeline:
         for decision in pipeline.decide_many(paths, received_at=received):
             _print(decision, args.json)
@@ -111,16 +112,17 @@ def cmd_intake(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _intake_recorded(
-    paths: list[Path], settings: Settings, received: dt.datetime | None, as_json: bool
+    paths: list[Path], settings: Settings, received: dt.datetime | None, as_json: bool, channel: str
 ) -> int:
-    """Spool the files, decide them through the mailroom (store, outbox), print their decisions."""
+    """Spool the files (as ``channel``: ``cli``, or ``post``/``fax`` for scanned paper), decide them
+    through the mailroom (store, outbox), print their decisions."""
     from forms.mailroom.worker import Mailroom
 
     room = Mailroom.open(settings)
     try:
         meta = {} if received is None else {"received_at": received.isoformat()}
         spool_ids = [
-            room.spool.put(p.read_bytes(), channel="cli", meta={"source": str(p), **meta}).spool_id
+            room.spool.put(p.read_bytes(), channel=channel, meta={"source": str(p), **meta}).spool_id
             for p in paths
         ]
         room.drain()
@@ -233,11 +235,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``intake``, ``process``, ``serve``, ``work`` and ``demo`` to the ``forms`` command."""
-    p = sub.add_parser("intake", help="decide 様式1 PDFs or e-mails")
-    p.add_argument("paths", nargs="+", help=".pdf or .eml files")
+    p = sub.add_parser("intake", help="decide 様式1 files (PDF, TIFF, JPEG, PNG, .docx, .xlsx) or e-mails")
+    p.add_argument("paths", nargs="+", help="documents or .eml files (told apart by their bytes)")
     p.add_argument("--json", action="store_true", help="one JSON decision per input (DOMAIN.md format)")
     p.add_argument("--dry-run", action="store_true", help="record and send nothing")
     p.add_argument("--received", help="received date (ISO) to judge by; default: the mail's, else now")
+    p.add_argument(
+        "--channel",
+        choices=PAPER,
+        help="paper that came by post or by a fax machine, scanned: the bank is answered at the e-mail "
+        "address on the form (default: a file, no bank message)",
+    )
     p.set_defaults(func=cmd_intake)
     sub.add_parser("process", help="drain once: Maildir, IMAP, spool → decide → send").set_defaults(
         func=cmd_process

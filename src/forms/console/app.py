@@ -29,7 +29,7 @@ from forms.access.accounts import Users
 from forms.api.app import create_api
 from forms.api.limits import RateLimiter
 from forms.config import Settings
-from forms.console import accounts, actions, bulk, exports, operations, tokens, views
+from forms.console import accounts, actions, bulk, exports, operations, paper, tokens, views
 from forms.console import ledger as ledger_views
 from forms.console.auth import Accounts, Sessions, load_secret
 from forms.console.context import Console, SignInRequired, clerk_of, environment, page
@@ -114,6 +114,8 @@ def routes(api: ASGIApp) -> list[Route | Mount]:
         Route("/reprocess", operations.reprocess_form, methods=["GET"]),
         Route("/reprocess", operations.reprocess, methods=["POST"]),
         Route("/youshiki3/batch", bulk.youshiki3_batch, methods=["POST"]),
+        Route("/paper", paper.paper_form, methods=["GET"]),
+        Route("/paper", paper.upload_paper, methods=["POST"], max_body_size=paper.MAX_UPLOAD_BYTES),
         Route("/supports/import", bulk.import_form, methods=["GET"]),
         Route("/supports/import", bulk.import_supports, methods=["POST"]),
         Route("/jobs/{job_id:int}", operations.job_page),

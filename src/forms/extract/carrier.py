@@ -9,6 +9,8 @@ ZIP holds (.docx, .xlsx, a macro-enabled file, or none of them) is decided in a 
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -21,6 +23,7 @@ class Carrier(StrEnum):
     PNG = "png"  # scanners, screenshots
     ZIP = "zip"  # Office Open XML (.docx, .xlsx, macro-enabled .docm/.xlsm) or another ZIP
     OLE = "ole"  # legacy .doc/.xls, or a password-protected Office file
+    PAGES = "pages"  # the pictures of one form's pages, sent as several images (``pack_pages``)
     UNKNOWN = "unknown"
 
 
@@ -29,6 +32,7 @@ _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PAGES_MAGIC = b"\x00forms:pages\x00"
 
 #: The MIME type and file suffix of each carrier, for forwarding the original as it came.
 CONTENT_TYPES = {
@@ -38,6 +42,7 @@ CONTENT_TYPES = {
     Carrier.PNG: ("image/png", ".png"),
     Carrier.ZIP: ("application/zip", ".zip"),
     Carrier.OLE: ("application/octet-stream", ".bin"),
+    Carrier.PAGES: ("application/octet-stream", ".bin"),
     Carrier.UNKNOWN: ("application/octet-stream", ".bin"),
 }
 #: Office documents, by the shape their reading gave (model.Shape values).
@@ -61,6 +66,8 @@ def sniff(data: bytes) -> Carrier:
         return Carrier.ZIP
     if head.startswith(_OLE_MAGIC):
         return Carrier.OLE
+    if data.startswith(_PAGES_MAGIC):
+        return Carrier.PAGES
     if b"%PDF-" in data[:1024]:
         return Carrier.PDF
     return Carrier.UNKNOWN
@@ -102,3 +109,34 @@ def forwarded_name(name: str, suffix: str) -> str:
     known = {s for _, s in (*CONTENT_TYPES.values(), *OFFICE_TYPES.values())} | set(_NO_SUFFIX)
     known |= {alias for aliases in _SAME_SUFFIX.values() for alias in aliases}
     return (stem if dot and written in known else name) + suffix
+
+
+def pack_pages(files: Sequence[tuple[str, bytes]]) -> bytes:
+    """Several pictures of one form's pages (name, bytes), in order, as one document for a reader."""
+    out = [_PAGES_MAGIC, struct.pack(">I", len(files))]
+    for name, data in files:
+        encoded = name.encode("utf-8")
+        out.append(struct.pack(">HQ", len(encoded), len(data)) + encoded + data)
+    return b"".join(out)
+
+
+def unpack_pages(data: bytes) -> list[tuple[str, bytes]] | None:
+    """The pictures ``pack_pages`` put together; None when ``data`` is not such a document."""
+    if not data.startswith(_PAGES_MAGIC):
+        return None
+    at = len(_PAGES_MAGIC)
+    try:
+        (count,) = struct.unpack_from(">I", data, at)
+        at += 4
+        files = []
+        for _ in range(count):
+            name_len, size = struct.unpack_from(">HQ", data, at)
+            at += 10
+            name = data[at : at + name_len].decode("utf-8", "replace")
+            files.append((name, data[at + name_len : at + name_len + size]))
+            at += name_len + size
+            if at > len(data):
+                return None
+    except struct.error:
+        return None
+    return files

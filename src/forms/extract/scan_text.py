@@ -274,8 +274,8 @@ _POSTAL_MARK = re.compile(
 )
 #: A speck read as a dot or comma beside 年, 月 or 日 of a date: 5月.12日 is 5月12日.
 _DATE_SPECK = re.compile(r"(?<=[年月])\s*[.,·、。]\s*|\s*[.,·、。]\s*(?=[年月日])")
-#: 丁目 in an address read as 丁自 / 丁日 (目 has a lookalike in each): addresses never say 丁自.
-_CHOME = re.compile(r"丁[自日]")
+#: 丁目 in an address read as 丁自 / 丁日 / 丁月 (a fax's 目 loses a stroke): addresses never say 丁自.
+_CHOME = re.compile(r"丁[自日月]")
 _ADDRESS_FIELDS = frozenset({"hq_address", "tokyo_office_address"})
 #: A Latin middle dot or bullet between two words: the recogniser's reading of a ・ or of a gap.
 _LATIN_DOT = re.compile(r"(?<=\S)\s*[·•‧∙]\s*(?=\S)|(?<=[^\x00-\x7f])\.(?=[^\x00-\x7f])")

@@ -66,3 +66,25 @@ def name_in_email(name: str, email: str) -> bool | None:
         return None
     squeezed = local.replace("ou", "o").replace("uu", "u")
     return True if all(p in local or p in squeezed for p in parts) else None
+
+
+def name_nearly_in_email(name: str, email: str) -> bool:
+    """Whether the e-mail's local part spells the person's name but for one letter in a part
+    (shiro.mion for 見本　四郎): a misread of the address, or of the name."""
+    local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
+    parts = romaji_parts(name)[-2:]
+    tokens = [t for t in re.split(r"[._\-+0-9]+", local) if t]
+    if len(parts) < 2 or not tokens:
+        return False
+    near = [p for p in parts if p not in local and any(_one_apart(p, t) for t in tokens if len(t) >= 3)]
+    return bool(near) and all(p in local or p in near for p in parts)
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter changed, dropped or added."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:k] + long_[k + 1 :] == short for k in range(len(long_)))

@@ -29,7 +29,6 @@ from forms.deliver.retry import RetryPolicy
 from forms.deliver.sender import Sender
 from forms.errors import StaleClaim, StoreError
 from forms.files import private_dir
-from forms.intake.automatic import classify
 from forms.intake.spool import Spool, SpoolEntry
 from forms.jp.wareki import JST
 from forms.mailroom.automatic import take_automatic
@@ -165,7 +164,7 @@ class Mailroom:
         intake_id, data, source, received_at = claimed.id, claimed.data, claimed.source, claimed.received_at
         failpoints.hit("mid_decide")
         mail = None if looks_like_document(data) else self.pipeline.parse_mail(data)
-        auto = None if mail is None else classify(mail, envelope_from=claimed.envelope_from)
+        auto = None if mail is None else self.pipeline.automatic(mail, claimed.envelope_from)
         if mail is not None and auto is not None:  # never answered (RFC 3834), never a 様式1
             take_automatic(self.store, self.pipeline, claimed, mail, auto, actor=self.worker)
             failpoints.hit("after_decide")
@@ -178,13 +177,15 @@ class Mailroom:
             received_at=received_at,
             corrections=claimed.corrections,  # a clerk's, when the intake is retried
             mail=mail,
+            channel=claimed.channel,
         )
         rulebook = self.pipeline.rulebooks.in_force_at(received_at)
         allowed = self.settings.allowed_sender_domains
         if not frame_sender_trusted(self.store, outcome, rulebook.capped_agencies, allowed):
             outcome = held_for_clerk(outcome, rulebook)  # a new frame only from the bank (mailroom.trust)
         reference = reference_number(rulebook, intake_id)
-        ctx = route_context(self.settings, rulebook, reference, received_at)
+        channel = outcome.channel or claimed.channel  # a fax gateway's mail is a fax
+        ctx = route_context(self.settings, rulebook, reference, received_at, channel)
         made = routed(outcome, ctx, self.templates, rulebook.capped_agencies)
         decision = made.decision  # a copy of a decided submission is found while recording it
         recorded = self.store.intakes.record_decision(
@@ -200,6 +201,7 @@ class Mailroom:
             actor=self.worker,
             frame_for=made.frame_for,
             extraction=made.extraction,
+            channel=channel if channel != claimed.channel else None,
         )
         queued = len(made.outgoing) if recorded == decision.status else 0
         codes = ",".join(r.code for r in decision.reasons) or "no reasons"

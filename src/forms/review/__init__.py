@@ -6,6 +6,7 @@
     contacts.py     the agency's "contacted" mark on a routed submission (DOMAIN rule 11)
     companies.py    a company's ledger as a clerk's scope may see it
     submissions.py  what an agency reads: its routed submissions with their deadline (exports, API)
+    paper.py        paper that came by post or fax, scanned and handed in: an intake of that channel
     desk.py         what they share: the store, rulebooks, ledger, templates and common look-ups
 
 Every action writes an event with who did it; the original bytes are never changed.
@@ -20,6 +21,7 @@ from forms.review.contacts import Contacts
 from forms.review.corrections import Corrections
 from forms.review.desk import OPEN, Desk
 from forms.review.original import Original, render_page
+from forms.review.paper import Paper
 from forms.review.queue import Queue
 from forms.review.reprocess import Reprocess
 from forms.review.submissions import Submissions
@@ -52,6 +54,7 @@ class Review:
         self.contacts = Contacts(self.desk)
         self.companies = Companies(self.desk)
         self.submissions = Submissions(self.desk)
+        self.paper = Paper(self.desk)
 
     @property
     def store(self) -> Store:

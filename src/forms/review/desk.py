@@ -112,7 +112,7 @@ class Desk:
         """The rulebook the intake is judged by and its routing context, dated now (a clerk's act)."""
         book = self.rulebooks.in_force_at(row.received_at)
         reference = row.reference or reference_number(book, row.id)
-        ctx = route_context(self.settings, book, reference, row.received_at)
+        ctx = route_context(self.settings, book, reference, row.received_at, row.channel)
         return book, dataclasses.replace(ctx, sent_at=self.store.now())
 
     def record(

@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pypdfium2 as pdfium
+from PIL import Image
 
+from forms.extract.images import DPI
+from forms.extract.page_images import page_image
 from forms.intake.mime import parse_mail
 from forms.model import Mail
-from forms.pipeline import looks_like_document
+from forms.pipeline import documents_of, looks_like_document, looks_like_pdf
 
 #: Largest page image drawn for the console (pixels; 4 bytes each while drawing): A4 at 300 dpi.
 MAX_PAGE_PIXELS = 9_000_000
@@ -49,7 +52,7 @@ def original(
     if looks_like_document(data):
         return Original(None, None, data if form_sha256 is not None else None)
     mail = parse_mail(data, max_part_bytes=max_part_bytes)
-    documents = [a for a in mail.attachments if a.is_document]
+    documents = documents_of(mail.attachments)
     named = (decision or {}).get("attachment")
     chosen = next((a for a in documents if hashlib.sha256(a.data).hexdigest() == form_sha256), None)
     chosen = chosen or next((a for a in documents if named and a.filename == named), None)
@@ -59,10 +62,13 @@ def original(
 
 
 def render_page(pdf: bytes, page: int, *, dpi: int = 110, max_pages: int = 50) -> bytes | None:
-    """Page ``page`` (1-based) of ``pdf`` as PNG, at ``dpi`` or less (MAX_PAGE_PIXELS); None when there
-    is no such page or it cannot be drawn."""
+    """Page ``page`` (1-based) of the 様式1 (a PDF, a fax, pictures) as PNG, at ``dpi`` or less
+    (MAX_PAGE_PIXELS); None when there is no such page or it cannot be drawn (a .docx or .xlsx has no
+    page images)."""
     if page < 1 or not 20 <= dpi <= 300:
         return None
+    if not looks_like_pdf(pdf):
+        return _picture_png(pdf, page, dpi, max_pages)
     try:
         doc = pdfium.PdfDocument(pdf)
     except pdfium.PdfiumError:
@@ -81,3 +87,18 @@ def render_page(pdf: bytes, page: int, *, dpi: int = 110, max_pages: int = 50) -
         return None
     finally:
         doc.close()
+
+
+def _picture_png(data: bytes, page: int, dpi: int, max_pages: int) -> bytes | None:
+    """A page of a fax or of a form's pictures as the reader saw it (at 200 dpi), scaled to ``dpi``."""
+    image = page_image(data, page - 1, max_pages=max_pages)
+    if image is None:
+        return None
+    height, width = image.shape
+    scale = min(dpi / DPI, math.sqrt(MAX_PAGE_PIXELS / max(width * height, 1)))
+    scaled = Image.fromarray(image).resize(
+        (max(1, round(width * scale)), max(1, round(height * scale))), Image.LANCZOS
+    )
+    out = io.BytesIO()
+    scaled.save(out, format="PNG", optimize=False)
+    return out.getvalue()

@@ -9,6 +9,7 @@ is not sent again (same Message-ID).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -61,6 +62,7 @@ class Reprocess:
                 source=row.source or f"intake {row.id}",
                 received_at=row.received_at,
                 corrections=self._desk.corrections(row.id),
+                channel=row.channel,
             )
             with self._lock:
                 done[0] += 1
@@ -81,6 +83,7 @@ class Reprocess:
         if not apply or before == after:
             return intake_id, before, after
         book, ctx = self._desk.route_context(row)
+        ctx = dataclasses.replace(ctx, channel=outcome.channel or ctx.channel)
         made = routed(outcome, ctx, self._desk.templates, book.capped_agencies)
         decision = made.decision
         clerk = ClerkDecision(

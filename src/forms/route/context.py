@@ -42,6 +42,7 @@ class RouteContext:
     agency_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     sent_at: dt.datetime | None = None
     spec: FormSpec = field(default_factory=load_spec)
+    channel: str = "email"  # intake.channels: a fax or post intake is answered at the address on the form
 
     def message_id(self, kind: str) -> str:
         """``<reference.kind@domain>`` (:func:`stable_message_id`)."""
@@ -75,10 +76,11 @@ def agency_inboxes(rulebook: Rulebook, overrides: Mapping[str, str]) -> dict[str
 
 
 def route_context(
-    settings: Settings, rulebook: Rulebook, reference: str, received_at: dt.datetime
+    settings: Settings, rulebook: Rulebook, reference: str, received_at: dt.datetime, channel: str = "email"
 ) -> RouteContext:
     """What route() needs for one intake, from the settings and the rulebook it was judged by."""
     return RouteContext(
+        channel=channel,
         reference=reference,
         received_at=received_at,
         mailroom_address=settings.mailroom_address,

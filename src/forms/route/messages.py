@@ -8,8 +8,9 @@
     automatic     → nothing (a bounce, an out-of-office, list mail: RFC 3834)
     a clerk's rejection → bank_rejection with the clerk's points (:func:`clerk_rejection`)
 
-Bank messages answer the original mail's From (In-Reply-To/References set); an intake without a
-mail (a PDF from the CLI) gets no bank message. The mailroom's own answers carry
+Bank messages answer the original mail's From (In-Reply-To/References set); a fax or post intake
+(``intake.channels``) is answered at the 金融機関E-mail on the form, never at a fax gateway; an intake
+without a mail or a channel (a file from the CLI) gets no bank message. The mailroom's own answers carry
 ``Auto-Submitted: auto-replied`` and its forwards ``Auto-Submitted: auto-generated`` (RFC 3834 §5),
 so that other responders do not answer them; a clerk's rejection is a person's answer and does not.
 Subjects and bodies come from the operators' templates (``route.mail_templates``, documented in
@@ -26,7 +27,8 @@ from typing import Any, Protocol
 
 from forms.deliver.message import build_message, valid_address, valid_message_id
 from forms.errors import INFO_CODES, ConfigError
-from forms.extract.carrier import file_type, forwarded_name
+from forms.extract.carrier import file_type, forwarded_name, unpack_pages
+from forms.intake.channels import FORM_ADDRESSED
 from forms.intake.mime import safe_filename
 from forms.jp.business_days import add_business_days
 from forms.jp.wareki import wareki
@@ -102,13 +104,18 @@ def _agency_name(agency: str | None, ctx: RouteContext) -> str:
     return ctx.agency_names.get(agency) or ctx.spec.fields["agency"].choices.get(agency, agency)
 
 
-def form_file(pdf: tuple[str, bytes] | None, shape: str | None) -> tuple[str, str]:
-    """The 様式1's file name as forwarded and its MIME type, both as its bytes call for (a TIFF named
-    ``.pdf`` or sent as octet-stream goes on as ``.tif``, ``image/tiff``); ("", "") without a form."""
+def form_files(pdf: tuple[str, bytes] | None, shape: str | None) -> list[tuple[str, str, bytes]]:
+    """The 様式1's files as forwarded: (name, MIME type, bytes), both as its bytes call for (a TIFF named
+    ``.pdf`` or sent as octet-stream goes on as ``.tif``, ``image/tiff``); the pictures of its pages
+    one file each; none without a form."""
     if pdf is None:
-        return "", ""
-    content_type, suffix = file_type(pdf[1], shape, pdf[0] or "")
-    return safe_filename(forwarded_name(safe_filename(pdf[0] or "youshiki1"), suffix)), content_type
+        return []
+    out = []
+    for name, data in unpack_pages(pdf[1]) or [pdf]:
+        content_type, suffix = file_type(data, shape, name or "")
+        forwarded = safe_filename(forwarded_name(safe_filename(name or "youshiki1"), suffix))
+        out.append((forwarded, content_type, data))
+    return out
 
 
 def _deadline(decision: Decision, ctx: RouteContext) -> dt.date | None:
@@ -138,24 +145,38 @@ def template_context(
             "name": fields.get("bank_name") or "",
             "branch": fields.get("bank_branch") or "",
             "officer": fields.get("bank_officer") or "",
-            "address": _bank_address(mail, ctx) or "",
+            "address": bank_address(decision, mail, ctx) or "",
         },
         "reasons": [r for r in reasons if r["code"] not in INFO_CODES],
         "notes": [r for r in reasons if r["code"] in INFO_CODES],
         "summary": summary_rows(fields, ctx.spec),
         "fields": decision.to_json()["fields"],
-        "pdf_name": form_file(pdf, decision.shape)[0],
+        "pdf_name": "、".join(name for name, _, _ in form_files(pdf, decision.shape)),
         "original_subject": mail.subject if mail else "",
         "mailroom_address": ctx.mailroom_address,
     }
 
 
-def _bank_address(mail: Mail | None, ctx: RouteContext) -> str | None:
-    """The original mail's From, when it is a plain address and not the mailroom itself."""
-    address = (mail.from_addr or "").strip() if mail else ""
+def bank_address(decision: Decision, mail: Mail | None, ctx: RouteContext) -> str | None:
+    """Where the bank is answered (``intake.channels``): a fax or post intake at the 金融機関E-mail on the
+    form — not when that field has a reason or is forwarded unsure (a clerk answers then) — any
+    other at the original mail's From; never the mailroom itself."""
+    if ctx.channel in FORM_ADDRESSED:
+        on_form = decision.fields.get("bank_email")
+        doubted = any(r.field == "bank_email" for r in decision.reasons) or "bank_email" in decision.unsure
+        address = on_form.strip() if isinstance(on_form, str) and not doubted else ""
+    else:
+        address = (mail.from_addr or "").strip() if mail else ""
     if not valid_address(address) or address.lower() == ctx.mailroom_address.lower():
         return None
     return address
+
+
+def _in_reply_to(mail: Mail | None, ctx: RouteContext) -> str | None:
+    """The mail a bank message answers: the bank's own (a fax gateway's mail is not the bank's)."""
+    if mail is None or ctx.channel in FORM_ADDRESSED or not mail.message_id:
+        return None
+    return mail.message_id if valid_message_id(mail.message_id) else None
 
 
 def _agency_forward(
@@ -171,9 +192,7 @@ def _agency_forward(
     subject, body = templates.render("agency_forward", **variables)
     decision_json = json.dumps(decision.to_json(), ensure_ascii=False, indent=2) + "\n"
     attachments = [("decision.json", "application/json", decision_json.encode("utf-8"))]
-    if pdf is not None:
-        name, content_type = form_file(pdf, decision.shape)
-        attachments.insert(0, (name, content_type, pdf[1]))
+    attachments[:0] = form_files(pdf, decision.shape)
     automatic = (("Auto-Submitted", "auto-generated"),)  # made by the machine, not an answer to the agency
     return _outgoing(
         "agency_forward", ctx, (inbox,), subject, body, attachments=attachments, extra_headers=automatic
@@ -223,11 +242,10 @@ def route(
     out: list[OutgoingMessage] = []
     if decision.status is Status.ROUTED:
         out.append(_agency_forward(decision, pdf, ctx, variables, templates))
-    bank = _bank_address(mail, ctx)
+    bank = bank_address(decision, mail, ctx)
     kind = _BANK_KIND.get(decision.status)
-    if bank is not None and kind is not None and mail is not None:
+    if bank is not None and kind is not None and (mail is not None or ctx.channel in FORM_ADDRESSED):
         subject, body = templates.render(kind, **variables)
-        original = mail.message_id if mail.message_id and valid_message_id(mail.message_id) else None
         out.append(
             _outgoing(
                 kind,
@@ -235,7 +253,7 @@ def route(
                 (bank,),
                 subject,
                 body,
-                in_reply_to=original,
+                in_reply_to=_in_reply_to(mail, ctx),
                 extra_headers=(("Auto-Submitted", "auto-replied"),),
             )
         )
@@ -251,16 +269,16 @@ def clerk_rejection(
     templates: MailTexts,
 ) -> list[OutgoingMessage]:
     """The bank's rejection mail with the clerk's points (one numbered point per line), as an answer
-    to the bank's mail; none when the intake came without a mail. Its Message-ID is its own
-    (``<reference.clerk_rejection@…>``), so it is sent even when the worker's rejection went before."""
-    bank = _bank_address(mail, ctx)
-    if mail is None or bank is None:
+    to the bank's mail (a fax or post intake: at the bank's address on the form); none when the intake
+    came without a mail or a bank address. Its Message-ID is its own (``<reference.clerk_rejection@…>``),
+    so it is sent even when the worker's rejection went before."""
+    bank = bank_address(decision, mail, ctx)
+    if bank is None or (mail is None and ctx.channel not in FORM_ADDRESSED):
         return []
     variables = template_context(decision, mail, pdf, ctx)
     variables["reasons"] = [{"code": "", "field": "", "label": "", "message": s} for s in lines]
     subject, body = templates.render("bank_rejection", **variables)
-    original = mail.message_id if mail.message_id and valid_message_id(mail.message_id) else None
-    made = _outgoing("clerk_rejection", ctx, (bank,), subject, body, in_reply_to=original)
+    made = _outgoing("clerk_rejection", ctx, (bank,), subject, body, in_reply_to=_in_reply_to(mail, ctx))
     return [
         OutgoingMessage("bank_rejection", made.message_id, made.recipients, made.sender, made.raw, subject)
     ]

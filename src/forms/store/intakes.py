@@ -214,10 +214,12 @@ class Intakes:
         frame_for: CompanyKey | None = None,
         extraction: dict[str, Any] | None = None,
         handled: bool = False,
+        channel: str | None = None,
     ) -> str:
         """In one transaction: the decision, one pending outbox row per message, event 'decided';
         ``extraction``, the raw reading (``pipeline.extraction_to_json``), is kept for the clerks;
-        ``handled``: the machine has dealt with it (automatic mail), out of the clerks' queue.
+        ``handled``: the machine has dealt with it (automatic mail), out of the clerks' queue;
+        ``channel``, when given, is the intake's channel from now on (a fax gateway's mail is a fax).
         ``frame_for``: a routed, valid re-application grants that company its next frame of the
         shared cap, in the same transaction (at most once per intake).
 
@@ -238,12 +240,13 @@ class Intakes:
                 decision = {**decision, "status": "duplicate"}
             values = _decided(now, status, agency, reference, decision, extraction)
             values.update(keys, **({"handled_at": now, "handled_by": actor} if handled else {}))
+            values.update({"channel": channel} if channel else {})
             done = conn.execute(st.INTAKE_DECIDED, {**values, "id_": intake_id, "worker_": actor}).first()
             if done is None:
                 raise StaleClaim(f"intake {intake_id} is not claimed by {actor!r}")
             queued, already = enqueue(self._db, conn, intake_id, outgoing, now)
             detail = {"status": status, "agency": agency, "reference": reference, "outbox": queued}
-            detail["already_queued"] = already
+            detail.update(already_queued=already, **({"channel": channel} if channel else {}))
             self._db.event(conn, intake_id, "decided", actor=actor, detail=detail)
             if frame_for is not None:
                 grant_frame(self._db, conn, intake_id, frame_for, date_in_japan(now), actor)
