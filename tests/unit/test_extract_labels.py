@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from forms import spec
-from forms.extract import labels
+from forms.extract import labels, printed
 from forms.extract.textlayer import Line, Span
+from forms.model import RawValue
 
 FORM = spec.load_spec()
 
@@ -155,3 +156,18 @@ def test_first_value_found_wins_over_a_blank_repeat() -> None:
     got = read(line(700, (40, "企業名（屋号）"), (240, "見本商事")), line(600, (40, "企業名（屋号）")))
     assert got == {"company_name": "見本商事"}
     assert labels.read_labels([line(700, (40, "企業名（屋号）"))], FORM).labels_found == 1
+
+
+def test_without_a_page_to_look_at_a_blank_box_is_unticked_and_unknown_text_unsure() -> None:
+    # a Word or Excel 様式1: the text is all there is (no ink to read)
+    names = "レ日本貿易振興機構（ジェトロ） 信金中央金庫 東京都中小企業振興公社 中小企業基盤整備機構"
+    reading = labels.read_labels([
+        line(700, (40, "申込先支援機関"), (160, names)),
+        line(680, (40, "暴力団員等に該当しないことの表明")),
+        line(660, (40, "東京都・支援機関・金融機関間の情報共有への同意"), (300, "？")),
+    ], FORM)  # fmt: skip
+    values = printed.reading_values(reading, FORM)
+    assert values["declaration_antisocial"] == RawValue(False, 1.0)
+    assert values["consent_sharing"] == RawValue(False, 0.0)
+    agencies = {k: values[k] for k in spec.AGENCY_FIELDS}
+    assert agencies == {k: RawValue(k == "agency_jetro") for k in spec.AGENCY_FIELDS}

@@ -16,6 +16,7 @@ from reportlab.pdfgen import canvas
 from forms import model
 from forms.errors import Code
 from forms.extract import reader, textlayer
+from tests.support import drawn_pdf
 
 FONT_DIRS = ("/usr/share/fonts/opentype/ipaexfont-gothic", "/usr/share/fonts/truetype/ipaexfont-gothic")
 FONT = next((Path(d) / "ipaexg.ttf" for d in FONT_DIRS if (Path(d) / "ipaexg.ttf").exists()), None)
@@ -203,3 +204,15 @@ def test_text_layer_lines_join_cells_on_one_baseline() -> None:
     assert "金融機関名 みほん銀行 支店名 蒲田支店" in texts
     assert "代表者役職・氏名 代表取締役　見本　太郎" in texts  # written spaces kept, gaps become one
     assert layer.decodable and layer.image_pages == 0
+
+
+def test_two_lines_that_pdfium_runs_together_with_a_space_stay_two_lines() -> None:
+    # PDFium joins "…同" and "意" (the line below, back at the left) with a space, not a line break
+    rows = ((40, 700, "東京都・支援機関・金融"), (40, 687.25, "機関間の情報共有への同"), (40, 674.5, "意"),
+            (200, 700, "はい"))  # fmt: skip
+    data = drawn_pdf.pdf(tuple(drawn_pdf.text(x, y, s) for x, y, s in rows))
+    assert "同 意" in pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+    lines = textlayer.read_text_layer(pdfium.PdfDocument(data)).lines
+    assert [[s.text for s in line.spans] for line in lines] == [
+        ["東京都・支援機関・金融", "はい"], ["機関間の情報共有への同"], ["意"]
+    ]

@@ -193,18 +193,16 @@ def _pieces(textpage: pdfium.PdfTextPage, text: str) -> list[_Piece]:
     start = 0
     for match in [*_BREAK.finditer(text), None]:
         end = match.start() if match else len(text)
-        piece = _piece(textpage, text, start, end, count)
-        if piece is not None:
-            pieces.append(piece)
+        pieces.extend(_piece(textpage, text, start, end, count))
         start = match.end() if match else end
     return pieces
 
 
-def _piece(textpage: pdfium.PdfTextPage, text: str, start: int, end: int, count: int) -> _Piece | None:
+def _piece(textpage: pdfium.PdfTextPage, text: str, start: int, end: int, count: int) -> list[_Piece]:
     run = text[start:end]
     stripped = run.strip()
     if not stripped or end > count:
-        return None
+        return []
     first = start + (len(run) - len(run.lstrip()))
     last = start + len(run.rstrip()) - 1
     left = textpage.get_charbox(first, loose=True)
@@ -214,16 +212,31 @@ def _piece(textpage: pdfium.PdfTextPage, text: str, start: int, end: int, count:
     spans = None
     if right[2] >= left[0] - _BACKWARDS * height:
         spans = _split_at_gaps(textpage, text, first, last, (left[0], right[2]), height)
-    if spans is None:  # chars out of reading order (a fallback font's glyphs written last)
-        return _piece_by_chars(textpage, text, first, last)
-    return _Piece(top=top, bottom=bottom, spans=spans)
+    if spans is None:  # chars out of reading order (a fallback font's glyphs written last, lines run on)
+        return _pieces_by_chars(textpage, text, first, last)
+    return [_Piece(top=top, bottom=bottom, spans=spans)]
 
 
-def _piece_by_chars(textpage: pdfium.PdfTextPage, text: str, first: int, last: int) -> _Piece:
-    """A run whose chars are not written left to right: every char's box, put in order by x, then
-    split where the gap is wider than SPAN_GAP (chars drawn with no width are dropped)."""
+Box = tuple[float, float, float, float]
+
+
+def _pieces_by_chars(textpage: pdfium.PdfTextPage, text: str, first: int, last: int) -> list[_Piece]:
+    """A run whose chars are not written left to right: every char's box, in rows of chars that share
+    half their height (PDFium may join two lines with a space instead of a line break)."""
     chars = [(textpage.get_charbox(i, loose=True), text[i]) for i in range(first, last + 1)]
-    chars = sorted(((box, ch) for box, ch in chars if box[2] > box[0]), key=lambda c: c[0][0])
+    rows: list[list[tuple[Box, str]]] = []
+    for box, ch in sorted(((b, c) for b, c in chars if b[2] > b[0]), key=lambda c: -c[0][3]):
+        row = rows[-1] if rows else None
+        if row is not None and min(b[1] for b, _ in row) - box[1] < 0.5 * (box[3] - box[1]):
+            row.append((box, ch))
+        else:
+            rows.append([(box, ch)])
+    return [_row_piece(row) for row in rows]
+
+
+def _row_piece(row: list[tuple[Box, str]]) -> _Piece:
+    """One row of chars put in order by x, split where the gap is wider than SPAN_GAP."""
+    chars = sorted(row, key=lambda c: c[0][0])
     top, bottom = max(b[3] for b, _ in chars), min(b[1] for b, _ in chars)
     height = max(top - bottom, 1.0)
     spans: list[Span] = []
