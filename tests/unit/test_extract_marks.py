@@ -3,11 +3,14 @@ ticks and rulings as vector paths, as Ghostscript, cairo and browsers leave a ch
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
 from forms.extract import marks, printed
 from forms.extract.marks import Mark, Site
+from forms.extract.pdf import Pages
 from forms.extract.textlayer import read_text_layer
 from tests.support.drawn_pdf import FONT, SIZE, Draw, box, dot, pdf, rule, text, tick
 
@@ -28,10 +31,11 @@ def read(*ops: Draw, sites: tuple[tuple[str, float, float, float], ...] = ()) ->
         ops, sites = (text(40, Y, LABEL), *ops), (("k", 40.0, 184.0, FAR),)
     doc = pdfium.PdfDocument(pdf(ops))
     try:
-        layer = read_text_layer(doc)
-        line = layer.lines[0]
-        found = [Site(key, 0, line.bottom, line.top, x0, x1, limit) for key, x0, x1, limit in sites]
-        return marks.read_marks(doc, found, printed._text_boxes(layer))
+        with Pages(doc) as pages:
+            layer = read_text_layer(pages)
+            line = layer.lines[0]
+            found = [Site(key, 0, line.bottom, line.top, x0, x1, limit) for key, x0, x1, limit in sites]
+            return marks.read_marks(pages, found, printed._text_boxes(layer))
     finally:
         doc.close()
 
@@ -100,3 +104,17 @@ def test_one_checkbox_read_at_two_sites_takes_the_one_with_a_box() -> None:
     assert marks.combined([NOTHING, NOTHING]) == NOTHING
     assert marks.combined([TICKED, EMPTY]) == UNSURE  # two boxes for one label
     assert marks.combined([TICKED, UNSURE]) == UNSURE
+
+
+def test_rulings_are_taken_out_as_an_opening_by_a_line_would() -> None:
+    # the long-run finder stands in for OpenCV's morphological opening by a 1 × n line (odd n: OpenCV
+    # shifts even ones by a pixel), on random ink crossed by a full row and a full column
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        ink = rng.random((40, 200)) < rng.choice([0.05, 0.5, 0.95])
+        ink[rng.integers(40), :] = ink[:, rng.integers(200)] = True
+        run = int(rng.integers(3, 60)) | 1
+        for image, kernel in ((ink, (1, run)), (ink.T, (1, run))):
+            opened = cv2.morphologyEx(image.astype(np.uint8), cv2.MORPH_OPEN, np.ones(kernel, np.uint8),
+                                      borderType=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+            assert (marks._long_runs(image, run) == opened.astype(bool)).all()

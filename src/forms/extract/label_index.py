@@ -3,6 +3,7 @@ of labels, of the agency row and of text no label claims)."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,14 @@ class LabelIndex:
         self._starts = frozenset(label[:n] for label in self._labels for n in range(1, len(label) + 1))
         self.checkboxes = frozenset(f.key for f in form.of_type("checkbox"))
 
+    @classmethod
+    def of(cls, form: spec.FormSpec) -> LabelIndex:
+        """The index of ``form``, built once per form."""
+        cached = _INDEXES.get(id(form))
+        if cached is None or cached[0] is not form:
+            cached = _INDEXES[id(form)] = (form, cls(form))
+        return cached[1]
+
     def is_label(self, text: str) -> bool:
         return normal(text) in self._labels
 
@@ -67,14 +76,24 @@ class LabelIndex:
         return None
 
 
+#: LabelIndex.of: the index of each form seen, with the form (so its id stays its own).
+_INDEXES: dict[int, tuple[spec.FormSpec, LabelIndex]] = {}
+
+
 def normal_with_origin(text: str) -> tuple[str, list[int]]:
+    """``normal(text)``, char by char, with the index in ``text`` of each normal char."""
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        for n in normal(ch):
+        for n in _normal_char(ch):
             chars.append(n)
             origin.append(i)
     return "".join(chars), origin
+
+
+@functools.lru_cache(maxsize=8192)
+def _normal_char(ch: str) -> str:
+    return normal(ch)
 
 
 def is_boundary(layout: LineLayout, i: int) -> bool:

@@ -60,7 +60,7 @@ class LabelReading:
 
 def read_labels(lines: Sequence[Line], form: spec.FormSpec) -> LabelReading:
     """Values of every labelled field found in ``lines`` (in page order, top to bottom)."""
-    index = LabelIndex(form)
+    index = LabelIndex.of(form)
     lines = wrapped.join_wrapped_labels(flowing(lines), index.is_label, index.is_label_start)
     state = State(checkboxes=index.checkboxes)
     note: Line | None = None

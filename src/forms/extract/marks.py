@@ -29,8 +29,12 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from forms import model
+from forms.extract.pdf import Pages
 
 SCALE = 4.0  # render scale (288 dpi): a 9 pt line is ~36 px high
+#: The quick look at 72 dpi, where any darkening is ink: a band that shows nothing but clean empty
+#: boxes (or nothing) is decided from it; anything else is looked at closely, at FULL.
+QUICK, FULL = (1.0, 250), (SCALE, 150)
 REACH = 1.2  # the crop reaches this many line heights above and below the line
 INK_BELOW = 150  # gray level under which a pixel is ink
 #: A frame's inside (inset 25 %) under this share of ink is empty, at or over TICKED_SHARE ticked.
@@ -91,20 +95,18 @@ class _Part:
 TextBoxes = Mapping[int, Sequence[tuple[float, float, float, float]]]
 
 
-def read_marks(doc: pdfium.PdfDocument, sites: Sequence[Site], text_boxes: TextBoxes) -> dict[str, Mark]:
+def read_marks(pages: Pages, sites: Sequence[Site], text_boxes: TextBoxes) -> dict[str, Mark]:
     """The state of every site's checkbox: ticked or not (sure), or unsure (a clerk decides). A key
     with several sites (a label a page break cut in two) is read on each (``combined``)."""
     read: dict[str, list[Mark]] = {}
     groups: dict[tuple[int, float, float], list[Site]] = {}
     for site in sites:
         groups.setdefault((site.page, round(site.bottom, 1), round(site.top, 1)), []).append(site)
-    for (page_no, _, _), group in groups.items():
-        page = doc[page_no]
-        try:
-            for key, mark in _read_band(page, group, text_boxes.get(page_no, ())).items():
+    for page_no in sorted({page_no for page_no, _, _ in groups}):
+        on_page = [group for (p, _, _), group in sorted(groups.items()) if p == page_no]
+        with pages.page(page_no) as page:
+            for key, mark in _read_page(page, on_page, text_boxes.get(page_no, ())).items():
                 read.setdefault(key, []).append(mark)
-        finally:
-            page.close()
     return {key: combined(found) for key, found in read.items()}
 
 
@@ -117,11 +119,47 @@ def combined(found: Sequence[Mark]) -> Mark:
     return drawn[0] if drawn else Mark(False, True, False)
 
 
-def _read_band(
-    page: pdfium.PdfPage, sites: Sequence[Site], boxes: Sequence[tuple[float, float, float, float]]
+@dataclass(frozen=True)
+class _Band:
+    """The region looked at for the sites of one line: ``line`` (bottom, top) with REACH above and
+    below, from before the first label to the furthest limit."""
+
+    sites: tuple[Site, ...]
+    height: float
+    line: tuple[float, float]
+    box: tuple[float, float, float, float]  # left, bottom, right, top
+
+    @property
+    def keep(self) -> list[tuple[float, float]]:
+        return [k for s in self.sites for k in s.keep]
+
+
+def _read_page(
+    page: pdfium.PdfPage, groups: Sequence[Sequence[Site]], boxes: Sequence[tuple[float, float, float, float]]
 ) -> dict[str, Mark]:
-    if page.get_rotation() % 360:
-        return {s.key: Mark(False, False, True) for s in sites}
+    """The marks of the sites on one page: every band first at a quick look (one picture for them all);
+    a band showing anything but clean empty boxes is looked at closely."""
+    out: dict[str, Mark] = {}
+    bands = []
+    for sites in groups:
+        band = None if page.get_rotation() % 360 else _band(page, sites)
+        if band is None:
+            out.update({s.key: Mark(False, False, True) for s in sites})
+        else:
+            bands.append(band)
+    if not bands:
+        return out
+    whole = tuple(f(b.box[i] for b in bands) for i, f in enumerate((min, min, max, max)))
+    picture = (_render(page, whole, QUICK[0]), whole)
+    for band in bands:
+        quick = _look(page, band, boxes, QUICK, picture)
+        if not all(p.frame and p.inside == 0.0 and p.size <= MAX_MARK for p in quick):
+            quick = _look(page, band, boxes, FULL)  # anything but clean boxes (or nothing at all)
+        out.update(_decide(band.sites, quick, band.height))
+    return out
+
+
+def _band(page: pdfium.PdfPage, sites: Sequence[Site]) -> _Band | None:
     height = max(s.line_height for s in sites)
     line = (min(s.bottom for s in sites), max(s.top for s in sites))
     bottom, top = line[0] - REACH * height, line[1] + REACH * height
@@ -129,33 +167,60 @@ def _read_band(
     width, page_height = page.get_size()
     right = min(width, max(s.limit for s in sites))
     left_box, bottom_box = page.get_bbox()[:2]
-    crop = (left - left_box, bottom - bottom_box, width - right, page_height - top)
-    if right - left < 1 or top - bottom < 1 or min(crop) < -1:
-        return {s.key: Mark(False, False, True) for s in sites}
-    image = page.render(scale=SCALE, crop=tuple(max(0.0, c) for c in crop), grayscale=True).to_numpy()
-    image = image if image.ndim == 2 else image[..., 0]
-    ink = image < INK_BELOW
-    keep = [k for s in sites for k in s.keep]
-    _mask_text(ink, boxes, keep, (left, bottom, top))
-    parts = _parts(_without_rulings(ink, height), height, (left, top), line)
-    return _decide(sites, parts, height)
+    off_page = min(left - left_box, bottom - bottom_box, page_height - top) < -1
+    if right - left < 1 or top - bottom < 1 or off_page:
+        return None
+    return _Band(tuple(sites), height, line, (max(left, left_box), max(bottom, bottom_box), right,
+                                              min(top, page_height)))  # fmt: skip
+
+
+def _render(page: pdfium.PdfPage, box: tuple[float, float, float, float], scale: float) -> np.ndarray:
+    """The gray picture of ``box`` (left, bottom, right, top, in points) at ``scale``."""
+    left, bottom, right, top = box
+    width, height = page.get_size()
+    left_box, bottom_box = page.get_bbox()[:2]
+    crop = (left - left_box, bottom - bottom_box, width - right, height - top)
+    image = page.render(scale=scale, crop=tuple(max(0.0, c) for c in crop), grayscale=True).to_numpy()
+    return image if image.ndim == 2 else image[..., 0]
+
+
+def _look(
+    page: pdfium.PdfPage,
+    band: _Band,
+    boxes: Sequence[tuple[float, float, float, float]],
+    how: tuple[float, int],
+    picture: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
+) -> list[_Part]:
+    """The parts of the band's ink at ``how`` = (scale, the gray level under which a pixel is ink),
+    cut from ``picture`` (an image of a larger box) when given."""
+    scale, ink_below = how
+    left, bottom, right, top = band.box
+    if picture is None:
+        image = _render(page, band.box, scale)
+    else:
+        whole, (w_left, _, _, w_top) = picture
+        r0, c0 = round((w_top - top) * scale), round((left - w_left) * scale)
+        image = whole[r0 : r0 + round((top - bottom) * scale), c0 : c0 + round((right - left) * scale)]
+    ink = image < ink_below
+    _mask_text(ink, boxes, band.keep, (left, bottom, top, scale))
+    return _parts(_without_rulings(ink, band.height * scale), band.height, (left, top, scale), band.line)
 
 
 def _mask_text(
     ink: np.ndarray,
     boxes: Iterable[tuple[float, float, float, float]],
     keep: Sequence[tuple[float, float]],
-    origin: tuple[float, float, float],
+    origin: tuple[float, float, float, float],
 ) -> None:
     """Clear the ink of every text box (x0, x1, bottom, top) on the band, except the kept x ranges."""
-    left, bottom, top = origin
+    left, bottom, top, scale = origin
     h, w = ink.shape
     for x0, x1, b, t in boxes:
         if t < bottom or b > top:
             continue
         for a, z in _minus((x0, x1), keep):
-            c0, c1 = max(0, int((a - left) * SCALE) - 1), min(w, int((z - left) * SCALE) + 2)
-            r0, r1 = max(0, int((top - t) * SCALE) - 1), min(h, int((top - b) * SCALE) + 2)
+            c0, c1 = max(0, int((a - left) * scale) - 1), min(w, int((z - left) * scale) + 2)
+            r0, r1 = max(0, int((top - t) * scale) - 1), min(h, int((top - b) * scale) + 2)
             if c1 > c0 and r1 > r0:
                 ink[r0:r1, c0:c1] = False
 
@@ -167,36 +232,68 @@ def _minus(span: tuple[float, float], holes: Sequence[tuple[float, float]]) -> l
     return pieces
 
 
-def _without_rulings(ink: np.ndarray, height: float) -> np.ndarray:
-    """Ink less the horizontal and vertical runs longer than a mark (table rulings)."""
-    run = max(3, int(MAX_MARK * height * SCALE))
-    img = ink.astype(np.uint8)
-    horizontal = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
-    vertical = cv2.morphologyEx(img, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
-    return (img & ~(horizontal | vertical)).astype(bool)
+def _without_rulings(ink: np.ndarray, px: float) -> np.ndarray:
+    """Ink less the horizontal and vertical runs longer than a mark (table rulings); ``px``: the line
+    height in pixels."""
+    run = max(3, int(MAX_MARK * px))
+    rulings = _long_runs(ink, run) | _long_runs(ink.T, run).T
+    return ink & ~rulings
+
+
+def _long_runs(ink: np.ndarray, run: int) -> np.ndarray:
+    """The pixels of every row's runs of ink at least ``run`` long (a morphological opening by a
+    1 × run line, computed on the few rows that hold that much ink)."""
+    out = np.zeros_like(ink)
+    rows = np.flatnonzero(np.count_nonzero(ink, axis=1) >= run)
+    if rows.size == 0:
+        return out
+    padded = np.zeros((rows.size, ink.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = ink[rows]
+    edges = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)  # row-major: they pair up
+    for row, start, end in zip(starts[0], starts[1], ends[1], strict=True):
+        if end - start >= run:
+            out[rows[row], start:end] = True
+    return out
 
 
 def _parts(
-    ink: np.ndarray, height: float, origin: tuple[float, float], line: tuple[float, float]
+    ink: np.ndarray, height: float, origin: tuple[float, float, float], line: tuple[float, float]
 ) -> list[_Part]:
     """The parts whose middle lies on the line (others belong to the lines above and below); a part
     cut by the crop's edge cannot be judged (``cut``)."""
-    px, (left, top) = height * SCALE, origin
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    left, top, scale = origin
+    px = height * scale
     parts: list[_Part] = []
-    for i in range(1, count):
-        x, y, w, h = (int(v) for v in stats[i, :4])
-        middle = top - (y + h / 2) / SCALE
+    for (x, y, w, h), part in _components(ink):
+        middle = top - (y + h / 2) / scale
         if max(w, h) < MIN_MARK * px or not line[0] - 0.5 * height <= middle <= line[1] + 0.5 * height:
             continue  # a speck, an anti-aliasing crumb, or ink of another line
         if min(w, h) <= RULE_WIDTH * px and max(w, h) >= px:
             continue  # a straight stroke a line long: the piece of a ruling a page break or the crop left
-        frame = _is_frame(labels[y : y + h, x : x + w] == i)
         inside = _inside_share(ink[y : y + h, x : x + w])
         cut = y == 0 or y + h >= ink.shape[0]
         size = max(w, h) / px if not cut else MAX_MARK + 1
-        parts.append(_Part(left + x / SCALE, left + (x + w) / SCALE, frame, inside, size))
+        parts.append(_Part(left + x / scale, left + (x + w) / scale, _is_frame(part), inside, size))
     return _merge_contained(parts)
+
+
+def _components(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Each connected part of the ink: its box (x, y, w, h) and its own pixels in that box. Labelled
+    island by island (runs of inked columns): OpenCV's statistics cost as much for empty pixels as
+    for ink, and a band is mostly empty."""
+    out = []
+    columns = np.flatnonzero(ink.any(axis=0))
+    for island in np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1) if columns.size else ():
+        c0, c1 = int(island[0]), int(island[-1]) + 1
+        rows = np.flatnonzero(ink[:, c0:c1].any(axis=1))
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        piece = np.ascontiguousarray(ink[r0:r1, c0:c1]).view(np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(piece, 8, cv2.CV_32S)
+        for i in range(1, count):
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            out.append(((c0 + x, r0 + y, w, h), labels[y : y + h, x : x + w] == i))
+    return out
 
 
 def _is_frame(part: np.ndarray) -> bool:

@@ -12,8 +12,12 @@ module sees a pikepdf or pypdfium2 exception type.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import pikepdf
 import pypdfium2 as pdfium
@@ -41,9 +45,12 @@ class OpenedPdf:
     pdf: pikepdf.Pdf
     pages: int
     repaired: bool
+    source: BinaryIO | None = None  # the file qpdf reads (closed with the PDF)
 
     def close(self) -> None:
         self.pdf.close()
+        if self.source is not None:
+            self.source.close()
 
 
 def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
@@ -54,8 +61,33 @@ def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
     """
     if b"%PDF-" not in data[:1024]:
         return unreadable(CORRUPT)
+    source, mode = _memory_file(data)
+    opened = _guarded(source, mode, max_pages)
+    if isinstance(opened, model.Problem):
+        source.close()
+    return opened
+
+
+def _memory_file(data: bytes) -> tuple[BinaryIO, pikepdf.AccessMode]:
+    """``data`` as a file qpdf maps into memory (a Linux memfd): it reads a BytesIO through calls into
+    Python, twice as slowly (~0.7 against ~0.35 ms for a fillable 様式1)."""
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
+        fd = os.memfd_create("pdf", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        return io.BytesIO(data), pikepdf.AccessMode.default
+    source = os.fdopen(fd, "w+b")
+    try:
+        source.write(data)
+        source.seek(0)
+    except OSError:
+        source.close()
+        return io.BytesIO(data), pikepdf.AccessMode.default
+    return source, pikepdf.AccessMode.mmap
+
+
+def _guarded(source: BinaryIO, mode: pikepdf.AccessMode, max_pages: int) -> OpenedPdf | model.Problem:
+    try:
+        pdf = pikepdf.open(source, access_mode=mode)
     except pikepdf.PasswordError:
         return unreadable(ENCRYPTED)
     except (pikepdf.PdfError, ValueError, RuntimeError, OSError):
@@ -70,7 +102,7 @@ def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
     if guard is not None:
         pdf.close()
         return guard
-    return OpenedPdf(pdf=pdf, pages=pages, repaired=repaired)
+    return OpenedPdf(pdf=pdf, pages=pages, repaired=repaired, source=source)
 
 
 def _page_guard(pages: int, max_pages: int) -> model.Problem | None:
@@ -95,3 +127,44 @@ def open_pdfium(
         return unreadable(ENCRYPTED if "password" in str(exc).lower() else CORRUPT)
     except (ValueError, OSError):
         return unreadable(CORRUPT)
+
+
+class Pages:
+    """A PDFium document's pages, each loaded once: the first KEEP stay loaded for the next reader
+    (the text layer, then the ink beside the checkboxes; loading a page parses its content again),
+    until ``close``."""
+
+    KEEP = 4
+
+    def __init__(self, doc: pdfium.PdfDocument) -> None:
+        self.doc = doc
+        self._kept: dict[int, pdfium.PdfPage] = {}
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    @contextlib.contextmanager
+    def page(self, index: int) -> Iterator[pdfium.PdfPage]:
+        if index in self._kept:
+            yield self._kept[index]
+            return
+        page = self.doc[index]
+        if index < self.KEEP:
+            self._kept[index] = page
+            yield page
+            return
+        try:
+            yield page
+        finally:
+            page.close()
+
+    def close(self) -> None:
+        for page in self._kept.values():
+            page.close()
+        self._kept.clear()
+
+    def __enter__(self) -> Pages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -13,29 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pypdfium2 as pdfium
-
 from forms import model, spec
 from forms.extract import labels, marks, ticks
+from forms.extract.pdf import Pages
 from forms.extract.textlayer import TextLayer
 
 UNSURE = 0.0
 _HINT = "のいずれか"
 
 
-def read_printed(
-    doc: pdfium.PdfDocument, layer: TextLayer, form: spec.FormSpec
-) -> labels.LabelReading | None:
+def read_printed(layer: TextLayer, form: spec.FormSpec) -> labels.LabelReading | None:
     """The labels read from the text layer, or None when too few are found for a 様式1."""
     reading = labels.read_labels(layer.lines, form)
     return reading if reading.labels_found >= labels.MIN_LABELS else None
 
 
 def values_of(
-    doc: pdfium.PdfDocument, layer: TextLayer, reading: labels.LabelReading, form: spec.FormSpec
+    pages: Pages, layer: TextLayer, reading: labels.LabelReading, form: spec.FormSpec
 ) -> dict[str, model.RawValue]:
     """Every value read, the ticks the text leaves open read from the ink, unsure ones at confidence 0."""
-    ink = marks.read_marks(doc, reading.sites, _text_boxes(layer)) if reading.sites else {}
+    ink = marks.read_marks(pages, reading.sites, _text_boxes(layer)) if reading.sites else {}
     return reading_values(reading, form, ink)
 
 
@@ -54,7 +51,7 @@ def reading_values(
     values.update({key: mark.raw() for key, mark in ink.items() if key in reading.values})
     values.update(_agencies(reading, ink))
     for key in _missing(reading, form):
-        values[key] = model.RawValue(False if key in labels.LabelIndex(form).checkboxes else "", UNSURE)
+        values[key] = model.RawValue(False if key in labels.LabelIndex.of(form).checkboxes else "", UNSURE)
     return values
 
 

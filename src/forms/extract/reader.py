@@ -74,22 +74,23 @@ def _read(
     if isinstance(doc, model.Problem):
         return doc
     try:
-        return _read_pages(doc, opened, fields.is_youshiki1, ocr)
+        with pdf.Pages(doc) as pages:
+            return _read_pages(pages, opened, fields.is_youshiki1, ocr)
     finally:
         doc.close()
 
 
 def _read_pages(
-    doc: pdfium.PdfDocument, opened: pdf.OpenedPdf, blank_form: bool, ocr: scan.OcrEngine | None
+    pages: pdf.Pages, opened: pdf.OpenedPdf, blank_form: bool, ocr: scan.OcrEngine | None
 ) -> model.ExtractResult:
-    layer = textlayer.read_text_layer(doc)
+    layer = textlayer.read_text_layer(pages)
     if layer.decodable:
         form = spec.load_spec()
-        reading = printed.read_printed(doc, layer, form)
+        reading = printed.read_printed(layer, form)
         if reading is not None:
             return model.Extraction(
                 shape=model.Shape.PRINTED,
-                values=printed.values_of(doc, layer, reading, form),
+                values=printed.values_of(pages, layer, reading, form),
                 pages=opened.pages,
                 labels_found=reading.labels_found,
                 notes=("acroform blank: text layer",) if blank_form else ("text layer",),
@@ -98,7 +99,8 @@ def _read_pages(
             return model.problem(Code.FORM_NOT_FOUND, None, detail=NOT_YOUSHIKI1)
     if opened.repaired and not layer.has_text:
         return pdf.unreadable(pdf.CORRUPT)
-    return _read_scan(doc, layer, ocr)
+    pages.close()  # the scan reader renders each page once, at its own scale
+    return _read_scan(pages.doc, layer, ocr)
 
 
 def _looks_scanned(layer: textlayer.TextLayer) -> bool:

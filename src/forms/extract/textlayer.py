@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+
+from forms.extract.pdf import Pages
 
 #: A gap wider than this share of the text height splits a run into two spans.
 SPAN_GAP = 0.8
@@ -36,6 +40,7 @@ _SPACING = 0.35
 #: In the flow of pages, a page's first line lies this share of its height below the last line before it.
 PAGE_JOIN = 0.4
 _BREAK = re.compile(r"\r\n")
+_SPACES = re.compile(r"\s+")  # what str.isspace() calls a space
 _BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
 
 
@@ -83,6 +88,10 @@ class Line:
 
     def layout(self) -> LineLayout:
         """The line's text (spans joined by a space across a gap) with an x for every char."""
+        return self._layout
+
+    @cached_property
+    def _layout(self) -> LineLayout:
         text, xs, starts = "", [], []
         for k, span in enumerate(self.spans):
             if k and span.x0 - self.spans[k - 1].x1 > JOIN_GAP * self.height:
@@ -131,21 +140,24 @@ class _Piece:
     spans: list[Span]
 
 
-def read_text_layer(doc: pdfium.PdfDocument) -> TextLayer:
-    """Lines of every page of ``doc``, top to bottom, with counts that tell garbage from text."""
+def read_text_layer(doc: pdfium.PdfDocument | Pages) -> TextLayer:
+    """Lines of every page of ``doc``, top to bottom, with counts that tell garbage from text (a
+    document's ``Pages`` keep their first pages loaded for the next reader)."""
+    if isinstance(doc, pdfium.PdfDocument):
+        with Pages(doc) as pages:
+            return read_text_layer(pages)
     lines: list[Line] = []
     chars = bad = japanese = images = 0
     for index in range(len(doc)):
-        page = doc[index]
-        textpage = page.get_textpage()
-        try:
-            text = textpage.get_text_range()
-            pieces = _pieces(textpage, text)
-            stats = _char_stats(text)
-            images += stats[0] == 0 and _has_image(page)
-        finally:
-            textpage.close()
-            page.close()
+        with doc.page(index) as page:
+            textpage = page.get_textpage()
+            try:
+                text = textpage.get_text_range()
+                pieces = _pieces(textpage, text)
+                stats = _char_stats(text)
+                images += stats[0] == 0 and _has_image(page)
+            finally:
+                textpage.close()
         chars, bad, japanese = chars + stats[0], bad + stats[1], japanese + stats[2]
         lines.extend(_lines(index, pieces))
     return TextLayer(tuple(lines), chars, bad, japanese, images)
@@ -169,15 +181,16 @@ def _has_image(page: pdfium.PdfPage) -> bool:
 
 
 def _char_stats(text: str) -> tuple[int, int, int]:
+    """Visible, undecodable and Japanese chars (each distinct char classified once)."""
     visible = bad = japanese = 0
-    for ch in _BREAK.sub("", text):
+    for ch, count in Counter(_BREAK.sub("", text)).items():
         if ch.isspace() and ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85":
             continue
-        visible += 1
+        visible += count
         if ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES:
-            bad += 1
+            bad += count
         elif _is_japanese(ch):
-            japanese += 1
+            japanese += count
     return visible, bad, japanese
 
 
@@ -261,14 +274,8 @@ def _split_at_gaps(
     spans: list[Span] = []
     dropped: set[int] = set()
     span_start, span_x0 = first, xs[0]
-    i = first
-    while i <= last:
-        if not text[i].isspace():
-            i += 1
-            continue
-        j = i
-        while j <= last and text[j].isspace():
-            j += 1
+    for space in _SPACES.finditer(text, first, last + 1):  # first and last are not spaces
+        i, j = space.span()
         before = textpage.get_charbox(i - 1, loose=True)[2]
         after = textpage.get_charbox(j, loose=True)[0]
         if after < before - _BACKWARDS * height:
@@ -279,7 +286,6 @@ def _split_at_gaps(
         if after - before - drawn > SPAN_GAP * height:
             spans.append(Span(_kept(text, span_start, i, dropped), span_x0, before))
             span_start, span_x0 = j, after
-        i = j
     spans.append(Span(_kept(text, span_start, last + 1, dropped), span_x0, xs[1]))
     return spans
 

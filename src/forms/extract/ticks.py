@@ -7,6 +7,7 @@ the ink beside the label decides (``forms.extract.marks``).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,10 @@ AGENCY_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=16_384)
 def normal(text: str) -> str:
-    """The form in which labels are compared: NFKC, case-folded, without whitespace."""
+    """The form in which labels are compared: NFKC, case-folded, without whitespace (a form's texts
+    are compared many times: each is normalised once)."""
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
