@@ -82,6 +82,15 @@ def test_the_2_gib_flate_bomb_is_refused_early_and_the_reader_stays_small() -> N
         assert isinstance(pool.read(fillable()), Extraction) and pool._all[0].proc.pid == pid
 
 
+def test_a_reader_s_peak_is_its_own_not_that_of_the_process_it_was_forked_from() -> None:
+    ballast = bytearray(400 * 2**20)
+    ballast[:: 2**12] = b"\x01" * len(range(0, len(ballast), 2**12))  # 400 MiB resident in this process
+    with ReaderPool(workers=1, timeout_s=60.0, memory_mb=1024, max_pages=50) as pool:
+        assert isinstance(pool.read(fillable()), Extraction)
+        assert pool.peak_rss_mb() < 300
+    del ballast
+
+
 def test_a_returned_youshiki3_is_read_in_a_reader_with_the_same_guards() -> None:
     with ReaderPool(workers=1, timeout_s=60.0, memory_mb=1024, max_pages=50) as pool:
         got = pool.read_youshiki3(hostile.build("flate_bomb"), {"jetro": ["日本貿易振興機構"]})
