@@ -20,6 +20,7 @@ DEBS=(
   libreoffice-calc-nogui   # corpus: .xlsx 様式1 saved by LibreOffice
   fonts-seto               # tests: handwriting-style Japanese fonts for the handwritten scans of the corpus
   fonts-yozvox-yozfont
+  postfix                  # tests: postfix in front of forms serve (a throwaway instance of its own)
 )
 missing=()
 for p in "${DEBS[@]}"; do
@@ -28,6 +29,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then  # no system mail server is set up or started
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
