@@ -22,14 +22,13 @@ from forms.config import Settings
 from forms.deliver.message import valid_address
 from forms.documents import BankInfo, CompanyInfo, text_of
 from forms.documents.batch import FORMATS, file_name, render, write_atomically
-from forms.documents.mail import Enclosure, Letterhead, MailTexts, enclosure, youshiki2_mail, youshiki3_mail
+from forms.documents.enclosures import youshiki1_enclosure, youshiki2_enclosure
+from forms.documents.mail import Letterhead, MailTexts, enclosure, youshiki2_mail, youshiki3_mail
 from forms.documents.youshiki2 import COPY_TO_BANK, Youshiki2, supports_for_report, youshiki2_data
 from forms.documents.youshiki3 import Youshiki3, youshiki3_data
 from forms.errors import DocumentError
-from forms.intake.mime import safe_filename
 from forms.ledger import CompanyKey, LedgerView
 from forms.model import OutgoingMessage
-from forms.review.original import original
 from forms.rules.loader import Rulebooks
 from forms.spec import ISSUERS
 from forms.store import Store
@@ -235,42 +234,11 @@ class DocumentPost:
         formats = self.settings.youshiki3_mail_formats
         files = [enclosure(p.name, p.read_bytes()) for p in paths if p.suffix[1:] in formats]
         if data.enclosures:  # jetro: 様式1 and 様式2 enclosed
-            files += [*self._youshiki1(form), self._youshiki2_enclosure(data, key)]
+            enclosed = youshiki2_enclosure(
+                data, key, ledger=self.ledger, rulebooks=self.rulebooks, font_dir=self.font_dir
+            )
+            files += [*youshiki1_enclosure(self.store, form, self.settings.max_pdf_bytes), enclosed]
         return youshiki3_mail(data, to=to, files=files, head=self._head(), texts=self.texts)
-
-    def _youshiki1(self, form: RoutedForm) -> list[Enclosure]:
-        """The 様式1 as the bank sent it (the original PDF kept with the intake)."""
-        row = self.store.intakes.get(form.intake_id)
-        if row is None:
-            return []
-        found = original(
-            self.store.intakes.blob(row.sha256),
-            form_sha256=row.form_sha256,
-            decision=row.decision,
-            max_part_bytes=self.settings.max_pdf_bytes,
-        )
-        if found.form_bytes is None:
-            return []
-        name = safe_filename(f"youshiki1-{row.reference or row.id}.pdf")
-        return [enclosure(name, found.form_bytes)]
-
-    def _youshiki2_enclosure(self, data: Youshiki3, key: CompanyKey) -> Enclosure:
-        """様式2 of the issuing agency as the ledger stands on the 様式3's issue day (all support so far)."""
-        ledger = self.ledger.company(key)
-        first = min((s.date for s in ledger.supports if s.agency == data.issuer.key), default=data.issued_on)
-        period = (min(first, data.issued_on), data.issued_on)
-        report: Youshiki2 = youshiki2_data(
-            company=data.company,
-            bank=data.bank,
-            agency=data.issuer.key,
-            rulebook=self.rulebooks.for_date(data.issued_on),
-            ledger=ledger,
-            supports=supports_for_report(ledger, data.issuer.key, period),
-            period=period,
-            issued_on=data.issued_on,
-            navigator="",
-        )
-        return enclosure(file_name(report, "pdf"), render(report, "pdf", font_dir=self.font_dir))
 
     # -- shared ------------------------------------------------------------------------------------
 
