@@ -157,5 +157,9 @@ class DocumentError(FormsError):
     """A 様式2 or 様式3 cannot be issued or mailed as asked (the message says why, in Japanese)."""
 
 
+class AlreadyIssued(DocumentError):
+    """A batch found its document issued meanwhile (another batch ran at the same time): not again."""
+
+
 class AccountError(FormsError):
     """An account cannot be added or changed as asked (the message says why, in Japanese)."""

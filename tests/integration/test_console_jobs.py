@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from forms.store.ledger import StoreLedger
 from tests.support.console import (
     World,
     client_for,
+    finished_job,
     sign_in,
 )
 from tests.support.paths import SAMPLES
@@ -30,15 +30,6 @@ pytestmark = [
 def store_events(store: Store) -> list:
     """The events of no one intake (batches, imports), oldest first."""
     return store.events.of(None)
-
-
-def finished_job(client: TestClient, job_url: str, timeout_s: float = 120) -> dict:
-    """Polls the job's progress JSON until it is finished; the last JSON."""
-    deadline = time.monotonic() + timeout_s
-    while not (status := client.get(job_url + ".json").json())["finished"]:
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
-    return status
 
 
 def test_a_clerk_of_another_agency_cannot_batch_youshiki3_for_jetro(world: World) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
@@ -60,14 +62,20 @@ def build_world(home: Path) -> World:
     }
     room.drain()
     room.close()
+    world = console_world(settings)
+    by_spool = world.store.intakes.by_spool_id
+    world.ids.update({name: by_spool(spool_id).id for name, spool_id in spool_ids.items()})  # type: ignore[union-attr]
+    return world
+
+
+def console_world(settings: Settings) -> World:
+    """The console's side of the store of ``settings``: an admin, a jetro clerk and an scb clerk."""
     store = Store.open(settings.store_url)
-    ids = {name: store.intakes.by_spool_id(spool_id).id for name, spool_id in spool_ids.items()}  # type: ignore[union-attr]
     users = Users(store, hasher=FAST_ARGON2)
     users.add("admin", role="admin", password=PASSWORD)
     users.add("jetro-clerk", role="clerk", agency="jetro", password=PASSWORD)
     users.add("scb-clerk", role="clerk", agency="scb", password=PASSWORD)
-    review = Review(store, settings)
-    return World(settings, store, review, users, ids)
+    return World(settings, store, Review(store, settings), users, {})
 
 
 def client_for(
@@ -99,3 +107,12 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/queue").text)
+
+
+def finished_job(client: TestClient, job_url: str, timeout_s: float = 120) -> dict[str, Any]:
+    """Polls the job's progress JSON until it is finished; the last JSON."""
+    deadline = time.monotonic() + timeout_s
+    while not (status := client.get(job_url + ".json").json())["finished"]:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    return status  # type: ignore[no-any-return]

@@ -58,12 +58,13 @@ def mail_bytes(
     filename: str,
     message_id: str = "<y3-1@mihon-bank.example.jp>",
     sender: str = f"例示 一郎 <{BANK}>",
+    subject: str = "様式3のご返送（株式会社サンプル精機）",
 ) -> bytes:
     """A bank's mail returning ``attachment`` (a .docx or a PDF) to the mailroom."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = "mailroom@example.jp"
-    msg["Subject"] = "様式3のご返送（株式会社サンプル精機）"
+    msg["Subject"] = subject
     msg["Message-ID"] = message_id
     msg["Date"] = "Thu, 10 Sep 2026 10:00:00 +0900"
     msg.set_content("様式3を返送いたします。")

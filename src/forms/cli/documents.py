@@ -11,7 +11,8 @@
 ``--send`` queues the document's mail in the outbox (``forms serve`` or ``forms process`` sends it):
 様式2 to the company's 担当者E-mail on 様式1 (scb: a copy to the bank), 様式3 to the bank's
 金融機関E-mail (jetro: with 様式1 and 様式2), or to ``--mail-to``. Each document gets a reference number
-(R8-Y2-…, R8-Y3-…) that it prints; a 様式2 batch skips the companies reported for that period.
+(R8-Y2-…, R8-Y3-…) that it prints; a 様式2 batch skips the companies reported for that period, a
+様式3 batch the 様式1 that have one (run twice, or twice at once, a batch issues each document once).
 
 A company is named as in the ledger commands (its 法人番号, or ``--name`` and ``--postal-code``).
 The company and its bank are those of the company's newest routed 様式1 in the store (its decision's
@@ -36,7 +37,7 @@ from forms.cli.ledger import newest_rulebook
 from forms.cli.review_session import add_actor_option
 from forms.cli.tables import table
 from forms.config import Settings
-from forms.errors import DocumentError, UsageError
+from forms.errors import UsageError
 from forms.files import private_dir
 from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
@@ -47,7 +48,7 @@ from forms.spec import ISSUERS
 
 if TYPE_CHECKING:
     from forms.documents.issued import IssuedYoushiki3, RoutedForm
-    from forms.documents.sending import DocumentPost, Issued
+    from forms.documents.sending import Batch, DocumentPost, Issued
     from forms.store import Store
 
 
@@ -144,12 +145,9 @@ def cmd_youshiki2(args: argparse.Namespace, settings: Settings) -> int:
             post = _post(store, settings, _out(args, settings))
             common = {"agency": args.agency, "period": period, "issued_on": issued_on, "formats": formats}
             if key is None:
-                issued, skipped = post.youshiki2_batch(send=args.send, actor=args.actor, **common)
-                print(f"様式2を{len(issued)}件作成しました（{_out(args, settings)}）。")
-                for one in issued:
-                    print(_issued_lines(one, "様式2")[0])
-                for skip in skipped:
-                    print(f"作成しませんでした: {skip.company}: {skip.reason}")
+                batch = post.youshiki2_batch(send=args.send, actor=args.actor, **common)
+                print(f"様式2を{batch.count}件作成しました（{_out(args, settings)}）。")
+                _print_batch(batch, "様式2")
                 return 0
             form = _routed(store, key, args.agency)
             one = post.youshiki2(
@@ -214,14 +212,21 @@ def _mailed_batch(args: argparse.Namespace, settings: Settings, agencies: Sequen
     formats = _formats(args.format)
     with Store.open(settings.store_url) as store:
         post = _post(store, settings, _out(args, settings))
-        forms = [f for f in store.youshiki3.routed_without_youshiki3(agencies) if f.company is not None]
-        for form in forms:
-            try:
-                one = post.youshiki3(form, issued_on=issued_on, send=True, formats=formats, actor=args.actor)
-                print(_issued_lines(one, "様式3")[0])
-            except DocumentError as exc:
-                print(f"作成しませんでした: 申込み {form.intake_id}: {exc}")
+        batch = post.youshiki3_batch(
+            agencies=agencies, issued_on=issued_on, send=True, formats=formats, actor=args.actor
+        )
+    print(f"様式3を{batch.count}件作成しました（{_out(args, settings)}）。")
+    _print_batch(batch, "様式3")
     return 0
+
+
+def _print_batch(batch: Batch, what: str) -> None:
+    for one in batch.issued:
+        print(_issued_lines(one, what)[0])
+    for skip in batch.skipped:
+        print(f"作成しませんでした: {skip.company}: {skip.reason}")
+    if batch.already:
+        print(f"発行済みのため作成しなかったもの: {batch.already}件")
 
 
 def _batch(args: argparse.Namespace, settings: Settings) -> int:

@@ -116,6 +116,7 @@ def routes(api: ASGIApp) -> list[Route | Mount]:
         Route("/youshiki3/batch", bulk.youshiki3_batch, methods=["POST"]),
         Route("/paper", paper.paper_form, methods=["GET"]),
         Route("/paper", paper.upload_paper, methods=["POST"], max_body_size=paper.MAX_UPLOAD_BYTES),
+        Route("/youshiki2/batch", bulk.youshiki2_batch, methods=["POST"]),
         Route("/supports/import", bulk.import_form, methods=["GET"]),
         Route("/supports/import", bulk.import_supports, methods=["POST"]),
         Route("/jobs/{job_id:int}", operations.job_page),

@@ -3,9 +3,10 @@
 A company is found by its 法人番号, or (個人事業者) its name and postal code, or from an intake
 (its 様式1 names the company and the bank). The page shows the support history, the cap, what is
 used and what remains, the loans; 様式2 is issued for jetro or scb over a period, 様式3 from a
-routed intake. An agency-scoped clerk sees a company only as ``forms.review.companies`` allows (a
-company no agency of theirs has dealt with is "not found"; other agencies' rows are not listed) and
-issues documents only as their agency. Each issue is an event with the clerk's name.
+routed intake; the page also holds the form of the 様式2 batch for a period (``forms.console.bulk``).
+An agency-scoped clerk sees a company only as ``forms.review.companies`` allows (a company no agency
+of theirs has dealt with is "not found"; other agencies' rows are not listed) and issues documents
+only as their agency. Each issue is an event with the clerk's name.
 """
 
 from __future__ import annotations
@@ -92,8 +93,15 @@ async def ledger(request: Request) -> Response:
         "supports": view.supports if view else [],
         "loans": view.loans if view else [],
         "done": request.query_params.get("done"),
+        "batch_period": [d.isoformat() for d in batch_period(today)],
     }
     return page(request, "ledger.html", context, session=session, clerk=clerk)
+
+
+def batch_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The period the 様式2 batch form offers first: the month before ``today``."""
+    end = today.replace(day=1) - dt.timedelta(days=1)
+    return end.replace(day=1), end
 
 
 def _pdf(console: Console, data: Any) -> bytes:
@@ -108,7 +116,7 @@ def _attachment(pdf: bytes, name: str) -> Response:
     )
 
 
-def _day(text: Any, what: str) -> dt.date:
+def posted_day(text: Any, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(text))
     except ValueError as exc:
@@ -131,7 +139,10 @@ async def youshiki2(request: Request) -> Response:
     company_ledger = shown.ledger
     if company_ledger is None:
         raise HTTPException(403, "この支援機関の様式2は発行できません。")
-    period = (_day(form.get("period_from"), "支援期間の開始"), _day(form.get("period_to"), "支援期間の終了"))
+    period = (
+        posted_day(form.get("period_from"), "支援期間の開始"),
+        posted_day(form.get("period_to"), "支援期間の終了"),
+    )
     if form.get("send") == "1":
         routed = RoutedForm(intake_id, agency, fields, None) if fields and intake_id else None
         mailed = await _mail_youshiki2(console.post, key, agency, period, routed, form, clerk.name)

@@ -36,7 +36,7 @@ class IssuedDocuments:
     def overdue(self, today: dt.date) -> list[IssuedYoushiki3]:
         return self._store.youshiki3.overdue(today)
 
-    def record_youshiki3(self, **issued: Any) -> int:
+    def record_youshiki3(self, **issued: Any) -> int | None:
         """Record one issued 様式3 (``Youshiki3Records.record_issued``'s keywords)."""
         return self._store.youshiki3.record_issued(**issued)
 

@@ -116,6 +116,14 @@ class Database:
                 conn.execute(_ASYNC_COMMIT)
             yield conn
 
+    def take_turns(self, conn: Connection, name: str) -> None:
+        """Transactions that name the same ``name`` run one after the other from here to their end,
+        so that one can check and then write (on PostgreSQL a transaction-scoped advisory lock;
+        SQLite's writing transactions take turns already)."""
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
     def upsert(self, table: Table) -> Insert:
         """An INSERT that can take ON CONFLICT clauses, for this database."""
         return sqlite_insert(table) if self.dialect == "sqlite" else pg_insert(table)

@@ -1,6 +1,7 @@
 """Issued 様式2 in the store (``store.youshiki2``): one row per report, its mail queued with it.
 
 record(…)                       the 様式2 issued, its event and its mail, in one transaction
+                                (``once``: not when the company has one for the period already)
 issued(key=…, agency=…)         issued 様式2, oldest first
 companies_reported(agency, p)   the companies that have a 様式2 of ``agency`` for period ``p``
 """
@@ -77,11 +78,16 @@ class Youshiki2Records:
         files: Sequence[str],
         outgoing: Sequence[OutgoingMessage] = (),
         actor: str = "cli",
-    ) -> int:
-        """Record one issued 様式2 and queue ``outgoing`` (its mail) in the same transaction; its id."""
+        once: bool = False,
+    ) -> int | None:
+        """Record one issued 様式2 and queue ``outgoing`` (its mail) in the same transaction; its id.
+        ``once`` (a batch): None, and nothing recorded or queued, when the company has a 様式2 of
+        ``agency`` for ``period`` already (checked in the same transaction, batches taking turns)."""
         recipients = sorted({r for m in outgoing for r in m.recipients})
         now = self._db.now()
         with self._db.writing() as conn:
+            if once and self._reported(conn, key, agency, period):
+                return None
             new_id = conn.execute(
                 youshiki2_issued.insert()
                 .values(
@@ -111,6 +117,17 @@ class Youshiki2Records:
             }
             self._db.event(conn, intake_id, "youshiki2_issued", actor=actor, detail=detail)
         return int(new_id)
+
+    def _reported(self, conn: Any, key: CompanyKey, agency: str, period: tuple[dt.date, dt.date]) -> bool:
+        self._db.take_turns(conn, f"youshiki2:{agency}:{key}:{period[0]}:{period[1]}")
+        t = youshiki2_issued.c
+        query = select(t.id).where(
+            t.agency == agency,
+            t.period_from == period[0],
+            t.period_to == period[1],
+            *(t[n].is_(None) if v is None else t[n] == v for n, v in _key_columns(key).items()),
+        )
+        return conn.execute(query.limit(1)).first() is not None
 
     def issued(self, *, key: CompanyKey | None = None, agency: str | None = None) -> list[IssuedYoushiki2]:
         t = youshiki2_issued.c

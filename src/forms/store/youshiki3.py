@@ -1,7 +1,8 @@
 """Issued 様式3 in the store (``store.youshiki3``), and the routed 様式1 they are made from.
 
     record_issued(…)                     one row per 様式3 sent to a bank (answered_on NULL), its mail
-                                         queued in the same transaction
+                                         queued in the same transaction (``once``: not when its
+                                         様式1 has one already)
     by_reference(reference)              the 様式3 that prints this reference number
     overdue(today)                       past their 回答期日 and unanswered, oldest due first
     open_for(key, agency)                the oldest unanswered 様式3 of a company and agency
@@ -117,9 +118,11 @@ class Youshiki3Records:
         reference: str | None = None,
         outgoing: Sequence[OutgoingMessage] = (),
         actor: str = "cli",
-    ) -> int:
+        once: bool = False,
+    ) -> int | None:
         """Record one issued 様式3 (unanswered) with its event, and queue ``outgoing`` (its mail) in the
-        same transaction; its id."""
+        same transaction; its id. ``once`` (a batch): None, and nothing recorded or queued, when a
+        様式3 was issued from the 様式1 ``intake_id`` already (checked in the same transaction)."""
         row = {
             "key": key,
             "company_name": company_name,
@@ -133,6 +136,8 @@ class Youshiki3Records:
             "outgoing": outgoing,
         }
         with self._db.writing() as conn:
+            if once and intake_id is not None and self._issued_from(conn, intake_id):
+                return None
             new_id = self._insert(conn, row)
             detail = {
                 "id": new_id,
@@ -144,6 +149,11 @@ class Youshiki3Records:
             }
             self._db.event(conn, intake_id, "youshiki3_issued", actor=actor, detail=detail)
         return new_id
+
+    def _issued_from(self, conn: Any, intake_id: int) -> bool:
+        self._db.take_turns(conn, f"youshiki3:intake:{intake_id}")
+        query = select(youshiki3_issued.c.id).where(youshiki3_issued.c.intake_id == intake_id).limit(1)
+        return conn.execute(query).first() is not None
 
     def _insert(self, conn: Any, row: Mapping[str, Any]) -> int:
         values = dict(row)
