@@ -1,6 +1,7 @@
-"""The console's batches that mail (様式2 for a period, 様式3 to the banks), over HTTP on an office
-whose mail goes to a real SMTP sink: `forms process` sends what the console queued, each document
-once however often (or however quickly twice) a batch is pressed."""
+"""The console's batches that mail (様式2 for a period, 様式3 to the banks) and its plain 様式3 download,
+over HTTP on an office whose mail goes to a real SMTP sink: `forms process` sends what the console
+queued, each document once however often (or however quickly twice) a batch is pressed; a downloaded
+様式3 is recorded with its reference, so the bank's answer quoting it closes that 様式3."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import pytest
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
+from forms.extract.reference import find_youshiki3_reference
 from tests.support.console import World, client_for, console_world, finished_job, sign_in
 from tests.support.paths import SAMPLES
 from tests.support.post import (
+    SEIKI,
     SEIKI_BANK,
     SEIKI_MAIL,
     SHOJI_BANK,
@@ -25,6 +28,7 @@ from tests.support.post import (
     attachments,
     office,
 )
+from tests.support.youshiki3 import filled_docx, mail_bytes
 
 pytestmark = [
     pytest.mark.slow,  # WeasyPrint lays out each PDF with the Japanese font
@@ -110,3 +114,26 @@ def test_the_youshiki3_batch_mails_each_bank_once(tmp_path: Path, monkeypatch: p
         names = sorted(attachments(jetro))
         assert [n.split("-")[0] for n in names] == ["youshiki1", "youshiki2", "youshiki3", "youshiki3"]
         assert sorted(n.rsplit(".")[-1] for n in attachments(scb)) == ["docx", "pdf"]
+
+
+def test_a_youshiki3_downloaded_from_the_console_is_answered_by_its_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with console_office(tmp_path) as (o, world):
+        older = ("youshiki3", SEIKI, "--agency", "jetro", "--issued", "2026-09-01")
+        assert o.forms(monkeypatch, *older) == 0  # an open 様式3 of the same company, issued before
+        intake_id = world.store.youshiki3.routed_forms(["jetro"])[0].intake_id
+        admin, csrf = signed_in(world, "admin")
+        pdf = admin.post(f"/intakes/{intake_id}/youshiki3", data={"csrf": csrf})
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        reference = find_youshiki3_reference(pdf_text(pdf.content))
+        issued = world.store.youshiki3.by_reference(reference or "")
+        assert issued is not None and issued.intake_id == intake_id and issued.recipients == ()
+        assert [Path(f).read_bytes() for f in issued.files] == [pdf.content]
+        assert [i.kind for i in world.store.outbox.items() if i.kind == "youshiki3"] == [], "not mailed"
+        answer = mail_bytes(filled_docx(), "様式3.docx", subject=f"様式3のご返送（照会番号 {reference}）")
+        (o.home / "mailroom" / "new").mkdir(parents=True, exist_ok=True)
+        (o.home / "mailroom" / "new" / "answer.eml").write_bytes(answer)
+        assert o.forms(monkeypatch, "process") == 0
+        answered = {i.reference: i.answered_on for i in world.store.youshiki3.issued()}
+        assert answered[reference] is not None and answered["R8-Y3-000001"] is None

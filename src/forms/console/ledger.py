@@ -3,10 +3,12 @@
 A company is found by its 法人番号, or (個人事業者) its name and postal code, or from an intake
 (its 様式1 names the company and the bank). The page shows the support history, the cap, what is
 used and what remains, the loans; 様式2 is issued for jetro or scb over a period, 様式3 from a
-routed intake; the page also holds the form of the 様式2 batch for a period (``forms.console.bulk``).
-An agency-scoped clerk sees a company only as ``forms.review.companies`` allows (a company no agency
-of theirs has dealt with is "not found"; other agencies' rows are not listed) and issues documents
-only as their agency. Each issue is an event with the clerk's name.
+routed intake: recorded as issued with its reference number (``DocumentPost``), mailed or handed to
+the clerk as a PDF, so a bank's answer quoting the number is matched to it. The page also holds the
+form of the 様式2 batch for a period (``forms.console.bulk``). An agency-scoped clerk sees a company
+only as ``forms.review.companies`` allows (a company no agency of theirs has dealt with is "not
+found"; other agencies' rows are not listed) and issues documents only as their agency. Each issue is
+an event with the clerk's name.
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ from forms.console.auth import Clerk
 from forms.console.context import Console, console_of, page, posted, signed_in
 from forms.console.views import viewed
 from forms.documents import BankInfo, CompanyInfo
-from forms.documents.batch import file_name, render
+from forms.documents.batch import FORMATS, file_name, render
 from forms.documents.sending import DocumentPost, Issued
 from forms.documents.youshiki2 import supports_for_report, youshiki2_data
-from forms.documents.youshiki3 import youshiki3_data
 from forms.errors import DocumentError, FormsError
 from forms.jp.wareki import today_in_japan
 from forms.ledger import CompanyKey
@@ -222,36 +223,27 @@ async def _mail_youshiki2(
 
 
 async def youshiki3(request: Request) -> Response:
+    """様式3 of a routed intake, recorded as issued with its reference number (so the bank's answer is
+    matched by it): mailed to the bank officer (``send``), else handed to the clerk as a PDF."""
     _, clerk, form = await posted(request)
     console = console_of(request)
     view = await viewed(request, request.path_params["intake_id"])
     agency = view.decision.agency or ""
     if view.decision.status != "routed" or agency not in issuers_for(clerk):
         raise HTTPException(409, "様式3は、ジェトロ又は信金中金へ転送した申込みについてのみ発行できます。")
-    if form.get("send") == "1":
-        routed = RoutedForm(view.row.id, agency, dict(view.decision.fields), None)
-        today = today_in_japan()
-        try:
-            issued = await run_in_threadpool(
-                lambda: console.post.youshiki3(routed, issued_on=today, send=True, actor=clerk.name)
+    send = form.get("send") == "1"
+    routed = RoutedForm(view.row.id, agency, dict(view.decision.fields), None)
+    formats = FORMATS if send else ("pdf",)
+    try:
+        issued = await run_in_threadpool(
+            lambda: console.post.youshiki3(
+                routed, issued_on=today_in_japan(), send=send, formats=formats, actor=clerk.name
             )
-        except (DocumentError, ValueError) as exc:
-            raise HTTPException(400, f"様式3を送付できませんでした: {exc}") from exc
+        )
+    except (FormsError, ValueError) as exc:
+        raise HTTPException(400, f"様式3を{'送付' if send else '作成'}できませんでした: {exc}") from exc
+    if send:
         done = urlencode({"done": queued_text(issued)})
         return RedirectResponse(f"/intakes/{view.row.id}?{done}", status_code=303)
-    try:
-        data = youshiki3_data(
-            youshiki1_fields=dict(view.decision.fields),
-            agency=agency,
-            rulebook=console.rulebook,
-            issued_on=today_in_japan(),
-        )
-        pdf = await run_in_threadpool(_pdf, console, data)
-    except (FormsError, ValueError) as exc:
-        raise HTTPException(400, f"様式3を作成できませんでした: {exc}") from exc
-    detail = {"agency": agency, "due_on": data.due_on.isoformat()}
-    handed_out = console.documents.handed_out
-    await run_in_threadpool(
-        handed_out, "youshiki3_issued", intake_id=view.row.id, actor=clerk.name, detail=detail
-    )
-    return _attachment(pdf, file_name(data, "pdf"))
+    pdf = next(p for p in issued.files if p.suffix == ".pdf")
+    return _attachment(await run_in_threadpool(pdf.read_bytes), pdf.name)
