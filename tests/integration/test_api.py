@@ -4,6 +4,7 @@ token 401; paginated; rate-limited."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -11,7 +12,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from forms.access.tokens import Tokens
-from forms.api.limits import RateLimiter
 from forms.cli.main import main as forms_main
 from forms.console import create_app
 from tests.support.console import SECRET, World, client_for, sign_in
@@ -99,13 +99,14 @@ def test_the_list_is_paginated(world: World, api) -> None:  # type: ignore[no-un
 
 
 def test_a_token_is_rate_limited(world: World, api) -> None:  # type: ignore[no-untyped-def]
-    _, described, tokens = api
-    app = create_app(world.settings, review=world.review, accounts=world.users, secret=SECRET,
-                     api_limiter=RateLimiter(per_minute=1, burst=2))  # fmt: skip
+    _, described, _ = api
+    _, token = Tokens(world.store).create("scb", label="limited", actor="admin")  # a budget of its own
+    settings = dataclasses.replace(world.settings, api_rate_per_minute=1, api_burst=2)
+    app = create_app(settings, review=world.review, accounts=world.users, secret=SECRET)
     client = TestClient(app, base_url="https://testserver")
-    codes = [client.get("/api/v1/submissions", headers=bearer(tokens["scb"])).status_code for _ in range(3)]
+    codes = [client.get("/api/v1/submissions", headers=bearer(token)).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
-    limited = described.check(client.get("/api/v1/submissions", headers=bearer(tokens["scb"])))
+    limited = described.check(client.get("/api/v1/submissions", headers=bearer(token)))
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
 
 

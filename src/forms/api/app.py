@@ -7,7 +7,8 @@
 
 ``Authorization: Bearer <token>`` (``forms token add``). No, unknown or revoked token: 401; another
 agency's submission: 403 (the same rule as the console's, ``forms.access.scope``); too many requests:
-429 with Retry-After (``api_rate_per_minute``, ``api_burst``). Errors are ``{"error", "message"}``.
+429 with Retry-After (``api_rate_per_minute``, ``api_burst``; counted in the store, one budget
+for every process serving the API, ``forms.api.limits``). Errors are ``{"error", "message"}``.
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ class Api:
     def __init__(self, review: Review, settings: Settings, limiter: RateLimiter | None = None) -> None:
         self.review = review
         self.tokens = Tokens(review.store)
-        self.limiter = limiter or RateLimiter(settings.api_rate_per_minute, settings.api_burst)
+        self.limiter = limiter or RateLimiter(
+            review.store.rate_limits, settings.api_rate_per_minute, settings.api_burst
+        )
         self.description = json.loads(OPENAPI.read_text(encoding="utf-8"))
 
-    def _limit(self, key: str) -> None:
-        wait = self.limiter.take(key)
+    async def _limit(self, key: str) -> None:
+        wait = await run_in_threadpool(self.limiter.take, key)  # a write to the store
         if wait:
             retry = str(math.ceil(wait))
             raise ApiProblem(
@@ -100,10 +103,10 @@ class Api:
             await run_in_threadpool(self.tokens.client, token.strip()) if scheme.lower() == "bearer" else None
         )
         if found is None:
-            self._limit(f"ip:{request.client.host if request.client else '-'}")
+            await self._limit(f"ip:{request.client.host if request.client else '-'}")
             challenge = {"WWW-Authenticate": 'Bearer realm="forms"'}
             raise ApiProblem(401, "unauthorized", "トークンがないか、無効です。", challenge)
-        self._limit(f"token:{found.token_id}")
+        await self._limit(f"token:{found.token_id}")
         return found
 
     async def submission(self, request: Request) -> tuple[Submission, str]:

@@ -27,7 +27,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from forms.access.accounts import Users
 from forms.api.app import create_api
-from forms.api.limits import RateLimiter
 from forms.config import Settings
 from forms.console import accounts, actions, bulk, exports, operations, paper, tokens, views
 from forms.console import ledger as ledger_views
@@ -205,7 +204,6 @@ def create_app(
     cookie_secure: bool | None = None,
     limiter: SignInLimiter | None = None,
     templates: Path | None = None,
-    api_limiter: RateLimiter | None = None,
 ) -> Starlette:
     """The console app. Without ``review`` it opens the store of ``settings`` (closed on shutdown);
     ``secret`` signs the session cookies (default: kept in ``$FORMS_HOME/console.key``);
@@ -232,7 +230,7 @@ def create_app(
             if owned is not None:
                 owned.close()
 
-    api = create_api(review, settings, limiter=api_limiter)
+    api = create_api(review, settings)
     app = Starlette(
         routes=routes(api), exception_handlers=handlers, lifespan=lifespan, max_body_size=MAX_BODY_BYTES
     )

@@ -331,3 +331,16 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime),
     Column("revoked_by", String(200)),
 )
+
+#: The API's rate limit (0011): a token bucket per key (``token:7``, ``ip:192.0.2.1``) shared by every
+#: process over the store. ``credit`` counts 1/60 000 of a request, so that a bucket filling at
+#: ``per_minute`` requests a minute gains exactly ``per_minute`` a millisecond (integers throughout).
+api_rate_limits = Table(
+    "api_rate_limits",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("credit", BigInteger, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),  # when credit was counted (Unix time, milliseconds)
+    Column("granted", Boolean, nullable=False),  # whether the last request counted was let through
+    Index("ix_api_rate_limits_at_ms", "at_ms"),
+)

@@ -7,6 +7,7 @@
     store.ledger     supports, loans, frames (ledger.py; ``StoreLedger`` is the ledger view over them)
     store.users      the console's accounts (users.py)
     store.tokens     the agencies' API tokens (tokens.py)
+    store.rate_limits  the API's rate limit per token, shared by every process (ratelimits.py)
     store.notices    the scheduler's reminders and digests, each sent once (notices.py)
     store.youshiki2  the issued 様式2 (youshiki2.py)
     store.youshiki3  the issued 様式3 and their answers (youshiki3.py)
@@ -32,6 +33,7 @@ from forms.store.ledger import LedgerTables
 from forms.store.notices import Notices
 from forms.store.outbox import Outbox
 from forms.store.queue import ReviewQueue
+from forms.store.ratelimits import RateLimits
 from forms.store.schema import intakes, outbox
 from forms.store.tokens import ApiTokens
 from forms.store.users import UserAccounts
@@ -51,6 +53,7 @@ class Store:
         self.ledger = LedgerTables(db)
         self.users = UserAccounts(db)
         self.tokens = ApiTokens(db)
+        self.rate_limits = RateLimits(db)
         self.notices = Notices(db)
         self.youshiki2 = Youshiki2Records(db)
         self.youshiki3 = Youshiki3Records(db)
