@@ -74,6 +74,18 @@ def test_an_xlsx_behind_a_kessansho_is_forwarded_as_the_xlsx_it_is(
     assert form["bank_email"] in got  # the receipt answers the bank's mail
 
 
+def test_a_docx_behind_a_kessansho_is_a_youshiki1_not_a_returned_youshiki3(
+    tmp_path: Path, sink: tuple[int, Recorder]
+) -> None:
+    """A .docx makes the mailroom look for a returned 様式3 first; a 決算書 PDF (no ruled table) in front
+    of it is no 様式3 — not an unreadable one — and the .docx is read as the 様式1 it is."""
+    form = values("jetro-fillable")
+    docx = office.docx_table(form)
+    mail = mails.two_pdfs(mails.MailInput("docx-2", form, docx, "様式1.docx", mails.kessansho_pdf()))
+    _, decision = drained(tmp_path, sink[0], mail)
+    assert (decision["status"], decision["attachment"]) == ("routed", "様式1.docx"), decision["reasons"]
+
+
 def test_a_docx_sent_as_octet_stream_named_bin_goes_on_as_docx(
     tmp_path: Path, sink: tuple[int, Recorder]
 ) -> None:

@@ -165,8 +165,11 @@ def _char_pieces(chars: Sequence[Mapping[str, Any]], strokes: Sequence[Stroke]) 
 
 
 def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) -> None:
+    settings = _table_settings(page)
+    if len(settings["explicit_horizontal_lines"]) < 2:
+        return  # no ruled table on the page (a 決算書, a letter): no rows, not a broken file
     strokes = _strokes(page)
-    for table in page.find_tables(_table_settings(page)):
+    for table in page.find_tables(settings):
         for row in table.rows:
             cells = [c for c in row.cells if c is not None]
             if len(cells) < 2:
