@@ -17,11 +17,13 @@ from forms.access.accounts import Users
 from forms.mailroom.worker import Mailroom
 from forms.review import Review
 from forms.store import Store
+from tests.corpus import mails, office
 from tests.support.console import FAST_ARGON2, World, client_for, sign_in
 from tests.support.mailroom import mailroom_env, received_by
 from tests.support.paths import FORMS, SAMPLES
 from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder, smtp_sink
+from tests.support.youshiki1 import jetro_values
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 FORM = SAMPLES / "jetro-fillable.pdf"  # its 金融機関E-mail: kaigai@mihon-bank.example.jp
@@ -111,3 +113,21 @@ def test_forms_intake_with_a_channel_answers_the_bank_on_the_form(tmp_path: Path
     ]
     receipts = [m for m in outbox if "R8-000001" in str(m["Subject"]) and m["To"] == BANK]
     assert len(receipts) == 1 and receipts[0]["In-Reply-To"] is None
+
+
+def test_a_word_form_on_the_console_shows_no_page_images(tmp_path: Path, sink: tuple[int, Recorder]) -> None:
+    w = world(tmp_path, sink[0])
+    room = Mailroom.open(w.settings)
+    try:
+        form = office.docx_table(jetro_values(agency="kosha"))  # kosha: no loan or requirements needed
+        room.spool.put(
+            mails.octet_stream(mails.MailInput("w-1", jetro_values(), form, "様式1.docx", b"")),
+            channel="smtp",
+        )
+        room.drain()
+    finally:
+        room.close()
+    client = client_for(w)
+    sign_in(client, "mailroom-clerk")
+    page = client.get("/intakes/1").text
+    assert "Word・Excelのファイルで届いた様式1" in page and "/intakes/1/pages/1.png" not in page

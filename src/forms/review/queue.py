@@ -9,6 +9,7 @@ from forms.access.scope import Scope
 from forms.decide import Context, apply_corrections, read_fields
 from forms.jp.business_days import add_business_days
 from forms.jp.wareki import date_in_japan
+from forms.model import Shape
 from forms.review.desk import Desk
 from forms.review.original import render_page
 from forms.review.values import DeadlineRow, IntakeView, raw_values, regions, stored_decision
@@ -16,6 +17,8 @@ from forms.store import OutboxItem
 from forms.store.queue import QueueFilter, QueueRow
 
 EVERY = Scope.every()
+#: Shapes read from their text, without page images (the console shows none).
+OFFICE_SHAPES = frozenset({Shape.DOCX, Shape.XLSX})
 
 
 class Queue:
@@ -54,7 +57,7 @@ class Queue:
             low_confidence=low,
             corrections=corrections,
             events=self._store.events.of(intake_id),
-            pages=extraction.pages if extraction else 0,
+            pages=extraction.pages if extraction and extraction.shape not in OFFICE_SHAPES else 0,
             shape=str(extraction.shape) if extraction else None,
             handled_at=record.handled_at if record else None,
             handled_by=record.handled_by if record else None,
