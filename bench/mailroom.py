@@ -38,6 +38,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from cpu_use import Steal, cpu_per_mail, cpu_seconds, process_tree, processes_under
 from forms.config import load_settings
 from forms.intake.smtp_data import ChunkedDataSMTP
 from forms.mailroom.worker import Mailroom
@@ -164,50 +165,6 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60)
     raise SystemExit("forms serve did not start listening")
 
 
-def _process_tree(root: int) -> dict[int, str]:
-    """``root`` and its descendants (Linux /proc): pid → a short role name."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        found[pid] = "reader" if "extract.worker" in cmd else "decider" if " work" in cmd else "serve"
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process so far (0 when it is gone)."""
-    try:
-        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _processes(roots: list[int]) -> dict[int, str]:
-    return {pid: role for root in roots for pid, role in _process_tree(root).items()}
-
-
-def cpu_per_mail(roots: list[int], before: dict[int, float], mails: int) -> dict[str, float]:
-    """CPU milliseconds per mail of each role in the trees under ``roots`` while the mails went
-    through (processes started meanwhile count from zero)."""
-    spent: dict[str, float] = {}
-    for pid, role in _processes(roots).items():
-        spent[role] = spent.get(role, 0.0) + _cpu_s(pid) - before.get(pid, 0.0)
-    return {role: round(1000 * s / mails, 1) for role, s in sorted(spent.items())}
-
-
 def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float, dict[str, float]]:
     """(mails per second end to end, seconds, CPU ms per mail by role) through a real `forms serve`.
 
@@ -238,7 +195,7 @@ def mailroom_rate(mails: list[bytes], home: Path) -> tuple[float, float, dict[st
         if not sink.done.wait(timeout=300):
             raise SystemExit(f"only {sink.count} of {sink.expected} warm-up messages arrived")
         sink.expect(2 * len(mails))
-        before = {pid: _cpu_s(pid) for pid in _process_tree(serve.pid)}
+        before = {pid: cpu_seconds(pid) for pid in process_tree(serve.pid)}
         own = time.process_time()
         t0 = time.perf_counter()
         asyncio.run(push(payloads, listen))
@@ -279,7 +236,7 @@ def deciders_only_rate(mails: list[bytes], home: Path) -> tuple[float, dict[str,
             while decided() < WARM_UP:
                 time.sleep(0.05)
             roots = [p.pid for p in procs]
-            before = {pid: _cpu_s(pid) for pid in _processes(roots)}
+            before = {pid: cpu_seconds(pid) for pid in processes_under(roots)}
             start, t0 = decided(), time.perf_counter()
             while decided() < total:
                 if any(p.poll() is not None for p in procs):
@@ -295,24 +252,6 @@ def deciders_only_rate(mails: list[bytes], home: Path) -> tuple[float, dict[str,
     finally:
         room.close()
     return (total - start) / elapsed, cpu
-
-
-class Steal:
-    """The share of the machine's CPU time the hypervisor gave to others meanwhile (/proc/stat)."""
-
-    def __enter__(self) -> Steal:
-        self._start = self._ticks()
-        self.percent = 0.0
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        end = self._ticks()
-        total = sum(end) - sum(self._start)
-        self.percent = round(100 * (end[7] - self._start[7]) / total, 1) if total else 0.0
-
-    @staticmethod
-    def _ticks() -> list[int]:
-        return [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
 
 
 def main() -> None:
