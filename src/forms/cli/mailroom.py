@@ -172,7 +172,7 @@ def cmd_work(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    decide_until_stopped(settings, stop)
+    decide_until_stopped(settings, stop, wake_fd=args.wake_fd, done_fd=args.done_fd)
     return 0
 
 
@@ -253,9 +253,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser("serve", help="run the mailroom: SMTP listener, Maildir, IMAP, workers").set_defaults(
         func=cmd_serve
     )
-    sub.add_parser("work", help="decide intakes from the store until stopped (one per core)").set_defaults(
-        func=cmd_work
-    )
+    w = sub.add_parser("work", help="decide intakes from the store until stopped (one per core)")
+    w.add_argument("--wake-fd", type=int, help="(forms serve) a pipe that says an intake is new")
+    w.add_argument("--done-fd", type=int, help="(forms serve) a pipe told of each decision")
+    w.set_defaults(func=cmd_work)
     d = sub.add_parser("demo", help="run the whole mailroom on the sample intakes and show the outcome")
     d.add_argument("--samples", default="../shared/samples", help="folder of sample .pdf/.eml")
     d.set_defaults(func=cmd_demo)

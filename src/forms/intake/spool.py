@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -114,6 +115,8 @@ class Spool:
         self.folder = Path(folder)
         self.tmp = self.folder / "tmp"
         self.new = self.folder / "new"
+        #: Set when this process has put or adopted an entry: the ingester beside it wakes at once.
+        self.arrived = threading.Event()
         try:
             for sub in (self.tmp, self.new):
                 private_dir(sub)
@@ -138,7 +141,7 @@ class Spool:
         except OSError as exc:
             _discard(tmp_msg, tmp_meta)
             raise SpoolError(f"spool {self.folder}: cannot store a message: {exc}") from exc
-        return self._entry(spool_id)
+        return self._written(spool_id, channel, received_at, meta)
 
     def adopt(self, source: Path, *, channel: str, meta: Mapping[str, object] | None = None) -> SpoolEntry:
         """Move an existing message file into the spool in one rename (it is never in both places).
@@ -165,7 +168,7 @@ class Spool:
             _fsync_dir(source.parent)
         except OSError as exc:
             raise SpoolError(f"spool {self.folder}: cannot sync: {exc}") from exc
-        return self._entry(spool_id)
+        return self._written(spool_id, channel, received_at, meta)
 
     def _copy_in(self, source: Path, *, channel: str, meta: Mapping[str, object] | None) -> SpoolEntry:
         try:
@@ -177,6 +180,16 @@ class Spool:
             source.unlink()
         except OSError as exc:
             log.warning("spooled %s but could not remove its source: %s", entry.spool_id, exc)
+        return entry
+
+    def _written(
+        self, spool_id: str, channel: str, received_at: dt.datetime, meta: Mapping[str, object] | None
+    ) -> SpoolEntry:
+        """The entry just written, not read back (the ingester may take it from new/ at once), and the
+        ingester beside it told (``arrived``)."""
+        kept = MappingProxyType(clean_meta(meta))
+        entry = SpoolEntry(spool_id, self.new / spool_id, clean_text(channel, 40), received_at, kept)
+        self.arrived.set()
         return entry
 
     def _entry(self, spool_id: str) -> SpoolEntry:

@@ -4,8 +4,9 @@
     Maildir watcher          ─┼─▶ spool ─▶ ingester ─▶ store ─▶ deciders (`forms work` processes)
     IMAP poller (IDLE)       ─┘                                   ─▶ outbox ─▶ sender (this loop)
 
-Receiving only stores durably; ingesting, deciding and sending each poll the store and never lose
-what they have not finished: a restart picks up from the store. Every part is supervised
+Receiving only stores durably; ingesting, deciding and sending each take their work from the store
+and never lose what they have not finished: a restart picks up from the store. Each stage wakes the
+next at once (``mailroom.wakeup``) and otherwise looks again every ``IDLE_S``. Every part is supervised
 (``mailroom.supervise``): one that dies is restarted with backoff and the log says so, and a store or
 spool that fails pauses the part instead of ending it, while the listener goes on answering 250
 for what it has spooled.
@@ -28,6 +29,7 @@ from forms.config import Settings
 from forms.errors import StoreError
 from forms.intake.imap import FileSeenKeys, ImapConfig, ImapPoller
 from forms.intake.maildir import MaildirWatcher, ensure_maildir
+from forms.mailroom import wakeup
 from forms.mailroom.supervise import (
     PAUSING_ERRORS,
     ListenerPart,
@@ -71,7 +73,9 @@ def listener_part(settings: Settings, room: Mailroom) -> ListenerPart | None:
     return ListenerPart(start)
 
 
-def intake_parts(settings: Settings, room: Mailroom, stop: threading.Event) -> list[Part]:
+def intake_parts(
+    settings: Settings, room: Mailroom, stop: threading.Event, wake: wakeup.Pipe
+) -> list[Part]:
     """The ways in besides SMTP (Maildir, IMAP) and the ingester, as supervised threads."""
     maildir = settings.maildir or Path("mailroom")
     ensure_maildir(maildir)
@@ -83,7 +87,7 @@ def intake_parts(settings: Settings, room: Mailroom, stop: threading.Event) -> l
         poller = ImapPoller(imap_config(settings), room.spool, seen=FileSeenKeys(settings.home / "imap-seen"))
         name = f"IMAP {settings.imap_host}:{settings.imap_port}/{settings.imap_mailbox}"
         found.append(ThreadPart(name, poller.run, stop))
-    found.append(ThreadPart("ingester", lambda s: _ingester(room, s), stop))
+    found.append(ThreadPart("ingester", lambda s: _ingester(room, s, wake.write_fd), stop))
     return found
 
 
@@ -125,23 +129,30 @@ def imap_config(settings: Settings) -> ImapConfig:
 IDLE_S = 0.1
 
 
-def _ingester(room: Mailroom, stop: threading.Event) -> None:
-    """Spool → store until stopped; paused while the store or the spool fails (entries stay spooled)."""
+def _ingester(room: Mailroom, stop: threading.Event, wake_fd: int | None = None) -> None:
+    """Spool → store until stopped, at once when mail is spooled here (``Spool.arrived``), nudging the
+    deciders (``wake_fd``) for what is new; paused while the store or the spool fails (entries stay
+    spooled)."""
     pauses = Pauses("ingesting")
     while not stop.is_set():
+        room.spool.arrived.clear()
         try:
-            room.ingest()
+            new = room.ingest()
         except PAUSING_ERRORS as exc:
             stop.wait(pauses.failed(exc))
             continue
         pauses.ok()
-        stop.wait(IDLE_S)
+        wakeup.poke(wake_fd, new)
+        room.spool.arrived.wait(IDLE_S)
 
 
-def decide_until_stopped(settings: Settings, stop: threading.Event) -> None:
+def decide_until_stopped(
+    settings: Settings, stop: threading.Event, *, wake_fd: int | None = None, done_fd: int | None = None
+) -> None:
     """`forms work`: claim and decide intakes until stopped (or until the process that started us is
     gone), paused while the store fails. Run one per core beside `forms serve`, or on other machines
-    sharing a PostgreSQL store."""
+    sharing a PostgreSQL store. Beside `forms serve`, a nudge on ``wake_fd`` says an intake is new, and
+    each decision is a nudge on ``done_fd`` (its messages are queued: the sender looks at once)."""
     room = Mailroom.open(settings)
     parent = os.getppid()
     pauses = Pauses(f"deciding ({room.worker})")
@@ -153,16 +164,22 @@ def decide_until_stopped(settings: Settings, stop: threading.Event) -> None:
                 stop.wait(pauses.failed(exc))
                 continue
             pauses.ok()
-            if not busy:
-                stop.wait(IDLE_S)
+            if busy:
+                wakeup.poke(done_fd)
+            else:
+                wakeup.wait(wake_fd, IDLE_S)
     finally:
         room.close()
 
 
-def decider_parts(settings: Settings, room: Mailroom, config: Path | None) -> list[Part]:
+def decider_parts(
+    settings: Settings, room: Mailroom, config: Path | None, wake: wakeup.Pipe, done: wakeup.Pipe
+) -> list[Part]:
     """`forms work` processes (``settings.decider_count``, one per core unless set): deciding is
-    Python work, and each process has its own GIL. When one exits, its claims are released."""
+    Python work, and each process has its own GIL. When one exits, its claims are released. They are
+    nudged on ``wake`` and nudge back on ``done`` (``mailroom.wakeup``)."""
     cmd = [sys.executable, "-m", "forms.cli", *(["--config", str(config)] if config else []), "work"]
+    cmd += [f"--wake-fd={wake.read_fd}", f"--done-fd={done.write_fd}"]
     env = {**os.environ, "FORMS_WORKERS": "1"}  # one reader process each
 
     def released(pid: int) -> None:
@@ -174,7 +191,9 @@ def decider_parts(settings: Settings, room: Mailroom, config: Path | None) -> li
         if ids:
             log.warning("decider %d held intake(s) %s: released for another decider", pid, ids)
 
-    return [ProcessPart(f"decider {i + 1}", cmd, env, released) for i in range(settings.decider_count)]
+    fds = (wake.read_fd, done.write_fd)
+    count = settings.decider_count
+    return [ProcessPart(f"decider {i + 1}", cmd, env, released, pass_fds=fds) for i in range(count)]
 
 
 def scheduler_parts(settings: Settings, room: Mailroom, stop: threading.Event) -> list[Part]:
@@ -191,13 +210,16 @@ def scheduler_parts(settings: Settings, room: Mailroom, stop: threading.Event) -
     return [ThreadPart("deadlines scheduler", lambda s: chase_until_stopped(chaser, settings, s), stop)]
 
 
-async def send_until_stopped(room: Mailroom, stop: threading.Event) -> None:
-    """The sender, `forms serve`'s own loop: paused while the store fails, and started again after
-    anything else it dies of (with backoff); messages it sent but could not record yet are recorded
-    first when it goes on (``Sender``)."""
+async def send_until_stopped(room: Mailroom, stop: threading.Event, done_fd: int | None = None) -> None:
+    """The sender, `forms serve`'s own loop, looking at once when a decider nudges ``done_fd``: paused
+    while the store fails, and started again after anything else it dies of (with backoff); messages
+    it sent but could not record yet are recorded first when it goes on (``Sender``)."""
     loop = asyncio.get_running_loop()
-    pauses = Pauses("sending")
+    pauses, nudged = Pauses("sending"), asyncio.Event()
+    if done_fd is not None:
+        loop.add_reader(done_fd, lambda: (wakeup.drain(done_fd), nudged.set()))
     while not stop.is_set():
+        nudged.clear()
         try:
             sent = await room.sender.deliver_due()
         except Exception as exc:  # the sender must not end: paused, then started again
@@ -207,14 +229,19 @@ async def send_until_stopped(room: Mailroom, stop: threading.Event) -> None:
             continue
         pauses.ok()
         if not sent:
-            await loop.run_in_executor(None, stop.wait, IDLE_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(nudged.wait(), IDLE_S)
+    if done_fd is not None:
+        loop.remove_reader(done_fd)
 
 
-async def work(room: Mailroom, stop: threading.Event, supervisor: Supervisor) -> None:
+async def work(
+    room: Mailroom, stop: threading.Event, supervisor: Supervisor, done_fd: int | None = None
+) -> None:
     """Sending (this loop) beside the supervised parts; at the end the parts stop first (deciders finish
     the intake in hand), then what they queued is sent."""
     try:
-        await send_until_stopped(room, stop)
+        await send_until_stopped(room, stop, done_fd)
     finally:
         stop.set()
         await asyncio.get_running_loop().run_in_executor(None, supervisor.stop)
@@ -257,9 +284,9 @@ def serve(settings: Settings, config: Path | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    listener = listener_part(settings, room)
-    parts = [*([listener] if listener else []), *intake_parts(settings, room, stop)]
-    parts += [*scheduler_parts(settings, room, stop), *decider_parts(settings, room, config)]
+    listener, wake, done = listener_part(settings, room), wakeup.Pipe(), wakeup.Pipe()
+    parts = [*([listener] if listener else []), *intake_parts(settings, room, stop, wake)]
+    parts += [*scheduler_parts(settings, room, stop), *decider_parts(settings, room, config, wake, done)]
     supervisor = Supervisor(parts, stop)
     try:
         with console(settings, room) as web:
@@ -268,8 +295,10 @@ def serve(settings: Settings, config: Path | None = None) -> int:
             smtp = [f"SMTP {split_host_port(settings.smtp_listen)[0]}:{listener.port}"] if listener else []
             started = [*smtp, *names, f"{settings.decider_count} decider(s)", *([web] if web else [])]
             log.info("forms serve: %s; store %s", ", ".join(started), settings.store_url.split("@")[-1])
-            asyncio.run(work(room, stop, supervisor))
+            asyncio.run(work(room, stop, supervisor, done.read_fd))
     finally:
         supervisor.stop()
         room.close()
+        wake.close()
+        done.close()
     return 0

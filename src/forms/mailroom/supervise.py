@@ -135,16 +135,23 @@ class ThreadPart:
 
 
 class ProcessPart:
-    """A child process (``cmd``); ``exited(pid)`` is called once it has ended (before a restart)."""
+    """A child process (``cmd``, handed the file descriptors ``pass_fds``); ``exited(pid)`` is called
+    once it has ended (before a restart)."""
 
     def __init__(
-        self, name: str, cmd: Sequence[str], env: dict[str, str], exited: Callable[[int], None]
+        self,
+        name: str,
+        cmd: Sequence[str],
+        env: dict[str, str],
+        exited: Callable[[int], None],
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.name, self._cmd, self._env, self._exited = name, list(cmd), env, exited
+        self._pass_fds = tuple(pass_fds)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self._cmd, env=self._env)
+        self.proc = subprocess.Popen(self._cmd, env=self._env, pass_fds=self._pass_fds)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
