@@ -24,7 +24,7 @@ def process_tree(root: int) -> dict[int, str]:
             cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        found[pid] = "reader" if "extract.worker" in cmd else "decider" if " work" in cmd else "serve"
+        found[pid] = "reader" if "reader_process" in cmd else "decider" if " work " in cmd else "serve"
         todo.extend(children.get(pid, []))
     return found
 
