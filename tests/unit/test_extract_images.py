@@ -16,7 +16,7 @@ from forms import model
 from forms.errors import Code
 from forms.extract import images, photo, tiff
 from forms.extract.carrier import Carrier, pack_pages, sniff, unpack_pages
-from forms.extract.document import _fax_lines, read_document
+from forms.extract.document import fax_lines, read_document
 from forms.extract.streams import MAX_IMAGE_PIXELS
 from forms.pipeline import documents_of
 from forms.review.original import render_page
@@ -87,11 +87,11 @@ def test_a_pdf_of_ccitt_pages_is_a_fax() -> None:
     pdf.pages[0].Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
     out = io.BytesIO()
     pdf.save(out)
-    assert _fax_lines(out.getvalue()) == pytest.approx(8 / (842 / 72))  # 8 lines over the page's height
+    assert fax_lines(out.getvalue()) == pytest.approx(8 / (842 / 72))  # 8 lines over the page's height
     image.Filter, image.BitsPerComponent = pikepdf.Array([pikepdf.Name.DCTDecode]), 8
     out = io.BytesIO()
     pdf.save(out)
-    assert _fax_lines(out.getvalue()) is None
+    assert fax_lines(out.getvalue()) is None
 
 
 # -- photos --------------------------------------------------------------------------------------

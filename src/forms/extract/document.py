@@ -48,7 +48,7 @@ def read_document(
     if carrier is Carrier.PDF:
         result = reader.read_pdf(data, max_pages=max_pages, ocr=ocr, inflate_budget=inflate_budget)
         scanned = isinstance(result, model.Extraction) and result.shape is Shape.SCANNED
-        lines = _fax_lines(data) if scanned else None
+        lines = fax_lines(data) if scanned else None
         if lines is None:
             return result
         faxed = dataclasses.replace(result, shape=Shape.FAX)
@@ -69,7 +69,7 @@ def read_document(
     return model.problem(Code.FORM_NOT_FOUND, None, detail="not_a_document")
 
 
-def _fax_lines(data: bytes) -> float | None:
+def fax_lines(data: bytes) -> float | None:
     """The fewest lines per inch of the PDF's page images when they are all fax pages (1-bit, CCITT or
     JBIG2 coded, each filling its page), else None."""
     try:

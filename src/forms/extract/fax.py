@@ -47,11 +47,11 @@ def read_tiff(data: bytes, *, max_pages: int, ocr: OcrEngine | None) -> model.Ex
     except (images.ImageError, cv2.error):
         return unreadable("corrupt")
     result = scan.read_page_images(page_images, ocr, dpi=images.DPI, page_count=len(pages), shape=shape)
-    standard = shape is model.Shape.FAX and min(_lines_per_inch(p) for p in pages) < FINE_LINES
+    standard = shape is model.Shape.FAX and min(lines_per_inch(p) for p in pages) < FINE_LINES
     return images.with_unread_pages(without_two_readings(result) if standard else result)
 
 
-def _lines_per_inch(page: tiff.TiffPage) -> float:
+def lines_per_inch(page: tiff.TiffPage) -> float:
     return page.dpi[1] if page.dpi else images.assumed_dpi((page.height, page.width))[1]
 
 
