@@ -164,18 +164,26 @@ def _char_pieces(chars: Sequence[Mapping[str, Any]], strokes: Sequence[Stroke]) 
         previous = char
 
 
-def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) -> None:
+def pdf_row_cells(page: pdfplumber.page.Page) -> list[tuple[str, Bbox, Bbox]]:
+    """Each table row of a page with a label and a value cell: (label, label cell, value cell), the
+    cells as (x0, top, x1, bottom) in points."""
+    out: list[tuple[str, Bbox, Bbox]] = []
     settings = _table_settings(page)
     if len(settings["explicit_horizontal_lines"]) < 2:
-        return  # no ruled table on the page (a 決算書, a letter): no rows, not a broken file
-    strokes = _strokes(page)
+        return out  # no ruled table on the page (a 決算書, a letter, page images): no rows, not a broken file
     for table in page.find_tables(settings):
         for row in table.rows:
             cells = [c for c in row.cells if c is not None]
-            if len(cells) < 2:
-                continue
-            label = label_form("".join(line.text for line in _pdf_cell(page, cells[0], ())))
-            rows.setdefault(label, _pdf_cell(page, cells[1], strokes))
+            if len(cells) >= 2:
+                label = label_form("".join(line.text for line in _pdf_cell(page, cells[0], ())))
+                out.append((label, cells[0], cells[1]))
+    return out
+
+
+def _page_rows(page: pdfplumber.page.Page, rows: dict[str, tuple[Line, ...]]) -> None:
+    strokes = _strokes(page)
+    for label, _, value in pdf_row_cells(page):
+        rows.setdefault(label, _pdf_cell(page, value, strokes))
 
 
 def pdf_layout(data: bytes, *, inflate_budget: int | None = None) -> Layout | model.Problem | None:
