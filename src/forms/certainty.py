@@ -20,17 +20,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from forms import model
 from forms.jp import banks, kana, postal
 from forms.jp.lookalikes import swapped_lookalikes
 from forms.normalize import parse_choice, parse_email, parse_postal_code
-from forms.rules.schema import Rulebook
 from forms.spec import AGENCY_FIELDS, FormSpec
+
+if TYPE_CHECKING:  # annotations only: the rulebook's schema (pydantic) stays out of the reader processes
+    from forms.rules.schema import Rulebook
 
 E = model.Evidence
 #: Evidence that makes any field certain.
-DECISIVE = frozenset({E.BLANK, E.INK_CLEAR, E.CHOICE_EXACT, E.CHOICE_CIRCLED, E.TWO_READINGS})
+DECISIVE = frozenset(
+    {E.BLANK, E.INK_CLEAR, E.CHOICE_EXACT, E.CHOICE_CIRCLED, E.OTHERS_STRUCK, E.TWO_READINGS}
+)
 #: Evidence decisive for one field only.
 DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "corporate_number": frozenset({E.CHECK_DIGIT}),
@@ -43,6 +48,9 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "bank_name": frozenset({E.ZENGIN_BANK}),
     "bank_branch": frozenset({E.ZENGIN_BRANCH}),
     "bank_email": frozenset({E.SENDER_ADDRESS}),
+    "agency": frozenset({E.AGENCY_NAME}),  # a returned 様式3's 支援機関 row
+    "menu": frozenset({E.AS_APPLIED}),  # a returned 様式3's 実行した融資のメニュー
+    "reference": frozenset({E.ISSUED_MATCH}),  # a returned 様式3's 照会番号
 }
 #: Doubts that decisive field evidence settles: a check the other reading failed.
 _SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE})
@@ -138,6 +146,11 @@ def _certainties(work: _Work, spec: FormSpec, rulebook: Rulebook) -> dict[str, m
 def _order(spec: FormSpec) -> object:
     order = {k: i for i, k in enumerate(spec.fields)}
     return lambda k: order.get(k, len(order))
+
+
+def is_certain(key: str, found: Iterable[model.Evidence], *, loose_text: bool = False) -> bool:
+    """Whether a field read with the evidence ``found`` is certain (see the module and ``_is_certain``)."""
+    return _is_certain(key, found, loose_text=loose_text)
 
 
 def _is_certain(key: str, found: Iterable[model.Evidence], *, loose_text: bool = False) -> bool:

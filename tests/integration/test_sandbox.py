@@ -13,7 +13,7 @@ from forms.config import Settings
 from forms.errors import Code
 from forms.extract.sandbox import ReaderPool
 from forms.model import Extraction, Problem
-from tests.corpus import hostile
+from tests.corpus import hostile, hostile_carriers
 from tests.support.paths import SAMPLES
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
@@ -100,6 +100,27 @@ def test_a_returned_youshiki3_is_read_in_a_reader_with_the_same_guards() -> None
         assert pid != os.getpid()  # not read in this process
         not_y3 = pool.read_youshiki3(fillable(), {"jetro": ["日本貿易振興機構"]})
         assert isinstance(not_y3, tuple) and not_y3[0].code is Code.FORM_NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("builder", "want"),
+    [("tiff_many_pages", "too_many_pages"), ("tiff_gigapixel", "image_too_large"), ("tiff_loop", "corrupt"),
+     ("jpeg_bomb", "image_too_large"), ("png_bomb", "image_too_large")],
+)  # fmt: skip
+def test_a_hostile_picture_sent_back_as_a_youshiki3_ends_in_a_reason_within_the_limits(
+    builder: str, want: str
+) -> None:
+    """A faxed or photographed 様式3 is read under the guards a 様式1's pictures are: sizes checked
+    before anything is decoded, the reader small and alive for the next one."""
+    data, _ = hostile_carriers.BUILDERS[builder]({})
+    with ReaderPool(workers=1, timeout_s=60.0, memory_mb=1024, max_pages=50) as pool:
+        got = pool.read_youshiki3(data, {"jetro": ["日本貿易振興機構"]})
+        assert isinstance(got, tuple) and [(p.code, p.param("detail")) for p in got] == [
+            (Code.FORM_UNREADABLE, want)
+        ]
+        assert pool.peak_rss_mb() < 512
+        pid = pool._all[0].proc.pid
+        assert isinstance(pool.read(fillable()), Extraction) and pool._all[0].proc.pid == pid
 
 
 def test_memory_limit_turns_exhaustion_into_unreadable() -> None:

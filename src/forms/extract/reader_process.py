@@ -86,10 +86,13 @@ def read_one(
     )
 
 
-def read_youshiki3(data: bytes, agencies: Mapping[str, Sequence[str]], inflate_budget: int) -> ReadResult:
-    """Read one returned 様式3; never raises."""
+def read_youshiki3(
+    data: bytes, agencies: Mapping[str, Sequence[str]], inflate_budget: int, ocr: LazyOcr | None = None
+) -> ReadResult:
+    """Read one returned 様式3 (on paper: by ``ocr``); never raises."""
+    engine = ocr if ocr is not None and ocr.available() else None
     try:
-        return read_returned(data, agencies=agencies, inflate_budget=inflate_budget)
+        return read_returned(data, agencies=agencies, inflate_budget=inflate_budget, ocr=engine)
     except MemoryError:
         return (problem(Code.FORM_UNREADABLE, None, detail="memory"),)
     except Exception as exc:  # a reader bug must not take the worker down
@@ -118,7 +121,7 @@ def handlers(args: argparse.Namespace) -> dict[str, Handler]:
     ocr, budget = LazyOcr(), args.inflate_mb << 20
     return {
         sandbox.YOUSHIKI1: lambda data, _: read_one(data, args.max_pages, ocr, budget),
-        sandbox.YOUSHIKI3: lambda data, o: read_youshiki3(data, o.get("agencies", {}), budget),
+        sandbox.YOUSHIKI3: lambda data, o: read_youshiki3(data, o.get("agencies", {}), budget, ocr),
         sandbox.STATS: lambda _data, _o: {"peak_rss_mb": peak_rss_mb()},
     }
 
@@ -159,7 +162,7 @@ class InlineReader:
         return read_one(data, self._max_pages, self._ocr)
 
     def read_youshiki3(self, data: bytes, agencies: Mapping[str, Sequence[str]]) -> ReadResult:
-        return read_youshiki3(data, agencies, streams.DEFAULT_BUDGET_MB << 20)
+        return read_youshiki3(data, agencies, streams.DEFAULT_BUDGET_MB << 20, self._ocr)
 
     def close(self) -> None:
         return None

@@ -19,3 +19,10 @@ def find_youshiki3_reference(*texts: str | None) -> str | None:
         if found:
             return found.group(1)
     return None
+
+
+def parse_reference(text: str) -> str | None:
+    """``text`` when it is exactly one 様式3 reference number (spaces aside), as printed; else None."""
+    compact = "".join(unicodedata.normalize("NFKC", text).split())
+    found = YOUSHIKI3_REFERENCE.fullmatch(compact)
+    return found.group(1) if found else None

@@ -29,6 +29,7 @@ import numpy as np
 
 from forms import model
 from forms.extract.ocr_engine import LineReader, OcrEngine, OcrLine
+from forms.extract.reference import parse_reference
 from forms.extract.scan_cells import Cell, second_look
 from forms.jp import corporate_number as corpnum
 from forms.jp.lookalikes import fix_lookalikes, lookalike_at
@@ -53,9 +54,11 @@ ALPHABETS: Mapping[str, frozenset[str]] = {
     "integer": _DIGITS | frozenset(",人名"),
     "date": _DIGITS | frozenset("令和平成元年月日RH./-()月火水木金土日曜西暦"),
     "email": frozenset(string.ascii_letters + string.digits + "@.-_+"),
+    "reference": _DIGITS | _DASHES | frozenset("RY"),  # a 様式3's 照会番号 (R8-Y3-000007)
 }
 _TYPED: Mapping[str, Callable[[str], object]] = {
-    t: PARSERS[t] for t in ("date", "yen", "integer", "phone", "postal_code", "email")
+    **{t: PARSERS[t] for t in ("date", "yen", "integer", "phone", "postal_code", "email")},
+    "reference": parse_reference,
 }
 #: Types whose value is a number: only their digits' scores count, the rest is checked by parsing.
 _DIGIT_TYPES = frozenset({"date", "yen", "integer", "phone", "postal_code", "corporate_number"})

@@ -17,16 +17,23 @@ FIELD_INVALID naming the answer's field and its printed ``label`` (実行済 nee
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from forms import model
+from forms.certainty import is_certain
 from forms.errors import Code
+from forms.extract.carrier import Carrier, sniff
 from forms.extract.reference import find_youshiki3_reference
 from forms.extract.youshiki3_layout import Layout, Line, docx_layout, label_form, pdf_layout
 from forms.normalize import nfkc_text, parse_date, parse_yen
+
+if TYPE_CHECKING:  # the OCR engine (OpenCV, onnxruntime) is the reader processes' own
+    from forms.extract.ocr_engine import OcrEngine
 
 __all__ = ["EXPANSION_STATUSES", "LABELS", "LOAN_STATUSES", "Line", "ReturnedYoushiki3", "read_returned"]
 TITLE = "融資及び海外展開の状況報告"
@@ -74,6 +81,13 @@ class ReturnedYoushiki3:
     expansion_status: str | None  # a key of EXPANSION_STATUSES; None when the bank left it blank
     comments: str
     reference: str = ""  # the reference number the issued 様式3 printed (R8-Y3-000007), if still there
+    #: Read from paper (a scan, a fax): each field's certainty and why; empty when typed (.docx, a PDF's text)
+    certainty: Mapping[str, model.FieldCertainty] = field(default_factory=dict)
+
+    @property
+    def unsure(self) -> tuple[str, ...]:
+        """The fields read from paper that are not certain."""
+        return tuple(k for k, c in self.certainty.items() if not c.certain)
 
 
 #: What reading gives: the answers, or every problem a clerk must look at (never empty).
@@ -81,6 +95,7 @@ ReadResult = ReturnedYoushiki3 | tuple[model.Problem, ...]
 
 
 # ── choices ───────────────────────────────────────────────────────────────────────────────────
+
 
 def _is_ticked(before: str, after: str) -> bool:
     """A mark before the label (■ ✓ レ ○ …; the last mark wins over a □ left in front of it), a mark
@@ -203,6 +218,55 @@ def answers(layout: Layout, agencies: Mapping[str, Sequence[str]]) -> ReadResult
     )
 
 
+def unsure_stops(answer: ReturnedYoushiki3, stop: Collection[str]) -> tuple[model.Problem, ...]:
+    """LOW_CONFIDENCE for each unsure field of ``answer`` that stops it (``stop``: the rulebook's
+    ``certainty.youshiki3_stop``), and for what finds its 様式3 when unsure: the reference number it
+    prints, else its 法人番号, else (a 個人事業者) its company name."""
+    unsure = set(answer.unsure)
+    if not unsure:
+        return ()
+    if answer.reference:
+        identity = "reference"
+    else:
+        identity = "corporate_number" if answer.corporate_number else "company_name"
+    held = [k for k in answer.certainty if k in unsure and (k in stop or k == identity)]
+    return tuple(
+        model.problem(Code.LOW_CONFIDENCE, k, label=LABELS.get(k, "照会番号"), detail="unsure") for k in held
+    )
+
+
+def confirmed_reference(
+    answer: ReturnedYoushiki3, issued_number: str | None, issued_name: str
+) -> ReturnedYoushiki3:
+    """``answer`` with its reference number certain when it was read unsure but the 様式3 it names was
+    issued for the company the answer names with certainty: the same 法人番号, or (a 個人事業者) the
+    same name. A misread number that happens to name another 様式3 names another company."""
+    reference = answer.certainty.get("reference")
+    if reference is None or reference.certain or not answer.reference:
+        return answer
+
+    def sure(key: str) -> bool:
+        found = answer.certainty.get(key)
+        return found is not None and found.certain
+
+    if answer.corporate_number:
+        same = sure("corporate_number") and answer.corporate_number == (issued_number or "")
+    else:
+        same = (
+            not issued_number
+            and sure("company_name")
+            and label_form(answer.company_name) == label_form(issued_name)
+        )
+    if not same:
+        return answer
+    evidence = (*reference.evidence, model.Evidence.ISSUED_MATCH)
+    certainty = {
+        **answer.certainty,
+        "reference": model.FieldCertainty(is_certain("reference", evidence), evidence),
+    }
+    return dataclasses.replace(answer, certainty=certainty)
+
+
 def is_docx(data: bytes) -> bool:  # a ZIP, unless its directory names a workbook (an .xlsx 様式1)
     return data[:4] == b"PK\x03\x04" and b"xl/workbook.xml" not in data
 
@@ -216,8 +280,10 @@ def read_returned(
     *,
     agencies: Mapping[str, Sequence[str]],
     inflate_budget: int | None = None,
+    ocr: OcrEngine | None = None,
 ) -> ReadResult:
-    """The answers of a returned 様式3 (.docx or PDF bytes), or why a clerk must look at it.
+    """The answers of a returned 様式3, or why a clerk must look at it: a .docx, a PDF with its text, or
+    paper (a PDF of page images, a fax's TIFF, pictures) read by ``ocr`` (``youshiki3_pages``).
 
     ``agencies``: each agency key → the names the 様式3 may print it as (the rulebook's name and
     short name); the 返送先 row says which agency issued the form. ``inflate_budget``: what a PDF's
@@ -230,6 +296,10 @@ def read_returned(
         layout = docx_layout(data)
     elif is_pdf(data):
         layout = pdf_layout(data, inflate_budget=inflate_budget)
+        if isinstance(layout, Layout) and not layout.text.strip():
+            return _read_paper(data, agencies, inflate_budget, ocr)
+    elif is_paper(data):
+        return _read_paper(data, agencies, inflate_budget, ocr)
     else:
         return (model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3"),)
     if isinstance(layout, model.Problem):
@@ -237,3 +307,17 @@ def read_returned(
     if layout is None:
         return (model.problem(Code.FORM_UNREADABLE, None),)
     return answers(layout, agencies)
+
+
+def is_paper(data: bytes) -> bool:
+    """Pictures of pages: a TIFF, a JPEG, a PNG, or the pictures of one mail together."""
+    return sniff(data) in (Carrier.TIFF, Carrier.JPEG, Carrier.PNG, Carrier.PAGES)
+
+
+def _read_paper(
+    data: bytes, agencies: Mapping[str, Sequence[str]], inflate_budget: int | None, ocr: OcrEngine | None
+) -> ReadResult:
+    # the readers of paper (OpenCV, Pillow, the blank's rendering, OCR) are loaded when paper comes
+    from forms.extract.youshiki3_pages import read_paper
+
+    return read_paper(data, agencies=agencies, inflate_budget=inflate_budget, ocr=ocr)

@@ -27,7 +27,9 @@ def _is_kanji(ch: str | None) -> bool:
 
 
 def _around(text: str, i: int) -> tuple[str | None, str | None]:
-    return (text[i - 1] if i > 0 else None, text[i + 1] if i + 1 < len(text) else None)
+    """The characters either side of ``text[i]``, spaces passed over (テス 卜物産: ス and 物)."""
+    left, right = text[:i].rstrip(), text[i + 1 :].lstrip()
+    return (left[-1] if left else None, right[0] if right else None)
 
 
 def fix_lookalikes(text: str) -> str:

@@ -1,6 +1,8 @@
 """The edge where a RETURNED 様式3 comes in: a bank mails back the filled form (.docx or PDF).
 
     mail ──find the 様式3 attachment──▶ read it (forms.extract.youshiki3, in a reader process)
+        ├─ read from paper (a scan, a fax) with an answer the rulebook needs certain left unsure
+        │  (``certainty.youshiki3_stop``: the statuses, the date and amount …) → NEEDS_REVIEW (LOW_CONFIDENCE)
         ├─ readable, a 様式3 of this company and agency awaits an answer, and the mail is from the
         │  bank address that 様式3 went to (mailroom.trust; else NEEDS_REVIEW, SENDER_UNKNOWN)
         │      ──▶ 実行済: the disbursement into the ledger (StoreLedger.add_loan), once
@@ -12,6 +14,10 @@ Which 様式3 it answers: the one whose reference number (R8-Y3-000007) the retu
 else the one the mail's subject quotes (the bank answered our mail), else the oldest unanswered 様式3
 of the company and agency (a document without its number). A number that names no 様式3, one answered
 already, or one of another company goes to the clerks.
+
+An answer read from paper is recorded with its unsure fields marked (``unsure`` in the stored answer
+and the decision, which also keeps each field's certainty); a loan's menu that is not certain is left
+out of the ledger's loan record, never written as a guess.
 
 Recording is idempotent: the same mail processed again (a retried intake) finds its answer recorded
 and records nothing twice. A recorded disbursement dated after the company's first support (or its
@@ -31,10 +37,18 @@ from forms import model
 from forms.errors import Code
 from forms.extract.reference import find_youshiki3_reference
 from forms.extract.sandbox import PdfReading
-from forms.extract.youshiki3 import LABELS, ReturnedYoushiki3, is_docx, is_pdf
+from forms.extract.youshiki3 import (
+    LABELS,
+    ReturnedYoushiki3,
+    confirmed_reference,
+    is_docx,
+    is_paper,
+    is_pdf,
+    unsure_stops,
+)
 from forms.ledger import CompanyKey, LoanRecord
 from forms.mailroom.trust import trusted
-from forms.pipeline import received_on
+from forms.pipeline import documents_of, received_on
 from forms.rules.schema import Rulebook
 from forms.store import Store
 from forms.store.ledger import StoreLedger
@@ -81,18 +95,23 @@ class ReturnedOutcome:
 
     def to_decision(self, source: str) -> model.Decision:
         """The intake's decision as the store keeps it: recorded → routed (nothing is sent), unreadable
-        → needs_review with its reasons. ``fields`` hold the answer and ``document: youshiki3_returned``."""
+        → needs_review with its reasons. ``fields`` hold the answer and ``document: youshiki3_returned``;
+        an answer read from paper brings its unsure fields and each field's certainty."""
         fields: dict[str, Any] = {"document": "youshiki3_returned"}
         if self.answer is not None:
-            fields.update({k: v for k, v in answer_json(self.answer).items() if v is not None})
+            read = answer_json(self.answer)
+            fields.update({k: v for k, v in read.items() if v is not None and k != "unsure"})
         recorded = self.status is ReturnedStatus.RECORDED
+        answer = self.answer
         return model.Decision(
             source=source,
             status=model.Status.ROUTED if recorded else model.Status.NEEDS_REVIEW,
-            agency=self.answer.agency if self.answer is not None else None,
+            agency=(answer.agency or None) if answer is not None else None,
             reasons=self.reasons,
             fields=fields,
             attachment=self.attachment,
+            unsure=answer.unsure if answer is not None else (),
+            certainty=dict(answer.certainty) if answer is not None else {},
         )
 
 
@@ -108,6 +127,7 @@ def answer_json(answer: ReturnedYoushiki3) -> dict[str, Any]:
         "menu": answer.menu,
         "expansion_status": answer.expansion_status,
         "comments": answer.comments,
+        **({"unsure": list(answer.unsure)} if answer.certainty else {}),
     }
 
 
@@ -124,6 +144,8 @@ def _reason(rulebook: Rulebook, p: model.Problem, filename: str | None) -> model
     label = p.param("label") or LABELS.get(p.field or "", p.field or "")
     if p.code is Code.FORM_NOT_FOUND:
         message = "様式3（融資及び海外展開の状況報告）が見つかりませんでした。担当者が確認します。"
+    elif p.code is Code.LOW_CONFIDENCE:
+        message = f"「{label}」を確実に読み取れませんでした。担当者が様式3の画像で確認します。"
     elif p.code is Code.FORM_UNREADABLE:
         message = (
             f"添付ファイル{f'「{filename}」' if filename else ''}を読み取れませんでした。担当者が確認します。"
@@ -142,8 +164,11 @@ def read_attachments(
     mail: model.Mail, names: Mapping[str, Sequence[str]], reader: PdfReading, max_attachments: int = 10
 ) -> tuple[model.Attachment | None, ReturnedYoushiki3 | tuple[model.Problem, ...] | None]:
     """The first attachment that is a 様式3 and its reading (by ``reader``: a reader process); (None,
-    None) when none of the first ``max_attachments`` .docx and PDF attachments is."""
-    documents = [a for a in mail.attachments if is_docx(a.data) or is_pdf(a.data)]
+    None) when none of the first ``max_attachments`` .docx, PDF and picture attachments is (a mail's
+    pictures are one document: the pages of one form)."""
+    documents = [
+        a for a in documents_of(mail.attachments) if is_docx(a.data) or is_pdf(a.data) or is_paper(a.data)
+    ]
     for attachment in documents[: max(1, max_attachments)]:
         result = reader.read_youshiki3(attachment.data, names)
         if isinstance(result, tuple) and result[0].code is Code.FORM_NOT_FOUND:
@@ -176,6 +201,13 @@ def record_returned(
     name = attachment.filename
     if isinstance(result, tuple):
         return _review(book, result, name)
+    issued = store.youshiki3.by_reference(result.reference) if result.reference else None
+    if issued is not None:
+        result = confirmed_reference(result, issued.company.corporate_number, issued.company_name)
+    held = unsure_stops(result, book.youshiki3_stops())
+    if held:  # read from paper, an answer that changes the ledger not certain: a clerk reads the page
+        reasons = tuple(_reason(book, p, name) for p in held)
+        return ReturnedOutcome(ReturnedStatus.NEEDS_REVIEW, result, attachment=name, reasons=reasons)
     source = mail.message_id
     done = store.youshiki3.answered_from(source) if source else None
     awaiting = done or _awaited(store, result, mail.subject)
@@ -239,7 +271,8 @@ def _record_loan(ledger: StoreLedger, key: CompanyKey, answer: ReturnedYoushiki3
     """実行済: the disbursement into the ledger, unless the same one is recorded already."""
     if answer.loan_status != "disbursed" or answer.disbursed_on is None or answer.amount_yen is None:
         return False
-    record = LoanRecord(answer.disbursed_on, answer.amount_yen, answer.menu)
+    menu = "" if "menu" in answer.unsure else answer.menu  # never a guess in the ledger
+    record = LoanRecord(answer.disbursed_on, answer.amount_yen, menu)
     if any(r.date == record.date and r.amount == record.amount for r in ledger.company(key).loans):
         return False
     ledger.add_loan(key, record, actor=actor)

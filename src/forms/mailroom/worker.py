@@ -27,14 +27,14 @@ from forms.config import Settings
 from forms.deliver import Transport, make_transport
 from forms.deliver.retry import RetryPolicy
 from forms.deliver.sender import Sender
-from forms.errors import StaleClaim, StoreError
+from forms.errors import Code, StaleClaim, StoreError
 from forms.files import private_dir
 from forms.intake.spool import Spool, SpoolEntry
 from forms.jp.wareki import JST
 from forms.mailroom.automatic import take_automatic
 from forms.mailroom.returned_youshiki3 import ReturnedStatus, might_be_returned, record_returned
 from forms.mailroom.trust import frame_sender_trusted, held_for_clerk
-from forms.model import Mail
+from forms.model import Mail, Outcome
 from forms.pipeline import Pipeline, looks_like_document
 from forms.route import MailTemplates, reference_number, route_context, routed
 from forms.rules.loader import load_rulebooks
@@ -179,6 +179,9 @@ class Mailroom:
             mail=mail,
             channel=claimed.channel,
         )
+        unhinted = mail is not None and _no_form(outcome) and not might_be_returned(mail)
+        if unhinted and self._took_returned_youshiki3(intake_id, mail, source, received_at, hinted=False):
+            return  # no 様式1 in it: a returned 様式3 whose mail did not say so (a fax gateway's「FAX受信」)
         rulebook = self.pipeline.rulebooks.in_force_at(received_at)
         allowed = self.settings.allowed_sender_domains
         if not frame_sender_trusted(self.store, outcome, rulebook.capped_agencies, allowed):
@@ -216,10 +219,11 @@ class Mailroom:
         failpoints.hit("after_decide")
 
     def _took_returned_youshiki3(
-        self, intake_id: int, mail: Mail, source: str | None, received_at: dt.datetime
+        self, intake_id: int, mail: Mail, source: str | None, received_at: dt.datetime, *, hinted: bool = True
     ) -> bool:
-        """A bank's returned 様式3: its answer recorded in the ledger (or kept for a clerk), nothing sent."""
-        if self.ledger is None or not might_be_returned(mail):
+        """A bank's returned 様式3: its answer recorded in the ledger (or kept for a clerk), nothing sent.
+        ``hinted``: only when the mail says it may be one (``might_be_returned``)."""
+        if self.ledger is None or (hinted and not might_be_returned(mail)):
             return False
         rulebook = self.pipeline.rulebooks.in_force_at(received_at)
         got = record_returned(
@@ -317,3 +321,9 @@ def _int(value: str | None) -> int | None:
         return int(value) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+def _no_form(outcome: Outcome) -> bool:
+    """Whether the mail's documents held no 様式1 at all (every reason FORM_NOT_FOUND)."""
+    reasons = outcome.decision.reasons
+    return bool(reasons) and all(r.code is Code.FORM_NOT_FOUND for r in reasons)

@@ -158,6 +158,13 @@ class Prefectures(_Frozen):
     values: tuple[str, ...]
 
 
+#: What a returned 様式3 read from paper answers (``extract.youshiki3_scan``).
+YOUSHIKI3_ANSWERS = frozenset({
+    "loan_status", "disbursed_on", "amount_yen", "menu", "expansion_status", "comments", "agency",
+    "reference", "company_name", "corporate_number",
+})  # fmt: skip
+
+
 class Certainty(_Frozen):
     """Scans: the fields an intake stops on when they are not certain (→ why), and the clerk's words
     for each piece of evidence. Fields not listed are forwarded marked 要確認 when unsure."""
@@ -165,12 +172,18 @@ class Certainty(_Frozen):
     source: Source
     stop: dict[str, str]
     evidence: dict[Evidence, str]
+    #: A returned 様式3 read from paper: the answers it stops on when unsure (→ why); the rest recorded
+    #: marked 要確認 (a loan's menu left out of the ledger).
+    youshiki3_stop: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _every_evidence_has_words(self) -> Certainty:
         missing = set(Evidence) - set(self.evidence)
         if missing:
             raise ValueError(f"certainty.evidence has no words for {sorted(missing)}")
+        unknown = set(self.youshiki3_stop) - YOUSHIKI3_ANSWERS
+        if unknown:
+            raise ValueError(f"certainty.youshiki3_stop names no answer of 様式3: {sorted(unknown)}")
         return self
 
 
@@ -202,6 +215,13 @@ class Rulebook(_Frozen):
     def stops_when_unsure(self, key: str) -> bool:
         """Whether an intake waits for a clerk when ``key`` (a youshiki1.json key) is not certain."""
         return self.certainty is None or key in self.certainty.stop
+
+    def youshiki3_stops(self) -> frozenset[str]:
+        """The answers of a returned 様式3 read from paper that wait for a clerk when not certain (every
+        one when the rulebook says nothing)."""
+        if self.certainty is None or not self.certainty.youshiki3_stop:
+            return YOUSHIKI3_ANSWERS
+        return frozenset(self.certainty.youshiki3_stop)
 
     def evidence_words(self, evidence: Evidence) -> str:
         """What the clerk is shown for one piece of evidence."""
