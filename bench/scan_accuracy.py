@@ -4,7 +4,9 @@
 
 Accuracy (tests/support/scan_corpus.py): every case — the shared samples and the corpus's form cases that
 need no ledger — is written in each shape (a typed scan; the company part handwritten …), read by OCR and
-decided, and its decision compared with the one the values themselves give. Per shape it prints cases,
+decided, and its decision compared with the one the values themselves give. The youshiki3_* shapes are
+returned 様式3 on paper (tests/support/paper_youshiki3.py: answered by hand or typed, then scanned, faxed
+or photographed), their reading compared with what the bank wrote. Per shape it prints cases,
 decided without a clerk (auto), handed to a clerk (flagged) and silently wrong (an auto decision whose
 status, agency, reasons or any field not marked unsure differs), then per field how often it was read
 certain, unsure, and certain but wrong.
@@ -29,7 +31,7 @@ import pypdfium2 as pdfium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.support
 
-from tests.support import scan_corpus
+from tests.support import paper_youshiki3, scan_corpus
 
 from forms.extract.ocr_engine import default_engine
 from forms.extract.scan import rasterise, read_scanned
@@ -68,25 +70,30 @@ def speed(forms: int) -> dict[str, float]:
 
 def accuracy(shapes: list[str], cases: int | None) -> dict[str, Any]:
     start = time.perf_counter()
-    scored = scan_corpus.measure(shapes, scan_corpus.cases(cases), workers=2)
+    forms = [s for s in shapes if s not in paper_youshiki3.SHAPES]
+    returned = [s for s in shapes if s in paper_youshiki3.SHAPES]
+    scored = scan_corpus.measure(forms, scan_corpus.cases(cases), workers=2) if forms else []
+    if returned:
+        scored += paper_youshiki3.measure(returned, paper_youshiki3.cases(cases), workers=2)
     result = scan_corpus.summary(scored)
-    print(f"{'shape':12s} {'cases':>5s} {'auto':>5s} {'flagged':>7s} {'wrong':>5s} {'auto_rate':>9s}")
+    print(f"{'shape':22s} {'cases':>5s} {'auto':>5s} {'flagged':>7s} {'wrong':>5s} {'auto_rate':>9s}")
     for shape, row in result["shapes"].items():
-        print(f"{shape:12s} {row['cases']:5d} {row['auto']:5d} {row['flagged']:7d} {row['wrong']:5d} "
+        print(f"{shape:22s} {row['cases']:5d} {row['auto']:5d} {row['flagged']:7d} {row['wrong']:5d} "
               f"{row['auto_rate']:9.1%}")  # fmt: skip
     print(f"({time.perf_counter() - start:.0f} s wall, 2 workers)")
     for s in scored:
         if s.outcome != "auto":
             print(f"  {s.outcome.upper():7s} {s.shape}/{s.name}: {'; '.join(s.why)}")
-    print(f"{'field':24s} {'certain':>7s} {'unsure':>6s} {'certain but wrong':>17s}")
+    print(f"{'field':28s} {'certain':>7s} {'unsure':>6s} {'certain but wrong':>17s}")
     for key, f in result["fields"].items():
-        print(f"{key:24s} {f['certain']:7d} {f['unsure']:6d} {f['certain_wrong']:17d}")
+        print(f"{key:28s} {f['certain']:7d} {f['unsure']:6d} {f['certain_wrong']:17d}")
     return result
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default=",".join(scan_corpus.SHAPES), help="shapes measured, comma-separated")
+    every = [*scan_corpus.SHAPES, *paper_youshiki3.SHAPES]
+    ap.add_argument("--shapes", default=",".join(every), help="shapes measured, comma-separated")
     ap.add_argument("--cases", type=int, default=None, help="only the first N cases of each shape")
     ap.add_argument("--forms", type=int, default=4, help="forms timed for speed (2 pages each)")
     ap.add_argument("--no-speed", action="store_true")

@@ -60,7 +60,7 @@ def mail_bytes(
     sender: str = f"例示 一郎 <{BANK}>",
     subject: str = "様式3のご返送（株式会社サンプル精機）",
 ) -> bytes:
-    """A bank's mail returning ``attachment`` (a .docx or a PDF) to the mailroom."""
+    """A bank's mail returning ``attachment`` (a .docx, a PDF, a fax's TIFF …) to the mailroom."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = "mailroom@example.jp"
@@ -97,8 +97,9 @@ def routed_youshiki1(store: Store, fields: Mapping[str, Any] = FIELDS, *, agency
     return intake_id
 
 
-def issue(store: Store, agency: str = "jetro") -> int:
-    """A 様式3 issued to the bank of FIELDS, made from a routed 様式1 (so its address is known)."""
+def issue(store: Store, agency: str = "jetro", reference: str | None = None) -> int:
+    """A 様式3 issued to the bank of FIELDS, made from a routed 様式1 (so its address is known), printing
+    ``reference``."""
     return store.youshiki3.record_issued(
         key=KEY,
         company_name=FIELDS["company_name"],
@@ -108,4 +109,5 @@ def issue(store: Store, agency: str = "jetro") -> int:
         issued_on=ISSUED,
         due_on=DUE,
         files=["youshiki3.docx"],
+        reference=reference,
     )
