@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import pytest
 from forms.store import Store
 from tests.support.mailroom import mailroom_env, received_by
 from tests.support.paths import FORMS, SAMPLES
-from tests.support.postfix import free_port, running_postfix
+from tests.support.ports import free_port, listening
+from tests.support.postfix import running_postfix
 from tests.support.processes import wait_until
 from tests.support.smtp_sink import smtp_sink
 
@@ -31,11 +31,6 @@ BANK = "kaigai@mihon-bank.example.jp"
 
 def submit(port: int, data: bytes, recipient: str = "mailroom@example.jp") -> None:
     asyncio.run(aiosmtplib.send(data, sender=BANK, recipients=[recipient], hostname="127.0.0.1", port=port))
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_a_mail_submitted_to_postfix_is_decided_and_forwarded(tmp_path: Path) -> None:

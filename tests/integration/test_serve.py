@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 from pathlib import Path
 
@@ -14,21 +13,11 @@ import pytest
 
 from tests.support.mailroom import mailroom_env, received_by
 from tests.support.paths import FORMS, SAMPLES
+from tests.support.ports import free_port, listening
 from tests.support.processes import processes_with, wait_until
 from tests.support.smtp_sink import smtp_sink
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_serve_receives_decides_answers_and_stops_cleanly(tmp_path: Path) -> None:

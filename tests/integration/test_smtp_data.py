@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forms.intake.smtp_data import ChunkedDataSMTP
+from tests.support.ports import free_port
 
 LIMIT = 4096
 
@@ -37,18 +38,12 @@ class _Chunked(Controller):
         return ChunkedDataSMTP(self.handler, **self.SMTP_kwargs)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def servers() -> Iterator[list[tuple[Controller, Recorder]]]:
     pairs = []
     for cls in (Controller, _Chunked):
         rec = Recorder()
-        c = cls(rec, hostname="127.0.0.1", port=_free_port(), data_size_limit=LIMIT)
+        c = cls(rec, hostname="127.0.0.1", port=free_port(), data_size_limit=LIMIT)
         c.start()
         pairs.append((c, rec))
     yield pairs

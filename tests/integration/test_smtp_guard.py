@@ -21,23 +21,13 @@ from forms.intake.smtp import ListenerAuth, ListenerLimits, start_smtp_listener
 from forms.intake.spool import Spool
 from tests.support.mailroom import bank_mail, mailroom_env
 from tests.support.paths import FORMS, SAMPLES
+from tests.support.ports import free_port, listening
 from tests.support.processes import wait_until
 from tests.support.smtp_sink import smtp_sink
 from tests.support.tls import Certificate, self_signed
 
 MAILROOM, SENDER = "mailroom@example.jp", "kaigai@bank.example.co.jp"
 MAIL = b"From: kaigai@bank.example.co.jp\r\nSubject: guard\r\n\r\nbody\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def listen(spool: Spool, **options: object) -> Controller:

@@ -9,7 +9,6 @@ import collections
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -33,22 +32,12 @@ from forms.store import OutboxItem, Store
 from tests.support.mailroom import bank_mail, mailroom_env
 from tests.support.paths import FORMS, SAMPLES
 from tests.support.pg import running_postgres
+from tests.support.ports import free_port, listening
 from tests.support.processes import processes_with, wait_until
 from tests.support.smtp_sink import Recorder, smtp_sink
 from tests.support.store_rows import add, decide
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def start_serve(home: Path, env: dict[str, str], listen: int) -> subprocess.Popen[bytes]:

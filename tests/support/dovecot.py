@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
 from tests.support.tls import Certificate
 
 DOVECOT = Path("/usr/sbin/dovecot")
@@ -84,12 +85,6 @@ def _existing_user(*names: str) -> pwd.struct_passwd:
         except KeyError:
             continue
     raise RuntimeError(f"none of the users {names} exists")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -212,7 +207,7 @@ def running_dovecot(extra_config: str = "", *, tls: Certificate | None = None) -
     home.chmod(0o755)
     process: subprocess.Popen[bytes] | None = None
     try:
-        port, tls_port = _free_port(), _free_port() if tls else 0
+        port, tls_port = free_port(), free_port() if tls else 0
         config = _write_config(home, port, extra_config, tls, tls_port)
         process = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
