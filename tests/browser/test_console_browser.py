@@ -15,7 +15,6 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from forms.review import Review
 from forms.store import Store
 from tests.support.paths import ARTIFACTS, SAMPLES
 from tests.support.settings import make_settings
-from tests.support.smtp_sink import Recorder, parsed, smtp_sink
+from tests.support.smtp_sink import Recorder, parsed
 from tests.support.youshiki1 import blotted_scan, sample_values
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -97,12 +96,6 @@ class LoopbackServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[int, Recorder]]:
-    with smtp_sink() as (controller, recorder):
-        yield controller.port, recorder
 
 
 def test_a_clerk_corrects_a_scan_sees_the_decision_change_and_routes_it(

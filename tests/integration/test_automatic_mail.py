@@ -15,7 +15,6 @@ from aiosmtpd.controller import Controller
 
 from forms.access.accounts import Users
 from forms.cli import main as cli
-from forms.config import Settings
 from forms.intake.maildir import sweep_maildir
 from forms.intake.smtp import start_smtp_listener
 from forms.mailroom.worker import Mailroom
@@ -23,26 +22,15 @@ from forms.review import QueueFilter, Review
 from forms.store import OutboxItem
 from tests.support.automatic_mail import dsn, list_mail, out_of_office
 from tests.support.console import FAST_ARGON2, PASSWORD, World, client_for, sign_in
-from tests.support.mailroom import mailroom_env
+from tests.support.mailroom import settings_for
 from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
-from tests.support.smtp_sink import Recorder, smtp_sink
+from tests.support.smtp_sink import Recorder
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 
 MAILROOM = "mailroom@example.jp"
 BANK = "kaigai@mihon-bank.example.jp"
-
-
-def settings_for(home: Path, sink_port: int, **extra: str) -> Settings:
-    env = mailroom_env(home, sink_port, **extra)
-    return make_settings(home, **{k: v for k, v in env.items() if k != "FORMS_HOME"})
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[int, Recorder]]:
-    with smtp_sink() as (controller, recorder):
-        yield controller.port, recorder
 
 
 @pytest.fixture

@@ -6,33 +6,19 @@ import asyncio
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiosmtplib
 import pytest
 
-from forms.config import Settings
 from forms.intake.smtp import start_smtp_listener
 from forms.mailroom.worker import Mailroom
 from tests.support.dovecot import running_dovecot
-from tests.support.mailroom import bank_mail, mailroom_env, received_by
+from tests.support.mailroom import bank_mail, mailroom_env, received_by, settings_for
 from tests.support.paths import FORMS, SAMPLES
-from tests.support.settings import make_settings
-from tests.support.smtp_sink import Recorder, smtp_sink
+from tests.support.smtp_sink import Recorder
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
-
-
-def settings_for(home: Path, sink_port: int, **extra: str) -> Settings:
-    env = mailroom_env(home, sink_port, **extra)
-    return make_settings(home, **{k: v for k, v in env.items() if k != "FORMS_HOME"})
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[int, Recorder]]:
-    with smtp_sink() as (controller, recorder):
-        yield controller.port, recorder
 
 
 def test_routed_mail_reaches_the_agency_and_the_bank_gets_a_receipt(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tests.corpus import faxes, hostile_carriers, mails, office
 from tests.support.mailroom import mailroom_env, received_by
 from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
-from tests.support.smtp_sink import Recorder, smtp_sink
+from tests.support.smtp_sink import Recorder
 from tests.support.youshiki1 import fill_module
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
@@ -28,12 +27,6 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def values(base: str) -> dict:
     return json.loads((SAMPLES / f"{base}.values.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[int, Recorder]]:
-    with smtp_sink() as (controller, recorder):
-        yield controller.port, recorder
 
 
 def drained(home: Path, port: int, mail: bytes, **extra: str) -> tuple[dict[str, int], dict]:

@@ -8,7 +8,6 @@ import email
 import email.policy
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,18 +21,12 @@ from tests.support.console import FAST_ARGON2, World, client_for, sign_in
 from tests.support.mailroom import mailroom_env, received_by
 from tests.support.paths import FORMS, SAMPLES
 from tests.support.settings import make_settings
-from tests.support.smtp_sink import Recorder, smtp_sink
+from tests.support.smtp_sink import Recorder
 from tests.support.youshiki1 import jetro_values
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 FORM = SAMPLES / "jetro-fillable.pdf"  # its 金融機関E-mail: kaigai@mihon-bank.example.jp
 BANK = "kaigai@mihon-bank.example.jp"
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[int, Recorder]]:
-    with smtp_sink() as (controller, recorder):
-        yield controller.port, recorder
 
 
 def world(home: Path, port: int) -> World:

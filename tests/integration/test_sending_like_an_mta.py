@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -24,17 +24,11 @@ from forms.model import OutgoingMessage
 from forms.review import Review
 from forms.store import Store
 from tests.support.console import FAST_ARGON2, PASSWORD, World, client_for, csrf_of, sign_in
-from tests.support.smtp_sink import Recorder, parsed, smtp_sink
+from tests.support.smtp_sink import Recorder, parsed
 from tests.support.store_rows import T0, FakeClock, add, kinds
 
 BANK = "officer@bank.example.jp"
 MINUTE = dt.timedelta(minutes=1)
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[int, Recorder]]:
-    with smtp_sink() as (controller, recorder):
-        yield controller.port, recorder
 
 
 def outgoing(n: int) -> OutgoingMessage:

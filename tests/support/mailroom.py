@@ -5,6 +5,8 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
+from forms.config import Settings
+from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder, parsed
 
 INBOXES = "jetro=jetro@agency.example.jp,scb=scb@agency.example.jp,kosha=kosha@agency.example.jp"
@@ -22,6 +24,12 @@ def mailroom_env(home: Path, sink_port: int, **extra: str) -> dict[str, str]:
         "FORMS_WORKERS": "1",
         **extra,
     }
+
+
+def settings_for(home: Path, sink_port: int, **extra: str) -> Settings:
+    """The settings of ``mailroom_env`` as an in-process mailroom takes them."""
+    env = mailroom_env(home, sink_port, **extra)
+    return make_settings(home, **{k: v for k, v in env.items() if k != "FORMS_HOME"})
 
 
 def bank_mail(pdf: Path | None, sender: str, message_id: str) -> bytes:
