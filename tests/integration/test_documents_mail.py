@@ -26,9 +26,9 @@ from tests.support.post import (
     SHOJI_MAIL,
     answer,
     attachments,
-    fill_youshiki3,
     office,
 )
+from tests.support.youshiki3 import fill_youshiki3
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 PERIOD = ("--from", "2026-06-01", "--to", "2026-08-31", "--issued", "2026-09-01")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
-import io
 import os
 import shutil
 import subprocess
@@ -17,7 +16,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from docx import Document
 
 from forms.cli.main import main as forms_main
 from forms.config import Settings, load_settings
@@ -97,21 +95,6 @@ def office(tmp_path: Path, **extra: str) -> Iterator[Office]:
 
 def attachments(msg: EmailMessage) -> dict[str, bytes]:
     return {str(p.get_filename()): bytes(p.get_content()) for p in msg.iter_attachments()}
-
-
-def fill_youshiki3(
-    docx: bytes, *, loan: str = "実行済", day: str = "令和8年9月10日", amount: str = "3,000万円"
-) -> bytes:
-    """The 様式3 .docx as a bank fills it in Word: a choice ticked, the date and amount written."""
-    doc = Document(io.BytesIO(docx))
-    cells = {row.cells[0].text: row.cells[1] for table in doc.tables for row in table.rows}
-    line = next(p for p in cells["融資の状況"].paragraphs if loan in p.text)
-    line.runs[0].text = line.runs[0].text.replace("□", "■")
-    cells["融資実行日"].paragraphs[0].runs[0].text = day
-    cells["融資実行額"].paragraphs[0].runs[0].text = amount
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 def answer(original: EmailMessage, files: Mapping[str, bytes], sender: str, message_id: str) -> bytes:

@@ -41,7 +41,15 @@ def filled_docx(
 ) -> bytes:
     """The 様式3 issued from FIELDS, with the loan's status ticked and its date and amount written."""
     data = youshiki3_data(youshiki1_fields=FIELDS, agency="jetro", rulebook=RULEBOOK, issued_on=ISSUED)
-    doc = Document(io.BytesIO(render(data, "docx")))
+    return fill_youshiki3(render(data, "docx"), loan=loan, day=day, amount=amount)
+
+
+def fill_youshiki3(
+    docx: bytes, *, loan: str | None = "実行済", day: str = "令和8年9月10日", amount: str = "3,000万円"
+) -> bytes:
+    """The 様式3 .docx as a bank fills it in Word: a choice ticked (none when ``loan`` is None), the date
+    and amount written."""
+    doc = Document(io.BytesIO(docx))
     cells = {row.cells[0].text: row.cells[1] for table in doc.tables for row in table.rows}
     if loan is not None:
         line = next(p for p in cells["融資の状況"].paragraphs if loan in p.text)
