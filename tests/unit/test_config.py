@@ -50,11 +50,11 @@ def test_packaged_form_matches_the_official_copy(name: str) -> None:
     assert data_path(name).read_bytes() == (FORMS_DIR / name).read_bytes()
 
 
-def test_serve_starts_one_decider_per_core_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_starts_two_deciders_per_core_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert load_settings(env={}).decider_count == 2
+    assert load_settings(env={}).decider_count == 4
     assert load_settings(env={"FORMS_DECIDERS": "3"}).decider_count == 3
-    assert load_settings(env={"FORMS_WORKERS": "4"}).decider_count == 2  # readers are another setting
+    assert load_settings(env={"FORMS_WORKERS": "3"}).decider_count == 4  # readers are another setting
 
 
 @pytest.mark.parametrize(

@@ -253,7 +253,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser("serve", help="run the mailroom: SMTP listener, Maildir, IMAP, workers").set_defaults(
         func=cmd_serve
     )
-    w = sub.add_parser("work", help="decide intakes from the store until stopped (one per core)")
+    w = sub.add_parser("work", help="decide intakes from the store until stopped (two per core)")
     w.add_argument("--wake-fd", type=int, help="(forms serve) a pipe that says an intake is new")
     w.add_argument("--done-fd", type=int, help="(forms serve) a pipe told of each decision")
     w.set_defaults(func=cmd_work)

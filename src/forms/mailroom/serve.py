@@ -150,7 +150,7 @@ def decide_until_stopped(
     settings: Settings, stop: threading.Event, *, wake_fd: int | None = None, done_fd: int | None = None
 ) -> None:
     """`forms work`: claim and decide intakes until stopped (or until the process that started us is
-    gone), paused while the store fails. Run one per core beside `forms serve`, or on other machines
+    gone), paused while the store fails. Run two per core beside `forms serve`, or on other machines
     sharing a PostgreSQL store. Beside `forms serve`, a nudge on ``wake_fd`` says an intake is new, and
     each decision is a nudge on ``done_fd`` (its messages are queued: the sender looks at once)."""
     room = Mailroom.open(settings)
@@ -175,8 +175,9 @@ def decide_until_stopped(
 def decider_parts(
     settings: Settings, room: Mailroom, config: Path | None, wake: wakeup.Pipe, done: wakeup.Pipe
 ) -> list[Part]:
-    """`forms work` processes (``settings.decider_count``, one per core unless set): deciding is
-    Python work, and each process has its own GIL. When one exits, its claims are released. They are
+    """`forms work` processes (``settings.decider_count``, two per core unless set): deciding is
+    Python work, and each process has its own GIL; more than the cores, so that scans being read do
+    not hold up the mails behind them. When one exits, its claims are released. They are
     nudged on ``wake`` and nudge back on ``done`` (``mailroom.wakeup``)."""
     cmd = [sys.executable, "-m", "forms.cli", *(["--config", str(config)] if config else []), "work"]
     cmd += [f"--wake-fd={wake.read_fd}", f"--done-fd={done.write_fd}"]
