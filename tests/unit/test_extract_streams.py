@@ -83,6 +83,25 @@ def test_run_length_and_lzw_by_their_size_or_worst_case() -> None:
     assert streams.check(page_with_content(lzw[:1000], ["/LZWDecode"]), budget=64 * MB) is None
 
 
+@pytest.mark.parametrize(
+    ("encoded", "filters", "inflated"),
+    [
+        (zlib.compress(bytes(64 * MB), 9), ["/FlateDecode"], 64 * MB),  # ~1,029:1, near deflate's 1,032
+        (bytes([129, 0]) * (256 * 1024), ["/RunLengthDecode"], 32 * MB),  # 64:1
+        (b"z" * (4 * MB) + b"~>", ["/ASCII85Decode"], 16 * MB),  # 4:1
+    ],
+    ids=["flate", "run_length", "ascii85"],
+)
+def test_a_stream_at_its_filters_largest_ratio_is_measured(
+    encoded: bytes, filters: list[str], inflated: int
+) -> None:
+    """A form whose streams cannot inflate past the budget is not decoded; one at the largest ratio
+    its filter has still is, and refused one byte over the budget."""
+    pdf = page_with_content(encoded, filters)
+    assert detail(streams.check(pdf, budget=inflated - 1)) == "stream_too_large"
+    assert streams.check(pdf, budget=inflated) is None
+
+
 def test_a_broken_stream_is_left_to_the_reader() -> None:
     assert streams.check(page_with_content(b"not deflate at all", ["/FlateDecode"])) is None
 
