@@ -9,6 +9,7 @@ or a formula is kept literally. Era dates cover 令和 and 平成 (R/H); 昭和 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -25,8 +26,10 @@ _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ー﹣", "-"))
 _MAX_NUMERIC_LEN = 64
 
 
+@functools.lru_cache(maxsize=4096)
 def nfkc_text(s: str) -> str:
-    """NFKC, trimmed, every run of whitespace (newlines included) turned into one ASCII space."""
+    """NFKC, trimmed, every run of whitespace (newlines included) turned into one ASCII space (a value
+    is asked for it several times on its way through normalise and validate: computed once)."""
     return _WS.sub(" ", unicodedata.normalize("NFKC", s)).strip()
 
 
@@ -178,8 +181,10 @@ _LABEL_ALIASES: Mapping[str, frozenset[str]] = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)
 def _choice_form(s: str) -> str:
-    """How choice text is compared: NFKC, case-folded, without spaces and punctuation."""
+    """How choice text is compared: NFKC, case-folded, without spaces and punctuation (the choices'
+    labels are compared with every choice field of every form: each is computed once)."""
     return _CHOICE_NOISE.sub("", unicodedata.normalize("NFKC", s).casefold())
 
 

@@ -8,6 +8,7 @@ the shared ``messages.yaml`` table (a year file may override single messages).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import string
 import unicodedata
@@ -272,7 +273,7 @@ class Rulebook(_Frozen):
         best: tuple[int, Industry] | None = None
         for industry in self.industries.values.values():
             for head in industry.heads:
-                h = unicodedata.normalize("NFKC", head)
+                h = _nfkc(head)
                 if text.endswith(h) and (best is None or len(h) > best[0]):
                     best = (len(h), industry)
         return best[1] if best else None
@@ -299,6 +300,12 @@ class Rulebook(_Frozen):
         if template is None:
             return str(code)
         return _MessageFormatter().vformat(template, (), params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _nfkc(text: str) -> str:
+    """NFKC of a rulebook's text (its industries' heads, looked at for every form: computed once)."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def industry_text(detail: str) -> str:
