@@ -4,6 +4,7 @@ of labels, of the agency row and of text no label claims)."""
 from __future__ import annotations
 
 import functools
+import itertools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,10 @@ _INDEXES: dict[int, tuple[spec.FormSpec, LabelIndex]] = {}
 
 def normal_with_origin(text: str) -> tuple[str, list[int]]:
     """``normal(text)``, char by char, with the index in ``text`` of each normal char."""
+    parts = list(map(_normal_char, text))
+    norm = "".join(parts)
+    if len(norm) == len(parts) - parts.count(""):  # each char one normal char or none (a space)
+        return norm, list(itertools.compress(range(len(parts)), parts))
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
