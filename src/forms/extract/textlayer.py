@@ -13,6 +13,8 @@ text of a table row that a page break cut in two goes on at the top of the next 
 
 from __future__ import annotations
 
+import enum
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -184,14 +186,29 @@ def _char_stats(text: str) -> tuple[int, int, int]:
     """Visible, undecodable and Japanese chars (each distinct char classified once)."""
     visible = bad = japanese = 0
     for ch, count in Counter(_BREAK.sub("", text)).items():
-        if ch.isspace() and ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85":
+        kind = _kind(ch)
+        if kind is _Kind.SPACE:
             continue
         visible += count
-        if ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES:
+        if kind is _Kind.BAD:
             bad += count
-        elif _is_japanese(ch):
+        elif kind is _Kind.JAPANESE:
             japanese += count
     return visible, bad, japanese
+
+
+class _Kind(enum.Enum):
+    SPACE, BAD, JAPANESE, OTHER = range(4)
+
+
+@functools.lru_cache(maxsize=8192)
+def _kind(ch: str) -> _Kind:
+    """What one char counts as (a page's few hundred distinct chars recur on every page and form)."""
+    if ch.isspace() and ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85":
+        return _Kind.SPACE
+    if ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES:
+        return _Kind.BAD
+    return _Kind.JAPANESE if _is_japanese(ch) else _Kind.OTHER
 
 
 def _is_japanese(ch: str) -> bool:
