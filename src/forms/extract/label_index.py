@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,15 +29,17 @@ class Match:
 
 
 class LabelIndex:
-    """The printed labels of a form, by first normalised char, longest first."""
+    """The printed labels of a form, normalised; where two start at one place, the longer is found."""
 
     def __init__(self, form: spec.FormSpec) -> None:
-        by_first: dict[str, list[tuple[str, str]]] = {}
-        for f in form.fields.values():
-            label = normal(f.label)
-            by_first.setdefault(label[0], []).append((label, f.key))
-        self._by_first = {k: sorted(v, key=lambda e: -len(e[0])) for k, v in by_first.items()}
-        self._labels = frozenset(label for v in by_first.values() for label, _ in v)
+        named = ((normal(f.label), f.key) for f in form.fields.values())
+        labels = sorted(((label, key) for label, key in named if label), key=lambda e: -len(e[0]))
+        self._key_of: dict[str, str] = {}
+        for label, key in labels:
+            self._key_of.setdefault(label, key)
+        #: Every label, longest first: a search finds the next place a label starts, and the longest.
+        self._pattern = re.compile("|".join(re.escape(label) for label, _ in labels))
+        self._labels = frozenset(self._key_of)
         self._starts = frozenset(label[:n] for label in self._labels for n in range(1, len(label) + 1))
         self.checkboxes = frozenset(f.key for f in form.of_type("checkbox"))
 
@@ -58,23 +61,16 @@ class LabelIndex:
         """Labels in the line, left to right, each starting at a word or span boundary."""
         norm, origin = normal_with_origin(layout.text)
         out: list[Match] = []
-        pos = 0
-        while pos < len(norm):
-            found = self._label_at(norm, pos) if is_boundary(layout, origin[pos]) else None
-            if found is None:
-                pos += 1
+        found = self._pattern.search(norm)
+        while found is not None:
+            pos = found.start()
+            if not is_boundary(layout, origin[pos]):
+                found = self._pattern.search(norm, pos + 1)
                 continue
-            label, key = found
-            last = pos + len(label) - 1
-            out.append(Match(key, origin[pos], origin[last] + 1))
-            pos = last + 1
+            last = found.end() - 1
+            out.append(Match(self._key_of[found.group()], origin[pos], origin[last] + 1))
+            found = self._pattern.search(norm, last + 1)
         return out
-
-    def _label_at(self, norm: str, pos: int) -> tuple[str, str] | None:
-        for label, key in self._by_first.get(norm[pos], ()):
-            if norm.startswith(label, pos):
-                return label, key
-        return None
 
 
 #: LabelIndex.of: the index of each form seen, with the form (so its id stays its own).
