@@ -19,6 +19,7 @@ worker busy.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -40,6 +41,10 @@ if TYPE_CHECKING:  # the readers' modules are the reader processes' own (PDF lib
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
+#: The size asked for each pipe to and from a reader (Linux lets a user have 1 MiB pipes,
+#: /proc/sys/fs/pipe-max-size): a 様式1 of a few hundred KiB crosses in one write instead of 64 KiB at
+#: a time, each piece waiting for the reader to be scheduled to empty the pipe.
+PIPE_BYTES = 1 << 20
 
 
 #: The kinds of request a reader process answers (``reader_process.HANDLERS``).
@@ -94,6 +99,8 @@ class _Worker:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        for pipe in (self.stdin, self.stdout):
+            _widen(pipe)
 
     def ask(self, kind: str, options: Mapping[str, Any], data: bytes, timeout: float) -> object:
         """The worker's answer, or TIMED_OUT when it did not answer in time."""
@@ -125,6 +132,15 @@ class _Worker:
 
 
 TIMED_OUT = object()
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    """Ask for a PIPE_BYTES pipe; where it is refused (not Linux, a user past its pipe quota) the pipe
+    keeps its size and only the speed differs."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), setsize, PIPE_BYTES)
 
 
 def _is_reading(result: object) -> bool:
