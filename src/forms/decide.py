@@ -18,6 +18,7 @@ from forms.errors import INFO_CODES, REVIEW_CODES, Code
 from forms.ledger import LedgerView
 from forms.model import (
     Decision,
+    Evidence,
     Extraction,
     ExtractResult,
     FieldValue,
@@ -129,9 +130,14 @@ def unsure(n: Normalized, spec: FormSpec, rulebook: Rulebook | None) -> tuple[li
 
 
 def _has_value(n: Normalized, key: str) -> bool:
-    """A value read as its type, or a cell left blank (ink would have been read)."""
+    """A value read as its type, or a cell left blank (ink would have been read; what was written and
+    struck through is no blank: the writer may have meant another value)."""
     raw = n.raw.get(key)
-    return key in n.fields or raw is None or (isinstance(raw, str) and not raw.strip())
+    if key in n.fields or raw is None:
+        return True
+    found = n.certainty.get(key) if n.certainty else None
+    struck = found is not None and Evidence.STRUCK in found.evidence
+    return isinstance(raw, str) and not raw.strip() and not struck
 
 
 def _str(v: object) -> str | None:

@@ -89,6 +89,7 @@ class Evidence(StrEnum):
     AGENCY_NAME = "agency_name"  # the text is one agency's printed name, far from every other's
     AS_APPLIED = "as_applied"  # what the 様式1 said, printed on the same 様式3 (the loan's menu)
     ISSUED_MATCH = "issued_match"  # the 様式3 a reference names was issued for the company read
+    STRUCK_CORRECTED = "struck_corrected"  # ink struck through (取消線) left out: what stands apart is read
     # against
     GRAMMAR_FAILED = "grammar_failed"
     CHECK_DIGIT_FAILED = "check_digit_failed"
@@ -103,6 +104,7 @@ class Evidence(StrEnum):
     OBSCURED = "obscured"  # a solid blot of ink in the cell: part of the value may be hidden
     NAME_NEAR_EMAIL = "name_near_email"  # the e-mail spells the person's name but for a letter
     MARKS_UNCLEAR = "marks_unclear"  # marks on a list of choices that tell no one choice (a ring struck)
+    STRUCK = "struck"  # a strike-through (取消線) with no clear correction beside it, or not clearly one
 
 
 #: Evidence that speaks against a reading: any of it makes the field unsure.
@@ -110,7 +112,7 @@ DOUBTS = frozenset({
     Evidence.GRAMMAR_FAILED, Evidence.CHECK_DIGIT_FAILED, Evidence.READINGS_DIFFER,
     Evidence.POSTAL_MISMATCH, Evidence.BANK_KIND_MISMATCH, Evidence.FOREIGN_CHARS,
     Evidence.INK_AMBIGUOUS, Evidence.UNREAD, Evidence.SPACING_UNCLEAR, Evidence.LOOKALIKE,
-    Evidence.OBSCURED, Evidence.NAME_NEAR_EMAIL, Evidence.MARKS_UNCLEAR
+    Evidence.OBSCURED, Evidence.NAME_NEAR_EMAIL, Evidence.MARKS_UNCLEAR, Evidence.STRUCK
 })  # fmt: skip
 #: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.
 Region = tuple[int, float, float, float, float]

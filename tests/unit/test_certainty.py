@@ -164,6 +164,27 @@ def test_an_unsure_forwardable_field_that_does_not_parse_stops_the_intake() -> N
     assert decision.status is model.Status.NEEDS_REVIEW
 
 
+def test_a_value_struck_bare_is_unsure_and_a_field_it_stops_on_goes_to_a_clerk() -> None:
+    values = sample_values("jetro-fillable")
+    struck = model.RawValue("", 0.3, (E.STRUCK,))
+    decision = _decided(ocr_reading(values, representative=struck))
+    assert decision.status is model.Status.NEEDS_REVIEW  # not rejected for a missing 代表者
+    assert [(str(r.code), r.field) for r in decision.reasons] == [("LOW_CONFIDENCE", "representative")]
+    assert decision.to_json()["certainty"]["representative"] == {"certain": False, "evidence": ["struck"]}
+    optional = _decided(ocr_reading(values, target_countries=struck))
+    assert optional.status is model.Status.ROUTED and "target_countries" in optional.unsure
+
+
+def test_a_correction_read_beside_a_strike_is_certain_on_the_usual_evidence() -> None:
+    values = sample_values("jetro-fillable")
+    corrected = model.RawValue(
+        str(values["capital_yen"]), 0.95, (E.GRAMMAR, E.TWO_READINGS, E.STRUCK_CORRECTED)
+    )
+    decision = _decided(ocr_reading(values, capital_yen=corrected))
+    assert decision.status is model.Status.ROUTED and "capital_yen" not in decision.unsure
+    assert decision.certainty["capital_yen"].certain
+
+
 @pytest.mark.parametrize("key", sorted(RULEBOOK.certainty.stop if RULEBOOK.certainty else ()))
 def test_every_field_the_policy_names_is_a_field_of_the_form(key: str) -> None:
     assert key in SPEC.fields

@@ -33,6 +33,8 @@ from forms.extract.scan_cells import circled_choice, read_checkbox, text_cell
 from forms.extract.scan_text import BLANK_CONFIDENCE, field_confidence, fix_lookalikes, read_text
 from forms.spec import FormSpec, load_spec
 
+E = model.Evidence
+
 __all__ = ["BLANK_CONFIDENCE", "OcrEngine", "field_confidence", "fix_lookalikes", "rasterise",
            "read_page_images", "read_scanned"]  # fmt: skip
 
@@ -159,8 +161,11 @@ def _ink_level(image: np.ndarray) -> float:
     return (paper + ink) / 2
 
 
-def _circled(page: _Page, geometry: geo.FormGeometry, field: str, dpi: int) -> model.RawValue | None:
-    """A choice answered by a ring round one of its printed words (the value cell left blank)."""
+def _circled(
+    page: _Page, geometry: geo.FormGeometry, field: str, dpi: int, *, struck: bool = False
+) -> model.RawValue | None:
+    """A choice answered by a ring round one of its printed words (the value cell left blank, or what
+    was written there struck through)."""
     options = geometry.options_of(field)
     rects = [page.registration.map_rect(geometry.to_pixels(o.page, o.rect, dpi)) for o in options]
     h, w = page.image.shape
@@ -173,7 +178,8 @@ def _circled(page: _Page, geometry: geo.FormGeometry, field: str, dpi: int) -> m
     chosen = circled_choice(page.image, blank, page.ink_below, rects)
     if chosen is None:
         return None
-    return model.RawValue(options[chosen].label, 0.99, (model.Evidence.CHOICE_CIRCLED,))
+    found = (E.CHOICE_CIRCLED, E.STRUCK_CORRECTED) if struck else (E.CHOICE_CIRCLED,)
+    return model.RawValue(options[chosen].label, 0.99, found)
 
 
 # ── fields ────────────────────────────────────────────────────────────────────────────────────
@@ -189,8 +195,8 @@ def _read_page(
         else:
             cell = text_cell(page.image, page.ink_below, rect, dpi)
             raw = read_text(cell, spec.fields.get(widget.name), engine)
-            if model.Evidence.BLANK in raw.evidence and geometry.options_of(widget.name):
-                raw = _circled(page, geometry, widget.name, dpi) or raw
+            if not raw.value and {E.BLANK, E.STRUCK} & set(raw.evidence) and geometry.options_of(widget.name):
+                raw = _circled(page, geometry, widget.name, dpi, struck=E.STRUCK in raw.evidence) or raw
         region = (page.index, rect[0] / w, rect[1] / h, rect[2] / w, rect[3] / h)
         values[widget.name] = model.RawValue(
             raw.value,

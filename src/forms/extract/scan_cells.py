@@ -1,7 +1,8 @@
 """The ink of one field's cell on a registered page image: checkboxes, and text cut into lines.
 
 No OCR here: a checkbox is decided by the ink inside its printed square, a text cell is cleaned of
-rulings and specks and cut into the line images the recogniser reads.
+rulings and specks, of what is struck through (``strikes``), and cut into the line images the
+recogniser reads.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from forms import model
 from forms.extract import geometry as geo
+from forms.extract.strikes import find_strikes
 
 #: Checkbox: share of the square's interior covered by ink at which the box counts as ticked.
 TICK_SHARE = 0.06
@@ -29,6 +31,9 @@ class Cell:
     image: np.ndarray
     lines: tuple[np.ndarray, ...]
     obscured: bool = False  # a solid blot of ink no text is made of (a stain, a filled-over value)
+    #: "" nothing struck; "corrected": struck ink left out, the lines are what stands apart from it;
+    #: "bare": struck with nothing standing; "unclear": a strike, or its extent, is not clear (all read)
+    struck: str = ""
 
 
 def crop(image: np.ndarray, rect: geo.Rect) -> np.ndarray:
@@ -88,7 +93,8 @@ def read_checkbox(image: np.ndarray, ink_below: float, rect: geo.Rect) -> model.
 
 
 def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> Cell | None:
-    """The cell of a text field cut into line images; None when the cell is off the page."""
+    """The cell of a text field cut into line images (what is struck through left out); None when the
+    cell is off the page."""
     px = dpi / 200.0
     x0, y0, x1, y1 = rect
     cell = crop(image, (x0 + 2 * px, y0 - 2 * px, x1 - 2 * px, y1 + 2 * px))
@@ -96,15 +102,35 @@ def text_cell(image: np.ndarray, ink_below: float, rect: geo.Rect, dpi: int) -> 
         return None
     obscured = has_blot(cell < ink_below, int(16 * px), int(32 * px))  # before rulings go: blots fill columns
     ink = significant_ink(without_rulings(cell < ink_below), min_extent=int(6 * px))
+    bands = text_bands(ink, min_height=int(7 * px))
+    strikes = find_strikes(ink, bands, px)
+    struck = ""
+    if strikes.struck_any or not strikes.clear:
+        struck = "unclear" if not strikes.clear else "bare" if strikes.bare else "corrected"
+    if strikes.struck_any and strikes.clear:  # unclear: all of it read, for the clerk to judge
+        cell = _painted_over(cell, cell < ink_below, strikes.standing)
+        ink = strikes.standing
+        bands = text_bands(ink, min_height=int(7 * px))
     lines = []
-    for top, bottom in text_bands(ink, min_height=int(7 * px)):
+    for top, bottom in bands:
         cols = np.nonzero(ink[top:bottom].any(axis=0))[0]
         pad_x, pad_y = int(8 * px), int(5 * px)
         line = cell[
             max(0, top - pad_y) : bottom + pad_y, max(0, int(cols[0]) - pad_x) : int(cols[-1]) + 1 + pad_x
         ]
         lines.append(np.ascontiguousarray(line))
-    return Cell(cell, tuple(lines), obscured)
+    return Cell(cell, tuple(lines), obscured, struck)
+
+
+def _painted_over(cell: np.ndarray, ink: np.ndarray, standing: np.ndarray) -> np.ndarray:
+    """The cell with every ink but ``standing`` painted the paper's shade (a pixel round it too: the
+    pen's grey edge)."""
+    grow = np.ones((3, 3), np.uint8)
+    gone = cv2.dilate((ink & ~standing).astype(np.uint8), grow).astype(bool)
+    gone &= ~cv2.dilate(standing.astype(np.uint8), grow).astype(bool)
+    out = cell.copy()
+    out[gone] = np.uint8(np.percentile(cell, 90))
+    return out
 
 
 def has_blot(ink: np.ndarray, height: int, width: int) -> bool:

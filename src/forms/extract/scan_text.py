@@ -69,16 +69,18 @@ def read_text(cell: Cell | None, field_spec: FieldSpec | None, engine: OcrEngine
     if cell is None:
         return model.RawValue("", 0.0, (E.UNREAD,))
     if not cell.lines:
+        if cell.struck:  # struck through with nothing standing: no value, and not a blank cell either
+            return model.RawValue("", 0.3, (E.STRUCK,))
         return model.RawValue("", BLANK_CONFIDENCE, (E.BLANK,))
     lines: list[OcrLine] = []
     for line in cell.lines:
         lines.extend(_first_reading(engine, line))
     text = fix_text("".join(ln.text for ln in lines), field_spec)
     if not text.strip():
-        return model.RawValue("", 0.3, (E.UNREAD,))
+        return model.RawValue("", 0.3, (E.UNREAD, *_struck(cell)))
     confidence = round(field_confidence(text, lines, field_spec), 3)
     if not isinstance(engine, LineReader):
-        return model.RawValue(text, confidence, value_evidence(text, field_spec))
+        return model.RawValue(text, confidence, (*value_evidence(text, field_spec), *_struck(cell)))
     if not in_japanese_charset(text):  # a Chinese form (壳): read again within Japanese characters
         text = _restricted_reading(engine, cell, field_spec, _as_is) or text
     text, agreed, others = _agreed_reading(engine, cell, field_spec, text)
@@ -88,11 +90,19 @@ def read_text(cell: Cell | None, field_spec: FieldSpec | None, engine: OcrEngine
         evidence.append(E.SPACING_UNCLEAR)
     if cell.obscured:
         evidence.append(E.OBSCURED)
+    evidence += _struck(cell)
     if agreed and {E.GRAMMAR_FAILED, E.CHECK_DIGIT_FAILED} & set(evidence) and plausible_mistake(text, kind):
         third = _restricted_reading(engine, cell, field_spec, _enlarged)
         if third is not None and _bare(third) == _bare(text):  # the bank's own mistake, read right
             evidence.append(E.THREE_READINGS)
     return model.RawValue(text, confidence, tuple(evidence), () if agreed else others)
+
+
+def _struck(cell: Cell) -> tuple[model.Evidence, ...]:
+    """What was struck through in the cell says of the value read from the ink left standing."""
+    if not cell.struck:
+        return ()
+    return (E.STRUCK_CORRECTED,) if cell.struck == "corrected" else (E.STRUCK,)
 
 
 def _agreed_reading(
