@@ -141,6 +141,7 @@ def worker_main(argv: list[str] | None = None) -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the real stdout
     answer = handlers(args)
+    write_frame(stdout, sandbox.READY)
     while True:
         try:
             kind, options = pickle.loads(read_frame(stdin))

@@ -10,7 +10,8 @@ never a lost intake. Inside, streams are measured before they are inflated (``ex
 a bomb is refused long before the limit.
 
 Workers are plain subprocesses talking length-prefixed frames over stdin/stdout (a request: its kind
-and options as a pickle, then the bytes; the answer: a pickle), so they are safe to start from
+and options as a pickle, then the bytes; the answer: a pickle; a new worker says READY first, once
+its libraries are loaded, and a job's time limit starts after that), so they are safe to start from
 threaded or asyncio programs. They are long-lived: the OCR model is loaded once per worker, on the
 first scan. :meth:`ReaderPool.read` is thread-safe; a thread pool of the same size keeps every
 worker busy.
@@ -46,6 +47,9 @@ _HEADER = struct.Struct("!Q")
 #: a time, each piece waiting for the reader to be scheduled to empty the pipe.
 PIPE_BYTES = 1 << 20
 
+
+#: What a reader process says once it is ready for requests, and how long it may take to get there.
+READY, STARTUP_S = b"ready", 120.0
 
 #: The kinds of request a reader process answers (``reader_process.HANDLERS``).
 YOUSHIKI1, YOUSHIKI3, STATS = "youshiki1", "youshiki3", "stats"
@@ -101,9 +105,17 @@ class _Worker:
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         for pipe in (self.stdin, self.stdout):
             _widen(pipe)
+        self.started = False
 
     def ask(self, kind: str, options: Mapping[str, Any], data: bytes, timeout: float) -> object:
-        """The worker's answer, or TIMED_OUT when it did not answer in time."""
+        """The worker's answer, or TIMED_OUT when it did not answer in time. The time a new worker
+        takes to start (its libraries imported, READY) is not the job's: a busy machine may need
+        seconds for it."""
+        if not self.started:
+            ready, _, _ = select.select([self.stdout], [], [], max(timeout, STARTUP_S))
+            if not ready or read_frame(self.stdout) != READY:
+                return TIMED_OUT
+            self.started = True
         write_frame(self.stdin, pickle.dumps((kind, dict(options))))
         write_frame(self.stdin, data)
         ready, _, _ = select.select([self.stdout], [], [], timeout)
