@@ -60,6 +60,14 @@ def test_a_ring_round_the_word_and_a_line_through_it() -> None:
     assert _measure(struck).struck and not _measure(struck).ringed
 
 
+def test_a_ring_whose_side_passes_over_the_box_is_still_a_ring() -> None:
+    """The ring's left side runs along the □'s outline: there it is under the print, not missing."""
+    scan = _blank()
+    cv2.ellipse(scan, (95, 33), (52, 19), 0, 0, 360, 0, 2)
+    got = _measure(scan)
+    assert got.ringed and got.clear
+
+
 def test_a_scanners_speck_in_the_box_is_no_mark_and_a_pen_dot_is_one() -> None:
     speck = _blank()
     cv2.circle(speck, (33, 33), 1, 0, -1)

@@ -102,10 +102,9 @@ def measure(scan: np.ndarray, blank: np.ndarray, ink_below: float, box: Rect, wo
     its pixels."""
     ink = scan < ink_below
     printed = blank < 160
-    new = significant_ink(ink, 4) & ~cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(
-        bool
-    )
-    ring = _ring(new, box, word)
+    mask = cv2.dilate(printed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    new = significant_ink(ink, 4) & ~mask
+    ring = _ring(new, mask, box, word)
     return Marks(
         _box_share(new, box),
         ring,
@@ -144,26 +143,66 @@ def _box_share(new: np.ndarray, box: Rect) -> float:
     return float(inside.mean()) if inside.size else 0.0
 
 
-def _ring(new: np.ndarray, box: Rect, word: Rect) -> float:
+def _ring(new: np.ndarray, mask: np.ndarray, box: Rect, word: Rect) -> float:
     """The least inked side of the word: its angular bins (round the middle of □ and word) that hold new
-    ink within a band round the word, the word itself left out."""
+    ink within a band round the word, the word itself left out. A ring passing over the □ beside the word
+    leaves a gap there: bins the □'s print covers, between inked ones, count as inked (not those of the
+    words above and below, which a strike's ends would otherwise join into a ring)."""
     h = word[3] - word[1]
     x0, x1 = min(box[0], word[0]), word[2]
     cx, cy = (x0 + x1) / 2, (word[1] + word[3]) / 2
     a, b = (x1 - x0) / 2 + 0.9 * h, h / 2 + 0.6 * h
-    ys, xs = np.nonzero(_sub(new, (cx - a, cy - b, cx + a, cy + b)))
-    if not len(xs):
+    area = (cx - a, cy - b, cx + a, cy + b)
+    inked = _bins(_sub(new, area), area, word, h)
+    if not inked.any():
         return 0.0
-    xs = xs + max(0, round(cx - a)) - cx
-    ys = ys + max(0, round(cy - b)) - cy
+    bins = _bridged(inked, _bins(_sub(_only(mask, box, pad=3), area), area, word, h))
+    sides = np.roll(bins, _BINS // 8).reshape(4, _BINS // 4)  # left, top, right, bottom (90° each)
+    return float(sides.mean(axis=1).min())
+
+
+def _only(image: np.ndarray, rect: Rect, *, pad: int) -> np.ndarray:
+    """``image`` with everything outside ``rect`` (and ``pad`` pixels round it) cleared."""
+    out = np.zeros_like(image)
+    h, w = image.shape
+    x0, y0 = max(0, round(rect[0]) - pad), max(0, round(rect[1]) - pad)
+    x1, y1 = min(w, round(rect[2]) + pad), min(h, round(rect[3]) + pad)
+    out[y0:y1, x0:x1] = image[y0:y1, x0:x1]
+    return out
+
+
+def _bins(image: np.ndarray, area: Rect, word: Rect, h: float) -> np.ndarray:
+    """The angular bins of the ellipse inscribed in ``area`` holding ink of ``image`` (its crop), the
+    word itself left out."""
+    cx, cy = (area[0] + area[2]) / 2, (area[1] + area[3]) / 2
+    a, b = (area[2] - area[0]) / 2, (area[3] - area[1]) / 2
+    ys, xs = np.nonzero(image)
+    xs = xs + max(0, round(area[0])) - cx
+    ys = ys + max(0, round(area[1])) - cy
     inside_ellipse = (xs / a) ** 2 + (ys / b) ** 2 <= 1.0
     in_word = (np.abs(ys) < h / 2 - 1) & (xs > word[0] - cx + 1) & (xs < word[2] - cx - 1)
     keep = inside_ellipse & ~in_word
     angles = np.arctan2(ys[keep], xs[keep] * (b / a))  # round the ellipse as if it were a circle
     bins = np.zeros(_BINS, bool)
     bins[((angles + math.pi) / (2 * math.pi) * _BINS).astype(int) % _BINS] = True
-    sides = np.roll(bins, _BINS // 8).reshape(4, _BINS // 4)  # left, top, right, bottom (90° each)
-    return float(sides.mean(axis=1).min())
+    return bins
+
+
+def _bridged(inked: np.ndarray, printed: np.ndarray) -> np.ndarray:
+    """``inked`` with each run of empty bins the print covers throughout, between two inked bins and at
+    most a quarter turn long, filled."""
+    out = inked.copy()
+    start = int(np.argmax(inked))  # an inked bin: runs are walked from it, round the circle
+    run: list[int] = []
+    for step in range(1, _BINS + 1):
+        i = (start + step) % _BINS
+        if inked[i]:
+            if run and len(run) <= _BINS // 4 and all(printed[j] for j in run):
+                out[run] = True
+            run = []
+        else:
+            run.append(i)
+    return out
 
 
 def _strike(ink: np.ndarray, printed: np.ndarray, word: Rect, *, overshoot: bool) -> float:
