@@ -50,7 +50,9 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "bank_email": frozenset({E.SENDER_ADDRESS}),
     "agency": frozenset({E.AGENCY_NAME}),  # a returned 様式3's 支援機関 row
     "menu": frozenset({E.AS_APPLIED}),  # a returned 様式3's 実行した融資のメニュー
-    "reference": frozenset({E.ISSUED_MATCH}),  # a returned 様式3's 照会番号
+    # (not a returned 様式3's 融資実行日 or 融資実行額 as the 様式1 planned them: the misread likeliest where
+    # two readings are no evidence, a standard fax, is a date a few days off the plan read as the plan)
+    "reference": frozenset({E.ISSUED_MATCH, E.ONLY_OPEN}),  # a returned 様式3's 照会番号
 }
 #: Doubts that decisive field evidence settles: a check the other reading failed.
 _SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE})

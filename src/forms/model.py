@@ -90,6 +90,7 @@ class Evidence(StrEnum):
     AS_APPLIED = "as_applied"  # what the 様式1 said, printed on the same 様式3 (the loan's menu)
     ISSUED_MATCH = "issued_match"  # the 様式3 a reference names was issued for the company read
     STRUCK_CORRECTED = "struck_corrected"  # ink struck through (取消線) left out: what stands apart is read
+    ONLY_OPEN = "only_open"  # the one 様式3 of the company and agency read that awaits an answer
     # against
     GRAMMAR_FAILED = "grammar_failed"
     CHECK_DIGIT_FAILED = "check_digit_failed"

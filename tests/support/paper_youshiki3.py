@@ -1,12 +1,14 @@
 """Returned 様式3 on paper, and how their readings are scored (bench/scan_accuracy.py and the slow tests).
 
 A case is an issued 様式3 (one of ``ISSUED``: jetro and scb, a 個人事業者 without a 法人番号, a long menu
-that pushes the answer block down) and the bank's reply on it (tests/corpus/youshiki3_paper.py), in a
-*shape*: ``youshiki3_scanned`` (answers typed on it, printed, scanned), ``youshiki3_handwritten``
-(answered with a pen, scanned), ``youshiki3_fax`` (answered with a pen, faxed: a gateway's TIFF, fine
-and standard resolution in turn, a cover sheet on half), ``youshiki3_photo`` (answered with a pen,
-each page photographed with a phone). Each is read as the mailroom reads it (``read_returned``) and the
-rulebook's policy applied (``unsure_stops``); the reading is
+that pushes the answer block down, a loan planned for a day and amount) and the bank's reply on it
+(tests/corpus/youshiki3_paper.py), in a *shape*: ``youshiki3_scanned`` (answers typed on it, printed,
+scanned), ``youshiki3_handwritten`` (answered with a pen, scanned), ``youshiki3_fax`` (answered with a
+pen, faxed: a gateway's TIFF, fine and standard resolution in turn, a cover sheet on half),
+``youshiki3_photo`` (answered with a pen, each page photographed with a phone). Each is read as the
+mailroom reads it (``read_returned``; the 照会番号 checked against ``ISSUED`` as the mailroom checks it
+against the store: one 様式3 awaits each company's answer) and the rulebook's policy applied
+(``unsure_stops``); the reading is
 
 - **auto** when it is an answer no stop field of which is unsure, or exactly the bank's own mistakes
   (read with certainty: the clerk gets the case for what the bank did, not for what the reader could
@@ -38,6 +40,7 @@ from forms.extract.youshiki3 import (
     LOAN_STATUSES,
     ReturnedYoushiki3,
     confirmed_reference,
+    only_open_reference,
     read_returned,
     unsure_stops,
 )
@@ -72,6 +75,9 @@ ISSUED: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
                                "corporate_number": "1011001098765",
                                "loan_status": "planned", "loan_amount_yen": 120_000_000,
                                "loan_menu": "海外展開・事業再編資金（海外展開事業化支援）" * 3}),
+    ("jetro", "R8-Y3-000130", {**_BANK, "company_name": "株式会社みほん電機",
+                               "corporate_number": "8010401056789", "loan_status": "planned",
+                               "loan_amount_yen": 30_000_000, "loan_date": "2026-09-10"}),
 )  # fmt: skip
 MENUS = ("海外展開事業化支援融資", "小口資金融資", "海外展開・事業再編資金", "創業融資")
 COMMENTS = ("現地法人の設立準備中", "", "タイ工場の用地を選定中", "展示会出展後に再検討")
@@ -106,6 +112,15 @@ def cases(limit: int | None = None) -> list[PaperCase]:
         out.append(
             PaperCase(f"{i:02d}-{loan}-{reply.loan_mark}", i % 4, reply, 300 + i, 0.97 if i % 3 == 2 else 1.0)
         )
+    for k in range(8):  # 実行済 as the 様式1 planned it: the same date and amount (R8-Y3-000130)
+        reply = Reply(
+            loan="実行済", day=(8, 9, 10), amount=("30,000,000", "3,000万")[k % 2], menu=MENUS[k % 4],
+            expansion=expansions[k % 5], comments=COMMENTS[k % 4], loan_mark=marks[k % 5],
+            expansion_mark=marks[(k + 1) % 5], strokes=1 + k % 2,
+        )  # fmt: skip
+        out.append(PaperCase(f"{24 + k:02d}-as-planned-{reply.loan_mark}", 4, reply, 324 + k))
+    near = Reply("実行済", day=(8, 9, 10), amount="50,000,000", expansion="検討中", loan_mark="ring")
+    out.append(PaperCase("32-planned-amount-one-digit-off", 4, near, 326))  # planned 30,000,000
     mistakes = (
         ("no-amount", Reply("実行済", day=(8, 9, 1), expansion="検討中")),
         ("two-ticked", Reply("未実行", expansion="断念", loan_mark="two")),
@@ -117,9 +132,10 @@ def cases(limit: int | None = None) -> list[PaperCase]:
 
 def test_cases() -> list[PaperCase]:
     """The slow tests' share: the first ten (every loan status, each way of marking, a shrunk print,
-    each issued 様式3) and the bank's own mistakes."""
+    each issued 様式3), two answered as planned, one a digit off the plan, and the bank's own mistakes."""
     every = cases()
-    return [*every[:10], *(c for c in every if c.name.startswith("mistake-"))]
+    planned = [c for c in every if "planned" in c.name]
+    return [*every[:10], *planned[2:4], planned[-1], *(c for c in every if c.name.startswith("mistake-"))]
 
 
 # ── what the bank wrote ───────────────────────────────────────────────────────────────────────
@@ -224,12 +240,19 @@ def case_file(shape: str, case: PaperCase) -> Path:
 
 
 # ── reading and scoring ───────────────────────────────────────────────────────────────────────
+def identified(got: ReturnedYoushiki3) -> ReturnedYoushiki3:
+    """The mailroom's checks of an unsure 照会番号 (``returned_youshiki3._identified``) against ISSUED."""
+    fields = next((f for _, ref, f in ISSUED if ref == got.reference), None)
+    if fields is not None:
+        return confirmed_reference(got, fields.get("corporate_number"), fields["company_name"])
+    number, agency = got.corporate_number, got.agency
+    open_ = [ref for a, ref, f in ISSUED if number and f.get("corporate_number") == number and a == agency]
+    return only_open_reference(got, open_[0]) if len(open_) == 1 else got
+
+
 def score(shape: str, case: PaperCase, got: ReturnedYoushiki3 | tuple[Any, ...], seconds: float) -> Scored:
     expected = truth(case)
-    if not isinstance(got, tuple):  # the mailroom's check against the 様式3 its reference names
-        fields = next((f for _, ref, f in ISSUED if ref == got.reference), None)
-        if fields is not None:
-            got = confirmed_reference(got, fields.get("corporate_number"), fields["company_name"])
+    got = got if isinstance(got, tuple) else identified(got)
     if isinstance(got, tuple) or (held := unsure_stops(got, RULEBOOK.youshiki3_stops())):
         problems = got if isinstance(got, tuple) else held
         named = {(str(p.code), p.field or "") for p in problems}

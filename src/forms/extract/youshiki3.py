@@ -244,27 +244,41 @@ def confirmed_reference(
     reference = answer.certainty.get("reference")
     if reference is None or reference.certain or not answer.reference:
         return answer
-
-    def sure(key: str) -> bool:
-        found = answer.certainty.get(key)
-        return found is not None and found.certain
-
     if answer.corporate_number:
-        same = sure("corporate_number") and answer.corporate_number == (issued_number or "")
+        same = _sure(answer, "corporate_number") and answer.corporate_number == (issued_number or "")
     else:
         same = (
             not issued_number
-            and sure("company_name")
+            and _sure(answer, "company_name")
             and label_form(answer.company_name) == label_form(issued_name)
         )
     if not same:
         return answer
-    evidence = (*reference.evidence, model.Evidence.ISSUED_MATCH)
-    certainty = {
-        **answer.certainty,
-        "reference": model.FieldCertainty(is_certain("reference", evidence), evidence),
-    }
-    return dataclasses.replace(answer, certainty=certainty)
+    return _named(answer, answer.reference, (*reference.evidence, model.Evidence.ISSUED_MATCH))
+
+
+def only_open_reference(answer: ReturnedYoushiki3, reference: str) -> ReturnedYoushiki3:
+    """``answer`` naming ``reference`` with certainty — the one 様式3 awaiting an answer of the company
+    and agency it names with certainty (by 法人番号) — when its own number was read unsure or not read
+    (a number that names another 様式3 is no such case: ``confirmed_reference``)."""
+    found = answer.certainty.get("reference")
+    if found is None or found.certain or not answer.corporate_number:
+        return answer
+    if not (_sure(answer, "corporate_number") and _sure(answer, "agency")):
+        return answer
+    return _named(answer, reference, (model.Evidence.ONLY_OPEN,))  # the number it prints, not one read
+
+
+def _sure(answer: ReturnedYoushiki3, key: str) -> bool:
+    found = answer.certainty.get(key)
+    return found is not None and found.certain
+
+
+def _named(
+    answer: ReturnedYoushiki3, reference: str, evidence: tuple[model.Evidence, ...]
+) -> ReturnedYoushiki3:
+    sure = model.FieldCertainty(is_certain("reference", evidence), evidence)
+    return dataclasses.replace(answer, reference=reference, certainty={**answer.certainty, "reference": sure})
 
 
 def is_docx(data: bytes) -> bool:  # a ZIP, unless its directory names a workbook (an .xlsx 様式1)

@@ -13,7 +13,9 @@
 Which 様式3 it answers: the one whose reference number (R8-Y3-000007) the returned document prints,
 else the one the mail's subject quotes (the bank answered our mail), else the oldest unanswered 様式3
 of the company and agency (a document without its number). A number that names no 様式3, one answered
-already, or one of another company goes to the clerks.
+already, or one of another company goes to the clerks. On paper, a number read unsure is taken when the
+様式3 it names was issued to the company read for certain, or, when it names none, when that company
+and agency have just one 様式3 awaiting an answer (``_identified``).
 
 An answer read from paper is recorded with its unsure fields marked (``unsure`` in the stored answer
 and the decision, which also keeps each field's certainty); a loan's menu that is not certain is left
@@ -44,6 +46,7 @@ from forms.extract.youshiki3 import (
     is_docx,
     is_paper,
     is_pdf,
+    only_open_reference,
     unsure_stops,
 )
 from forms.ledger import CompanyKey, LoanRecord
@@ -201,9 +204,7 @@ def record_returned(
     name = attachment.filename
     if isinstance(result, tuple):
         return _review(book, result, name)
-    issued = store.youshiki3.by_reference(result.reference) if result.reference else None
-    if issued is not None:
-        result = confirmed_reference(result, issued.company.corporate_number, issued.company_name)
+    result = _identified(store, result, mail.message_id)
     held = unsure_stops(result, book.youshiki3_stops())
     if held:  # read from paper, an answer that changes the ledger not certain: a clerk reads the page
         reasons = tuple(_reason(book, p, name) for p in held)
@@ -225,6 +226,27 @@ def record_returned(
         awaiting.id, on=received_on(mail, received_at), answer=answer_json(result), source=source, actor=actor
     )
     return ReturnedOutcome(ReturnedStatus.RECORDED, result, awaiting.id, loan_recorded=loan, attachment=name)
+
+
+def _identified(store: Store, answer: ReturnedYoushiki3, source: str | None) -> ReturnedYoushiki3:
+    """An answer read from paper whose 照会番号 is unsure: made certain when the 様式3 it names was issued
+    to the company read (``confirmed_reference``), or, when it names none, when the company and agency
+    read have one 様式3 awaiting an answer (or answered by this very mail: a retried intake)."""
+    issued = store.youshiki3.by_reference(answer.reference) if answer.reference else None
+    if issued is not None:
+        return confirmed_reference(answer, issued.company.corporate_number, issued.company_name)
+    found = answer.certainty.get("reference")
+    if found is None or found.certain or not answer.corporate_number:
+        return answer
+    key = CompanyKey.for_corporation(answer.corporate_number)
+    awaiting = [
+        i
+        for i in store.youshiki3.issued(key=key, agency=answer.agency)
+        if i.answered_on is None or (source and i.answer_source == source)
+    ]
+    if len(awaiting) != 1 or not awaiting[0].reference:
+        return answer
+    return only_open_reference(answer, awaiting[0].reference)
 
 
 def _awaited(store: Store, answer: ReturnedYoushiki3, subject: str) -> IssuedYoushiki3 | model.Reason:
