@@ -17,6 +17,7 @@ Unknown names (a bank the list does not have) are no evidence either way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -40,6 +41,7 @@ DECISIVE = frozenset(
 DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "corporate_number": frozenset({E.CHECK_DIGIT}),
     "hq_postal_code": frozenset({E.POSTAL_ADDRESS}),
+    "hq_address": frozenset({E.AREA_AND_NUMBER}),
     "company_name": frozenset({E.KANA_READING}),
     "company_name_kana": frozenset({E.KANA_READING}),
     "contact_name": frozenset({E.NAME_IN_EMAIL}),
@@ -56,6 +58,14 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
 }
 #: Doubts that decisive field evidence settles: a check the other reading failed.
 _SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE})
+#: Field evidence that vouches for part of a value and leaves the rest to the readings: it settles no
+#: doubt (the postal code vouches for the area, not for the 番地 two readings read differently).
+_SETTLES_NOTHING = frozenset({E.AREA_AND_NUMBER})
+#: A block number: what an address says past its postal code's area when it names no building (9丁目8番7号,
+#: 一丁目, 3-2-1, 5番地の2; NFKC, no spaces).
+_BLOCK_NUMBER = re.compile(
+    r"(?:(?:[0-9]+|[一二三四五六七八九十]+)丁目)?(?:[0-9]+(?:(?:番地|番|号|-|の)+[0-9]+)*(?:番地|番|号)?)?"
+)
 #: Doubts that three agreeing readings settle: the value is as written, a mistake of the bank's own
 #: (a 12-digit 法人番号, a 13th month), to be rejected like a typed one.
 _SETTLED_BY_THREE_READINGS = frozenset({E.GRAMMAR_FAILED, E.CHECK_DIGIT_FAILED})
@@ -162,7 +172,7 @@ def _is_certain(key: str, found: Iterable[model.Evidence], *, loose_text: bool =
     found = set(found)
     field_decisive = found & DECISIVE_FOR.get(key, frozenset())
     doubts = found & model.DOUBTS
-    if field_decisive:
+    if field_decisive - _SETTLES_NOTHING:
         doubts -= _SETTLED_BY_FIELD_EVIDENCE
     if E.THREE_READINGS in found:
         doubts -= _SETTLED_BY_THREE_READINGS
@@ -185,6 +195,9 @@ def _postal_and_address(work: _Work, rulebook: Rulebook) -> None:
                 work.choose("hq_address", address)
                 work.add("hq_postal_code", E.POSTAL_ADDRESS)
                 work.add("hq_address", E.POSTAL_ADDRESS)
+                rest = postal.rest_of_address(code, address, rulebook.prefectures.values)
+                if rest is not None and _BLOCK_NUMBER.fullmatch(rest):
+                    work.add("hq_address", E.AREA_AND_NUMBER)
                 return
             verdicts.append(agrees)
     if verdicts and all(v is False for v in verdicts):
@@ -194,8 +207,12 @@ def _postal_and_address(work: _Work, rulebook: Rulebook) -> None:
 
 def _company_name(work: _Work) -> None:
     """The company name against its フリガナ; a name with an ambiguous lookalike (サンプルエ房) is also
-    tried the other way (サンプル工房)."""
+    tried the other way (サンプル工房). Read at low resolution (a standard fax), a name written in kana
+    that may carry voicing marks is not checked: its フリガナ repeats the same kana, and both lose or
+    gain a mark alike (サンブル精機 / サンブルセイキ for サンプル)."""
     names = work.candidates("company_name")
+    if E.LOW_RESOLUTION in work.evidence.get("company_name", ()) and any(map(kana.has_voiceable_kana, names)):
+        return
     for name in [*names, *(s for n in names for s in swapped_lookalikes(n))]:
         for reading in work.candidates("company_name_kana"):
             if kana.name_reads_as(name, reading):

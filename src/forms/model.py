@@ -77,6 +77,7 @@ class Evidence(StrEnum):
     TWO_READINGS = "two_readings"  # a second, independent reading (other binarisation and scale) agrees
     THREE_READINGS = "three_readings"  # three readings agree on a value that is not of its type: as written
     POSTAL_ADDRESS = "postal_address"  # the postal code's area (Japan Post) is where the address says
+    AREA_AND_NUMBER = "area_and_number"  # the address is the postal code's area and a block number, no more
     TOKYO_MUNICIPALITY = "tokyo_municipality"  # the address names a Tokyo municipality of the rulebook
     KNOWN_INDUSTRY = "known_industry"  # the industry ends with a head the rulebook knows
     KANA_READING = "kana_reading"  # the company name reads as its フリガナ
@@ -91,6 +92,8 @@ class Evidence(StrEnum):
     ISSUED_MATCH = "issued_match"  # the 様式3 a reference names was issued for the company read
     STRUCK_CORRECTED = "struck_corrected"  # ink struck through (取消線) left out: what stands apart is read
     ONLY_OPEN = "only_open"  # the one 様式3 of the company and agency read that awaits an answer
+    # neither: how far the reading can be trusted
+    LOW_RESOLUTION = "low_resolution"  # a standard fax (98 lines/inch): its two readings are not evidence
     # against
     GRAMMAR_FAILED = "grammar_failed"
     CHECK_DIGIT_FAILED = "check_digit_failed"
@@ -134,11 +137,10 @@ class FieldCertainty:
 class RawValue:
     """What a reader saw in one field, before normalisation.
 
-    ``value`` is the text exactly as written (str) or a checkbox state (bool).
-    ``confidence`` is 1.0 for AcroForm values and text layers; OCR gives the recogniser's own score
-    (0..1), which is shown but never makes a field certain. OCR readings also carry ``evidence``
-    (what the reader itself checked), ``alternatives`` (other texts a second reading gave) and the
-    ``region`` of the page the value was read from.
+    ``value`` is the text exactly as written (str) or a checkbox state (bool). ``confidence`` is 1.0 for
+    AcroForm values and text layers; OCR gives the recogniser's own score (0..1), which is shown but never
+    makes a field certain. OCR readings also carry ``evidence`` (what the reader itself checked),
+    ``alternatives`` (other texts a second reading gave) and the ``region`` of the page read.
     """
 
     value: str | bool
@@ -150,13 +152,9 @@ class RawValue:
 
 @dataclass(frozen=True)
 class Extraction:
-    """The raw reading of one PDF that was recognised as a 様式1.
-
-    ``values`` is keyed by the AcroForm field names of youshiki1.pdf: the keys of youshiki1.json,
-    except that the agency is four checkboxes ``agency_jetro``, ``agency_scb``, ``agency_kosha``,
-    ``agency_smrj``. A field that is absent or blank on the form is simply not in ``values``
-    (or has an empty string); an unticked checkbox is ``RawValue(False)``.
-    """
+    """The raw reading of one PDF recognised as a 様式1: ``values`` keyed by the AcroForm field names of
+    youshiki1.pdf (youshiki1.json's keys; the agency as four checkboxes ``agency_jetro`` … ``agency_smrj``).
+    A field blank on the form is absent or an empty string; an unticked checkbox is ``RawValue(False)``."""
 
     shape: Shape
     values: Mapping[str, RawValue]

@@ -100,9 +100,20 @@ def test_company_name_and_its_furigana_confirm_each_other() -> None:
 def test_a_persons_name_is_confirmed_by_their_e_mail_address() -> None:
     assert kana.name_in_email("見本　花子", "hanako.mihon@sample-seiki.example.co.jp") is True
     assert kana.name_in_email("例示　一郎", "kaigai@mihon-bank.example.jp") is None
+    assert kana.name_in_email("見本　花子", "mihon_hanako2@x.example.jp") is True
+    assert kana.name_in_email("見本　花子", "hanakomihon@x.example.jp") is True
     values = sample_values("jetro-fillable")
     loose = model.RawValue("見本　花子", 0.9, (E.READINGS_DIFFER,), ("見本　花字",))
     assert certainty(ocr_reading(values, contact_name=loose))["contact_name"].certain
+
+
+def test_a_name_with_a_kanji_lost_is_not_confirmed_by_the_e_mail() -> None:
+    """本　花子 (見 lost) is no reading of hanako.mihon: "hon" is inside "mihon", not one of its words."""
+    assert kana.name_in_email("本　花子", "hanako.mihon@sample-seiki.example.co.jp") is None
+    values = sample_values("jetro-fillable")
+    misread = model.RawValue("兒本　花子", 0.9, (E.READINGS_DIFFER,), ("本　花子", "見本花子"))
+    got = certainty(ocr_reading(values, contact_name=misread))["contact_name"]
+    assert not got.certain and E.NAME_IN_EMAIL not in got.evidence
 
 
 def test_the_banks_kind_from_its_name_and_the_zengin_list() -> None:

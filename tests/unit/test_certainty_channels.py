@@ -1,5 +1,6 @@
 """Certainty where a carrier takes evidence away: an e-mail that spells the person's name but for a
-letter is a misread (any shape), and a standard-resolution fax's two readings are not independent."""
+letter is a misread (any shape), and a standard-resolution fax's two readings are not independent but
+for values of digits."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from forms import model
 from forms.certainty import assess
-from forms.extract.fax import without_two_readings
+from forms.extract.fax import at_standard_resolution
 from forms.jp.kana import name_nearly_in_email
 from forms.rules.loader import load_rulebooks, packaged_dir
 from forms.spec import load_spec
@@ -53,12 +54,59 @@ def test_a_bank_email_one_letter_off_its_officer_is_not_certain() -> None:
     assert certain(right)["bank_email"] is True
 
 
-def test_a_standard_faxs_two_readings_are_not_evidence_but_a_check_digit_is() -> None:
+def test_a_standard_faxs_two_readings_are_evidence_only_for_digits() -> None:
+    two = (E.GRAMMAR, E.TWO_READINGS)
     read = reading(
         company_name=("株式会社サンブル精機", (E.TWO_READINGS,)),
         corporate_number=("4010001234567", (E.GRAMMAR, E.CHECK_DIGIT, E.TWO_READINGS)),
+        capital_yen=("3,000万円", two),
+        contact_email=("hanako.mihon@sample-sciki.example.co.jp", two),
     )
-    assert certain(read) == {"company_name": True, "corporate_number": True}
-    standard = without_two_readings(read)
+    assert set(certain(read).values()) == {True}
+    standard = at_standard_resolution(read)
     assert isinstance(standard, model.Extraction)
-    assert certain(standard) == {"company_name": False, "corporate_number": True}
+    assert certain(standard) == {
+        "company_name": False,
+        "corporate_number": True,
+        "capital_yen": True,
+        "contact_email": False,
+    }
+    assert E.LOW_RESOLUTION in standard.values["contact_email"].evidence
+
+
+@pytest.mark.parametrize(
+    ("name", "kana", "is_certain"),
+    [
+        ("見本商事株式会社", "ミホンショウジ", True),  # kanji: the フリガナ is an independent check
+        ("株式会社サンブル精機", "カブシキガイシャサンブルセイキ", False),  # both lost the ゜ of プ alike
+        ("株式会社例示フーズ", "レイジフーズ", False),  # フ may have lost or gained a mark in both
+    ],
+)
+def test_on_a_standard_fax_the_furigana_checks_only_kanji(name: str, kana: str, is_certain: bool) -> None:
+    read = reading(company_name=(name, (E.TWO_READINGS,)), company_name_kana=(kana, (E.TWO_READINGS,)))
+    assert certain(read)["company_name"] is True  # at a resolution that keeps the marks
+    standard = at_standard_resolution(read)
+    assert isinstance(standard, model.Extraction)
+    assert certain(standard) == {"company_name": is_certain, "company_name_kana": is_certain}
+
+
+@pytest.mark.parametrize(
+    ("address", "others", "is_certain"),
+    [
+        ("東京都大田区蒲田9丁目8番7号", (), True),  # the code's area, then a block number
+        ("東京都大田区蒲田9丁目8番7号", ("東京都大田区蒲田9丁目8番1号",), False),  # the readings differ on it
+        ("東京都大田区蒲田9丁8番7号", (), False),  # 目 lost: no block number
+        ("東京都大田区蒲田9丁目8番7号　見本ビル", (), False),  # a building the code does not vouch for
+        ("東京都人田区蒲田9丁目8番7号", (), False),  # 大 read 人: not the code's area
+    ],
+)
+def test_on_a_standard_fax_the_postal_code_vouches_for_the_address(
+    address: str, others: tuple[str, ...], is_certain: bool
+) -> None:
+    read = reading(hq_postal_code=("〒144-0052", (E.GRAMMAR, E.TWO_READINGS)))
+    agreed = (E.READINGS_DIFFER,) if others else (E.TWO_READINGS,)
+    address_read = model.RawValue(address, 0.97, agreed, others)
+    read = model.Extraction(model.Shape.FAX, {**read.values, "hq_address": address_read}, 2)
+    standard = at_standard_resolution(read)
+    assert isinstance(standard, model.Extraction)
+    assert certain(standard)["hq_address"] is is_certain

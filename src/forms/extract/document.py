@@ -52,7 +52,7 @@ def read_document(
         if lines is None:
             return result
         faxed = dataclasses.replace(result, shape=Shape.FAX)
-        return fax.without_two_readings(faxed) if lines < fax.FINE_LINES else faxed
+        return fax.at_standard_resolution(faxed) if lines < fax.FINE_LINES else faxed
     if carrier is Carrier.TIFF:
         return fax.read_tiff(data, max_pages=max_pages, ocr=ocr)
     if carrier in (Carrier.JPEG, Carrier.PNG):

@@ -46,6 +46,21 @@ def name_reads_as(name: str, kana: str) -> bool | None:
     return True if _katakana_form(reading(bare_name)) == bare_kana else None
 
 
+#: Kana of the rows that take voicing marks (カ サ タ ハ, ウ), with and without them: on a standard fax a
+#: mark is lost, gained or read as the other (プ/ブ/フ, テ/デ) as often as one in five.
+_VOICEABLE = frozenset(
+    "カガキギクグケゲコゴサザシジスズセゼソゾタダチヂツヅッテデトドハバパヒビピフブプヘベペホボポウヴ"
+    "かがきぎくぐけげこごさざしじすずせぜそぞただちぢつづってでとどはばぱひびぴふぶぷへべぺほぼぽう"
+)
+
+
+def has_voiceable_kana(name: str) -> bool:
+    """Whether the company name, legal form aside, is written with kana that may carry a voicing mark:
+    its フリガナ then repeats them, and two low-resolution readings of the same kana are no check."""
+    bare = _LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name))
+    return any(ch in _VOICEABLE for ch in bare)
+
+
 def romaji_parts(name: str) -> list[str]:
     """The parts of a person's name (separated by spaces) in Hepburn, long vowels shortened:
     見本　花子 → ["mihon", "hanako"]; 例示　一郎 → ["reiji", "ichiro"]."""
@@ -58,14 +73,25 @@ def romaji_parts(name: str) -> list[str]:
 
 
 def name_in_email(name: str, email: str) -> bool | None:
-    """True when every part of the person's name (surname and given name, the title before them
-    aside) is in the e-mail address's local part; None otherwise."""
+    """True when the e-mail address's local part is made of the person's name (surname and given
+    name, the title before them aside): each part one of its words (hanako.mihon, mihon_hanako2), or
+    the two run together (hanakomihon); None otherwise. A part inside a longer word is none: 本　花子 (a
+    kanji lost) is not hanako.mihon."""
     local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
     parts = romaji_parts(name)[-2:]
     if len(parts) < 2 or not local:
         return None
-    squeezed = local.replace("ou", "o").replace("uu", "u")
-    return True if all(p in local or p in squeezed for p in parts) else None
+    for form in (local, local.replace("ou", "o").replace("uu", "u")):
+        words = _local_words(form)
+        if all(p in words for p in parts) or "".join(words) in ("".join(parts), "".join(parts[::-1])):
+            return True
+    return None
+
+
+def _local_words(local: str) -> list[str]:
+    """The words of an e-mail address's local part (between dots, dashes, underscores, plus signs and
+    digits)."""
+    return [w for w in re.split(r"[._\-+0-9]+", local) if w]
 
 
 def name_nearly_in_email(name: str, email: str) -> bool:
@@ -73,7 +99,7 @@ def name_nearly_in_email(name: str, email: str) -> bool:
     (shiro.mion for 見本　四郎): a misread of the address, or of the name."""
     local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
     parts = romaji_parts(name)[-2:]
-    tokens = [t for t in re.split(r"[._\-+0-9]+", local) if t]
+    tokens = _local_words(local)
     if len(parts) < 2 or not tokens:
         return False
     near = [p for p in parts if p not in local and any(_one_apart(p, t) for t in tokens if len(t) >= 3)]

@@ -52,14 +52,17 @@ def address_agrees(code: str, address: str, prefecture_of: tuple[str, ...] = ())
 
     ``prefecture_of``: the prefectures' names, to strip from the area when the address has none.
     """
-    found = areas(code)
-    if found is None:
+    if areas(code) is None:
         return None
+    return rest_of_address(code, address, prefecture_of) is not None
+
+
+def rest_of_address(code: str, address: str, prefecture_of: tuple[str, ...] = ()) -> str | None:
+    """What ``address`` says past the area of ``code`` (its 丁目 and 番地, a building …, NFKC without
+    spaces); None when the code is unknown or the address does not lie in its area."""
     written = re.sub(r"\s+", "", unicodedata.normalize("NFKC", address))
-    for area in found:
-        if written.startswith(area):
-            return True
-        for prefecture in prefecture_of:
-            if area.startswith(prefecture) and written.startswith(area[len(prefecture) :]):
-                return True
-    return False
+    rests = []
+    for area in areas(code) or ():
+        starts = [area, *(area[len(p) :] for p in prefecture_of if area.startswith(p))]
+        rests += [written[len(start) :] for start in starts if written.startswith(start)]
+    return min(rests, key=len) if rests else None
