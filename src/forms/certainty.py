@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from forms import model
 from forms.jp import banks, kana, postal
+from forms.jp.email_words import domain_from_name, local_from_names
 from forms.jp.lookalikes import swapped_lookalikes
 from forms.normalize import parse_choice, parse_email, parse_postal_code
 from forms.spec import AGENCY_FIELDS, FormSpec
@@ -45,11 +46,12 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "company_name": frozenset({E.KANA_READING}),
     "company_name_kana": frozenset({E.KANA_READING}),
     "contact_name": frozenset({E.NAME_IN_EMAIL}),
+    "contact_email": frozenset({E.ADDRESS_FROM_FORM}),
     "bank_officer": frozenset({E.NAME_IN_EMAIL}),
     "bank_type": frozenset({E.BANK_KIND}),
     "bank_name": frozenset({E.ZENGIN_BANK}),
     "bank_branch": frozenset({E.ZENGIN_BRANCH}),
-    "bank_email": frozenset({E.SENDER_ADDRESS}),
+    "bank_email": frozenset({E.SENDER_ADDRESS, E.ADDRESS_FROM_FORM}),
     "agency": frozenset({E.AGENCY_NAME}),  # a returned 様式3's 支援機関 row
     "menu": frozenset({E.AS_APPLIED}),  # a returned 様式3's 実行した融資のメニュー
     # (not a returned 様式3's 融資実行日 or 融資実行額 as the 様式1 planned them: the misread likeliest where
@@ -129,6 +131,7 @@ def assess(
     _postal_and_address(work, rulebook)
     _company_name(work)
     _names_in_emails(work)
+    _addresses_from_form(work, rulebook)
     _bank(work, spec)
     _sender(work, sender)
     _rulebook_vocabulary(work, rulebook)
@@ -208,12 +211,13 @@ def _postal_and_address(work: _Work, rulebook: Rulebook) -> None:
 def _company_name(work: _Work) -> None:
     """The company name against its フリガナ; a name with an ambiguous lookalike (サンプルエ房) is also
     tried the other way (サンプル工房). Read at low resolution (a standard fax), a name written in kana
-    that may carry voicing marks is not checked: its フリガナ repeats the same kana, and both lose or
-    gain a mark alike (サンブル精機 / サンブルセイキ for サンプル)."""
+    that may carry voicing marks is checked against its domain instead (``_company_name_in_domain``)."""
     names = work.candidates("company_name")
+    names = [*names, *(s for n in names for s in swapped_lookalikes(n))]
     if E.LOW_RESOLUTION in work.evidence.get("company_name", ()) and any(map(kana.has_voiceable_kana, names)):
+        _company_name_in_domain(work, names)
         return
-    for name in [*names, *(s for n in names for s in swapped_lookalikes(n))]:
+    for name in names:
         for reading in work.candidates("company_name_kana"):
             if kana.name_reads_as(name, reading):
                 work.choose("company_name", name)
@@ -221,6 +225,29 @@ def _company_name(work: _Work) -> None:
                 work.add("company_name", E.KANA_READING)
                 work.add("company_name_kana", E.KANA_READING)
                 return
+
+
+def _company_name_in_domain(work: _Work, names: list[str]) -> None:
+    """At low resolution the フリガナ repeats the name's kana, and both lose or gain a voicing mark alike
+    (サンブル精機 / サンブルセイキ for サンプル): they agree only on the kana without their marks. The
+    company's e-mail domain, in roman letters, keeps them (sample-seiki: p, not b or f). The name is
+    taken with its marks as the domain spells it when that name, marks aside, reads as its フリガナ; the
+    フリガナ is vouched for only when it has the same marks."""
+    emails = work.candidates("contact_email")
+    variants = [v for n in names for v in kana.voicing_variants(n)]
+    spelled = [v for v in variants if any(domain_from_name(e, v) for e in emails)]
+    for name in dict.fromkeys(spelled):
+        for reading in work.candidates("company_name_kana"):
+            if not kana.name_reads_as_unvoiced(name, reading):
+                continue
+            work.choose("company_name", name)
+            work.add("company_name", E.KANA_READING)
+            work.add("company_name", E.NAME_IN_DOMAIN)
+            if kana.name_reads_as(name, reading):
+                work.choose("company_name_kana", reading)
+                work.add("company_name_kana", E.KANA_READING)
+                work.add("company_name_kana", E.NAME_IN_DOMAIN)
+            return
 
 
 def _names_in_emails(work: _Work) -> None:
@@ -237,6 +264,25 @@ def _names_in_emails(work: _Work) -> None:
         else:
             if any(kana.name_nearly_in_email(n, work.text(email_key)) for n in work.candidates(name_key)):
                 work.add(email_key, E.NAME_NEAR_EMAIL)
+
+
+def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
+    """An e-mail address spelled from the form: its local part from the person's name (or a mailbox word
+    of the rulebook), its domain from the company's (the bank's) name and a known ending. Every letter is
+    then vouched for by a name read elsewhere on the form, whatever the resolution."""
+    words = rulebook.certainty.mailbox_words if rulebook.certainty else frozenset()
+    for email_key, person_key, org_key in (
+        ("contact_email", "contact_name", "company_name"),
+        ("bank_email", "bank_officer", "bank_name"),
+    ):
+        persons, orgs = work.candidates(person_key), work.candidates(org_key)
+        for email in work.candidates(email_key):
+            if not parse_email(email) or not local_from_names(email, persons, words):
+                continue
+            if any(domain_from_name(email, org) for org in orgs):
+                work.choose(email_key, email)
+                work.add(email_key, E.ADDRESS_FROM_FORM)
+                break
 
 
 def _bank(work: _Work, spec: FormSpec) -> None:
@@ -278,5 +324,7 @@ def _rulebook_vocabulary(work: _Work, rulebook: Rulebook) -> None:
     for key in ("hq_address", "tokyo_office_address"):
         if work.text(key).strip() and rulebook.is_tokyo_address(work.text(key)):
             work.add(key, E.TOKYO_MUNICIPALITY)
-    if work.text("industry_detail").strip() and rulebook.industry_of(work.text("industry_detail")):
+    details = work.candidates("industry_detail")
+    industries = {rulebook.industry_of(d) for d in details}
+    if details and None not in industries and len(industries) == 1:  # every reading, the same industry
         work.add("industry_detail", E.KNOWN_INDUSTRY)

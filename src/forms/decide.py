@@ -107,7 +107,8 @@ def unsure(n: Normalized, spec: FormSpec, rulebook: Rulebook | None) -> tuple[li
     """The unsure fields an intake stops on (LOW_CONFIDENCE), and those it forwards marked 要確認.
 
     A field stops the intake when it is needed (required for the ticked agency, or no agency is known)
-    and either the rulebook says it must be certain (``certainty.stop``) or it does not read as a value
+    and either the rulebook says it must be certain (``certainty.stop``, unless ``certainty.forward_when``'s
+    evidence vouches for the part a rule judges) or it does not read as a value
     of its type. Every other unsure field is forwarded, marked."""
     agency = n.fields.get("agency")
     entity = n.fields.get("entity_type")
@@ -121,7 +122,8 @@ def unsure(n: Normalized, spec: FormSpec, rulebook: Rulebook | None) -> tuple[li
                 out.append(problem(Code.LOW_CONFIDENCE, "agency"))
             continue
         required = fs.required_for(agency if isinstance(agency, str) else None, _str(entity), reapp)
-        stops = rulebook is None or rulebook.stops_when_unsure(key) or not _has_value(n, key)
+        evidence = n.certainty[key].evidence if key in n.certainty else ()
+        stops = rulebook is None or rulebook.stops_when_unsure(key, evidence) or not _has_value(n, key)
         if key == "agency" or ((required or agency is None) and stops):
             out.append(problem(Code.LOW_CONFIDENCE, key))
         else:

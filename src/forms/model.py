@@ -81,6 +81,8 @@ class Evidence(StrEnum):
     TOKYO_MUNICIPALITY = "tokyo_municipality"  # the address names a Tokyo municipality of the rulebook
     KNOWN_INDUSTRY = "known_industry"  # the industry ends with a head the rulebook knows
     KANA_READING = "kana_reading"  # the company name reads as its フリガナ
+    NAME_IN_DOMAIN = "name_in_domain"  # the company name is spelled by its e-mail's domain (its voicing too)
+    ADDRESS_FROM_FORM = "address_from_form"  # every word of the e-mail address is a name on the form
     NAME_IN_EMAIL = "name_in_email"  # the person's name, in roman letters, is in the e-mail address
     BANK_KIND = "bank_kind"  # 業態 agrees with the bank's name (…信用金庫) or its 全銀 code
     ZENGIN_BANK = "zengin_bank"  # the bank is in the 全銀 code list
@@ -92,8 +94,7 @@ class Evidence(StrEnum):
     ISSUED_MATCH = "issued_match"  # the 様式3 a reference names was issued for the company read
     STRUCK_CORRECTED = "struck_corrected"  # ink struck through (取消線) left out: what stands apart is read
     ONLY_OPEN = "only_open"  # the one 様式3 of the company and agency read that awaits an answer
-    # neither: how far the reading can be trusted
-    LOW_RESOLUTION = "low_resolution"  # a standard fax (98 lines/inch): its two readings are not evidence
+    LOW_RESOLUTION = "low_resolution"  # neither for nor against: a standard fax's, whose readings lose marks
     # against
     GRAMMAR_FAILED = "grammar_failed"
     CHECK_DIGIT_FAILED = "check_digit_failed"
@@ -116,8 +117,7 @@ DOUBTS = frozenset({
     Evidence.GRAMMAR_FAILED, Evidence.CHECK_DIGIT_FAILED, Evidence.READINGS_DIFFER,
     Evidence.POSTAL_MISMATCH, Evidence.BANK_KIND_MISMATCH, Evidence.FOREIGN_CHARS,
     Evidence.INK_AMBIGUOUS, Evidence.UNREAD, Evidence.SPACING_UNCLEAR, Evidence.LOOKALIKE,
-    Evidence.OBSCURED, Evidence.NAME_NEAR_EMAIL, Evidence.MARKS_UNCLEAR, Evidence.STRUCK
-})  # fmt: skip
+    Evidence.OBSCURED, Evidence.NAME_NEAR_EMAIL, Evidence.MARKS_UNCLEAR, Evidence.STRUCK})  # fmt: skip
 #: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.
 Region = tuple[int, float, float, float, float]
 

@@ -6,6 +6,8 @@ so agreement is evidence and disagreement is not (None is returned, never a doub
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 import re
 import unicodedata
 from typing import Any
@@ -36,6 +38,13 @@ def reading(text: str) -> str:
     return "".join(item["kana"] for item in _kakasi().convert(unicodedata.normalize("NFKC", text)))
 
 
+def segments(text: str) -> list[tuple[str, str]]:
+    """The dictionary's words of ``text``: (as written, Hepburn), e.g. サンプル精機 → [(サンプル, sanpuru),
+    (精機, seiki)]."""
+    items = _kakasi().convert(unicodedata.normalize("NFKC", text))
+    return [(item["orig"], item["hepburn"]) for item in items]
+
+
 def name_reads_as(name: str, kana: str) -> bool | None:
     """True when the company name, legal form aside, reads as its フリガナ; None otherwise (a name
     may have readings the dictionary does not give)."""
@@ -46,19 +55,45 @@ def name_reads_as(name: str, kana: str) -> bool | None:
     return True if _katakana_form(reading(bare_name)) == bare_kana else None
 
 
-#: Kana of the rows that take voicing marks (カ サ タ ハ, ウ), with and without them: on a standard fax a
-#: mark is lost, gained or read as the other (プ/ブ/フ, テ/デ) as often as one in five.
-_VOICEABLE = frozenset(
-    "カガキギクグケゲコゴサザシジスズセゼソゾタダチヂツヅッテデトドハバパヒビピフブプヘベペホボポウヴ"
-    "かがきぎくぐけげこごさざしじすずせぜそぞただちぢつづってでとどはばぱひびぴふぶぷへべぺほぼぽう"
-)
+#: Kana that take voicing marks, each with the others of its row (カ/ガ, ハ/バ/パ, ウ/ヴ): on a standard
+#: fax a mark is lost, gained or read as the other (プ/ブ/フ, テ/デ) as often as one in five.
+_ROWS = """
+カガ キギ クグ ケゲ コゴ サザ シジ スズ セゼ ソゾ タダ チヂ ツヅ テデ トド
+ハバパ ヒビピ フブプ ヘベペ ホボポ ウヴ
+かが きぎ くぐ けげ こご さざ しじ すず せぜ そぞ ただ ちぢ つづ てで とど
+はばぱ ひびぴ ふぶぷ へべぺ ほぼぽ
+"""
+_VOICING = {ch: row for row in _ROWS.split() for ch in row}
 
 
 def has_voiceable_kana(name: str) -> bool:
     """Whether the company name, legal form aside, is written with kana that may carry a voicing mark:
     its フリガナ then repeats them, and two low-resolution readings of the same kana are no check."""
     bare = _LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name))
-    return any(ch in _VOICEABLE for ch in bare)
+    return any(ch in _VOICING for ch in bare)
+
+
+def voicing_variants(text: str, limit: int = 81) -> list[str]:
+    """``text`` first, then with its kana that take voicing marks written every other way (サンプル →
+    サンフル, サンブル, ザンプル …); only ``text`` when there would be more than ``limit``."""
+    options = [_VOICING.get(ch, ch) for ch in text]
+    if math.prod(len(o) for o in options) > limit:
+        return [text]
+    return list(dict.fromkeys([text, *("".join(p) for p in itertools.product(*options))]))
+
+
+def _unvoiced(text: str) -> str:
+    return unicodedata.normalize("NFC", re.sub("[\u3099\u309a]", "", unicodedata.normalize("NFD", text)))
+
+
+def name_reads_as_unvoiced(name: str, kana: str) -> bool | None:
+    """``name_reads_as`` with voicing marks left out on both sides (サンプル精機 reads as サンブルセイキ):
+    what two low-resolution readings still tell."""
+    bare_name = _LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name))
+    bare_kana = _katakana_form(_LEGAL_KANA.sub("", unicodedata.normalize("NFKC", kana)))
+    if not bare_name or len(bare_kana) < 2:
+        return None
+    return True if _unvoiced(_katakana_form(reading(bare_name))) == _unvoiced(bare_kana) else None
 
 
 def romaji_parts(name: str) -> list[str]:

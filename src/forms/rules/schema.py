@@ -12,7 +12,7 @@ import functools
 import re
 import string
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -176,6 +176,12 @@ class Certainty(_Frozen):
     #: A returned 様式3 read from paper: the answers it stops on when unsure (→ why); the rest recorded
     #: marked 要確認 (a loan's menu left out of the ledger).
     youshiki3_stop: dict[str, str] = {}
+    #: A stop field a rule judges by part of its value only: unsure, it does not stop the intake when
+    #: this evidence vouches for that part, and is forwarded marked 要確認.
+    forward_when: dict[str, Evidence] = {}
+    #: Words a mailbox's name is made of besides a person's (kaigai@…): an e-mail address spelled from
+    #: the form may use them (certainty.ADDRESS_FROM_FORM).
+    mailbox_words: frozenset[str] = frozenset()
 
     @model_validator(mode="after")
     def _every_evidence_has_words(self) -> Certainty:
@@ -185,6 +191,8 @@ class Certainty(_Frozen):
         unknown = set(self.youshiki3_stop) - YOUSHIKI3_ANSWERS
         if unknown:
             raise ValueError(f"certainty.youshiki3_stop names no answer of 様式3: {sorted(unknown)}")
+        if strays := set(self.forward_when) - set(self.stop):
+            raise ValueError(f"certainty.forward_when names no stop field: {sorted(strays)}")
         return self
 
 
@@ -213,9 +221,12 @@ class Rulebook(_Frozen):
 
     # -- look-ups -------------------------------------------------------------------------------
 
-    def stops_when_unsure(self, key: str) -> bool:
-        """Whether an intake waits for a clerk when ``key`` (a youshiki1.json key) is not certain."""
-        return self.certainty is None or key in self.certainty.stop
+    def stops_when_unsure(self, key: str, evidence: Iterable[Evidence] = ()) -> bool:
+        """Whether an intake waits for a clerk when ``key`` (a youshiki1.json key), read with ``evidence``,
+        is not certain."""
+        if self.certainty is None:
+            return True
+        return key in self.certainty.stop and self.certainty.forward_when.get(key) not in set(evidence)
 
     def youshiki3_stops(self) -> frozenset[str]:
         """The answers of a returned 様式3 read from paper that wait for a clerk when not certain (every

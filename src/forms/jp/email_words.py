@@ -1,0 +1,131 @@
+"""Whether an e-mail address is spelled from the form: its local part from the person's name (or a
+mailbox word such as ``kaigai``), its domain from the company's or bank's name and a known ending
+(``sample-seiki.example.co.jp`` for 株式会社サンプル精機, ``mihon-bank.example.jp`` for みほん銀行).
+
+Names are read with ``pykakasi`` (``kana``): a word in kanji or kana must be its Hepburn reading exactly
+(long vowels shortened on both sides); a word in katakana (a loanword: サンプル, フーズ) is compared with
+the English word by its consonants (n before p/b/m as m, l as r, c as k or s, final ds as z) and its first
+vowel, which keeps what low resolution takes (プ/ブ/フ: p, b, f differ; e read c is a consonant).
+Agreement is evidence; anything else returns False, never a doubt (a domain may abbreviate the name).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from forms.jp import kana
+
+#: Domain endings taken as known: the public suffixes a Japanese company or bank uses, and the names
+#: reserved for examples (RFC 2606, JPRS), which fictional data uses.
+KNOWN_ENDINGS = (
+    "example.co.jp", "example.ne.jp", "example.or.jp", "example.jp", "example.com",
+    "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "lg.jp", "gr.jp", "ed.jp", "jp", "com", "net", "org", "bank",
+)  # fmt: skip
+#: How a bank's kind is written in its domain.
+_KIND_WORDS = {
+    "銀行": ("bank", "ginko"),
+    "信用金庫": ("shinkin",),
+    "信金": ("shinkin",),
+    "信用組合": ("shinkumi",),
+    "信組": ("shinkumi",),
+}
+_LEGAL = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|協同組合|\((?:株|有|同)\)")
+_KIND = re.compile("(" + "|".join(sorted(_KIND_WORDS, key=len, reverse=True)) + ")")
+_KATAKANA = re.compile(r"[ァ-ヶー]+")
+_LOCAL = re.compile(r"[a-z]+(?:[._\-][a-z]+)*")
+#: English first vowels and the katakana vowels a loanword writes them with (sample サンプル, foods フーズ).
+_VOWELS = {"a": "ae", "e": "ei", "i": "ia", "o": "ou", "u": "ua"}
+
+
+def local_from_names(email: str, names: list[str], mailbox_words: frozenset[str]) -> bool:
+    """Whether every word of the local part is a part of one of the persons' ``names`` (Hepburn) or a
+    mailbox word, with only dots, dashes and underscores between (no digits)."""
+    local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
+    if not _LOCAL.fullmatch(local):
+        return False
+    parts = {_short(p) for name in names for p in kana.romaji_parts(name)}
+    return all(_short(w) in parts or w in mailbox_words for w in re.split(r"[._\-]", local))
+
+
+def domain_from_name(email: str, name: str) -> bool:
+    """Whether the domain is ``name`` (a company or bank, its legal form aside) spelled word by word,
+    then a known ending."""
+    domain = unicodedata.normalize("NFKC", email).partition("@")[2].lower()
+    words = _name_words(name)
+    if not words:
+        return False
+    for ending in KNOWN_ENDINGS:
+        if domain.endswith("." + ending):
+            head = domain[: -len(ending) - 1]
+            if re.fullmatch(r"[a-z]+(?:[-.][a-z]+)*", head):
+                return _spells(words, tuple(re.split(r"[-.]", head)))
+    return False
+
+
+# ── names as words ────────────────────────────────────────────────────────────────────────────
+_Word = tuple[str, tuple[str, ...]]  # (how it is compared: "exact" | "loan", its spellings)
+
+
+def _name_words(name: str) -> list[_Word]:
+    """The words of a company or bank name as a domain may spell them."""
+    bare = _LEGAL.sub("", unicodedata.normalize("NFKC", name)).strip()
+    out: list[_Word] = []
+    for piece in _KIND.split(bare):
+        if piece in _KIND_WORDS:
+            out.append(("exact", _KIND_WORDS[piece]))
+            continue
+        for written, hepburn in kana.segments(piece) if piece.strip() else ():
+            roman = re.sub(r"[^a-z]", "", hepburn.lower())
+            if not roman:
+                continue
+            loan = bool(_KATAKANA.fullmatch(written))
+            out.append(("loan", (roman,)) if loan else ("exact", (_short(roman),)))
+    return out
+
+
+def _spells(words: list[_Word], labels: tuple[str, ...]) -> bool:
+    """Whether ``labels`` spell ``words`` in order: a loanword one label; kanji or kana words one label
+    each or several run together in one (mihonshoji for 見本 商事)."""
+    if not words or not labels:
+        return not words and not labels
+    kind, spellings = words[0]
+    if kind == "loan":
+        return _loan_matches(spellings[0], labels[0]) and _spells(words[1:], labels[1:])
+    label = _short(labels[0])
+    for spelling in spellings:
+        if label == spelling:
+            return _spells(words[1:], labels[1:])
+        if label.startswith(spelling) and words[1:] and words[1][0] == "exact":
+            rest = (label[len(spelling) :], *labels[1:])
+            if _spells(words[1:], rest):
+                return True
+    return False
+
+
+def _loan_matches(roman: str, english: str) -> bool:
+    """A katakana loanword's Hepburn against an English word: consonants and first vowel."""
+    return _consonants(re.sub(r"n(?=[pbm])", "m", roman)) == _consonants(_english_sounds(english)) and (
+        _first_vowel(roman) in _VOWELS.get(_first_vowel(english), "")
+    )
+
+
+def _english_sounds(word: str) -> str:
+    w = word.replace("ph", "f").replace("ck", "k").replace("x", "ks").replace("qu", "kw")
+    w = re.sub(r"c(?=[eiy])", "s", w).replace("c", "k")
+    return re.sub(r"ds$", "z", w)
+
+
+def _consonants(text: str) -> str:
+    bare = re.sub(r"[aeiouy]", "", text).replace("l", "r")
+    return re.sub(r"(.)\1+", r"\1", bare)
+
+
+def _first_vowel(text: str) -> str:
+    found = re.search(r"[aeiou]", text)
+    return found.group() if found else ""
+
+
+def _short(roman: str) -> str:
+    """Long vowels shortened (shouji → shoji, koubou → kobo), as in names spelled for addresses."""
+    return re.sub(r"(?<=[ou])u", "", roman.replace("uu", "u"))

@@ -1,0 +1,87 @@
+"""A standard-resolution fax decided from what the form says of itself: the company's e-mail domain
+keeps the voicing marks its kana name loses, an e-mail address spelled from the names on the form is
+certain, and 業種（具体的に）is forwarded marked 要確認 when the industry rule 5 judges by is certain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forms import model
+from forms.certainty import assess
+from forms.decide import Candidate, Context, decide
+from forms.extract.fax import at_standard_resolution
+from forms.rules.loader import load_rulebooks, packaged_dir
+from forms.spec import AGENCY_FIELDS, load_spec
+from tests.support.youshiki1 import sample_values
+
+E = model.Evidence
+SPEC = load_spec()
+RULEBOOK = load_rulebooks(packaged_dir()).newest
+
+
+def faxed(values: dict[str, Any], **read_as: str) -> model.Extraction:
+    """The values as a standard fax's reading, two readings agreeing on each (some read as ``read_as``)."""
+    raw: dict[str, model.RawValue] = {}
+    for name in SPEC.acroform_names:
+        value = values.get(name)
+        if name in AGENCY_FIELDS:
+            raw[name] = model.RawValue(name == f"agency_{values.get('agency')}", 0.99, (E.INK_CLEAR,))
+        elif isinstance(value, bool):
+            raw[name] = model.RawValue(value, 0.99, (E.INK_CLEAR,))
+        elif value and name in SPEC.fields and SPEC.fields[name].type == "choice":
+            raw[name] = model.RawValue(str(value), 0.95, (E.CHOICE_EXACT,))
+        elif value:
+            raw[name] = model.RawValue(read_as.get(name, str(value)), 0.95, (E.GRAMMAR, E.TWO_READINGS))
+        else:
+            raw[name] = model.RawValue("", 0.99, (E.BLANK,))
+    standard = at_standard_resolution(model.Extraction(model.Shape.FAX, raw, 2))
+    assert isinstance(standard, model.Extraction)
+    return standard
+
+
+def assessed(extraction: model.Extraction) -> tuple[dict[str, Any], dict[str, model.FieldCertainty]]:
+    got = assess(extraction, SPEC, RULEBOOK)
+    assert got is not None
+    return {k: v.value for k, v in got.extraction.values.items()}, dict(got.fields)
+
+
+def test_the_domain_gives_the_kana_name_its_voicing_marks() -> None:
+    jetro = sample_values("jetro-fillable")  # 株式会社サンプル精機, hanako.mihon@sample-seiki.example.co.jp
+    marks_lost = {
+        "company_name": "株式会社サンブル精機",
+        "company_name_kana": "カブシキガイシャサンブルセイキ",
+    }
+    lost = faxed(jetro, **marks_lost)
+    values, fields = assessed(lost)
+    assert values["company_name"] == "株式会社サンプル精機" and fields["company_name"].certain
+    assert E.NAME_IN_DOMAIN in fields["company_name"].evidence
+    assert not fields["company_name_kana"].certain  # its marks are as read: nothing vouches for them
+    no_domain = faxed(jetro, company_name="株式会社サンブル精機", contact_email="hanako@mail.example.jp")
+    assert not assessed(no_domain)[1]["company_name"].certain
+    kanji = faxed(sample_values("scb-shinkin-flattened"))  # 見本商事: the フリガナ checks it on its own
+    assert assessed(kanji)[1]["company_name"].certain
+
+
+def test_an_email_spelled_from_the_form_is_certain_on_a_standard_fax() -> None:
+    jetro = sample_values("jetro-fillable")  # kaigai@mihon-bank.example.jp from みほん銀行
+    fields = assessed(faxed(jetro))[1]
+    assert fields["contact_email"].certain and fields["bank_email"].certain
+    assert E.ADDRESS_FROM_FORM in fields["bank_email"].evidence
+    misread = {
+        "contact_email": "hanako.mihon@sample-seiki.cxample.co.jp",  # e read c
+        "bank_email": "kaiga@mihon-bank.example.jp",  # i lost
+    }
+    fields = assessed(faxed(jetro, **misread))[1]
+    assert not fields["contact_email"].certain and not fields["bank_email"].certain
+
+
+def test_the_industry_detail_is_forwarded_when_its_industry_is_certain() -> None:
+    ctx = Context(rulebook=RULEBOOK, spec=SPEC)
+    jetro = sample_values("jetro-fillable")  # 精密金属部品製造業（切削加工）
+    misread = faxed(jetro, industry_detail="精密金属部晶製造業（切削加工）")  # 品 read 晶
+    got = decide("fax", [Candidate(None, misread)], ctx)
+    assert got.status is model.Status.ROUTED and "industry_detail" in got.unsure
+    assert E.KNOWN_INDUSTRY in got.certainty["industry_detail"].evidence
+    no_head = decide("fax", [Candidate(None, faxed(jetro, industry_detail="精密金属部品製造柴"))], ctx)
+    assert no_head.status is model.Status.NEEDS_REVIEW
+    assert ("LOW_CONFIDENCE", "industry_detail") in {(str(r.code), r.field) for r in no_head.reasons}

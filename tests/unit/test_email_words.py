@@ -1,0 +1,59 @@
+"""An e-mail address spelled from the form (jp/email_words.py): each word a name read elsewhere on it, so
+a misread letter of the address (e read c, a letter lost) or of the name (プ read ブ) spoils the match."""
+
+from __future__ import annotations
+
+import pytest
+
+from forms.jp.email_words import domain_from_name, local_from_names
+
+MAILBOX = frozenset({"kaigai"})
+
+
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [
+        ("hanako.mihon@sample-seiki.example.co.jp", "株式会社サンプル精機"),  # a loanword, then kanji
+        ("rokuko@reiji-foods.example.co.jp", "株式会社例示フーズ"),  # foods: フーズ
+        ("saburo.shiken@mihon-shoji.example.co.jp", "見本商事株式会社"),  # shouji shortened
+        ("hachiro@sample-kobo.example.co.jp", "有限会社サンプル工房"),
+        ("kaigai@mihon-bank.example.jp", "みほん銀行"),  # the bank's kind in English
+        ("shiro.mihon@sample-shinkin.example.jp", "サンプル信用金庫"),
+        ("nanami@reiji-shinkumi.example.jp", "例示信用組合"),
+        ("info@mihonshoji.co.jp", "見本商事株式会社"),  # words run together, a public suffix
+    ],
+)
+def test_a_domain_spelled_from_the_name(email: str, name: str) -> None:
+    assert domain_from_name(email, name)
+
+
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [
+        ("hanako.mihon@sample-seiki.example.co.jp", "株式会社サンブル精機"),  # ゜ lost: b, not p
+        ("hanako.mihon@sample-seiki.example.co.jp", "株式会社サンフル精機"),
+        ("rokuko@reiji-foods.example.co.jp", "株式会社例示ブーズ"),
+        ("hanako.mihon@sample-sciki.example.co.jp", "株式会社サンプル精機"),  # e read c
+        ("hanako.mihon@somple-seiki.example.co.jp", "株式会社サンプル精機"),  # a read o
+        ("hanako.mihon@sanple-seiki.example.co.jp", "株式会社サンプル精機"),
+        ("hanako.mihon@sample-seiki.cxample.co.jp", "株式会社サンプル精機"),  # an ending nobody has
+        ("kaigai@mion-bank.example.jp", "みほん銀行"),  # h lost
+        ("kaigai@mihon-bank.examplejp", "みほん銀行"),  # the dot lost
+        ("nanami@reiji-shinkui.example.jp", "例示信用組合"),
+        ("hanako.mihon@sample.example.co.jp", "株式会社サンプル精機"),  # an abbreviation: no evidence
+    ],
+)
+def test_a_domain_not_spelled_from_the_name(email: str, name: str) -> None:
+    assert not domain_from_name(email, name)
+
+
+def test_a_local_part_from_the_persons_name_or_a_mailbox_word() -> None:
+    assert local_from_names("hanako.mihon@x.example.jp", ["見本　花子"], MAILBOX)
+    either = ["兄本　花子", "見本　花子"]  # two readings of the name: either may spell it
+    assert local_from_names("mihon_hanako@x.example.jp", either, MAILBOX)
+    assert local_from_names("kaigai@x.example.jp", ["例示　一郎"], MAILBOX)
+    assert local_from_names("saburo.shiken@x.example.jp", ["試験　三郎"], MAILBOX)  # saburou shortened
+    assert not local_from_names("kaiga@x.example.jp", ["例示　一郎"], MAILBOX)  # a letter lost
+    assert not local_from_names("hanako.mihon2@x.example.jp", ["見本　花子"], MAILBOX)  # a digit: unvouched
+    assert not local_from_names("hanako,mihon@x.example.jp", ["見本　花子"], MAILBOX)
+    assert not local_from_names("hanako.mihon@x.example.jp", ["兄本　花子"], MAILBOX)  # the name misread
