@@ -18,6 +18,7 @@ Unknown names (a bank the list does not have) are no evidence either way.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -25,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from forms import model
 from forms.jp import banks, kana, postal
-from forms.jp.email_words import domain_from_name, local_from_names
-from forms.jp.lookalikes import swapped_lookalikes
+from forms.jp.email_words import domain_from_name, local_from_names, misread_variants
+from forms.jp.lookalikes import FAX_MISREADS, swapped_lookalikes
 from forms.normalize import parse_choice, parse_email, parse_postal_code
 from forms.spec import AGENCY_FIELDS, FormSpec
 
@@ -60,9 +61,6 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
 }
 #: Doubts that decisive field evidence settles: a check the other reading failed.
 _SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE})
-#: Field evidence that vouches for part of a value and leaves the rest to the readings: it settles no
-#: doubt (the postal code vouches for the area, not for the 番地 two readings read differently).
-_SETTLES_NOTHING = frozenset({E.AREA_AND_NUMBER})
 #: A block number: what an address says past its postal code's area when it names no building (9丁目8番7号,
 #: 一丁目, 3-2-1, 5番地の2; NFKC, no spaces).
 _BLOCK_NUMBER = re.compile(
@@ -175,7 +173,7 @@ def _is_certain(key: str, found: Iterable[model.Evidence], *, loose_text: bool =
     found = set(found)
     field_decisive = found & DECISIVE_FOR.get(key, frozenset())
     doubts = found & model.DOUBTS
-    if field_decisive - _SETTLES_NOTHING:
+    if field_decisive:
         doubts -= _SETTLED_BY_FIELD_EVIDENCE
     if E.THREE_READINGS in found:
         doubts -= _SETTLED_BY_THREE_READINGS
@@ -185,27 +183,38 @@ def _is_certain(key: str, found: Iterable[model.Evidence], *, loose_text: bool =
 
 # ── the form's own cross-checks ───────────────────────────────────────────────────────────────
 def _postal_and_address(work: _Work, rulebook: Rulebook) -> None:
-    """The head office's postal code against its address (Japan Post): each pair of readings that
-    agrees is taken; a known code whose area the address is not in is a doubt on both."""
+    """The head office's postal code against its address (Japan Post): a pair of readings that agrees
+    is taken (one whose address goes on with a block number first); a known code whose area the address
+    is not in is a doubt on both. The address is vouched for whole (``area_and_number``) when past the
+    area it says only a block number, and every reading of it has the same numbers. A reading whose area
+    is the code's but for a usual fax misread of a place name's kanji (人田区 for 大田区) is read as the
+    code's area."""
     codes = [c for c in work.candidates("hq_postal_code") if parse_postal_code(c)]
-    addresses = work.candidates("hq_address")
-    verdicts = []
-    for code in codes:
-        for address in addresses:
-            agrees = postal.address_agrees(code, address, rulebook.prefectures.values)
-            if agrees:
-                work.choose("hq_postal_code", code)
-                work.choose("hq_address", address)
-                work.add("hq_postal_code", E.POSTAL_ADDRESS)
-                work.add("hq_address", E.POSTAL_ADDRESS)
-                rest = postal.rest_of_address(code, address, rulebook.prefectures.values)
-                if rest is not None and _BLOCK_NUMBER.fullmatch(rest):
-                    work.add("hq_address", E.AREA_AND_NUMBER)
-                return
-            verdicts.append(agrees)
-    if verdicts and all(v is False for v in verdicts):
-        work.add("hq_postal_code", E.POSTAL_MISMATCH)
-        work.add("hq_address", E.POSTAL_MISMATCH)
+    prefectures = rulebook.prefectures.values
+    readings = work.candidates("hq_address")
+    freed = [postal.area_as_misread(c, a, FAX_MISREADS, prefectures) for c in codes for a in readings]
+    addresses = list(dict.fromkeys([*readings, *(a for a in freed if a)]))
+    pairs = [(c, a, postal.address_agrees(c, a, prefectures)) for c in codes for a in addresses]
+    agreeing = [(c, a) for c, a, agrees in pairs if agrees]
+    if not agreeing:
+        if pairs and all(agrees is False for _, _, agrees in pairs):
+            work.add("hq_postal_code", E.POSTAL_MISMATCH)
+            work.add("hq_address", E.POSTAL_MISMATCH)
+        return
+    rests = {(c, a): postal.rest_of_address(c, a, prefectures) for c, a in agreeing}
+    numbered = [pair for pair in agreeing if _BLOCK_NUMBER.fullmatch(rests[pair] or "")]
+    code, address = (numbered or agreeing)[0]
+    work.choose("hq_postal_code", code)
+    work.choose("hq_address", address)
+    work.add("hq_postal_code", E.POSTAL_ADDRESS)
+    work.add("hq_address", E.POSTAL_ADDRESS)
+    same_rest = len({rests[pair] for pair in numbered}) == 1
+    if numbered and same_rest and len({_numbers(a) for a in addresses}) == 1:
+        work.add("hq_address", E.AREA_AND_NUMBER)
+
+
+def _numbers(address: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[0-9]+|[一二三四五六七八九十]+", unicodedata.normalize("NFKC", address)))
 
 
 def _company_name(work: _Work) -> None:
@@ -233,7 +242,7 @@ def _company_name_in_domain(work: _Work, names: list[str]) -> None:
     company's e-mail domain, in roman letters, keeps them (sample-seiki: p, not b or f). The name is
     taken with its marks as the domain spells it when that name, marks aside, reads as its フリガナ; the
     フリガナ is vouched for only when it has the same marks."""
-    emails = work.candidates("contact_email")
+    emails = [v for e in work.candidates("contact_email") for v in misread_variants(e)]
     variants = [v for n in names for v in kana.voicing_variants(n)]
     spelled = [v for v in variants if any(domain_from_name(e, v) for e in emails)]
     for name in dict.fromkeys(spelled):
@@ -269,14 +278,16 @@ def _names_in_emails(work: _Work) -> None:
 def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
     """An e-mail address spelled from the form: its local part from the person's name (or a mailbox word
     of the rulebook), its domain from the company's (the bank's) name and a known ending. Every letter is
-    then vouched for by a name read elsewhere on the form, whatever the resolution."""
+    then vouched for by a name read elsewhere on the form, whatever the resolution; so is a reading freed
+    of a fax's usual misreads of an address (e read c, a comma for a dot: ``misread_variants``)."""
     words = rulebook.certainty.mailbox_words if rulebook.certainty else frozenset()
     for email_key, person_key, org_key in (
         ("contact_email", "contact_name", "company_name"),
         ("bank_email", "bank_officer", "bank_name"),
     ):
         persons, orgs = work.candidates(person_key), work.candidates(org_key)
-        for email in work.candidates(email_key):
+        variants = [v for e in work.candidates(email_key) for v in misread_variants(e)]
+        for email in dict.fromkeys(variants):
             if not parse_email(email) or not local_from_names(email, persons, words):
                 continue
             if any(domain_from_name(email, org) for org in orgs):

@@ -95,9 +95,13 @@ def test_on_a_standard_fax_the_furigana_checks_only_kanji(name: str, kana: str, 
     [
         ("東京都大田区蒲田9丁目8番7号", (), True),  # the code's area, then a block number
         ("東京都大田区蒲田9丁目8番7号", ("東京都大田区蒲田9丁目8番1号",), False),  # the readings differ on it
+        ("東京都大田区蒲田9丁目8番7号", ("東京都大田区浦田9丁目8番7号",), True),  # on the area only
+        ("東京都大田区蒲田9丁目8番7号", ("東京都大田区蒲田9丁目8後7号",), True),  # 番 lost: no block number
         ("東京都大田区蒲田9丁8番7号", (), False),  # 目 lost: no block number
         ("東京都大田区蒲田9丁目8番7号　見本ビル", (), False),  # a building the code does not vouch for
-        ("東京都人田区蒲田9丁目8番7号", (), False),  # 大 read 人: not the code's area
+        ("東京都人田区蒲田9丁目8番7号", (), True),  # 大 read 人: a fax's misread, the code's area
+        ("東京都北区蒲田9丁目8番7号", (), False),  # 北 is no misread of 大田: not the code's area
+        ("東京都人田区蒲田9丁目8番1号", ("東京都人田区蒲田9丁目8番7号",), False),  # and numbers differ
     ],
 )
 def test_on_a_standard_fax_the_postal_code_vouches_for_the_address(

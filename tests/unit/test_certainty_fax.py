@@ -68,11 +68,26 @@ def test_an_email_spelled_from_the_form_is_certain_on_a_standard_fax() -> None:
     assert fields["contact_email"].certain and fields["bank_email"].certain
     assert E.ADDRESS_FROM_FORM in fields["bank_email"].evidence
     misread = {
-        "contact_email": "hanako.mihon@sample-seiki.cxample.co.jp",  # e read c
+        "contact_email": "hanako.mihon@sample-seiki.exainple.co.jp",  # m read in
         "bank_email": "kaiga@mihon-bank.example.jp",  # i lost
     }
     fields = assessed(faxed(jetro, **misread))[1]
     assert not fields["contact_email"].certain and not fields["bank_email"].certain
+
+
+def test_a_fax_s_usual_misreads_of_an_address_are_undone_when_the_form_spells_it() -> None:
+    jetro = sample_values("jetro-fillable")
+    usual = {
+        "contact_email": "hanako,mihon@sample-sciki.cxample.co.jp",  # a comma for the dot, e read c twice
+        "bank_email": "kaigai@mihon-bank.example.jp.",  # a dot added
+    }
+    values, fields = assessed(faxed(jetro, **usual))
+    assert values["contact_email"] == "hanako.mihon@sample-seiki.example.co.jp"
+    assert fields["contact_email"].certain
+    assert values["bank_email"] == "kaigai@mihon-bank.example.jp" and fields["bank_email"].certain
+    other_name = {"contact_email": "hanako.mihon@sample-sciki.cxample.co.jp", "company_name": "見本株式会社"}
+    unspelled = faxed(jetro, **other_name)
+    assert not assessed(unspelled)[1]["contact_email"].certain  # no name on the form says sample-seiki
 
 
 def test_the_industry_detail_is_forwarded_when_its_industry_is_certain() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms.jp.email_words import domain_from_name, local_from_names
+from forms.jp.email_words import domain_from_name, local_from_names, misread_variants
 
 MAILBOX = frozenset({"kaigai"})
 
@@ -57,3 +57,11 @@ def test_a_local_part_from_the_persons_name_or_a_mailbox_word() -> None:
     assert not local_from_names("hanako.mihon2@x.example.jp", ["見本　花子"], MAILBOX)  # a digit: unvouched
     assert not local_from_names("hanako,mihon@x.example.jp", ["見本　花子"], MAILBOX)
     assert not local_from_names("hanako.mihon@x.example.jp", ["兄本　花子"], MAILBOX)  # the name misread
+    assert local_from_names("hanako.mihon@x.example.jp", ["見本花子"], MAILBOX)  # space lost: its words
+
+
+def test_the_misreads_a_fax_makes_of_an_address_are_undone_only_as_variants() -> None:
+    variants = misread_variants("hanako,mihon@sample-sciki.example.co.jp.")
+    assert variants[0] == "hanako,mihon@sample-sciki.example.co.jp."  # as read, first
+    assert "hanako.mihon@sample-seiki.example.co.jp" in variants
+    assert len(misread_variants("c" * 10 + "@x.example.jp")) == 2**4  # four c's at most, each c or e

@@ -11,6 +11,7 @@ Agreement is evidence; anything else returns False, never a doubt (a domain may 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -44,8 +45,32 @@ def local_from_names(email: str, names: list[str], mailbox_words: frozenset[str]
     local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
     if not _LOCAL.fullmatch(local):
         return False
-    parts = {_short(p) for name in names for p in kana.romaji_parts(name)}
+    parts = {p for name in names for p in _name_parts(name)}
     return all(_short(w) in parts or w in mailbox_words for w in re.split(r"[._\-]", local))
+
+
+def _name_parts(name: str) -> set[str]:
+    """A person's name in Hepburn part by part; one read without its space is split into the dictionary's
+    words (見本花子 → mihon, hanako)."""
+    parts = kana.romaji_parts(name)
+    if len(parts) < 2:
+        parts = kana.romaji_parts(" ".join(written for written, _ in kana.segments(name)))
+    return {_short(p) for p in parts}
+
+
+def misread_variants(email: str, limit: int = 4) -> list[str]:
+    """``email`` first, then as it would be without the misreads a standard fax makes of addresses
+    (``bench/fax_evidence.py``): a dot added at the end, a dot read as a comma, e read as c (at most
+    ``limit`` c's tried). Only a variant spelled from the form is ever taken (``certainty``)."""
+    base = unicodedata.normalize("NFKC", email).strip().rstrip(".").replace(",", ".")
+    cs = [i for i, ch in enumerate(base) if ch == "c"][:limit]
+    out = [email, base]
+    for flips in itertools.product((False, True), repeat=len(cs)):
+        chars = list(base)
+        for i, flip in zip(cs, flips, strict=True):
+            chars[i] = "e" if flip else "c"
+        out.append("".join(chars))
+    return list(dict.fromkeys(out))
 
 
 def domain_from_name(email: str, name: str) -> bool:

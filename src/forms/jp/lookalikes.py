@@ -15,6 +15,9 @@ _KANJI_TO_KANA = {
     "一": "ー",
 }
 _KANA_TO_KANJI = {kana: kanji for kanji, kana in _KANJI_TO_KANA.items()}
+#: Kanji of place names a standard fax loses a stroke of, and what they are then read as (measured by
+#: bench/fax_evidence.py): only the postal code's area can tell (東京都人田区 is 大田区 for 144-0052).
+FAX_MISREADS = {"田": "出山", "大": "人", "東": "束柬", "蒲": "清浦", "墨": "黒"}
 _SWAP = {**_KANJI_TO_KANA, **_KANA_TO_KANJI}
 
 

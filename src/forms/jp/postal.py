@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 _CODE = re.compile(r"[0-9]{3}-?[0-9]{4}")
@@ -66,3 +67,21 @@ def rest_of_address(code: str, address: str, prefecture_of: tuple[str, ...] = ()
         starts = [area, *(area[len(p) :] for p in prefecture_of if area.startswith(p))]
         rests += [written[len(start) :] for start in starts if written.startswith(start)]
     return min(rests, key=len) if rests else None
+
+
+def area_as_misread(
+    code: str, address: str, misreads: Mapping[str, str], prefecture_of: tuple[str, ...] = ()
+) -> str | None:
+    """``address`` with its area written as the area of ``code`` when the reading differs from it only by
+    characters read as one of their usual misreads (``misreads``: a written character → what it is read
+    as; 大 → 人); None otherwise, and for an address with spaces or in other forms than NFKC."""
+    if re.search(r"\s", address) or unicodedata.normalize("NFKC", address) != address:
+        return None
+    for area in areas(code) or ():
+        for start in (area, *(area[len(p) :] for p in prefecture_of if area.startswith(p))):
+            head = address[: len(start)]
+            if len(head) == len(start) and head != start and all(
+                w == r or r in misreads.get(w, "") for w, r in zip(start, head, strict=True)
+            ):
+                return start + address[len(start) :]
+    return None
