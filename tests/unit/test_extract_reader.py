@@ -12,7 +12,7 @@ import pytest
 
 from forms import model, spec
 from forms.errors import Code
-from forms.extract import reader
+from forms.extract import pdf, reader
 from tests.support.youshiki1 import fill_module
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -143,6 +143,20 @@ def test_garbage_is_corrupt() -> None:
 def test_truncated_fillable_is_corrupt() -> None:
     data = (SAMPLES / "jetro-fillable.pdf").read_bytes()
     assert reader.read_pdf(data[: len(data) // 2]) == unreadable("corrupt")
+
+
+def test_a_pdf_read_after_a_longer_one_is_read_from_its_own_bytes() -> None:
+    # qpdf reads each PDF from the memory file of the one before, written over: nothing may be left of it
+    longer = (SAMPLES / "scb-shinkin-flattened.pdf").read_bytes()
+    data = (SAMPLES / "jetro-fillable.pdf").read_bytes()
+    assert len(longer) > len(data)
+    for _ in range(3):
+        assert reader.read_pdf(longer).shape is model.Shape.PRINTED
+        assert reader.read_pdf(data[: len(data) // 2]) == unreadable("corrupt")
+        opened = pdf.open_pdf(data, max_pages=50)
+        assert isinstance(opened, pdf.OpenedPdf)
+        assert not opened.repaired  # qpdf found the file's own end, not what was left of the longer one
+        opened.close()
 
 
 def _encrypted(user: str) -> bytes:

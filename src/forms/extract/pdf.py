@@ -50,7 +50,7 @@ class OpenedPdf:
     def close(self) -> None:
         self.pdf.close()
         if self.source is not None:
-            self.source.close()
+            _release(self.source)
 
 
 def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
@@ -68,21 +68,47 @@ def open_pdf(data: bytes, *, max_pages: int) -> OpenedPdf | model.Problem:
     return opened
 
 
+#: Memory files kept for the next PDF (a reader reads one PDF at a time; threads each take their own).
+_SPARE: list[BinaryIO] = []
+_SPARES = 2
+#: A spare larger than this is emptied before it is kept (a big PDF's pages are given back).
+_SPARE_BYTES = 4 << 20
+
+
 def _memory_file(data: bytes) -> tuple[BinaryIO, pikepdf.AccessMode]:
     """``data`` as a file qpdf maps into memory (a Linux memfd): it reads a BytesIO through calls into
-    Python, twice as slowly (~0.7 against ~0.35 ms for a fillable 様式1)."""
+    Python, twice as slowly (~0.7 against ~0.35 ms for a fillable 様式1). The memfd of the PDF read
+    before is written over (a new one costs ~60 µs more: the kernel allocates and clears its pages)."""
     try:
-        fd = os.memfd_create("pdf", os.MFD_CLOEXEC)
-    except (AttributeError, OSError):
-        return io.BytesIO(data), pikepdf.AccessMode.default
-    source = os.fdopen(fd, "w+b")
+        source = _SPARE.pop()
+    except IndexError:
+        try:
+            source = os.fdopen(os.memfd_create("pdf", os.MFD_CLOEXEC), "w+b")
+        except (AttributeError, OSError):
+            return io.BytesIO(data), pikepdf.AccessMode.default
     try:
+        source.seek(0)
         source.write(data)
+        source.truncate()
         source.seek(0)
     except OSError:
         source.close()
         return io.BytesIO(data), pikepdf.AccessMode.default
     return source, pikepdf.AccessMode.mmap
+
+
+def _release(source: BinaryIO) -> None:
+    """Keep a memfd qpdf no longer maps for the next PDF; close anything else."""
+    if isinstance(source, io.BytesIO) or len(_SPARE) >= _SPARES:
+        source.close()
+        return
+    try:
+        if source.seek(0, io.SEEK_END) > _SPARE_BYTES:
+            source.truncate(0)
+    except OSError:
+        source.close()
+        return
+    _SPARE.append(source)
 
 
 def _guarded(source: BinaryIO, mode: pikepdf.AccessMode, max_pages: int) -> OpenedPdf | model.Problem:
