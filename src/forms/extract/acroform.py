@@ -66,22 +66,24 @@ def read_fields(pdf: pikepdf.Pdf, form: spec.FormSpec) -> FormFields:
 
 
 def _walk(kids: pikepdf.Array, out: dict[str, object], inherited: object, depth: int, seen: set) -> None:
+    """Terminal fields' values into ``out`` (the first of a name wins); a parent is walked once (``seen``:
+    a field listed twice would add nothing, as its first reading stays)."""
     if depth > _MAX_DEPTH:
         return
     for item in kids:
         if not isinstance(item, pikepdf.Dictionary):
             continue
-        key = item.objgen
-        if key != (0, 0):
-            if key in seen:
-                continue
-            seen.add(key)
         value = _get(item, "/V", inherited)
         sub = _get(item, "/Kids")
         if isinstance(sub, pikepdf.Array) and len(sub) and _has_named_kid(sub):
+            key = item.objgen
+            if key in seen:
+                continue
+            if key != (0, 0):
+                seen.add(key)
             _walk(sub, out, value, depth + 1, seen)
             continue
-        name = _get(item, "/T")
+        name = item.get("/T")  # every field has one: get is cheapest for a key that is there
         if name is None:
             continue
         if value is None:
