@@ -14,10 +14,8 @@ text of a table row that a page break cut in two goes on at the top of the next 
 from __future__ import annotations
 
 import enum
-import functools
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -183,32 +181,41 @@ def _has_image(page: pdfium.PdfPage) -> bool:
 
 
 def _char_stats(text: str) -> tuple[int, int, int]:
-    """Visible, undecodable and Japanese chars (each distinct char classified once)."""
-    visible = bad = japanese = 0
-    for ch, count in Counter(_BREAK.sub("", text)).items():
-        kind = _kind(ch)
-        if kind is _Kind.SPACE:
-            continue
-        visible += count
-        if kind is _Kind.BAD:
-            bad += count
-        elif kind is _Kind.JAPANESE:
-            japanese += count
-    return visible, bad, japanese
+    """Visible, undecodable and Japanese chars: the text translated to one letter per char's kind,
+    the letters counted (PDFium's generated ``\\r\\n`` line breaks are not chars of the page)."""
+    kinds = text.translate(_KINDS)
+    breaks = text.count("\r\n")
+    visible = len(kinds) - kinds.count(_Kind.SPACE.value) - 2 * breaks
+    return visible, kinds.count(_Kind.BAD.value) - 2 * breaks, kinds.count(_Kind.JAPANESE.value)
 
 
 class _Kind(enum.Enum):
-    SPACE, BAD, JAPANESE, OTHER = range(4)
+    SPACE, BAD, JAPANESE, OTHER = "sbjo"
 
 
-@functools.lru_cache(maxsize=8192)
 def _kind(ch: str) -> _Kind:
-    """What one char counts as (a page's few hundred distinct chars recur on every page and form)."""
+    """What one char counts as."""
     if ch.isspace() and ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85":
         return _Kind.SPACE
     if ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES:
         return _Kind.BAD
     return _Kind.JAPANESE if _is_japanese(ch) else _Kind.OTHER
+
+
+class _KindTable(dict[int, str]):
+    """``str.translate``'s table from a code point to its kind's letter, filled as chars are met (a
+    page's few hundred distinct chars recur on every page and form); emptied past MAX entries."""
+
+    MAX = 1 << 16
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= self.MAX:
+            self.clear()
+        letter = self[code] = _kind(chr(code)).value
+        return letter
+
+
+_KINDS = _KindTable()
 
 
 def _is_japanese(ch: str) -> bool:
