@@ -13,6 +13,7 @@ text of a table row that a page break cut in two goes on at the top of the next 
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import re
 import unicodedata
@@ -87,21 +88,27 @@ class Line:
         return self.layout().text
 
     def layout(self) -> LineLayout:
-        """The line's text (spans joined by a space across a gap) with an x for every char."""
-        return self._layout
+        """The line's text (spans joined by a space across a gap), with an x for every char on demand; made
+        once, kept in the instance's dict (functools.cached_property takes a lock at every first use)."""
+        made = self.__dict__.get("_layout")
+        if made is None:
+            made = self.__dict__["_layout"] = _layout_of(self.spans, JOIN_GAP * self.height)
+        return made
 
-    @cached_property
-    def _layout(self) -> LineLayout:
-        text, xs, starts = "", [], []
-        for k, span in enumerate(self.spans):
-            if k and span.x0 - self.spans[k - 1].x1 > JOIN_GAP * self.height:
-                text += " "
-                xs.append(self.spans[k - 1].x1)
-            starts.append(len(text))
-            step = (span.x1 - span.x0) / max(len(span.text), 1)
-            xs.extend(span.x0 + step * i for i in range(len(span.text)))
-            text += span.text
-        return LineLayout(text, tuple(xs), frozenset(starts))
+
+def _layout_of(spans: tuple[Span, ...], join: float) -> LineLayout:
+    texts: list[str] = []
+    starts: list[int] = []
+    at, before = 0, None
+    for span in spans:
+        if before is not None and span.x0 - before.x1 > join:
+            texts.append(" ")
+            at += 1
+        starts.append(at)
+        texts.append(span.text)
+        at += len(span.text)
+        before = span
+    return LineLayout("".join(texts), frozenset(starts), spans, join)
 
 
 def gap(upper: Line, lower: Line) -> float:
@@ -111,9 +118,26 @@ def gap(upper: Line, lower: Line) -> float:
 
 @dataclass(frozen=True)
 class LineLayout:
+    """A line's text: its spans joined, with a space where the gap between two is wider than ``join``."""
+
     text: str
-    xs: tuple[float, ...]  # left edge of each char (interpolated inside a span)
     span_starts: frozenset[int]  # indexes where a span begins
+    spans: tuple[Span, ...]
+    join: float
+
+    @cached_property
+    def xs(self) -> tuple[float, ...]:
+        """The left edge of each char (interpolated inside a span): asked of a few lines only."""
+        xs: list[float] = []
+        before = None
+        for span in self.spans:
+            if before is not None and span.x0 - before.x1 > self.join:
+                xs.append(before.x1)
+            size, x0 = len(span.text), span.x0
+            step = (span.x1 - x0) / max(size, 1)
+            xs.extend([x0 + step * i for i in range(size)])
+            before = span
+        return tuple(xs)
 
 
 @dataclass(frozen=True)
@@ -203,8 +227,7 @@ def _kind(ch: str) -> _Kind:
 
 
 class _KindTable(dict[int, str]):
-    """``str.translate``'s table from a code point to its kind's letter, filled as chars are met (a
-    page's few hundred distinct chars recur on every page and form); emptied past MAX entries."""
+    """str.translate's table: a code point to its kind's letter, filled as chars come (emptied past MAX)."""
 
     MAX = 1 << 16
 
@@ -223,44 +246,67 @@ def _is_japanese(ch: str) -> bool:
     return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF
 
 
+Box = tuple[float, float, float, float]
+
+
+class _Boxes:
+    """The boxes of a text page's chars, asked of PDFium directly (pypdfium2's get_charbox makes its
+    ctypes structures anew at every call: ~0.7 against ~0.5 µs)."""
+
+    def __init__(self, textpage: pdfium.PdfTextPage) -> None:
+        self._page, self._rect = textpage.raw, pdfium_c.FS_RECTF()
+        self._sides = [ctypes.c_double() for _ in range(4)]
+
+    def loose(self, index: int) -> Box:
+        """(left, bottom, right, top) of the char's font box."""
+        rect = self._rect
+        if not pdfium_c.FPDFText_GetLooseCharBox(self._page, index, rect):
+            raise pdfium.PdfiumError("no box for a char")
+        return rect.left, rect.bottom, rect.right, rect.top
+
+    def width(self, index: int) -> float:
+        """The width of the char's glyph (0 for a space PDFium made up)."""
+        left, right, bottom, top = self._sides
+        if not pdfium_c.FPDFText_GetCharBox(self._page, index, left, right, bottom, top):
+            raise pdfium.PdfiumError("no box for a char")
+        return right.value - left.value
+
+
 def _pieces(textpage: pdfium.PdfTextPage, text: str) -> list[_Piece]:
     """One piece per run between PDFium's generated line breaks."""
     pieces: list[_Piece] = []
     count = textpage.count_chars()
+    boxes = _Boxes(textpage)
     start = 0
     for match in [*_BREAK.finditer(text), None]:
         end = match.start() if match else len(text)
-        pieces.extend(_piece(textpage, text, start, end, count))
+        pieces.extend(_piece(boxes, text, start, end, count))
         start = match.end() if match else end
     return pieces
 
 
-def _piece(textpage: pdfium.PdfTextPage, text: str, start: int, end: int, count: int) -> list[_Piece]:
+def _piece(boxes: _Boxes, text: str, start: int, end: int, count: int) -> list[_Piece]:
     run = text[start:end]
     stripped = run.strip()
     if not stripped or end > count:
         return []
     first = start + (len(run) - len(run.lstrip()))
     last = start + len(run.rstrip()) - 1
-    left = textpage.get_charbox(first, loose=True)
-    right = textpage.get_charbox(last, loose=True)
+    left, right = boxes.loose(first), boxes.loose(last)
     top, bottom = max(left[3], right[3]), min(left[1], right[1])
     height = max(top - bottom, 1.0)
     spans = None
     if right[2] >= left[0] - _BACKWARDS * height:
-        spans = _split_at_gaps(textpage, text, first, last, (left[0], right[2]), height)
+        spans = _split_at_gaps(boxes, text, first, last, (left[0], right[2]), height)
     if spans is None:  # chars out of reading order (a fallback font's glyphs written last, lines run on)
-        return _pieces_by_chars(textpage, text, first, last)
+        return _pieces_by_chars(boxes, text, first, last)
     return [_Piece(top=top, bottom=bottom, spans=spans)]
 
 
-Box = tuple[float, float, float, float]
-
-
-def _pieces_by_chars(textpage: pdfium.PdfTextPage, text: str, first: int, last: int) -> list[_Piece]:
+def _pieces_by_chars(boxes: _Boxes, text: str, first: int, last: int) -> list[_Piece]:
     """A run whose chars are not written left to right: every char's box, in rows of chars that share
     half their height (PDFium may join two lines with a space instead of a line break)."""
-    chars = [(textpage.get_charbox(i, loose=True), text[i]) for i in range(first, last + 1)]
+    chars = [(boxes.loose(i), text[i]) for i in range(first, last + 1)]
     rows: list[list[tuple[Box, str]]] = []
     for box, ch in sorted(((b, c) for b, c in chars if b[2] > b[0]), key=lambda c: -c[0][3]):
         row = rows[-1] if rows else None
@@ -287,7 +333,7 @@ def _row_piece(row: list[tuple[Box, str]]) -> _Piece:
 
 
 def _split_at_gaps(
-    textpage: pdfium.PdfTextPage, text: str, first: int, last: int, xs: tuple[float, float], height: float
+    boxes: _Boxes, text: str, first: int, last: int, xs: tuple[float, float], height: float
 ) -> list[Span] | None:
     """Split the run ``text[first:last+1]`` where spaces stand for a gap wider than SPAN_GAP, or None
     when the chars around a space go backwards (they are not in reading order).
@@ -300,11 +346,11 @@ def _split_at_gaps(
     span_start, span_x0 = first, xs[0]
     for space in _SPACES.finditer(text, first, last + 1):  # first and last are not spaces
         i, j = space.span()
-        before = textpage.get_charbox(i - 1, loose=True)[2]
-        after = textpage.get_charbox(j, loose=True)[0]
+        before = boxes.loose(i - 1)[2]
+        after = boxes.loose(j)[0]
         if after < before - _BACKWARDS * height:
             return None
-        drawn = sum(_width(textpage.get_charbox(k)) for k in range(i, j))  # real spaces, not gaps
+        drawn = sum(boxes.width(k) for k in range(i, j))  # real spaces, not gaps
         if not drawn and after - before <= _SPACING * height and _mixed(text[i - 1], text[j]):
             dropped.update(range(i, j))  # the spacing a word processor puts between kanji and digits
         if after - before - drawn > SPAN_GAP * height:
@@ -323,10 +369,6 @@ def _mixed(a: str, b: str) -> bool:
     wide = [unicodedata.east_asian_width(c) in ("W", "F") for c in (a, b)]
     narrow = b if wide[0] else a
     return wide[0] != wide[1] and narrow.isascii() and narrow.isalnum()
-
-
-def _width(box: tuple[float, float, float, float]) -> float:
-    return box[2] - box[0]
 
 
 def _lines(page: int, pieces: Sequence[_Piece]) -> list[Line]:
