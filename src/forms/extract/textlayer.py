@@ -18,7 +18,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import pypdfium2 as pdfium
@@ -88,12 +88,17 @@ class Line:
         return self.layout().text
 
     def layout(self) -> LineLayout:
-        """The line's text (spans joined by a space across a gap), with an x for every char on demand; made
-        once, kept in the instance's dict (functools.cached_property takes a lock at every first use)."""
+        """The line's text, spans joined by a space across a gap (made once: cached_property locks)."""
         made = self.__dict__.get("_layout")
         if made is None:
             made = self.__dict__["_layout"] = _layout_of(self.spans, JOIN_GAP * self.height)
         return made
+
+    def shifted(self, shift: float) -> Line:
+        """The line at ``shift`` in the flow of pages, its text kept: its fields copied (replace: ~4 µs)."""
+        moved = object.__new__(Line)
+        moved.__dict__.update(self.__dict__, shift=shift)
+        return moved
 
 
 def _layout_of(spans: tuple[Span, ...], join: float) -> LineLayout:
@@ -196,7 +201,7 @@ def flowing(lines: Sequence[Line]) -> list[Line]:
         if out and line.page != out[-1].page:
             end = min(prev.bottom for prev in out[-3:] if prev.page == out[-1].page) + shift
             shift = end - PAGE_JOIN * line.height - line.top
-        out.append(replace(line, shift=shift) if shift else line)
+        out.append(line.shifted(shift) if shift else line)
     return out
 
 
@@ -207,8 +212,7 @@ def _has_image(page: pdfium.PdfPage) -> bool:
 def _char_stats(text: str) -> tuple[int, int, int]:
     """Visible, undecodable and Japanese chars: the text translated to one letter per char's kind,
     the letters counted (PDFium's generated ``\\r\\n`` line breaks are not chars of the page)."""
-    kinds = text.translate(_KINDS)
-    breaks = text.count("\r\n")
+    kinds, breaks = text.translate(_KINDS), text.count("\r\n")
     visible = len(kinds) - kinds.count(_Kind.SPACE.value) - 2 * breaks
     return visible, kinds.count(_Kind.BAD.value) - 2 * breaks, kinds.count(_Kind.JAPANESE.value)
 
@@ -250,22 +254,19 @@ Box = tuple[float, float, float, float]
 
 
 class _Boxes:
-    """The boxes of a text page's chars, asked of PDFium directly (pypdfium2's get_charbox makes its
-    ctypes structures anew at every call: ~0.7 against ~0.5 µs)."""
+    """A text page's char boxes asked of PDFium (get_charbox makes its structures at each call: +0.2 µs)."""
 
     def __init__(self, textpage: pdfium.PdfTextPage) -> None:
         self._page, self._rect = textpage.raw, pdfium_c.FS_RECTF()
         self._sides = [ctypes.c_double() for _ in range(4)]
 
-    def loose(self, index: int) -> Box:
-        """(left, bottom, right, top) of the char's font box."""
+    def loose(self, index: int) -> Box:  # (left, bottom, right, top) of the char's font box
         rect = self._rect
         if not pdfium_c.FPDFText_GetLooseCharBox(self._page, index, rect):
             raise pdfium.PdfiumError("no box for a char")
         return rect.left, rect.bottom, rect.right, rect.top
 
-    def width(self, index: int) -> float:
-        """The width of the char's glyph (0 for a space PDFium made up)."""
+    def width(self, index: int) -> float:  # of the glyph (0 for a space PDFium made up)
         left, right, bottom, top = self._sides
         if not pdfium_c.FPDFText_GetCharBox(self._page, index, left, right, bottom, top):
             raise pdfium.PdfiumError("no box for a char")
