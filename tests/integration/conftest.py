@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from forms.store import Store
+from forms.store.ledger import StoreLedger
 from tests.support.console import World, build_world, client_for, sign_in
 from tests.support.store_rows import FakeClock
+from tests.support.youshiki3 import RULEBOOK
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -41,3 +43,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def admin(world: World) -> tuple[TestClient, str]:
     client = client_for(world)
     return client, sign_in(client, "admin")
+
+
+@pytest.fixture
+def ledger(store: Store) -> StoreLedger:
+    """The ledger over ``store`` as the mailroom builds it: the rulebook's cap and capped agencies."""
+    return StoreLedger(store, RULEBOOK.shared_cap.cap_per_frame_yen, RULEBOOK.capped_agencies)

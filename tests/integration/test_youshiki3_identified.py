@@ -5,10 +5,7 @@ a reader that implements the mailroom's reader interface, as a fax's standard re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-
-import pytest
+from collections.abc import Mapping, Sequence
 
 from forms import model
 from forms.errors import Code
@@ -44,17 +41,6 @@ class GivenReading:
 
     def close(self) -> None:
         return None
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(f"sqlite:///{tmp_path / 'forms.db'}") as s:
-        yield s
-
-
-@pytest.fixture
-def ledger(store: Store) -> StoreLedger:
-    return StoreLedger(store, RULEBOOK.shared_cap.cap_per_frame_yen, RULEBOOK.capped_agencies)
 
 
 def _record(store: Store, ledger: StoreLedger) -> ReturnedOutcome:

@@ -35,7 +35,6 @@ pytestmark = [
     pytest.mark.skipif(not rapidocr_available(), reason="needs rapidocr and onnxruntime"),
 ]
 READER = InlineReader(max_pages=50)
-CAP = RULEBOOK.shared_cap.cap_per_frame_yen
 #: 実行済 on the 様式3 issued to 株式会社サンプル精機 (R8-Y3-000007), as the bank writes it by hand.
 DISBURSED = Reply("実行済", day=(8, 9, 10), amount="30,000,000", menu="海外展開事業化支援融資",
                   expansion="検討中", loan_mark="ring+strike", expansion_mark="box")  # fmt: skip
@@ -64,13 +63,9 @@ def test_returned_youshiki3_on_paper_are_never_silently_wrong(shape: str, least_
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
+    """The store the mailroom of these tests opens (its settings name the file), on the real clock."""
     with Store.open(f"sqlite:///{tmp_path / 'forms.db'}") as s:
         yield s
-
-
-@pytest.fixture
-def ledger(store: Store) -> StoreLedger:
-    return StoreLedger(store, CAP, RULEBOOK.capped_agencies)
 
 
 def _paper(shape: str, reply: Reply, seed: int) -> bytes:

@@ -29,7 +29,6 @@ from tests.support.settings import make_settings
 from tests.support.youshiki3 import KEY, RULEBOOK, filled_docx, issue, mail_bytes
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
-CAP = RULEBOOK.shared_cap.cap_per_frame_yen
 #: Reads in this process: these tests are about recording (the mailroom reads in reader processes).
 READER = InlineReader(max_pages=50)
 
@@ -40,13 +39,9 @@ def record(store: Store, ledger: StoreLedger, mail: Mail) -> ReturnedOutcome:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
+    """The store the mailroom of these tests opens (its settings name the file), on the real clock."""
     with Store.open(f"sqlite:///{tmp_path / 'forms.db'}") as s:
         yield s
-
-
-@pytest.fixture
-def ledger(store: Store) -> StoreLedger:
-    return StoreLedger(store, CAP, RULEBOOK.capped_agencies)
 
 
 def mail_with(attachment: bytes, filename: str) -> Mail:
