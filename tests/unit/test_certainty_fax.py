@@ -9,34 +9,14 @@ from typing import Any
 from forms import model
 from forms.certainty import assess
 from forms.decide import Candidate, Context, decide
-from forms.extract.fax import at_standard_resolution
 from forms.rules.loader import load_rulebooks, packaged_dir
-from forms.spec import AGENCY_FIELDS, load_spec
+from forms.spec import load_spec
+from tests.support.fax_reading import faxed
 from tests.support.youshiki1 import sample_values
 
 E = model.Evidence
 SPEC = load_spec()
 RULEBOOK = load_rulebooks(packaged_dir()).newest
-
-
-def faxed(values: dict[str, Any], **read_as: str) -> model.Extraction:
-    """The values as a standard fax's reading, two readings agreeing on each (some read as ``read_as``)."""
-    raw: dict[str, model.RawValue] = {}
-    for name in SPEC.acroform_names:
-        value = values.get(name)
-        if name in AGENCY_FIELDS:
-            raw[name] = model.RawValue(name == f"agency_{values.get('agency')}", 0.99, (E.INK_CLEAR,))
-        elif isinstance(value, bool):
-            raw[name] = model.RawValue(value, 0.99, (E.INK_CLEAR,))
-        elif value and name in SPEC.fields and SPEC.fields[name].type == "choice":
-            raw[name] = model.RawValue(str(value), 0.95, (E.CHOICE_EXACT,))
-        elif value:
-            raw[name] = model.RawValue(read_as.get(name, str(value)), 0.95, (E.GRAMMAR, E.TWO_READINGS))
-        else:
-            raw[name] = model.RawValue("", 0.99, (E.BLANK,))
-    standard = at_standard_resolution(model.Extraction(model.Shape.FAX, raw, 2))
-    assert isinstance(standard, model.Extraction)
-    return standard
 
 
 def assessed(extraction: model.Extraction) -> tuple[dict[str, Any], dict[str, model.FieldCertainty]]:
