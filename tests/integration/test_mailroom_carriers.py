@@ -5,7 +5,6 @@ loopback): what is forwarded to the agency (the original file, as its bytes call
 from __future__ import annotations
 
 import json
-import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,12 +12,11 @@ import pytest
 
 from forms.mailroom.worker import Mailroom
 from forms.store import Store
-from tests.corpus import faxes, hostile_carriers, mails, office
-from tests.support.mailroom import mailroom_env, received_by
+from tests.corpus import hostile_carriers, mails, office
+from tests.support.mailroom import fax_mail, mailroom_env, received_by
 from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder
-from tests.support.youshiki1 import fill_module
 
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not beside the repo")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,18 +104,6 @@ def test_a_macro_workbook_is_held_unread_and_never_forwarded(
     assert "マクロ" in decision["reasons"][0]["message"]
     got = received_by(recorder)
     assert "jetro@agency.example.jp" not in got and list(got) == [form["bank_email"]]
-
-
-def fax_mail(name: str, values: dict, *, cover: bool, form: bool = True) -> bytes:
-    """A fax gateway's mail carrying the printed 様式1 faxed in fine mode (or only the cover sheet)."""
-    folder = Path(tempfile.mkdtemp(prefix="fax-"))
-    printed = folder / "printed.pdf"
-    fill_module().flatten(values, str(printed))
-    pages = faxes.cover_sheet(values, 1) if not form else printed.read_bytes()
-    tiff = faxes.fax_tiff(pages, values, "fine", cover=cover and form, seed=3)
-    mail = mails.fax_gateway(mails.MailInput(name, values, tiff, "FAX_20260615_101203.tif", b""))
-    marked = b"\r\nAuto-Submitted: auto-generated\r\nSubject:"  # as gateways mark their mail
-    return mail.replace(b"\r\nSubject:", marked, 1)
 
 
 @pytest.mark.slow

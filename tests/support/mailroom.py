@@ -1,13 +1,17 @@
-"""The mailroom as tests run it: its environment, a bank's mail, what the agency sink received."""
+"""The mailroom as tests run it: its environment, a bank's mail, a fax gateway's, what the agency sink
+received."""
 
 from __future__ import annotations
 
+import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 
 from forms.config import Settings
+from tests.corpus import faxes, mails
 from tests.support.settings import make_settings
 from tests.support.smtp_sink import Recorder, parsed
+from tests.support.youshiki1 import fill_module
 
 INBOXES = "jetro=jetro@agency.example.jp,scb=scb@agency.example.jp,kosha=kosha@agency.example.jp"
 
@@ -48,3 +52,15 @@ def received_by(recorder: Recorder) -> dict[str, list[EmailMessage]]:
         for r in rcpts:
             out.setdefault(r, []).append(parsed(raw))
     return out
+
+
+def fax_mail(name: str, values: dict, *, cover: bool, form: bool = True, mode: str = "fine") -> bytes:
+    """A fax gateway's mail carrying the printed 様式1 faxed in ``mode`` (or only the cover sheet)."""
+    folder = Path(tempfile.mkdtemp(prefix="fax-"))
+    printed = folder / "printed.pdf"
+    fill_module().flatten(values, str(printed))
+    pages = faxes.cover_sheet(values, 1) if not form else printed.read_bytes()
+    tiff = faxes.fax_tiff(pages, values, mode, cover=cover and form, seed=3)
+    mail = mails.fax_gateway(mails.MailInput(name, values, tiff, "FAX_20260615_101203.tif", b""))
+    marked = b"\r\nAuto-Submitted: auto-generated\r\nSubject:"  # as gateways mark their mail
+    return mail.replace(b"\r\nSubject:", marked, 1)
