@@ -6,10 +6,12 @@ Accuracy (tests/support/scan_corpus.py): every case — the shared samples and t
 need no ledger — is written in each shape (a typed scan; the company part handwritten …), read by OCR and
 decided, and its decision compared with the one the values themselves give. The youshiki3_* shapes are
 returned 様式3 on paper (tests/support/paper_youshiki3.py: answered by hand or typed, then scanned, faxed
-or photographed), their reading compared with what the bank wrote. Per shape it prints cases,
-decided without a clerk (auto), handed to a clerk (flagged) and silently wrong (an auto decision whose
-status, agency, reasons or any field not marked unsure differs), then per field how often it was read
-certain, unsure, and certain but wrong.
+or photographed), their reading compared with what the bank wrote. "fax_known" reads the fax files again
+as a mailroom that decided the shared samples before, their banks and companies having e-mailed first:
+the values those decisions made known are evidence (forms.correspondents); "fax" is a bank's first fax.
+Per shape it prints cases, decided without a clerk (auto), handed to a clerk (flagged) and silently
+wrong (an auto decision whose status, agency, reasons or any field not marked unsure differs), then per
+field how often it was read certain, unsure, and certain but wrong.
 
 Speed, in one process on one thread: seconds per page of read_scanned end to end against the bare
 RapidOCR default pipeline (detection + classifier + recognition) on the same page images.
@@ -92,7 +94,7 @@ def accuracy(shapes: list[str], cases: int | None) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    every = [*scan_corpus.SHAPES, *paper_youshiki3.SHAPES]
+    every = [*scan_corpus.SHAPES, *scan_corpus.EARLIER_MAIL, *paper_youshiki3.SHAPES]
     ap.add_argument("--shapes", default=",".join(every), help="shapes measured, comma-separated")
     ap.add_argument("--cases", type=int, default=None, help="only the first N cases of each shape")
     ap.add_argument("--forms", type=int, default=4, help="forms timed for speed (2 pages each)")

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from forms import model
+from forms.correspondents import BANK_EMAIL, COMPANY_NAME, CONTACT_EMAIL, Correspondents, company_of
 from forms.jp import banks, kana, postal
 from forms.jp.email_words import domain_from_name, local_from_names, misread_variants
 from forms.jp.lookalikes import FAX_MISREADS, swapped_lookalikes
@@ -44,15 +45,15 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     "corporate_number": frozenset({E.CHECK_DIGIT}),
     "hq_postal_code": frozenset({E.POSTAL_ADDRESS}),
     "hq_address": frozenset({E.AREA_AND_NUMBER}),
-    "company_name": frozenset({E.KANA_READING}),
+    "company_name": frozenset({E.KANA_READING, E.KNOWN_COMPANY}),
     "company_name_kana": frozenset({E.KANA_READING}),
     "contact_name": frozenset({E.NAME_IN_EMAIL}),
-    "contact_email": frozenset({E.ADDRESS_FROM_FORM}),
+    "contact_email": frozenset({E.ADDRESS_FROM_FORM, E.KNOWN_COMPANY}),
     "bank_officer": frozenset({E.NAME_IN_EMAIL}),
     "bank_type": frozenset({E.BANK_KIND}),
     "bank_name": frozenset({E.ZENGIN_BANK}),
     "bank_branch": frozenset({E.ZENGIN_BRANCH}),
-    "bank_email": frozenset({E.SENDER_ADDRESS, E.ADDRESS_FROM_FORM}),
+    "bank_email": frozenset({E.SENDER_ADDRESS, E.ADDRESS_FROM_FORM, E.KNOWN_ADDRESS}),
     "agency": frozenset({E.AGENCY_NAME}),  # a returned 様式3's 支援機関 row
     "menu": frozenset({E.AS_APPLIED}),  # a returned 様式3's 実行した融資のメニュー
     # (not a returned 様式3's 融資実行日 or 融資実行額 as the 様式1 planned them: the misread likeliest where
@@ -120,9 +121,15 @@ def is_ocr_reading(extraction: model.Extraction) -> bool:
 
 
 def assess(
-    extraction: model.Extraction, spec: FormSpec, rulebook: Rulebook, *, sender: str | None = None
+    extraction: model.Extraction,
+    spec: FormSpec,
+    rulebook: Rulebook,
+    *,
+    sender: str | None = None,
+    known: Correspondents | None = None,
 ) -> Assessment | None:
-    """Each field's certainty from the evidence; None for a reading that is not OCR's."""
+    """Each field's certainty from the evidence; None for a reading that is not OCR's. ``known``: the
+    values earlier intakes made known (``correspondents``)."""
     if not is_ocr_reading(extraction):
         return None
     work = _Work(extraction.values)
@@ -132,6 +139,7 @@ def assess(
     _addresses_from_form(work, rulebook)
     _bank(work, spec)
     _sender(work, sender)
+    _known(work, known)
     _rulebook_vocabulary(work, rulebook)
     fields = _certainties(work, spec, rulebook)
     chosen = replace(extraction, values=MappingProxyType(work.values))
@@ -329,6 +337,25 @@ def _sender(work: _Work, sender: str | None) -> None:
             work.choose("bank_email", address)
             work.add("bank_email", E.SENDER_ADDRESS)
             return
+
+
+def _known(work: _Work, known: Correspondents | None) -> None:
+    """A value exactly as an earlier certain intake gave it (``correspondents``): the bank's address; under
+    a 法人番号 that is itself certain, the company's name and its contact's address."""
+    if known is None:
+        return
+    looked_up = [(BANK_EMAIL, "", E.KNOWN_ADDRESS)]
+    number_certain = "corporate_number" in work.typed or _is_certain(
+        "corporate_number", work.evidence.get("corporate_number", ())
+    )
+    company = company_of(work.text("corporate_number")) if number_certain else None
+    if company is not None:
+        looked_up += [(COMPANY_NAME, company, E.KNOWN_COMPANY), (CONTACT_EMAIL, company, E.KNOWN_COMPANY)]
+    for key, owner, evidence in looked_up:
+        value = next((v for v in work.candidates(key) if known.is_known(key, owner, v)), None)
+        if value is not None:
+            work.choose(key, value)
+            work.add(key, evidence)
 
 
 def _rulebook_vocabulary(work: _Work, rulebook: Rulebook) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from forms.certainty import assess
+from forms.correspondents import Correspondents
 from forms.errors import INFO_CODES, REVIEW_CODES, Code
 from forms.ledger import LedgerView
 from forms.model import (
@@ -50,6 +51,7 @@ class Context:
     rulebook: Rulebook
     spec: FormSpec
     ledger: LedgerView | None = None
+    correspondents: Correspondents | None = None  # values earlier intakes made known (certainty evidence)
     min_confidence: float = 0.9
     allowed_sender_domains: tuple[str, ...] = ()
     clerk_checked: bool = False  # a clerk looked at the reading: every value is taken as read
@@ -212,7 +214,8 @@ def decide(
 def read_fields(extraction: Extraction, ctx: Context, *, sender: str | None = None) -> Normalized:
     """The form's fields in normal form; for an OCR reading, each with its certainty from the evidence
     (forms.certainty: the reading it confirms may replace the reader's first choice)."""
-    assessed = None if ctx.clerk_checked else assess(extraction, ctx.spec, ctx.rulebook, sender=sender)
+    book, known = ctx.rulebook, ctx.correspondents
+    assessed = None if ctx.clerk_checked else assess(extraction, ctx.spec, book, sender=sender, known=known)
     if assessed is None:
         return normalize(extraction, ctx.spec, min_confidence=ctx.min_confidence)
     return normalize(

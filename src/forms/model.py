@@ -88,6 +88,8 @@ class Evidence(StrEnum):
     ZENGIN_BANK = "zengin_bank"  # the bank is in the 全銀 code list
     ZENGIN_BRANCH = "zengin_branch"  # the branch is one of that bank's in the 全銀 code list
     SENDER_ADDRESS = "sender_address"  # the bank's e-mail is the address the mail came from
+    KNOWN_ADDRESS = "known_address"  # the bank's e-mail, as an earlier certain intake gave it
+    KNOWN_COMPANY = "known_company"  # the name (contact e-mail) an earlier intake of the 法人番号 gave
     OTHERS_STRUCK = "others_struck"  # every other printed choice struck through, this one left standing
     AGENCY_NAME = "agency_name"  # the text is one agency's printed name, far from every other's
     AS_APPLIED = "as_applied"  # what the 様式1 said, printed on the same 様式3 (the loan's menu)

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from forms.config import Settings
+from forms.correspondents import Correspondents
 from forms.decide import Candidate, Context, apply_corrections, automatic, decide
 from forms.errors import Code
 from forms.extract.carrier import Carrier, is_document, pack_pages, sniff
@@ -91,12 +92,14 @@ class Pipeline:
         settings: Settings,
         *,
         ledger: LedgerView | None = None,
+        correspondents: Correspondents | None = None,
         rulebooks: Rulebooks | None = None,
         reader: PdfReading | None = None,
         spec: FormSpec | None = None,
     ) -> None:
         self.settings = settings
         self.ledger = ledger
+        self.correspondents = correspondents
         self.spec = spec or load_spec()
         self.rulebooks = rulebooks or load_rulebooks(settings.rulebook_dir)
         self.reader = reader or ReaderPool(
@@ -250,6 +253,7 @@ class Pipeline:
             rulebook=self.rulebooks.for_date(on),
             spec=self.spec,
             ledger=self.ledger,
+            correspondents=self.correspondents,
             min_confidence=self.settings.ocr_min_confidence,
             allowed_sender_domains=self._allowed_senders(),
         )

@@ -12,6 +12,10 @@ OCR reader; the OCR decision is
 - **wrong** when it is auto and differs from the truth in status, agency, reason set (code, field) or
   any field not marked unsure.
 
+A shape of ``EARLIER_MAIL`` ("fax_known") reads the files of another shape as a mailroom that has
+decided the shared samples before (their banks and companies wrote by e-mail first): the values those
+decisions made known are evidence (``forms.correspondents``).
+
 Generated files are cached under tests/corpus/build/scans/ by a hash of what made them, and read as the
 mailroom reads them (``extract.document``).
 """
@@ -23,11 +27,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from forms import model
+from forms.correspondents import MemoryCorrespondents
 from forms.decide import Candidate, Context, decide
 from forms.extract.document import read_document
 from forms.extract.ocr_engine import OcrEngine
@@ -42,6 +47,8 @@ from tests.support.youshiki1 import fill_module
 CACHE = REPO / "tests" / "corpus" / "build" / "scans"
 RECEIVED_ON = dt.date(2026, 6, 15)
 BASES = ("jetro-fillable", "scb-shinkin-flattened", "kosha-scanned", "smrj-fillable")
+#: Shapes measured again with the shared samples decided before (measured shape → the shape of its files).
+EARLIER_MAIL = {"fax_known": "fax"}
 
 #: shape name → (values, seed, output path) → writes the case's file (a PDF of page images, a TIFF …).
 ShapeMaker = Callable[[Mapping[str, Any], int, Path], None]
@@ -100,12 +107,17 @@ class ScanCase:
 def cases(limit: int | None = None) -> list[ScanCase]:
     """The four shared samples and every form case of the corpus that needs no ledger or settings
     (a rule broken, a boundary value …), each with its own seed; the first ``limit`` of them."""
-    samples = {b: json.loads((SAMPLES / f"{b}.values.json").read_text(encoding="utf-8")) for b in BASES}
-    out = [ScanCase(b, samples[b], 20 + i) for i, b in enumerate(BASES)]
+    bases = samples()
+    out = [ScanCase(b, bases[b], 20 + i) for i, b in enumerate(BASES)]
     for i, c in enumerate(CASES):
         if c.shape in ("fillable", "printed") and c.base and not c.ledger and not c.settings:
-            out.append(ScanCase(c.name, c.values(samples[c.base]), 100 + i))
+            out.append(ScanCase(c.name, c.values(bases[c.base]), 100 + i))
     return out[:limit]
+
+
+def samples() -> dict[str, dict[str, Any]]:
+    """The shared samples' values, by name."""
+    return {b: json.loads((SAMPLES / f"{b}.values.json").read_text(encoding="utf-8")) for b in BASES}
 
 
 def case_pdf(shape: str, case: ScanCase) -> Path:
@@ -124,8 +136,15 @@ def case_pdf(shape: str, case: ScanCase) -> Path:
 
 
 # ── deciding and scoring ──────────────────────────────────────────────────────────────────────
-def context() -> Context:
-    return Context(rulebook=load_rulebooks(packaged_dir()).for_date(RECEIVED_ON), spec=load_spec())
+def context(*, earlier_mail: bool = False) -> Context:
+    """The context the cases are decided in; ``earlier_mail``: with the values the shared samples, decided
+    before (as their banks e-mailed them), made known."""
+    ctx = Context(rulebook=load_rulebooks(packaged_dir()).for_date(RECEIVED_ON), spec=load_spec())
+    if not earlier_mail:
+        return ctx
+    decided = [decide(b, [Candidate(None, truth_extraction(v, ctx.spec))], ctx) for b, v in samples().items()]
+    known = MemoryCorrespondents.from_decisions(d.to_json() for d in decided)
+    return replace(ctx, correspondents=known)
 
 
 def truth_extraction(values: Mapping[str, Any], spec: FormSpec) -> model.Extraction:
@@ -187,9 +206,9 @@ def read_and_score(shape: str, case: ScanCase) -> Scored:
     import time  # the worker's clock only
 
     assert _ENGINE is not None, "no OCR engine in this worker"
-    ctx = context()
+    ctx = context(earlier_mail=shape in EARLIER_MAIL)
     truth = decide(case.name, [Candidate(None, truth_extraction(case.values, ctx.spec))], ctx)
-    data = case_pdf(shape, case).read_bytes()
+    data = case_pdf(EARLIER_MAIL.get(shape, shape), case).read_bytes()
     start = time.perf_counter()
     read = read_document(data, ocr=_ENGINE)
     seconds = time.perf_counter() - start

@@ -86,7 +86,9 @@ class Mailroom:
         return cls(
             settings=settings,
             store=store,
-            pipeline=Pipeline(settings, ledger=ledger, rulebooks=rulebooks),
+            pipeline=Pipeline(
+                settings, ledger=ledger, correspondents=store.correspondents, rulebooks=rulebooks
+            ),
             spool=Spool(settings.home / "spool"),
             sender=sender,
             templates=MailTemplates.for_settings(settings),

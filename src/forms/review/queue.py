@@ -45,6 +45,7 @@ class Queue:
             ctx = Context(
                 rulebook=self._desk.rulebooks.in_force_at(row.received_at),
                 spec=self._desk.spec,
+                correspondents=self._store.correspondents,
                 min_confidence=self._desk.settings.ocr_min_confidence,
             )
             n = read_fields(corrected, ctx, sender=row.sender)

@@ -100,7 +100,12 @@ class Reprocess:
         with self._lock:
             if self._pipeline is None:
                 desk = self._desk
-                self._pipeline = Pipeline(desk.settings, ledger=desk.ledger, rulebooks=desk.rulebooks)
+                self._pipeline = Pipeline(
+                    desk.settings,
+                    ledger=desk.ledger,
+                    correspondents=desk.store.correspondents,
+                    rulebooks=desk.rulebooks,
+                )
                 self._owns_pipeline = True
             return self._pipeline
 

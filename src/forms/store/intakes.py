@@ -21,6 +21,7 @@ from forms.jp.wareki import date_in_japan
 from forms.ledger import CompanyKey
 from forms.model import OutgoingMessage
 from forms.store import statements as st
+from forms.store.correspondents import learn
 from forms.store.dedupe import dedupe_keys, duplicate_of, lock_keys
 from forms.store.engine import Database
 from forms.store.grants import grant_frame
@@ -250,6 +251,7 @@ class Intakes:
             self._db.event(conn, intake_id, "decided", actor=actor, detail=detail)
             if frame_for is not None:
                 grant_frame(self._db, conn, intake_id, frame_for, date_in_japan(now), actor)
+            learn(self._db, conn, intake_id, decision, now)
         return status
 
     def fail(self, intake_id: int, error: str, *, worker: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Executable, Select, and_, bindparam, func, or
 
 from forms.errors import StaleClaim, StoreError
 from forms.model import OutgoingMessage
+from forms.store.correspondents import bounced as forget_bounced
 from forms.store.engine import Database
 from forms.store.records import OutboxItem, outbox_item
 from forms.store.schema import blobs, intakes, outbox
@@ -256,10 +257,11 @@ class Outbox:
                 update(outbox)
                 .where(outbox.c.id == outbox_id)
                 .values(lease_until=None, **values)
-                .returning(outbox.c.intake_id, outbox.c.message_id)
+                .returning(outbox.c.intake_id, outbox.c.message_id, outbox.c.recipients)
             ).first()
             if row is None:
                 raise StoreError(f"no outgoing message {outbox_id}")
+            forget_bounced(conn, row.recipients or (), now)
             full = {"outbox_id": outbox_id, "message_id": row.message_id, "status": status, **detail}
             full["diagnostic"] = diagnostic
             self._db.event(conn, row.intake_id, "bounced", actor=actor, detail=full)

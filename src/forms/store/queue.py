@@ -18,6 +18,7 @@ from forms.errors import StoreError
 from forms.jp.wareki import JST, date_in_japan
 from forms.ledger import CompanyKey
 from forms.model import OutgoingMessage
+from forms.store.correspondents import learn
 from forms.store.engine import Database
 from forms.store.grants import grant_frame
 from forms.store.outbox import enqueue
@@ -239,7 +240,8 @@ class ReviewQueue:
     ) -> list[int]:
         """In one transaction: the new decision (only if the intake is still decided as ``expected_status``),
         its messages queued (a Message-ID queued before is not queued again), event ``kind`` by ``actor``,
-        and the frame of a valid re-application. Returns the new outbox ids."""
+        the frame of a valid re-application, and the values the clerk's decision makes known
+        (``forms.correspondents``). Returns the new outbox ids."""
         now = self._db.now()
         values: dict[str, Any] = dict(
             status=made.status,
@@ -268,6 +270,7 @@ class ReviewQueue:
             self._db.event(conn, intake_id, kind, actor=actor, detail=full)
             if made.frame_for is not None:
                 grant_frame(self._db, conn, intake_id, made.frame_for, date_in_japan(now), actor)
+            learn(self._db, conn, intake_id, made.decision, now)
         return queued
 
     def set_handled(self, intake_id: int, *, actor: str, handled: bool, note: str = "") -> None:

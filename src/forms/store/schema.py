@@ -344,3 +344,18 @@ api_rate_limits = Table(
     Column("granted", Boolean, nullable=False),  # whether the last request counted was let through
     Index("ix_api_rate_limits_at_ms", "at_ms"),
 )
+
+#: The values earlier intakes made known (0012, ``correspondents``): a bank's e-mail address (company
+#: ''), a company's name and contact address under its 法人番号 — each as compared (NFKC, no spaces, an
+#: address in lower case), with the intake that first gave it. A delivery report that a message to an
+#: address failed marks it ``bounced_at``: known no more (rows are never deleted).
+correspondents = Table(
+    "correspondents",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("company", String(20), primary_key=True),
+    Column("value", String(400), primary_key=True),
+    Column("intake_id", Integer, ForeignKey("intakes.id")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("bounced_at", UtcDateTime),
+)

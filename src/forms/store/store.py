@@ -9,6 +9,7 @@
     store.tokens     the agencies' API tokens (tokens.py)
     store.rate_limits  the API's rate limit per token, shared by every process (ratelimits.py)
     store.notices    the scheduler's reminders and digests, each sent once (notices.py)
+    store.correspondents  the values earlier intakes made known: evidence for a reading (correspondents.py)
     store.youshiki2  the issued 様式2 (youshiki2.py)
     store.youshiki3  the issued 様式3 and their answers (youshiki3.py)
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from forms.files import private_dir
+from forms.store.correspondents import KnownValues
 from forms.store.engine import Clock, Database, utc_now
 from forms.store.events import Events
 from forms.store.intakes import Intakes
@@ -55,6 +57,7 @@ class Store:
         self.tokens = ApiTokens(db)
         self.rate_limits = RateLimits(db)
         self.notices = Notices(db)
+        self.correspondents = KnownValues(db)
         self.youshiki2 = Youshiki2Records(db)
         self.youshiki3 = Youshiki3Records(db)
 
