@@ -28,7 +28,7 @@ from forms import model
 from forms.correspondents import BANK_EMAIL, COMPANY_NAME, CONTACT_EMAIL, Correspondents, company_of
 from forms.jp import banks, kana, postal
 from forms.jp.email_words import domain_from_name, local_from_names, misread_variants
-from forms.jp.lookalikes import FAX_MISREADS, swapped_lookalikes
+from forms.jp.lookalikes import FAX_MISREADS, FAX_NAME_MISREADS, swapped_lookalikes, undo_misreads
 from forms.normalize import parse_choice, parse_email, parse_postal_code
 from forms.spec import AGENCY_FIELDS, FormSpec
 
@@ -103,6 +103,11 @@ class _Work:
     def add(self, key: str, evidence: model.Evidence) -> None:
         if key in self.values and evidence not in self.evidence[key]:
             self.evidence[key].append(evidence)
+
+    def discard(self, key: str, evidence: model.Evidence) -> None:
+        """Drop a doubt that other evidence has answered."""
+        if key in self.values:
+            self.evidence[key] = [e for e in self.evidence[key] if e is not evidence]
 
     def choose(self, key: str, text: str) -> None:
         """Take ``text`` (one of the field's readings) as its value: its own reading evidence no longer
@@ -227,11 +232,16 @@ def _numbers(address: str) -> tuple[str, ...]:
 
 def _company_name(work: _Work) -> None:
     """The company name against its フリガナ; a name with an ambiguous lookalike (サンプルエ房) is also
-    tried the other way (サンプル工房). Read at low resolution (a standard fax), a name written in kana
-    that may carry voicing marks is checked against its domain instead (``_company_name_in_domain``)."""
+    tried the other way (サンプル工房). Read at low resolution (a standard fax), a name is also tried
+    freed of a fax's usual misreads of a name's kanji (兄本商事 for 見本商事, taken when its フリガナ reads
+    ミホンショウジ), and a name written in kana that may carry voicing marks is checked against its domain
+    instead (``_company_name_in_domain``)."""
     names = work.candidates("company_name")
     names = [*names, *(s for n in names for s in swapped_lookalikes(n))]
-    if E.LOW_RESOLUTION in work.evidence.get("company_name", ()) and any(map(kana.has_voiceable_kana, names)):
+    low_resolution = E.LOW_RESOLUTION in work.evidence.get("company_name", ())
+    if low_resolution:
+        names += [v for n in names for v in undo_misreads(n, FAX_NAME_MISREADS)]
+    if low_resolution and any(map(kana.has_voiceable_kana, names)):
         _company_name_in_domain(work, names)
         return
     for name in names:
@@ -287,13 +297,18 @@ def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
     """An e-mail address spelled from the form: its local part from the person's name (or a mailbox word
     of the rulebook), its domain from the company's (the bank's) name and a known ending. Every letter is
     then vouched for by a name read elsewhere on the form, whatever the resolution; so is a reading freed
-    of a fax's usual misreads of an address (e read c, a comma for a dot: ``misread_variants``)."""
+    of a fax's usual misreads of an address (e read c, a comma for a dot: ``misread_variants``), and, on
+    a standard fax, a name freed of its usual misreads of a name's kanji (兄本 for 見本: the name is
+    then spelled by the address, the address by the name: neither letters nor kanji a misread of the
+    other's)."""
     words = rulebook.certainty.mailbox_words if rulebook.certainty else frozenset()
     for email_key, person_key, org_key in (
         ("contact_email", "contact_name", "company_name"),
         ("bank_email", "bank_officer", "bank_name"),
     ):
         persons, orgs = work.candidates(person_key), work.candidates(org_key)
+        if E.LOW_RESOLUTION in work.evidence.get(person_key, ()):
+            persons += [v for p in persons for v in undo_misreads(p, FAX_NAME_MISREADS)]
         variants = [v for e in work.candidates(email_key) for v in misread_variants(e)]
         for email in dict.fromkeys(variants):
             if not parse_email(email) or not local_from_names(email, persons, words):
@@ -301,6 +316,7 @@ def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
             if any(domain_from_name(email, org) for org in orgs):
                 work.choose(email_key, email)
                 work.add(email_key, E.ADDRESS_FROM_FORM)
+                work.discard(email_key, E.NAME_NEAR_EMAIL)  # a reading of the name spells it: that is right
                 break
 
 

@@ -97,6 +97,21 @@ def test_company_name_and_its_furigana_confirm_each_other() -> None:
     assert got["company_name"].certain and E.KANA_READING in got["company_name"].evidence
 
 
+def test_a_name_reads_as_its_furigana_only_with_its_long_vowels_and_nothing_read_in() -> None:
+    """A standard fax loses ー (a horizontal stroke) and reads marks in: 例示フズ and 例示フ…ズ are no
+    reading of レイジフーズ, whatever the e-mail domain (reiji-foods) says."""
+    assert kana.name_reads_as("株式会社例示フーズ", "レイジ・フーズ") is True
+    assert kana.name_reads_as("株式会社例示フズ", "レイジフーズ") is None
+    assert kana.name_reads_as_unvoiced("株式会社例示フ…ズ", "レイジフーズ") is None
+    assert kana.name_reads_as("株式会社例示フーズ", "レイジフ2ズ") is None
+    values = sample_values("kosha-scanned")
+    readings = ("株式会社例示フ…ズ", "株式会社例示フズ", "株式会社例示フーズ")
+    name = model.RawValue(readings[0], 0.5, (E.READINGS_DIFFER, E.LOW_RESOLUTION), readings[1:])
+    assessed = assess(ocr_reading(values, company_name=name), SPEC, RULEBOOK)
+    assert assessed is not None and assessed.fields["company_name"].certain
+    assert assessed.extraction.values["company_name"].value == "株式会社例示フーズ"
+
+
 def test_a_persons_name_is_confirmed_by_their_e_mail_address() -> None:
     assert kana.name_in_email("見本　花子", "hanako.mihon@sample-seiki.example.co.jp") is True
     assert kana.name_in_email("例示　一郎", "kaigai@mihon-bank.example.jp") is None

@@ -4,6 +4,7 @@ certain, and 業種（具体的に）is forwarded marked 要確認 when the indu
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from forms import model
@@ -42,6 +43,25 @@ def test_the_domain_gives_the_kana_name_its_voicing_marks() -> None:
     assert assessed(kanji)[1]["company_name"].certain
 
 
+def test_a_company_name_read_with_a_fax_s_usual_misread_of_its_kanji_is_taken_as_its_furigana_reads() -> None:
+    scb = sample_values("scb-shinkin-flattened")  # 見本商事株式会社, ミホンショウジ
+    values, fields = assessed(faxed(scb, company_name="兄本商事株式会社"))  # 見 read 兄
+    assert values["company_name"] == "見本商事株式会社" and fields["company_name"].certain
+    assert fields["contact_email"].certain  # mihon-shoji: spelled from the name as written
+    assert assessed(faxed(scb, company_name="兄本商事株式会社", company_name_kana="アニホンショウジ"))[1][
+        "company_name"
+    ].certain  # 兄本 (アニホン) as written: its own フリガナ says so
+    kana_lost = faxed(scb, company_name="兄本商事株式会社", company_name_kana="ミホンショウシ")
+    assert not assessed(kana_lost)[1]["company_name"].certain
+
+
+def test_the_legal_form_s_kana_is_left_out_with_its_voicing_marks_as_read() -> None:
+    jetro = sample_values("jetro-fillable")  # 株式会社サンプル精機, カブシキガイシャサンプルセイキ
+    marks = {"company_name": "株式会社サンブル精機", "company_name_kana": "カプシキガイシャサンブルセイキ"}
+    values, fields = assessed(faxed(jetro, **marks))
+    assert values["company_name"] == "株式会社サンプル精機" and fields["company_name"].certain
+
+
 def test_an_email_spelled_from_the_form_is_certain_on_a_standard_fax() -> None:
     jetro = sample_values("jetro-fillable")  # kaigai@mihon-bank.example.jp from みほん銀行
     fields = assessed(faxed(jetro))[1]
@@ -53,6 +73,34 @@ def test_an_email_spelled_from_the_form_is_certain_on_a_standard_fax() -> None:
     }
     fields = assessed(faxed(jetro, **misread))[1]
     assert not fields["contact_email"].certain and not fields["bank_email"].certain
+
+
+def test_the_banks_address_is_spelled_from_the_officer_s_given_name_in_a_reading_it_tells_apart() -> None:
+    kosha = sample_values("kosha-scanned")  # 例示信用組合, its officer 見本　七海: nanami@reiji-shinkumi…
+    mari = faxed(kosha, bank_officer="見本　真理", bank_email="mari@reiji-shinkumi.example.jp")
+    fields = assessed(mari)[1]
+    assert fields["bank_email"].certain and E.ADDRESS_FROM_FORM in fields["bank_email"].evidence
+    assert not assessed(faxed(kosha))[1]["bank_email"].certain  # nanami: or nanaumi with its u lost
+
+
+def test_a_persons_name_read_with_a_fax_s_usual_misread_of_its_kanji_still_spells_the_address() -> None:
+    jetro = sample_values("jetro-fillable")  # 見本　花子, hanako.mihon@sample-seiki.example.co.jp
+    lost_strokes = faxed(jetro, contact_name="兄本　花子")  # 見 read 兄 (bench/fax_evidence.py)
+    values, fields = assessed(lost_strokes)
+    assert fields["contact_email"].certain and E.ADDRESS_FROM_FORM in fields["contact_email"].evidence
+    assert values["contact_name"] == "兄本　花子" and not fields["contact_name"].certain  # as read
+    assert not assessed(faxed(jetro, contact_name="品本　花子"))[1]["contact_email"].certain  # no usual one
+
+
+def test_a_name_nearly_in_the_address_is_no_doubt_when_another_reading_of_it_spells_the_address() -> None:
+    jetro = sample_values("jetro-fillable")
+    faxed_jetro = faxed(jetro)
+    name = model.RawValue("兒本　花子", 0.7, (E.READINGS_DIFFER, E.LOW_RESOLUTION), ("見本花子",))
+    two_readings = dataclasses.replace(faxed_jetro, values={**faxed_jetro.values, "contact_name": name})
+    fields = assessed(two_readings)[1]  # jihon: one letter from mihon, but 見本花子 spells it
+    assert fields["contact_email"].certain and E.NAME_NEAR_EMAIL not in fields["contact_email"].evidence
+    misread = faxed(jetro, contact_email="hanako.mion@sample-seiki.example.co.jp")  # the address misread
+    assert E.NAME_NEAR_EMAIL in assessed(misread)[1]["contact_email"].evidence
 
 
 def test_a_fax_s_usual_misreads_of_an_address_are_undone_when_the_form_spells_it() -> None:

@@ -60,6 +60,19 @@ def test_a_local_part_from_the_persons_name_or_a_mailbox_word() -> None:
     assert local_from_names("hanako.mihon@x.example.jp", ["見本花子"], MAILBOX)  # space lost: its words
 
 
+def test_a_given_name_is_read_any_way_the_dictionary_reads_it_that_an_address_tells_apart() -> None:
+    """真理 is shinri by pykakasi's first reading, mari or masamichi by its others: the address says which.
+    七海 is nanaumi or nanami, one letter apart: a fax that loses a letter of an address (10 of 345,
+    bench/fax_evidence.py) reads one as the other, so neither is evidence."""
+    assert local_from_names("mari.sasaki@x.example.jp", ["佐々木　真理"], MAILBOX)
+    assert local_from_names("shinri@x.example.jp", ["佐々木　真理"], MAILBOX)
+    assert not local_from_names("mar@x.example.jp", ["佐々木　真理"], MAILBOX)  # a letter lost
+    assert not local_from_names("mari@x.example.jp", ["佐々木　真埋"], MAILBOX)  # the name misread
+    assert not local_from_names("nanami@x.example.jp", ["見本　七海"], MAILBOX)
+    assert not local_from_names("nanaumi@x.example.jp", ["見本　七海"], MAILBOX)
+    assert local_from_names("hanako@x.example.jp", ["見本　花子"], MAILBOX)  # hanago: no misread away
+
+
 def test_the_misreads_a_fax_makes_of_an_address_are_undone_only_as_variants() -> None:
     variants = misread_variants("hanako,mihon@sample-sciki.example.co.jp.")
     assert variants[0] == "hanako,mihon@sample-sciki.example.co.jp."  # as read, first

@@ -41,21 +41,24 @@ _VOWELS = {"a": "ae", "e": "ei", "i": "ia", "o": "ou", "u": "ua"}
 
 def local_from_names(email: str, names: list[str], mailbox_words: frozenset[str]) -> bool:
     """Whether every word of the local part is a part of one of the persons' ``names`` (Hepburn) or a
-    mailbox word, with only dots, dashes and underscores between (no digits)."""
+    mailbox word, with only dots, dashes and underscores between (no digits). A part that a fax's usual
+    misread of an address turns into another of the names' parts is none (mihon, mion: an h lost)."""
     local = unicodedata.normalize("NFKC", email).partition("@")[0].lower()
     if not _LOCAL.fullmatch(local):
         return False
     parts = {p for name in names for p in _name_parts(name)}
-    return all(_short(w) in parts or w in mailbox_words for w in re.split(r"[._\-]", local))
+    told = {p for p in parts if not any(kana.misread_apart(p, q) for q in parts if q != p)}
+    return all(_short(w) in told or w in mailbox_words for w in re.split(r"[._\-]", local))
 
 
 def _name_parts(name: str) -> set[str]:
-    """A person's name in Hepburn part by part; one read without its space is split into the dictionary's
-    words (見本花子 → mihon, hanako)."""
-    parts = kana.romaji_parts(name)
+    """A person's name in Hepburn part by part, each part in every reading the dictionary gives it (七海:
+    nanaumi, nanami, nami); one read without its space is split into the dictionary's words (見本花子 →
+    mihon, hanako)."""
+    parts = kana.romaji_readings(name)
     if len(parts) < 2:
-        parts = kana.romaji_parts(" ".join(written for written, _ in kana.segments(name)))
-    return {_short(p) for p in parts}
+        parts = kana.romaji_readings(" ".join(written for written, _ in kana.segments(name)))
+    return {_short(r) for readings in parts for r in readings}
 
 
 def misread_variants(email: str, limit: int = 4) -> list[str]:
