@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from forms import model
 from forms.correspondents import BANK_EMAIL, COMPANY_NAME, CONTACT_EMAIL, Correspondents, company_of
 from forms.jp import banks, kana, postal
-from forms.jp.email_words import domain_from_name, local_from_names, misread_variants
+from forms.jp.email_words import domain_from_name, local_from_names, misread_variants, names_as_written
 from forms.jp.lookalikes import FAX_MISREADS, FAX_NAME_MISREADS, swapped_lookalikes, undo_misreads
 from forms.normalize import parse_choice, parse_email, parse_postal_code
 from forms.spec import AGENCY_FIELDS, FormSpec
@@ -309,6 +309,8 @@ def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
         persons, orgs = work.candidates(person_key), work.candidates(org_key)
         if E.LOW_RESOLUTION in work.evidence.get(person_key, ()):
             persons += [v for p in persons for v in undo_misreads(p, FAX_NAME_MISREADS)]
+        if E.LOW_RESOLUTION in work.evidence.get(org_key, ()):
+            orgs += names_as_written(orgs, FAX_NAME_MISREADS)
         variants = [v for e in work.candidates(email_key) for v in misread_variants(e)]
         for email in dict.fromkeys(variants):
             if not parse_email(email) or not local_from_names(email, persons, words):

@@ -103,6 +103,16 @@ def test_a_name_nearly_in_the_address_is_no_doubt_when_another_reading_of_it_spe
     assert E.NAME_NEAR_EMAIL in assessed(misread)[1]["contact_email"].evidence
 
 
+def test_a_bank_s_name_read_with_a_fax_s_usual_misreads_still_spells_its_domain_when_told_apart() -> None:
+    scb = sample_values("scb-shinkin-flattened")  # サンプル信用金庫, shiro.mihon@sample-shinkin.example.jp
+    for misread in ("サンブル信用金庫", "サンプル倍用金庫"):  # ゜ lost; 信 read 倍
+        fields = assessed(faxed(scb, bank_name=misread))[1]
+        assert fields["bank_email"].certain and E.ADDRESS_FROM_FORM in fields["bank_email"].evidence
+    jetro = sample_values("jetro-fillable")  # みほん銀行, kaigai@mihon-bank.example.jp
+    marked = faxed(jetro, bank_name="みぼん銀行")  # as written, mibon-bank read with b read h: no telling
+    assert not assessed(marked)[1]["bank_email"].certain
+
+
 def test_a_fax_s_usual_misreads_of_an_address_are_undone_when_the_form_spells_it() -> None:
     jetro = sample_values("jetro-fillable")
     usual = {

@@ -15,7 +15,7 @@ import itertools
 import re
 import unicodedata
 
-from forms.jp import kana
+from forms.jp import kana, lookalikes
 
 #: Domain endings taken as known: the public suffixes a Japanese company or bank uses, and the names
 #: reserved for examples (RFC 2606, JPRS), which fictional data uses.
@@ -74,6 +74,31 @@ def misread_variants(email: str, limit: int = 4) -> list[str]:
             chars[i] = "e" if flip else "c"
         out.append("".join(chars))
     return list(dict.fromkeys(out))
+
+
+def names_as_written(names: list[str], misreads: dict[str, str]) -> list[str]:
+    """What an organisation's ``names``, read on a standard fax, may be as written: a kanji a fax loses
+    strokes of taken back (``misreads``: 倍用 for 信用), kana with their voicing marks the other ways
+    (サンブル: サンプル). Only a name no other name is one misread of an address from (mibon for みぼん
+    is mihon with h read b) is given: a domain spelling it then tells which was written."""
+    kinds = _KIND.pattern
+    variants = [v for n in names for v in (*lookalikes.undo_misreads(n, misreads), *_voiced(n, kinds))]
+    variants = [v for v in dict.fromkeys(variants) if v not in names]
+    keys = {n: _key(n) for n in [*names, *variants]}
+    return [v for v in variants if not any(kana.misread_apart(keys[v], k) for n, k in keys.items() if n != v)]
+
+
+def _voiced(name: str, kinds: str) -> list[str]:
+    """The name with its kana's voicing marks written every other way, its kind (銀行 …) as it is."""
+    pieces = re.split(kinds, name)
+    options = [kana.voicing_variants(p) if p not in _KIND_WORDS else [p] for p in pieces]
+    return ["".join(combo) for combo in itertools.product(*options)][1:] if len(options) < 5 else []
+
+
+def _key(name: str) -> str:
+    """A name as an address spells it, roughly: its Hepburn without legal forms, spaces and marks."""
+    bare = _LEGAL.sub("", unicodedata.normalize("NFKC", name))
+    return re.sub(r"[^a-z]", "", "".join(h for _, h in kana.segments(bare)).lower()) if bare.strip() else ""
 
 
 def domain_from_name(email: str, name: str) -> bool:

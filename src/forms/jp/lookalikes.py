@@ -22,8 +22,9 @@ _KANA_TO_KANJI = {kana: kanji for kanji, kana in _KANJI_TO_KANA.items()}
 #: bench/fax_evidence.py): only the postal code's area can tell (東京都人田区 is 大田区 for 144-0052).
 FAX_MISREADS = {"田": "出山", "大": "人", "東": "束柬", "蒲": "清浦", "墨": "黒"}
 #: Kanji of names (persons', companies') a standard fax loses strokes of, and what they are then read as
-#: (bench/fax_evidence.py, 174 standard faxes: 見 of 見本 read 兄 14 times and 兒 10, 本 read 木, 子 read 了).
-FAX_NAME_MISREADS = {"見": "兄兒儿党兜", "本": "木", "子": "了"}
+#: (bench/fax_evidence.py, 174 standard faxes: 見 of 見本 read 兄 14 times and 兒 10, 本 read 木, 子 read 了;
+#: 信 of 信用金庫 read 倍 3 times, 組 read 相).
+FAX_NAME_MISREADS = {"見": "兄兒儿党兜", "本": "木", "子": "了", "信": "倍侶", "組": "相"}
 _SWAP = {**_KANJI_TO_KANA, **_KANA_TO_KANJI}
 
 
