@@ -14,7 +14,6 @@ text of a table row that a page break cut in two goes on at the top of the next 
 from __future__ import annotations
 
 import ctypes
-import enum
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from functools import cached_property
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from forms.extract import charkinds
 from forms.extract.pdf import Pages
 
 #: A gap wider than this share of the text height splits a run into two spans.
@@ -42,7 +42,6 @@ _SPACING = 0.35
 PAGE_JOIN = 0.4
 _BREAK = re.compile(r"\r\n")
 _SPACES = re.compile(r"\s+")  # what str.isspace() calls a space
-_BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def read_text_layer(doc: pdfium.PdfDocument | Pages) -> TextLayer:
             try:
                 text = textpage.get_text_range()
                 pieces = _pieces(textpage, text)
-                stats = _char_stats(text)
+                stats = charkinds.char_stats(text)
                 images += stats[0] == 0 and _has_image(page)
             finally:
                 textpage.close()
@@ -207,47 +206,6 @@ def flowing(lines: Sequence[Line]) -> list[Line]:
 
 def _has_image(page: pdfium.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
-
-
-def _char_stats(text: str) -> tuple[int, int, int]:
-    """Visible, undecodable and Japanese chars: the text translated to one letter per char's kind,
-    the letters counted (PDFium's generated ``\\r\\n`` line breaks are not chars of the page)."""
-    kinds, breaks = text.translate(_KINDS), text.count("\r\n")
-    visible = len(kinds) - kinds.count(_Kind.SPACE.value) - 2 * breaks
-    return visible, kinds.count(_Kind.BAD.value) - 2 * breaks, kinds.count(_Kind.JAPANESE.value)
-
-
-class _Kind(enum.Enum):
-    SPACE, BAD, JAPANESE, OTHER = "sbjo"
-
-
-def _kind(ch: str) -> _Kind:
-    """What one char counts as."""
-    if ch.isspace() and ch not in "\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85":
-        return _Kind.SPACE
-    if ch == "\ufffd" or unicodedata.category(ch) in _BAD_CATEGORIES:
-        return _Kind.BAD
-    return _Kind.JAPANESE if _is_japanese(ch) else _Kind.OTHER
-
-
-class _KindTable(dict[int, str]):
-    """str.translate's table: a code point to its kind's letter, filled as chars come (emptied past MAX)."""
-
-    MAX = 1 << 16
-
-    def __missing__(self, code: int) -> str:
-        if len(self) >= self.MAX:
-            self.clear()
-        letter = self[code] = _kind(chr(code)).value
-        return letter
-
-
-_KINDS = _KindTable()
-
-
-def _is_japanese(ch: str) -> bool:
-    code = ord(ch)
-    return 0x3040 <= code <= 0x30FF or 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF
 
 
 Box = tuple[float, float, float, float]
