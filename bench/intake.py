@@ -1,6 +1,6 @@
 """Intake speed, per shape, end to end (file → decision), against bare reads — one process, one run.
 
-    .venv/bin/python bench/intake.py [--rounds N] [--scans N]
+    .venv/bin/python bench/intake.py [--rounds N] [--scans N] [--shapes printed,fillable,…]
 
 For each shape it prints forms per second through the whole pipeline (reader processes, normalise,
 validate, decide) and the ratio of its time per form to:
@@ -65,6 +65,7 @@ OCR_SHAPES = ("scanned", "handwritten", "fax", "photo")
 
 
 def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
+    """Every shape's files (the OCR shapes' ``scans`` each; 0: none)."""
     base = json.loads((SHARED / "samples" / "jetro-fillable.values.json").read_text(encoding="utf-8"))
     out: dict[str, list[Path]] = {"fillable": [], "printed": [], "xlsx": [], "docx": []}
     out.update({shape: [] for shape in OCR_SHAPES})
@@ -201,36 +202,45 @@ BARE_READS: tuple[tuple[str, tuple[tuple[str, Callable[[Path], object]], ...]], 
 )
 
 
-def measure(files: dict[str, list[Path]], folder: Path, rounds: int, workers: int) -> dict[str, float]:
-    """Seconds per form of every shape and of its bare reads, measured side by side."""
+#: Every shape the bench measures (``--shapes``).
+SHAPES = (*(shape for shape, _ in BARE_READS), *OCR_SHAPES)
+
+
+def measure(
+    files: dict[str, list[Path]], folder: Path, rounds: int, workers: int, shapes: frozenset[str]
+) -> dict[str, float]:
+    """Seconds per form of every shape in ``shapes`` and of its bare reads, measured side by side."""
     settings = load_settings(env={"FORMS_HOME": str(folder / "home")})
     r: dict[str, float] = {}
+    timed = [(shape, bares) for shape, bares in BARE_READS if shape in shapes]
+    ocr_shapes = [shape for shape in OCR_SHAPES if shape in shapes]
     with Pipeline(settings) as pipe:
         ours = lambda p: pipe.decide_path(p)  # noqa: E731
-        for shape, _ in BARE_READS:
+        for shape, _ in timed:
             for f in files[shape]:
                 ours(f)  # warm every worker
-        for f in files["scanned"][:workers]:
+        for f in files["scanned"][:workers] if ocr_shapes else ():
             ours(f)  # the OCR model loads on first use
-        for shape, bares in BARE_READS:
+        for shape, bares in timed:
             r[f"{shape}_s"] = per_form(ours, files[shape], rounds)
             for name, bare in bares:
                 r[f"{name}_s"] = per_form(bare, files[shape], rounds)
-        for shape in OCR_SHAPES:
+        for shape in ocr_shapes:
             t0 = time.perf_counter()
             list(pipe.decide_many(files[shape]))
             r[f"{shape}_s"] = (time.perf_counter() - t0) / len(files[shape])
-    for shape in OCR_SHAPES:
+    for shape in ocr_shapes:
         r[f"{shape}_ocr_s"] = bare_ocr_rate(files[shape], workers)
     return r
 
 
 def figures_of(r: dict[str, float], workers: int) -> dict[str, object]:
-    figures: dict[str, object] = {f"{shape}_per_s": round(1 / r[f"{shape}_s"], 1) for shape, _ in BARE_READS}
-    for shape in OCR_SHAPES:
+    timed = [(shape, bares) for shape, bares in BARE_READS if f"{shape}_s" in r]
+    figures: dict[str, object] = {f"{shape}_per_s": round(1 / r[f"{shape}_s"], 1) for shape, _ in timed}
+    for shape in (s for s in OCR_SHAPES if f"{s}_s" in r):
         figures[f"{shape}_per_s"] = round(1 / r[f"{shape}_s"], 3)
         figures[f"{shape}_vs_ocr"] = round(r[f"{shape}_s"] / r[f"{shape}_ocr_s"], 3)
-    for shape, bares in BARE_READS:
+    for shape, bares in timed:
         for name, _ in bares:
             figures[f"{shape}_vs_{name}"] = round(r[f"{shape}_s"] / r[f"{name}_s"], 3)
     figures["ms_per_form"] = {k: round(v * 1000, 2) for k, v in r.items()}
@@ -242,16 +252,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--scans", type=int, default=8)
+    ap.add_argument("--shapes", default=",".join(SHAPES), help="the shapes measured, comma-separated")
     args = ap.parse_args()
+    shapes = frozenset(args.shapes.split(","))
+    if not shapes <= set(SHAPES):
+        ap.error(f"--shapes: one or more of {', '.join(SHAPES)}")
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     workers = os.cpu_count() or 2
     with tempfile.TemporaryDirectory() as tmp:
-        files = make_inputs(Path(tmp), args.scans)
-        figures = figures_of(measure(files, Path(tmp), args.rounds, workers), workers)
-    for shape, bares in BARE_READS:
+        files = make_inputs(Path(tmp), args.scans if shapes & set(OCR_SHAPES) else 0)
+        figures = figures_of(measure(files, Path(tmp), args.rounds, workers, shapes), workers)
+    for shape, bares in ((s, b) for s, b in BARE_READS if s in shapes):
         ratios = "  ".join(f"{figures[f'{shape}_vs_{name}']:.2f}× {name}" for name, _ in bares)
         print(f"{shape:9s} {figures[shape + '_per_s']:8.1f} forms/s  {ratios}")
-    for shape in OCR_SHAPES:
+    for shape in (s for s in OCR_SHAPES if s in shapes):
         print(
             f"{shape:11s} {figures[shape + '_per_s']:6.3f} forms/s  "
             f"{figures[shape + '_vs_ocr']:.2f}× bare OCR on the same pages ({workers} processes each)"
