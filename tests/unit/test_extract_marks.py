@@ -35,7 +35,7 @@ def read(*ops: Draw, sites: tuple[tuple[str, float, float, float], ...] = ()) ->
             layer = read_text_layer(pages)
             line = layer.lines[0]
             found = [Site(key, 0, line.bottom, line.top, x0, x1, limit) for key, x0, x1, limit in sites]
-            return marks.read_marks(pages, found, printed._text_boxes(layer))
+            return marks.read_marks(pages, found, printed._text_boxes(layer), layer.runs)
     finally:
         doc.close()
 

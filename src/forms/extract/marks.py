@@ -29,7 +29,9 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from forms import model
+from forms.extract import hidden_text
 from forms.extract.pdf import Pages
+from forms.extract.textlayer import Run
 
 SCALE = 4.0  # render scale (288 dpi): a 9 pt line is ~36 px high
 #: The quick look at 72 dpi, where any darkening is ink: a band that shows nothing but clean empty
@@ -95,17 +97,21 @@ class _Part:
 TextBoxes = Mapping[int, Sequence[tuple[float, float, float, float]]]
 
 
-def read_marks(pages: Pages, sites: Sequence[Site], text_boxes: TextBoxes) -> dict[str, Mark]:
+def read_marks(
+    pages: Pages, sites: Sequence[Site], text_boxes: TextBoxes, runs: Sequence[Run] = ()
+) -> dict[str, Mark]:
     """The state of every site's checkbox: ticked or not (sure), or unsure (a clerk decides). A key
-    with several sites (a label a page break cut in two) is read on each (``combined``)."""
+    with several sites (a label a page break cut in two) is read on each (``combined``). The text of
+    ``runs`` (the text layer's) that the masks would clear anyway is not drawn (``hidden_text``)."""
     read: dict[str, list[Mark]] = {}
     groups: dict[tuple[int, float, float], list[Site]] = {}
     for site in sites:
         groups.setdefault((site.page, round(site.bottom, 1), round(site.top, 1)), []).append(site)
     for page_no in sorted({page_no for page_no, _, _ in groups}):
         on_page = [group for (p, _, _), group in sorted(groups.items()) if p == page_no]
+        text = (pages.kept_textpage(page_no), [r for r in runs if r[0] == page_no])
         with pages.page(page_no) as page:
-            for key, mark in _read_page(page, on_page, text_boxes.get(page_no, ())).items():
+            for key, mark in _read_page(page, on_page, text_boxes.get(page_no, ()), text).items():
                 read.setdefault(key, []).append(mark)
     return {key: combined(found) for key, found in read.items()}
 
@@ -135,10 +141,14 @@ class _Band:
 
 
 def _read_page(
-    page: pdfium.PdfPage, groups: Sequence[Sequence[Site]], boxes: Sequence[tuple[float, float, float, float]]
+    page: pdfium.PdfPage,
+    groups: Sequence[Sequence[Site]],
+    boxes: Sequence[tuple[float, float, float, float]],
+    text: tuple[pdfium.PdfTextPage | None, Sequence[Run]],
 ) -> dict[str, Mark]:
     """The marks of the sites on one page: every band first at a quick look (one picture for them all);
-    a band showing anything but clean empty boxes is looked at closely."""
+    a band showing anything but clean empty boxes is looked at closely. ``text``: the page's text page
+    and runs, whose masked text is not drawn."""
     out: dict[str, Mark] = {}
     bands = []
     for sites in groups:
@@ -150,12 +160,13 @@ def _read_page(
     if not bands:
         return out
     whole = tuple(f(b.box[i] for b in bands) for i, f in enumerate((min, min, max, max)))
-    picture = (_render(page, whole, QUICK[0]), whole)
-    for band in bands:
-        quick = _look(page, band, boxes, QUICK, picture)
-        if not all(p.frame and p.inside == 0.0 and p.size <= MAX_MARK for p in quick):
-            quick = _look(page, band, boxes, FULL)  # anything but clean boxes (or nothing at all)
-        out.update(_decide(band.sites, quick, band.height))
+    with hidden_text.hidden(*text, boxes, [hidden_text.Look(b.box, b.keep) for b in bands]):
+        picture = (_render(page, whole, QUICK[0]), whole)
+        for band in bands:
+            quick = _look(page, band, boxes, QUICK, picture)
+            if not all(p.frame and p.inside == 0.0 and p.size <= MAX_MARK for p in quick):
+                quick = _look(page, band, boxes, FULL)  # anything but clean boxes (or nothing at all)
+            out.update(_decide(band.sites, quick, band.height))
     return out
 
 

@@ -158,13 +158,14 @@ def open_pdfium(
 class Pages:
     """A PDFium document's pages, each loaded once: the first KEEP stay loaded for the next reader
     (the text layer, then the ink beside the checkboxes; loading a page parses its content again),
-    until ``close``."""
+    with their text pages, until ``close``."""
 
     KEEP = 4
 
     def __init__(self, doc: pdfium.PdfDocument) -> None:
         self.doc = doc
         self._kept: dict[int, pdfium.PdfPage] = {}
+        self._texts: dict[int, pdfium.PdfTextPage] = {}
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -184,7 +185,30 @@ class Pages:
         finally:
             page.close()
 
+    @contextlib.contextmanager
+    def textpage(self, index: int) -> Iterator[pdfium.PdfTextPage]:
+        """The page's text, kept with a kept page (the ink reader asks it which text object a char is in)."""
+        if index in self._texts:
+            yield self._texts[index]
+            return
+        with self.page(index) as page:
+            textpage = page.get_textpage()
+            if index in self._kept:
+                self._texts[index] = textpage
+                yield textpage
+                return
+            try:
+                yield textpage
+            finally:
+                textpage.close()
+
+    def kept_textpage(self, index: int) -> pdfium.PdfTextPage | None:
+        return self._texts.get(index)
+
     def close(self) -> None:
+        for textpage in self._texts.values():
+            textpage.close()
+        self._texts.clear()
         for page in self._kept.values():
             page.close()
         self._kept.clear()

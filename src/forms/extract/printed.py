@@ -32,7 +32,7 @@ def values_of(
     pages: Pages, layer: TextLayer, reading: labels.LabelReading, form: spec.FormSpec
 ) -> dict[str, model.RawValue]:
     """Every value read, the ticks the text leaves open read from the ink, unsure ones at confidence 0."""
-    ink = marks.read_marks(pages, reading.sites, _text_boxes(layer)) if reading.sites else {}
+    ink = marks.read_marks(pages, reading.sites, _text_boxes(layer), layer.runs) if reading.sites else {}
     return reading_values(reading, form, ink)
 
 

@@ -144,6 +144,11 @@ class LineLayout:
         return tuple(xs)
 
 
+#: A run of text between two of PDFium's line breaks: (page, its first and last char's index in the
+#: page's text page, bottom, top).
+Run = tuple[int, int, int, float, float]
+
+
 @dataclass(frozen=True)
 class TextLayer:
     lines: tuple[Line, ...]
@@ -151,6 +156,7 @@ class TextLayer:
     bad_chars: int
     japanese_chars: int  # kana and kanji
     image_pages: int  # pages without a single visible char but with an image (scanned pages)
+    runs: tuple[Run, ...] = ()  # where the lines' chars are in the text pages (marks.py hides them)
 
     @property
     def has_text(self) -> bool:
@@ -175,20 +181,17 @@ def read_text_layer(doc: pdfium.PdfDocument | Pages) -> TextLayer:
         with Pages(doc) as pages:
             return read_text_layer(pages)
     lines: list[Line] = []
+    runs: list[Run] = []
     chars = bad = japanese = images = 0
     for index in range(len(doc)):
-        with doc.page(index) as page:
-            textpage = page.get_textpage()
-            try:
-                text = textpage.get_text_range()
-                pieces = _pieces(textpage, text)
-                stats = charkinds.char_stats(text)
-                images += stats[0] == 0 and _has_image(page)
-            finally:
-                textpage.close()
+        with doc.page(index) as page, doc.textpage(index) as textpage:
+            text = textpage.get_text_range()
+            pieces = _pieces(textpage, text, runs, index)
+            stats = charkinds.char_stats(text)
+            images += stats[0] == 0 and _has_image(page)
         chars, bad, japanese = chars + stats[0], bad + stats[1], japanese + stats[2]
         lines.extend(_lines(index, pieces))
-    return TextLayer(tuple(lines), chars, bad, japanese, images)
+    return TextLayer(tuple(lines), chars, bad, japanese, images, tuple(runs))
 
 
 def flowing(lines: Sequence[Line]) -> list[Line]:
@@ -231,15 +234,21 @@ class _Boxes:
         return right.value - left.value
 
 
-def _pieces(textpage: pdfium.PdfTextPage, text: str) -> list[_Piece]:
-    """One piece per run between PDFium's generated line breaks."""
+def _pieces(textpage: pdfium.PdfTextPage, text: str, runs: list[Run], page: int) -> list[_Piece]:
+    """One piece per run between PDFium's generated line breaks (each run put in ``runs``)."""
     pieces: list[_Piece] = []
     count = textpage.count_chars()
     boxes = _Boxes(textpage)
     start = 0
     for match in [*_BREAK.finditer(text), None]:
         end = match.start() if match else len(text)
-        pieces.extend(_piece(boxes, text, start, end, count))
+        made = _piece(boxes, text, start, end, count)
+        if len(made) == 1:
+            pieces.append(made[0])
+            runs.append((page, start, end - 1, made[0].bottom, made[0].top))
+        elif made:
+            pieces.extend(made)
+            runs.append((page, start, end - 1, min(p.bottom for p in made), max(p.top for p in made)))
         start = match.end() if match else end
     return pieces
 
