@@ -257,13 +257,23 @@ def _long_runs(ink: np.ndarray, run: int) -> np.ndarray:
     outside the image), then every pixel such a place covers (dilation anchored at its last) —
     computed on the few rows that hold that much ink."""
     out = np.zeros_like(ink)
-    rows = np.flatnonzero(np.count_nonzero(ink, axis=1) >= run)
+    rows = np.flatnonzero(_row_counts(ink) >= run)
     if rows.size == 0:
         return out
     line, edge = np.ones((1, run), np.uint8), {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0}
     fits = cv2.erode(ink[rows].view(np.uint8), line, anchor=(0, 0), **edge)
     out[rows] = cv2.dilate(fits, line, anchor=(run - 1, 0), **edge) > 0
     return out
+
+
+def _row_counts(ink: np.ndarray) -> np.ndarray:
+    """The inked pixels of each row, summed by OpenCV (numpy's count_nonzero along an axis: ~5× slower);
+    a transposed picture's are its columns'."""
+    if ink.size and ink.flags.c_contiguous:
+        return cv2.reduce(ink.view(np.uint8), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    if ink.size and ink.T.flags.c_contiguous:
+        return cv2.reduce(ink.T.view(np.uint8), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    return np.count_nonzero(ink, axis=1)
 
 
 def _parts(
