@@ -262,7 +262,7 @@ def _company_name_in_domain(work: _Work, names: list[str]) -> None:
     フリガナ is vouched for only when it has the same marks."""
     emails = [v for e in work.candidates("contact_email") for v in misread_variants(e)]
     variants = [v for n in names for v in kana.voicing_variants(n)]
-    spelled = [v for v in variants if any(domain_from_name(e, v) for e in emails)]
+    spelled = [v for v in variants if any(domain_from_name(e, v, joined=False) for e in emails)]
     for name in dict.fromkeys(spelled):
         for reading in work.candidates("company_name_kana"):
             if not kana.name_reads_as_unvoiced(name, reading):
@@ -312,10 +312,11 @@ def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
         if E.LOW_RESOLUTION in work.evidence.get(org_key, ()):
             orgs += names_as_written(orgs, FAX_NAME_MISREADS)
         variants = [v for e in work.candidates(email_key) for v in misread_variants(e)]
+        joined = E.LOW_RESOLUTION not in work.evidence.get(email_key, ())  # a fax loses dashes (mihonshoji)
         for email in dict.fromkeys(variants):
             if not parse_email(email) or not local_from_names(email, persons, words):
                 continue
-            if any(domain_from_name(email, org) for org in orgs):
+            if any(domain_from_name(email, org, joined=joined) for org in orgs):
                 work.choose(email_key, email)
                 work.add(email_key, E.ADDRESS_FROM_FORM)
                 work.discard(email_key, E.NAME_NEAR_EMAIL)  # a reading of the name spells it: that is right

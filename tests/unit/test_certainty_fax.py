@@ -53,6 +53,8 @@ def test_a_company_name_read_with_a_fax_s_usual_misread_of_its_kanji_is_taken_as
     ].certain  # 兄本 (アニホン) as written: its own フリガナ says so
     kana_lost = faxed(scb, company_name="兄本商事株式会社", company_name_kana="ミホンショウシ")
     assert not assessed(kana_lost)[1]["company_name"].certain
+    dash_lost = faxed(scb, contact_email="saburo.shiken@mihonshoji.example.co.jp")  # mihon-shoji
+    assert not assessed(dash_lost)[1]["contact_email"].certain
 
 
 def test_the_legal_form_s_kana_is_left_out_with_its_voicing_marks_as_read() -> None:
