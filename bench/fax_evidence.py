@@ -11,11 +11,14 @@ Per mode and field it prints how often the two readings agreed and were right, a
 and of those, how many nothing else doubted (no failed grammar or check digit, no postal code against
 the address …: what two readings alone would have made certain, a silent error) — and differed. Then
 the characters the first reading most often got wrong, with how often each was written. This is the
-measurement behind the fields fax.LEGIBLE_TYPES keeps two readings for.
+measurement behind the fields fax.LEGIBLE_TYPES keeps two readings for. Each fax is also decided as the
+mailroom decides it (a standard one under fax.at_standard_resolution): per field how often it was taken
+as certain though not as written (certain+wrong, the silent errors of the form's and the domain's
+evidence), and how many faxes were decided without a clerk, handed to one, or decided wrongly.
 
 The last line is one JSON object: {"modes": {mode: {"faxes": n, "fields": {field: {"agree_right",
-"agree_wrong", "agree_wrong_undoubted", "differ"}}, "confusions": [[written, read, times, written_times],
-…]}}}.
+"agree_wrong", "agree_wrong_undoubted", "differ", "certain_wrong"}}, "decided": {"auto", "flagged",
+"wrong", "certain_wrong"}, "confusions": [[written, read, times, written_times], …]}}}.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, f
 from tests.support import scan_corpus
 
 from forms import model
-from forms.decide import Candidate, decide
-from forms.extract import images, scan, tiff
+from forms.decide import Candidate, Context, decide
+from forms.extract import fax, images, scan, tiff
 from forms.extract.ocr_engine import OcrEngine, default_engine
 from forms.extract.streams import MAX_IMAGE_PIXELS
 
@@ -84,16 +87,32 @@ def read_fax(case: scan_corpus.ScanCase) -> dict[str, Any]:
                 "right": got.fields.get(key) == truth.fields.get(key),
                 "evidence": [str(e) for e in known.evidence],
             }
-    return {"name": case.name, "seed": case.seed, "fields": fields}
+    decided = as_the_mailroom_decides(case.name, truth, read, pages, ctx)
+    return {"name": case.name, "seed": case.seed, "fields": fields, "decided": decided}
+
+
+def as_the_mailroom_decides(
+    name: str, truth: model.Decision, read: model.ExtractResult, pages: list[tiff.TiffPage], ctx: Context
+) -> dict[str, Any]:
+    """The fax decided as the mailroom does (on a standard one, two readings count only for values of
+    digits: fax.at_standard_resolution): its outcome against the truth (auto, flagged, or wrong: decided
+    otherwise than the values as written), and the fields certain but not as written."""
+    standard = min(fax.lines_per_inch(p) for p in pages) < fax.FINE_LINES
+    policed = fax.at_standard_resolution(read) if standard else read
+    got = decide(name, [Candidate(None, images.with_unread_pages(policed))], ctx)
+    scored = scan_corpus.score("fax", name, truth, got, 0.0)
+    return {"outcome": scored.outcome, "certain_wrong": scored.certain_wrong}
 
 
 def tally(readings: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Per field: readings agreed and right, agreed and wrong (and of those, undoubted), differed."""
+    """Per field: readings agreed and right, agreed and wrong (and of those, undoubted), differed; and
+    how often the mailroom took it as certain though it was not as written."""
     out: dict[str, dict[str, int]] = {}
     for one in readings:
         for key, f in one["fields"].items():
             row = out.setdefault(key, dict.fromkeys(("agree_right", "agree_wrong", "agree_wrong_undoubted",
-                                                     "differ"), 0))  # fmt: skip
+                                                     "differ", "certain_wrong"), 0))  # fmt: skip
+            row["certain_wrong"] += key in one["decided"]["certain_wrong"]
             evidence = {E(e) for e in f["evidence"]}
             if E.TWO_READINGS not in evidence:
                 row["differ"] += 1
@@ -127,14 +146,20 @@ def confusions(readings: list[dict[str, Any]], top: int) -> list[tuple[str, str,
 def report(mode: str, readings: list[dict[str, Any]]) -> dict[str, Any]:
     rows = tally(readings)
     print(f"\n{mode}: {len(readings)} faxes")
-    print(f"{'field':24s} {'agree+right':>11s} {'agree+wrong':>11s} {'undoubted':>9s} {'differ':>6s}")
+    print(f"{'field':24s} {'agree+right':>11s} {'agree+wrong':>11s} {'undoubted':>9s} {'differ':>6s} "
+          f"{'certain+wrong':>13s}")  # fmt: skip
     for key, row in rows.items():
         print(f"{key:24s} {row['agree_right']:11d} {row['agree_wrong']:11d} "
-              f"{row['agree_wrong_undoubted']:9d} {row['differ']:6d}")  # fmt: skip
+              f"{row['agree_wrong_undoubted']:9d} {row['differ']:6d} {row['certain_wrong']:13d}")  # fmt: skip
+    outcomes = collections.Counter(one["decided"]["outcome"] for one in readings)
+    decided = {k: outcomes[k] for k in ("auto", "flagged", "wrong")}
+    decided["certain_wrong"] = sum(len(one["decided"]["certain_wrong"]) for one in readings)
+    print(f"as the mailroom decides: {decided['auto']} without a clerk, {decided['flagged']} to a clerk, "
+          f"{decided['wrong']} wrong; {decided['certain_wrong']} fields certain but not as written")
     common = confusions(readings, 30)
     print("first reading's commonest misreadings (written → read: times / written):")
     print("  " + ", ".join(f"{w or '∅'}→{r or '∅'} {n}/{of}" for w, r, n, of in common))
-    return {"faxes": len(readings), "fields": rows, "confusions": common}
+    return {"faxes": len(readings), "fields": rows, "decided": decided, "confusions": common}
 
 
 def main() -> None:
