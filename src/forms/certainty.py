@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING
 from forms import model
 from forms.correspondents import BANK_EMAIL, COMPANY_NAME, CONTACT_EMAIL, Correspondents, company_of
 from forms.jp import banks, kana, postal
-from forms.jp.email_words import domain_from_name, local_from_names, misread_variants, names_as_written
+from forms.jp.email_words import (
+    domain_from_name,
+    local_from_names,
+    misread_variants,
+    names_as_written,
+    nearly_from_form,
+)
 from forms.jp.lookalikes import FAX_MISREADS, FAX_NAME_MISREADS, swapped_lookalikes, undo_misreads
 from forms.normalize import parse_choice, parse_email, parse_postal_code
 from forms.spec import AGENCY_FIELDS, FormSpec
@@ -60,8 +66,9 @@ DECISIVE_FOR: Mapping[str, frozenset[model.Evidence]] = {
     # two readings are no evidence, a standard fax, is a date a few days off the plan read as the plan)
     "reference": frozenset({E.ISSUED_MATCH, E.ONLY_OPEN}),  # a returned 様式3's 照会番号
 }
-#: Doubts that decisive field evidence settles: a check the other reading failed.
-_SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE})
+#: Doubts that decisive field evidence settles: a check the other reading failed; an address one misread
+#: from the form's spelling that the sender or an earlier intake has exactly (the name was misread then).
+_SETTLED_BY_FIELD_EVIDENCE = frozenset({E.READINGS_DIFFER, E.LOOKALIKE, E.ADDRESS_NEAR_FORM})
 #: A block number: what an address says past its postal code's area when it names no building (9丁目8番7号,
 #: 一丁目, 3-2-1, 5番地の2; NFKC, no spaces).
 _BLOCK_NUMBER = re.compile(
@@ -321,6 +328,9 @@ def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
                 work.add(email_key, E.ADDRESS_FROM_FORM)
                 work.discard(email_key, E.NAME_NEAR_EMAIL)  # a reading of the name spells it: that is right
                 break
+        else:
+            if work.text(email_key) and nearly_from_form(work.text(email_key), persons, orgs, words):
+                work.add(email_key, E.ADDRESS_NEAR_FORM)
 
 
 def _bank(work: _Work, spec: FormSpec) -> None:

@@ -110,16 +110,16 @@ class Evidence(StrEnum):
     LOOKALIKE = "lookalike"  # a character with a lookalike (エ/工) between a kana and a kanji
     OBSCURED = "obscured"  # a solid blot of ink in the cell: part of the value may be hidden
     NAME_NEAR_EMAIL = "name_near_email"  # the e-mail spells the person's name but for a letter
+    ADDRESS_NEAR_FORM = "address_near_form"  # a word of the e-mail a misread from the form's spelling of it
     MARKS_UNCLEAR = "marks_unclear"  # marks on a list of choices that tell no one choice (a ring struck)
     STRUCK = "struck"  # a strike-through (取消線) with no clear correction beside it, or not clearly one
 
 
 #: Evidence that speaks against a reading: any of it makes the field unsure.
-DOUBTS = frozenset({
-    Evidence.GRAMMAR_FAILED, Evidence.CHECK_DIGIT_FAILED, Evidence.READINGS_DIFFER,
-    Evidence.POSTAL_MISMATCH, Evidence.BANK_KIND_MISMATCH, Evidence.FOREIGN_CHARS,
-    Evidence.INK_AMBIGUOUS, Evidence.UNREAD, Evidence.SPACING_UNCLEAR, Evidence.LOOKALIKE,
-    Evidence.OBSCURED, Evidence.NAME_NEAR_EMAIL, Evidence.MARKS_UNCLEAR, Evidence.STRUCK})  # fmt: skip
+DOUBTS = frozenset({Evidence.GRAMMAR_FAILED, Evidence.CHECK_DIGIT_FAILED, Evidence.READINGS_DIFFER,
+    Evidence.POSTAL_MISMATCH, Evidence.BANK_KIND_MISMATCH, Evidence.FOREIGN_CHARS, Evidence.INK_AMBIGUOUS,
+    Evidence.UNREAD, Evidence.SPACING_UNCLEAR, Evidence.LOOKALIKE, Evidence.OBSCURED, Evidence.STRUCK,
+    Evidence.NAME_NEAR_EMAIL, Evidence.MARKS_UNCLEAR, Evidence.ADDRESS_NEAR_FORM})  # fmt: skip
 #: Where a field was read: (index of the page image, x0, y0, x1, y1) as fractions of its width and height.
 Region = tuple[int, float, float, float, float]
 

@@ -131,6 +131,18 @@ def test_a_name_with_a_kanji_lost_is_not_confirmed_by_the_e_mail() -> None:
     assert not got.certain and E.NAME_IN_EMAIL not in got.evidence
 
 
+def test_an_e_mail_one_misread_from_its_spelling_from_the_form_is_unsure_whatever_two_readings_say() -> None:
+    values = sample_values("jetro-fillable")  # みほん銀行, kaigai@mihon-bank.example.jp
+    lost = model.RawValue("kaigai@miho-bank.example.jp", 0.95, (E.GRAMMAR, E.TWO_READINGS))  # n lost, twice
+    got = certainty(ocr_reading(values, bank_email=lost))["bank_email"]
+    assert not got.certain and E.ADDRESS_NEAR_FORM in got.evidence
+    assert certainty(ocr_reading(values))["bank_email"].certain
+    name_misread = ocr_reading(values, bank_name=model.RawValue("みほ人銀行", 0.9, (E.TWO_READINGS,)))
+    assert not certainty(name_misread)["bank_email"].certain  # miho: the name's misread, or the address's?
+    sent = certainty(name_misread, sender="kaigai@mihon-bank.example.jp")  # the address's own, exactly
+    assert sent["bank_email"].certain
+
+
 def test_the_banks_kind_from_its_name_and_the_zengin_list() -> None:
     assert banks.kind_of_name("サンプル信用金庫") == "shinkin" and banks.kind_of_name("みほん") is None
     mizuho = banks.find_bank("みずほ銀行")

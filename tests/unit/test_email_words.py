@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms.jp.email_words import domain_from_name, local_from_names, misread_variants
+from forms.jp.email_words import domain_from_name, local_from_names, misread_variants, nearly_from_form
 
 MAILBOX = frozenset({"kaigai"})
 
@@ -79,6 +79,21 @@ def test_a_given_name_is_read_any_way_the_dictionary_reads_it_that_an_address_te
     assert not local_from_names("nanami@x.example.jp", ["見本　七海"], MAILBOX)
     assert not local_from_names("nanaumi@x.example.jp", ["見本　七海"], MAILBOX)
     assert local_from_names("hanako@x.example.jp", ["見本　花子"], MAILBOX)  # hanago: no misread away
+
+
+def test_an_address_one_misread_from_the_form_s_spelling_is_told() -> None:
+    """Two readings of a fine fax agree on these (bench/fax_evidence.py): each is a doubt."""
+    bank, officer = ["みほん銀行"], ["例示　一郎"]
+    misreads = [
+        "kaiga@mihon-bank.example.jp",  # i lost
+        "kaigai@miho-bank.example.jp",  # n lost
+        "kaigai@mihon-bank.exampie.jp",  # l read i
+    ]
+    assert all(nearly_from_form(m, officer, bank, MAILBOX) for m in misreads)
+    assert not nearly_from_form("kaigai@mihon-bank.example.jp", officer, bank, MAILBOX)  # as spelled
+    assert not nearly_from_form("info@other.example.jp", officer, bank, MAILBOX)  # nothing of the form
+    shoji = ["見本商事株式会社"]
+    assert nearly_from_form("saburo.shiken@mion-shoji.example.co.jp", ["試験　三郎"], shoji, MAILBOX)
 
 
 def test_the_misreads_a_fax_makes_of_an_address_are_undone_only_as_variants() -> None:

@@ -51,6 +51,24 @@ def local_from_names(email: str, names: list[str], mailbox_words: frozenset[str]
     return all(_short(w) in told or w in mailbox_words for w in re.split(r"[._\-]", local))
 
 
+def nearly_from_form(email: str, persons: list[str], orgs: list[str], mailbox_words: frozenset[str]) -> bool:
+    """Whether a word of the address is one misread of an address (``kana.misread_apart``) from a word the
+    form spells it with, and not that word: the local part's from the persons' names or a mailbox word
+    (kaiga for kaigai), the domain's from the organisations' names in kanji or kana (miho-bank, mion-shoji
+    for みほん銀行, 見本商事) or a known ending (exaple for example). Two readings of a fine fax agree on
+    such misreads (bench/fax_evidence.py): a doubt. Words under three letters are not compared."""
+    local, _, domain = unicodedata.normalize("NFKC", email).lower().partition("@")
+    parts = {p for name in persons for p in _name_parts(name)} | set(mailbox_words)
+    exact = {s for org in orgs for kind, spellings in _name_words(org) if kind == "exact" for s in spellings}
+    exact |= {label for ending in KNOWN_ENDINGS for label in ending.split(".")}  # exaple for example
+    pairs = [(_short(w), parts) for w in re.split(r"[._\-]", local)]
+    pairs += [(_short(w), exact) for w in re.split(r"[.\-]", domain)]
+    return any(
+        len(w) >= 3 and w not in known and any(len(k) >= 3 and kana.misread_apart(w, k) for k in known)
+        for w, known in pairs
+    )
+
+
 def _name_parts(name: str) -> set[str]:
     """A person's name in Hepburn part by part, each part in every reading the dictionary gives it (七海:
     nanaumi, nanami, nami); one read without its space is split into the dictionary's words (見本花子 →

@@ -129,8 +129,9 @@ def romaji_readings(name: str) -> list[tuple[str, ...]]:
     return out
 
 
-#: Letters a standard fax reads as one another in an e-mail address, and letters it reads as two
-#: (bench/fax_evidence.py, 397 readings of 174 faxes: e read c 43 times, m read rn 5, a read o once …).
+#: Letters a fax reads as one another in an e-mail address, and letters it reads as two
+#: (bench/fax_evidence.py, 397 readings of 174 standard faxes: e read c 43 times, m read rn 5, a read o
+#: once …; on a fine one l read i).
 _LETTER_MISREADS = (
     {"c", "e"},
     {"m", "n"},
@@ -140,6 +141,7 @@ _LETTER_MISREADS = (
     {"e", "o"},
     {"m", "r"},
     {"m", "t"},
+    {"i", "l"},
 )
 _READ_AS_TWO = {"m": ("rn", "in"), "h": ("ti",)}
 
