@@ -133,6 +133,18 @@ def unsure(n: Normalized, spec: FormSpec, rulebook: Rulebook | None) -> tuple[li
     return _dedupe(out), tuple(forwarded)
 
 
+def _rejected_without(
+    stops: Sequence[Problem], n: Normalized, others: Sequence[Problem], rulebook: Rulebook | None
+) -> bool:
+    """Whether the rules reject the intake and every field it stops on is one only a routed intake needs
+    (``certainty.routed_only``: nothing of it goes into the reply to the bank), read as a value of its
+    type: then nothing holds it up, and those fields are recorded marked 要確認."""
+    if not stops or rulebook is None or status_of(others) is not Status.REJECTED:
+        return False
+    fields = [p.field for p in stops]
+    return all(f is not None and rulebook.routed_only(f) and _has_value(n, f) for f in fields)
+
+
 def _has_value(n: Normalized, key: str) -> bool:
     """A value read as its type, or a cell left blank (ink would have been read; what was written and
     struck through is no blank: the writer may have meant another value)."""
@@ -201,9 +213,12 @@ def decide(
         return _decision(source, problems, ctx, fields={}, agency=None)
     n = read_fields(chosen.result, ctx, sender=sender)
     stops, forwarded = unsure(n, ctx.spec, ctx.rulebook)
+    judged = [*n.problems, *validate(n, ctx.rulebook, ctx.spec, ctx.ledger)]
+    if _rejected_without(stops, n, [*problems, *judged], ctx.rulebook):
+        marked = {*forwarded, *(p.field for p in stops if p.field)}
+        stops, forwarded = [], tuple(sorted(marked, key=_field_order(ctx.spec)))
     problems.extend(stops)
-    problems.extend(n.problems)
-    problems.extend(validate(n, ctx.rulebook, ctx.spec, ctx.ledger))
+    problems.extend(judged)
     agency = n.agencies[0] if len(n.agencies) == 1 else None
     d = _decision(source, problems, ctx, fields=dict(n.fields), agency=agency)
     return dataclasses.replace(

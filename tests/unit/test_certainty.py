@@ -201,6 +201,35 @@ def test_an_unsure_forwardable_field_that_does_not_parse_stops_the_intake() -> N
     assert decision.status is model.Status.NEEDS_REVIEW
 
 
+def test_an_address_only_a_routed_intake_needs_does_not_hold_up_a_rejection() -> None:
+    values = {**sample_values("jetro-fillable"), "declaration_antisocial": False}
+    email = model.RawValue(
+        "office@kaigai-trading.example.jp",
+        0.97,
+        (E.READINGS_DIFFER,),
+        ("office@kaigal-trading.example.jp",),
+    )
+    rejected = _decided(ocr_reading(values, contact_email=email))
+    assert rejected.status is model.Status.REJECTED
+    assert [(str(r.code), r.field) for r in rejected.reasons] == [
+        ("DECLARATION_MISSING", "declaration_antisocial")
+    ]
+    assert "contact_email" in rejected.unsure and not rejected.certainty["contact_email"].certain
+    routed = _decided(ocr_reading(sample_values("jetro-fillable"), contact_email=email))
+    assert [(str(r.code), r.field) for r in routed.reasons] == [("LOW_CONFIDENCE", "contact_email")]
+    bank = model.RawValue(
+        "desk7@tokyo-ginko.example.jp", 0.97, (E.READINGS_DIFFER,), ("desk1@tokyo-ginko.example.jp",)
+    )
+    both = _decided(ocr_reading(values, contact_email=email, bank_email=bank))
+    assert both.status is model.Status.NEEDS_REVIEW  # the reply's address is unsure: every stop is shown
+    assert {r.field for r in both.reasons if str(r.code) == "LOW_CONFIDENCE"} == {
+        "contact_email",
+        "bank_email",
+    }
+    unparsed = model.RawValue("office kaigai-trading.example.jp", 0.97, (E.GRAMMAR_FAILED, E.READINGS_DIFFER))
+    assert _decided(ocr_reading(values, contact_email=unparsed)).status is model.Status.NEEDS_REVIEW
+
+
 def test_a_value_struck_bare_is_unsure_and_a_field_it_stops_on_goes_to_a_clerk() -> None:
     values = sample_values("jetro-fillable")
     struck = model.RawValue("", 0.3, (E.STRUCK,))

@@ -219,6 +219,17 @@ def test_wrong_municipality_count(tmp_path: Path) -> None:
         load_rulebooks(d)
 
 
+def test_a_routed_only_field_must_be_a_stop_field(tmp_path: Path) -> None:
+    text = (PACKAGED / "R8.yaml").read_text(encoding="utf-8")
+    (tmp_path / "R8.yaml").write_text(
+        text.replace("routed_only: [contact_email]", "routed_only: [contact_email, representative]"),
+        encoding="utf-8",
+    )
+    shutil.copyfile(PACKAGED / MESSAGES_FILE, tmp_path / MESSAGES_FILE)
+    with pytest.raises(RulebookError, match=r"routed_only names no stop field: \['representative'\]"):
+        load_rulebooks(tmp_path)
+
+
 def test_empty_folder() -> None:
     with pytest.raises(RulebookError, match=r"empty: no rulebook"):
         load_rulebooks(FIXTURES / "empty")

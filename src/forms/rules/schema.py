@@ -179,6 +179,10 @@ class Certainty(_Frozen):
     #: A stop field a rule judges by part of its value only: unsure, it does not stop the intake when
     #: this evidence vouches for that part, and is forwarded marked 要確認.
     forward_when: dict[str, Evidence] = {}
+    #: Stop fields only a routed intake needs (what goes to the agency or the company, never into the
+    #: reply to the bank): unsure but read as a value of their type, they do not hold up an intake
+    #: the rules reject anyway — recorded marked 要確認.
+    routed_only: frozenset[str] = frozenset()
     #: Words a mailbox's name is made of besides a person's (kaigai@…): an e-mail address spelled from
     #: the form may use them (certainty.ADDRESS_FROM_FORM).
     mailbox_words: frozenset[str] = frozenset()
@@ -193,6 +197,8 @@ class Certainty(_Frozen):
             raise ValueError(f"certainty.youshiki3_stop names no answer of 様式3: {sorted(unknown)}")
         if strays := set(self.forward_when) - set(self.stop):
             raise ValueError(f"certainty.forward_when names no stop field: {sorted(strays)}")
+        if strays := set(self.routed_only) - set(self.stop):
+            raise ValueError(f"certainty.routed_only names no stop field: {sorted(strays)}")
         return self
 
 
@@ -227,6 +233,10 @@ class Rulebook(_Frozen):
         if self.certainty is None:
             return True
         return key in self.certainty.stop and self.certainty.forward_when.get(key) not in set(evidence)
+
+    def routed_only(self, key: str) -> bool:
+        """Whether ``key`` is needed certain only when the intake is routed (not in a rejection)."""
+        return self.certainty is not None and key in self.certainty.routed_only
 
     def youshiki3_stops(self) -> frozenset[str]:
         """The answers of a returned 様式3 read from paper that wait for a clerk when not certain (every
