@@ -17,7 +17,8 @@ Speed, in one process on one thread: seconds per page of read_scanned end to end
 RapidOCR default pipeline (detection + classifier + recognition) on the same page images.
 
 The last line is one JSON object: {"shapes": {shape: {cases, auto, flagged, wrong, auto_rate}}, "fields":
-{field: {certain, unsure, certain_wrong}}, "speed": {...}}.
+{field: {certain, unsure, certain_wrong}}, "fax_resolutions": {shape: {"fine"|"standard": {cases, auto,
+flagged, wrong, auto_rate}}}, "speed": {...}}: the fax shapes split by the resolution each case was faxed at.
 """
 
 from __future__ import annotations
@@ -78,8 +79,14 @@ def accuracy(shapes: list[str], cases: int | None) -> dict[str, Any]:
     if returned:
         scored += paper_youshiki3.measure(returned, paper_youshiki3.cases(cases), workers=2)
     result = scan_corpus.summary(scored)
+    by_resolution = fax_resolutions(scored, cases)
+    if by_resolution:
+        result["fax_resolutions"] = by_resolution
     print(f"{'shape':22s} {'cases':>5s} {'auto':>5s} {'flagged':>7s} {'wrong':>5s} {'auto_rate':>9s}")
-    for shape, row in result["shapes"].items():
+    rows = [*result["shapes"].items()]
+    for shape, modes in by_resolution.items():
+        rows += [(f"  {shape} {mode}", row) for mode, row in modes.items()]
+    for shape, row in rows:
         print(f"{shape:22s} {row['cases']:5d} {row['auto']:5d} {row['flagged']:7d} {row['wrong']:5d} "
               f"{row['auto_rate']:9.1%}")  # fmt: skip
     print(f"({time.perf_counter() - start:.0f} s wall, 2 workers)")
@@ -90,6 +97,21 @@ def accuracy(shapes: list[str], cases: int | None) -> dict[str, Any]:
     for key, f in result["fields"].items():
         print(f"{key:28s} {f['certain']:7d} {f['unsure']:6d} {f['certain_wrong']:17d}")
     return result
+
+
+def fax_resolutions(scored: list[scan_corpus.Scored], cases: int | None) -> dict[str, Any]:
+    """The fax shapes' rows again, split by the resolution each case was faxed at (fine, standard)."""
+    seeds = {c.name: c.seed for c in scan_corpus.cases(cases)}
+    faxed = {"fax", *(s for s, source in scan_corpus.EARLIER_MAIL.items() if source == "fax")}
+    split: dict[str, list[scan_corpus.Scored]] = {}
+    for s in scored:
+        if s.shape in faxed:
+            split.setdefault(f"{s.shape} {scan_corpus.fax_resolution(seeds[s.name])}", []).append(s)
+    out: dict[str, Any] = {}
+    for key, rows in sorted(split.items()):
+        shape, mode = key.split()
+        out.setdefault(shape, {})[mode] = scan_corpus.summary(rows)["shapes"][shape]
+    return out
 
 
 def main() -> None:

@@ -70,8 +70,13 @@ def _printed(values: Mapping[str, Any], out: Path) -> bytes:
     return data
 
 
+def fax_resolution(seed: int) -> str:
+    """The resolution a case's fax is sent at: "fine" and "standard" in turn."""
+    return ("fine", "standard")[seed % 2]
+
+
 def _fax(values: Mapping[str, Any], seed: int, out: Path) -> None:
-    mode = ("fine", "standard")[seed % 2]
+    mode = fax_resolution(seed)
     out.write_bytes(faxes.fax_tiff(_printed(values, out), values, mode, cover=seed % 4 < 2, seed=seed))
 
 
