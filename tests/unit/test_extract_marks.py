@@ -118,3 +118,21 @@ def test_rulings_are_taken_out_as_an_opening_by_a_line_would() -> None:
             opened = cv2.morphologyEx(image.astype(np.uint8), cv2.MORPH_OPEN, np.ones(kernel, np.uint8),
                                       borderType=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
             assert (marks._long_runs(image, run) == opened.astype(bool)).all()
+
+
+def test_a_band_is_drawn_as_pypdfium2_renders_it() -> None:
+    # the picture made by PDFium's own calls is pypdfium2's render(crop=…, grayscale=True), pixel for
+    # pixel: bands inside the page, at its edges and past them, at the quick and the close scale
+    doc = pdfium.PdfDocument(pdf((text(40, Y, LABEL), box(BOX_X, Y - 1), tick(BOX_X, Y - 1),
+                                  rule(30, Y - 3, 560, Y - 3))))  # fmt: skip
+    try:
+        page = doc[0]
+        width, height = page.get_size()
+        for box_ in ((30.0, Y - 14, 560.0, Y + 22), (0.0, Y - 10.3, 217.7, Y + 9.9),
+                     (312.4, 0.0, width, 40.2), (-5.0, height - 30, width + 5, height + 5)):  # fmt: skip
+            for scale in (marks.QUICK[0], marks.SCALE):
+                crop = (box_[0], box_[1], width - box_[2], height - box_[3])
+                bare = page.render(scale=scale, crop=tuple(max(0.0, c) for c in crop), grayscale=True)
+                assert np.array_equal(marks._render(page, box_, scale), bare.to_numpy())
+    finally:
+        doc.close()
