@@ -31,7 +31,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from forms import model
-from forms.extract import hidden_text
+from forms.extract import hidden_text, seen_ink
 from forms.extract.pdf import Pages
 from forms.extract.textlayer import Run
 
@@ -50,6 +50,7 @@ RULE_WIDTH = 0.15  # a stroke at most this thick (line heights) and a line heigh
 SURE, UNSURE = 1.0, 0.0
 #: How pypdfium2's ``render(grayscale=True)`` asks PDFium to draw: on white, in gray, annotations too.
 _WHITE, _GRAY = 0xFFFFFFFF, pdfium_c.FPDF_GRAYSCALE | pdfium_c.FPDF_ANNOT
+_SEEN = seen_ink.SeenInk()  # what this reader found in the bands it looked at last
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def _look(
     picture: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
 ) -> list[_Part]:
     """The parts of the band's ink at ``how`` = (scale, the gray level under which a pixel is ink),
-    cut from ``picture`` (an image of a larger box) when given."""
+    cut from ``picture`` (an image of a larger box) when given; those of ink seen before (``seen_ink``)."""
     scale, ink_below = how
     left, bottom, right, top = band.box
     if picture is None:
@@ -231,7 +232,12 @@ def _look(
         image = whole[r0 : r0 + round((top - bottom) * scale), c0 : c0 + round((right - left) * scale)]
     ink = image < ink_below
     _mask_text(ink, boxes, band.keep, (left, bottom, top, scale))
-    return _parts(_without_rulings(ink, band.height * scale), band.height, (left, top, scale), band.line)
+    key = _SEEN.key(ink, (band.height, left, top, scale, band.line))
+    found = _SEEN.get(key)
+    if found is None:
+        parts = _parts(_without_rulings(ink, band.height * scale), band.height, (left, top, scale), band.line)
+        found = _SEEN.put(key, tuple((p.x0, p.x1, p.frame, p.inside, p.size) for p in parts))
+    return [_Part(*part) for part in found]
 
 
 def _mask_text(
