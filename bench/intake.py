@@ -12,7 +12,10 @@ validate, decide) and the ratio of its time per form to:
   for PDFs, Pillow for TIFF and JPEG pages), both cores busy in both measurements (OCR_SHAPES; key
   SHAPE_vs_ocr);
 - xlsx:     a bare ``openpyxl.load_workbook`` of the same file (goal ≤ 1.5);
-- docx:     a bare python-docx ``Document`` load of the same file (goal ≤ 1.5).
+- docx:     a bare python-docx ``Document`` load of the same file (goal ≤ 1.5);
+- xls, doc: the same grid/table saved as 97–2003 files by LibreOffice, against a bare conversion of the same
+  file (``soffice --headless --convert-to``, a fresh profile each time as the reader uses) and a bare
+  openpyxl / python-docx load of what it wrote (``LEGACY_ROUNDS`` rounds: a conversion takes a second).
 Goals: fillable ≤ 3× pikepdf, printed ≤ 2× pypdfium2, scans ≤ 1.2× bare OCR. The last line is one JSON
 object.
 """
@@ -23,7 +26,9 @@ import argparse
 import io
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,10 +69,14 @@ VARIANTS = [
 OCR_SHAPES = ("scanned", "handwritten", "fax", "photo")
 
 
-def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
-    """Every shape's files (the OCR shapes' ``scans`` each; 0: none)."""
+#: 97–2003 shapes: office.py's layout of each, timed over fewer rounds.
+LEGACY, LEGACY_ROUNDS = {"xls": "xls_grid", "doc": "doc_table"}, 2
+
+
+def make_inputs(folder: Path, scans: int, legacy: bool = True) -> dict[str, list[Path]]:
+    """Every shape's files (the OCR shapes' ``scans`` each; 0: none; the .xls/.doc only when ``legacy``)."""
     base = json.loads((SHARED / "samples" / "jetro-fillable.values.json").read_text(encoding="utf-8"))
-    out: dict[str, list[Path]] = {"fillable": [], "printed": [], "xlsx": [], "docx": []}
+    out: dict[str, list[Path]] = {"fillable": [], "printed": [], "xlsx": [], "docx": [], "xls": [], "doc": []}
     out.update({shape: [] for shape in OCR_SHAPES})
     for i, v in enumerate(VARIANTS):
         values = {**base, **v}
@@ -76,7 +85,8 @@ def make_inputs(folder: Path, scans: int) -> dict[str, list[Path]]:
         fill.flatten(values, str(b))
         out["fillable"].append(a)
         out["printed"].append(b)
-        for layout, shape in (("xlsx_grid", "xlsx"), ("docx_table", "docx")):
+        made = (("xlsx_grid", "xlsx"), ("docx_table", "docx"), *((v, k) for k, v in LEGACY.items() if legacy))
+        for layout, shape in made:
             data, suffix = office.build(layout, values)
             (folder / f"{shape}-{i}{suffix}").write_bytes(data)
             out[shape].append(folder / f"{shape}-{i}{suffix}")
@@ -141,6 +151,24 @@ def bare_python_docx(p: Path) -> object:
     return docx.Document(str(p))
 
 
+def _soffice_converted(p: Path, target: str) -> Path:
+    """``p`` converted by a bare ``soffice --headless --convert-to`` (a fresh profile), beside it."""
+    out = p.with_suffix(".converted")
+    shutil.rmtree(out, ignore_errors=True)
+    profile = (out / "profile").resolve().as_uri()
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
+                    "--outdir", str(out), str(p)], check=True, capture_output=True, timeout=120)  # fmt: skip
+    return out / f"{p.stem}.{target}"
+
+
+def bare_soffice_openpyxl(p: Path) -> object:
+    return openpyxl.load_workbook(_soffice_converted(p, "xlsx"))
+
+
+def bare_soffice_python_docx(p: Path) -> object:
+    return docx.Document(str(_soffice_converted(p, "docx")))
+
+
 def bare_pypdfium2(p: Path) -> object:
     doc = pdfium.PdfDocument(p)
     try:
@@ -199,6 +227,8 @@ BARE_READS: tuple[tuple[str, tuple[tuple[str, Callable[[Path], object]], ...]], 
     ("printed", (("pdfplumber", bare_pdfplumber), ("pypdfium2", bare_pypdfium2))),
     ("xlsx", (("openpyxl", bare_openpyxl),)),
     ("docx", (("python_docx", bare_python_docx),)),
+    ("xls", (("soffice_openpyxl", bare_soffice_openpyxl),)),
+    ("doc", (("soffice_python_docx", bare_soffice_python_docx),)),
 )
 
 
@@ -222,9 +252,10 @@ def measure(
         for f in files["scanned"][:workers] if ocr_shapes else ():
             ours(f)  # the OCR model loads on first use
         for shape, bares in timed:
-            r[f"{shape}_s"] = per_form(ours, files[shape], rounds)
+            n = min(rounds, LEGACY_ROUNDS) if shape in LEGACY else rounds
+            r[f"{shape}_s"] = per_form(ours, files[shape], n)
             for name, bare in bares:
-                r[f"{name}_s"] = per_form(bare, files[shape], rounds)
+                r[f"{name}_s"] = per_form(bare, files[shape], n)
         for shape in ocr_shapes:
             t0 = time.perf_counter()
             list(pipe.decide_many(files[shape]))
@@ -260,7 +291,8 @@ def main() -> None:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     workers = os.cpu_count() or 2
     with tempfile.TemporaryDirectory() as tmp:
-        files = make_inputs(Path(tmp), args.scans if shapes & set(OCR_SHAPES) else 0)
+        scans = args.scans if shapes & set(OCR_SHAPES) else 0
+        files = make_inputs(Path(tmp), scans, bool(shapes & set(LEGACY)))
         figures = figures_of(measure(files, Path(tmp), args.rounds, workers, shapes), workers)
     for shape, bares in ((s, b) for s, b in BARE_READS if s in shapes):
         ratios = "  ".join(f"{figures[f'{shape}_vs_{name}']:.2f}× {name}" for name, _ in bares)

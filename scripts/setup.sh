@@ -16,8 +16,8 @@ DEBS=(
   chromium                 # tests: the console in a real browser (Playwright drives /usr/bin/chromium)
   fonts-noto-cjk           # Japanese glyphs in the browser's screenshots
   ghostscript              # corpus: the 様式1 printed to PDF through Ghostscript
-  libreoffice-writer-nogui # corpus: .docx 様式1 saved and exported by LibreOffice; 様式2/様式3 PDFs in bench/documents.py
-  libreoffice-calc-nogui   # corpus: .xlsx 様式1 saved by LibreOffice
+  libreoffice-writer-nogui # .doc 様式1 converted to .docx (the reader); corpus .docx/.doc; 様式2/様式3 PDFs in bench/documents.py
+  libreoffice-calc-nogui   # .xls 様式1 converted to .xlsx (the reader); corpus: .xlsx/.xls saved by LibreOffice
   fonts-seto               # tests: handwriting-style Japanese fonts for the handwritten scans of the corpus
   fonts-yozvox-yozfont
   postfix                  # tests: postfix in front of forms serve (a throwaway instance of its own)

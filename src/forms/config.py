@@ -36,6 +36,17 @@ class Settings:
     extract_memory_mb: int = field(
         default=1024, metadata={"help": "memory limit of a reader process (its address space), MiB"}
     )
+    convert_timeout_s: float = field(
+        default=30.0,
+        metadata={
+            "help": "time limit for LibreOffice to convert one .doc/.xls to .docx/.xlsx, seconds (within "
+            "extract_timeout_s; longer is FORM_UNREADABLE convert_timeout)"
+        },
+    )
+    convert_memory_mb: int = field(
+        default=768,
+        metadata={"help": "memory limit of LibreOffice converting a .doc/.xls (its address space), MiB"},
+    )
     extract_inflate_mb: int = field(
         default=256,
         metadata={

@@ -33,8 +33,8 @@ class Shape(StrEnum):
     SCANNED = "scanned"  # image only, read by OCR
     FAX = "fax"  # fax pages (1-bit, fax resolution) in a TIFF or PDF, read by OCR
     PHOTO = "photo"  # a JPEG or PNG of the page (phone photo, scanner), read by OCR
-    DOCX = "docx"  # re-typed in Word
-    XLSX = "xlsx"  # re-typed in Excel
+    DOCX, DOC = "docx", "doc"  # re-typed in Word: .docx, or .doc (97–2003, converted by LibreOffice)
+    XLSX, XLS = "xlsx", "xls"  # re-typed in Excel: .xlsx, or .xls (97–2003, converted by LibreOffice)
 
 
 class Status(StrEnum):

@@ -108,6 +108,8 @@ class Pipeline:
             memory_mb=settings.extract_memory_mb,
             max_pages=settings.max_pages,
             inflate_mb=settings.extract_inflate_mb,
+            convert_timeout_s=settings.convert_timeout_s,
+            convert_memory_mb=settings.convert_memory_mb,
         )
 
     # -- edges in -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from forms.spec import load_spec
-from tests.corpus import hostile_carriers
+from tests.corpus import hostile_carriers, legacy_office
 from tests.corpus.case import JETRO, KOSHA, SCB, SMRJ, Case, case, ledger, rejected, review, routed, sup
 
 NOT_SME = "NOT_SME:capital_yen"
@@ -28,7 +28,7 @@ OSAKA = {"hq_postal_code": "530-0001", "hq_address": "大阪府大阪市北区�
 REQS = ("req_tokyo_office", "req_license", "req_tax", "req_antisocial")
 FULL_CAP = [sup("jetro", "2026-04-20", 600_000), sup("scb", "2026-05-10", 400_000)]
 #: The shapes of this module, and the suffix of each shape's files.
-SUFFIXES = {"docx": ".docx", "xlsx": ".xlsx", "fax": ".tif", "photo": ".eml"}
+SUFFIXES = {"docx": ".docx", "xlsx": ".xlsx", "doc": ".doc", "xls": ".xls", "fax": ".tif", "photo": ".eml"}
 
 
 CONSENT_OFF = rejected("DECLARATION_MISSING:consent_sharing", consent_sharing=False)
@@ -81,7 +81,36 @@ HOSTILE_OFFICE = (
     ("hostile-lying-zip-docx", "document.xml says 2 KiB, inflates to 64 MiB", "lying_zip_docx"),
     ("hostile-macro-xlsm", "a real 様式1 as .xlsm with vbaProject.bin (never opened)", "macro_xlsm"),
     ("hostile-macro-docm-as-docx", "a macro-enabled Word file named .docx", "macro_docm_as_docx"),
-    ("hostile-legacy-xls", "the 様式1 workbook saved as .xls (OLE) by LibreOffice", "legacy_xls"),
+)
+#: 97–2003 files (OLE), saved by LibreOffice from office.py's layouts; read through LibreOffice (slow).
+LEGACY = (
+    ("xls-jetro-routed", JETRO, "the Excel grid saved as .xls (Excel 97–2003) by LibreOffice", routed(),
+     "xls_grid", {}),
+    ("xls-scb-reqs-unticked", SCB, ".xls, two pairs per row: the four 基本要件 as FALSE cells",
+     rejected(*(f"BASIC_REQUIREMENT_UNCONFIRMED:{k}" for k in REQS)), "xls_two_per_row",
+     dict.fromkeys(REQS, False)),
+    ("xls-hq-osaka", JETRO, ".xls: head office in 大阪府", rejected("NOT_IN_TOKYO:hq_address"), "xls_grid",
+     OSAKA),
+    ("doc-kosha-routed", KOSHA, "the Word table saved as .doc (Word 97–2003) by LibreOffice", routed(),
+     "doc_table", {}),
+    ("doc-not-sme", JETRO, ".doc: capital 4億, 400 staff",
+     rejected(NOT_SME, capital_yen=400_000_000, employees=400), "doc_table", BIG),
+    ("doc-consent-unticked", JETRO, ".doc of the paragraphs with check boxes: 同意 unchecked", CONSENT_OFF,
+     "doc_paragraphs", {"consent_sharing": False}),
+)
+#: (name, what, legacy_office builder) — refused before LibreOffice sees them.
+HOSTILE_LEGACY = (
+    ("hostile-xls-password", ".xls saved by LibreOffice with a password to open (FilePass)", "encrypted_xls"),
+    ("hostile-doc-encrypted", ".doc whose FIB says encrypted (fEncrypted)", "encrypted_doc"),
+    ("hostile-xlsx-password", ".xlsx encrypted by msoffcrypto-tool (EncryptedPackage in OLE)",
+     "encrypted_ooxml"),
+    ("hostile-xls-vba", ".xls with a _VBA_PROJECT_CUR storage", "vba_xls"),
+    ("hostile-xls-excel4-macro", ".xls whose sheet is an Excel 4 macro sheet", "excel4_macro_xls"),
+    ("hostile-xls-truncated", ".xls cut after 4 KiB", "corrupt_xls"),
+    ("hostile-ole-fat-loop", ".xls whose Workbook sectors run in a loop", "ole_fat_loop"),
+    ("hostile-ole-fat-bomb", ".xls whose header declares 2³¹ FAT sectors", "ole_fat_bomb"),
+    ("hostile-ole-powerpoint", "an OLE file holding neither Word nor Excel (PowerPoint Document)",
+     "ole_other"),
 )
 #: (name, base, what, expected decision, faxes.py builder, changes) — read by OCR (slow).
 FAX = (
@@ -131,6 +160,7 @@ HOSTILE_IMAGES = (
     ("hostile-png-bomb", "a 30,000 × 30,000 PNG: 878 KB, 900 MB once inflated", "png_bomb"),
 )
 # fmt: on
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 OCR = {"slow": True, "accept_low_confidence": True, "compare": "required"}
 
 
@@ -153,6 +183,8 @@ def _office_cases() -> list[Case]:
     out = [case(name, shape, base, about, expect, builder=layout, changes=changes)
            for shape, table in (("docx", DOCX), ("xlsx", XLSX))
            for name, base, about, expect, layout, changes in table]  # fmt: skip
+    out.extend(case(name, layout[:3], base, about, expect, builder=layout, changes=changes, slow=True)
+               for name, base, about, expect, layout, changes in LEGACY)  # fmt: skip
     out.append(case("xlsx-cap-used-up", "xlsx", JETRO, "Excel grid; jetro 600,000 + scb 400,000 used",
                     rejected("BUDGET_EXHAUSTED"), builder="xlsx_grid", ledger=ledger(FULL_CAP)))  # fmt: skip
     return out
@@ -165,13 +197,16 @@ def _office_mail_cases() -> list[Case]:
              builder="octet_stream", pdf_shape="docx_table", attachment="様式1_サンプル精機.docx"),
         case("mail-xlsx-after-kessansho", e, SCB, "a 決算書 PDF first, then the .xlsx 様式1", routed(),
              builder="two_pdfs", pdf_shape="xlsx_two_per_row", attachment="様式1_見本商事.xlsx"),
+        case("mail-xls-octet-stream", e, SCB, "a .xls (Excel 97–2003) sent as application/octet-stream",
+             routed(), builder="octet_stream", pdf_shape="xls_two_per_row", attachment="様式1_見本商事.xls",
+             slow=True),
     ]  # fmt: skip
 
 
 def _hostile_office_cases() -> list[Case]:
     bad = review("FORM_UNREADABLE", agency=None)
     return [case(name, "hostile", JETRO, about, bad, builder=builder, compare="none")
-            for name, about, builder in HOSTILE_OFFICE]  # fmt: skip
+            for name, about, builder in (*HOSTILE_OFFICE, *HOSTILE_LEGACY)]  # fmt: skip
 
 
 def carrier_cases() -> list[Case]:
@@ -200,6 +235,9 @@ def check_built(case: Case, data: bytes) -> None:
     if case.shape in ("docx", "xlsx"):
         assert data.startswith(b"PK\x03\x04") and len(labels_in(data)) == len(load_spec().fields)
         return
+    if case.shape in ("doc", "xls") or case.builder in legacy_office.BUILDERS:
+        assert data.startswith(OLE)
+        return
     parts: dict[str, zipfile.ZipInfo] = {}
     with contextlib.suppress(zipfile.BadZipFile), zipfile.ZipFile(io.BytesIO(data)) as z:
         parts = {i.filename: i for i in z.infolist()}
@@ -209,8 +247,6 @@ def check_built(case: Case, data: bytes) -> None:
         assert parts["word/document.xml"].file_size == 2048 and len(data) > 50_000
     elif case.builder in ("macro_xlsm", "macro_docm_as_docx"):
         assert any(name.endswith("vbaProject.bin") for name in parts)
-    elif case.builder == "legacy_xls":
-        assert data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     elif case.shape == "fax" or str(case.builder).startswith("tiff_"):
         _check_tiff(case, data)
     elif case.shape == "photo":

@@ -18,7 +18,8 @@ JETRO, SCB, KOSHA, SMRJ = "jetro-fillable", "scb-shinkin-flattened", "kosha-scan
 F, P = "fillable", "printed"
 RECEIVED_AT = "2026-06-15T10:00:00+09:00"  # R8 rules in force
 AUTO = "auto"  # expected agency: the one ticked on the form (None when none or several)
-SHAPES = (F, P, "scanned", "retyped", "producer", "email", "hostile", "docx", "xlsx", "fax", "photo")
+SHAPES = (F, P, "scanned", "retyped", "producer", "email", "hostile", "docx", "xlsx", "doc", "xls", "fax",
+          "photo")
 #: Fields compared for OCR-read cases: the union of the fields required for jetro, scb and kosha.
 REQUIRED_KEYS = (
     "applied_on", "agency", "company_name", "entity_type", "corporate_number", "representative",

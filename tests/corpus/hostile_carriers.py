@@ -3,8 +3,8 @@ time and memory limits (hostile.py has the PDFs).
 
 Office packages start from a real 様式1 made by office.py (so a reader that skipped its guards would
 read a form and route it): a part declared to inflate to 1 GiB, a part that lies about its size, a
-macro-enabled package (vbaProject.bin, macro content types) with or without the .xlsm/.docm name, a
-legacy .xls written by LibreOffice (an OLE file). TIFFs are written by hand: 100,000 pages, a page of
+macro-enabled package (vbaProject.bin, macro content types) with or without the .xlsm/.docm name; the
+97–2003 (OLE) ones are legacy_office.py's. TIFFs are written by hand: 100,000 pages, a page of
 10⁹ pixels, directories in a loop; a JPEG declaring 65,000² pixels, a PNG inflating to 900 MB.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.corpus import hostile, office
+from tests.corpus import hostile, legacy_office, office
 
 BOMB_BYTES = 1024**3  # what the bomb part inflates to
 TIFF_PAGES = 100_000
@@ -128,11 +128,6 @@ def macro_docm_as_docx(values: Mapping[str, Any]) -> tuple[bytes, str]:
     ), ".docx"
 
 
-def legacy_xls(values: Mapping[str, Any]) -> tuple[bytes, str]:
-    """The 様式1 workbook saved by LibreOffice as Excel 97–2003 (.xls, an OLE compound file)."""
-    return office.converted_by_libreoffice(office.xlsx_grid(values), ".xlsx", "xls:MS Excel 97"), ".xls"
-
-
 # -- images ------------------------------------------------------------------------------------
 
 
@@ -201,18 +196,18 @@ BUILDERS: dict[str, Callable[[Mapping[str, Any]], tuple[bytes, str]]] = {
     "lying_zip_docx": lying_zip_docx,
     "macro_xlsm": macro_xlsm,
     "macro_docm_as_docx": macro_docm_as_docx,
-    "legacy_xls": legacy_xls,
     "tiff_many_pages": tiff_many_pages,
     "tiff_gigapixel": tiff_gigapixel,
     "tiff_loop": tiff_loop,
     "jpeg_bomb": jpeg_bomb,
     "png_bomb": png_bomb,
+    **legacy_office.BUILDERS,
 }
 #: The suffix of each builder's file.
 SUFFIXES = {"zip_bomb_xlsx": ".xlsx", "zip_bomb_docx": ".docx", "lying_zip_docx": ".docx",
-            "macro_xlsm": ".xlsm", "macro_docm_as_docx": ".docx", "legacy_xls": ".xls",
+            "macro_xlsm": ".xlsm", "macro_docm_as_docx": ".docx",
             "tiff_many_pages": ".tif", "tiff_gigapixel": ".tif", "tiff_loop": ".tif", "jpeg_bomb": ".jpg",
-            "png_bomb": ".png"}  # fmt: skip
+            "png_bomb": ".png", **legacy_office.SUFFIXES}  # fmt: skip
 
 
 def build(kind: str, values: Mapping[str, Any]) -> tuple[bytes, str]:

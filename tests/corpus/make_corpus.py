@@ -55,6 +55,7 @@ from tests.corpus.cases import CASES, Case  # noqa: E402
 SOURCES = (HERE / "case.py", HERE / "cases.py", HERE / "make_corpus.py", HERE / "retyped.py",
            HERE / "hostile.py", HERE / "mails.py", HERE / "carriers.py", HERE / "office.py",
            HERE / "hostile_carriers.py", HERE / "producers.py", HERE / "faxes.py", HERE / "photos.py",
+           HERE / "legacy_office.py",
            FORMS_DIR / "fill.py", FORMS_DIR / "youshiki1.pdf")  # fmt: skip
 BASES = ("jetro-fillable", "scb-shinkin-flattened", "kosha-scanned", "smrj-fillable")
 
@@ -179,7 +180,7 @@ def build_input(case: Case, bases: Bases, kessansho: bytes) -> tuple[bytes, str]
         return mails.build(str(case.builder), mail), ".eml"
     if case.shape == "hostile" and case.builder in hostile_carriers.BUILDERS:
         return hostile_carriers.build(case.builder, values or {})
-    if case.shape in ("docx", "xlsx"):
+    if case.shape in ("docx", "xlsx", "doc", "xls"):
         assert values is not None, f"{case.name}: an office case needs a base"
         return office.build(str(case.builder), values)
     if case.shape == "fax":

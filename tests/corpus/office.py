@@ -13,6 +13,8 @@ Layouts (the printed labels of youshiki1.json in each, values as the bank typed 
 - ``xlsx_grid``: label in A, the value in B:E merged; typed cells (令和-formatted dates, yen and counts
   as numbers, the 法人番号 as a number); ticks as ■/□ cells before the label; the agency as four cells.
 - ``xlsx_two_per_row``: label, value, label, value; ticks レ after the label, some as TRUE/FALSE cells.
+- ``xls_*`` / ``doc_*``: those layouts saved by LibreOffice as 97–2003 files (.xls, .doc: OLE), as
+  banks still send them.
 """
 
 from __future__ import annotations
@@ -243,6 +245,17 @@ def converted_by_libreoffice(data: bytes, suffix: str, target: str) -> bytes:
         return (out / f"form.{target.partition(':')[0]}").read_bytes()
 
 
+def as_xls(xlsx: bytes) -> bytes:
+    """An .xlsx saved by LibreOffice as Excel 97–2003 (.xls, an OLE compound file)."""
+    return converted_by_libreoffice(xlsx, ".xlsx", "xls:MS Excel 97")
+
+
+def as_doc(docx: bytes) -> bytes:
+    """A .docx saved by LibreOffice as Word 97–2003 (.doc). Through ODF: LibreOffice 7.4 saving
+    python-docx's table straight to .doc writes its cells as one run of text, without the table."""
+    return converted_by_libreoffice(converted_by_libreoffice(docx, ".docx", "odt"), ".odt", "doc:MS Word 97")
+
+
 BUILDERS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bytes]]] = {
     "docx_table": (".docx", docx_table),
     "docx_paragraphs": (".docx", docx_paragraphs),
@@ -251,6 +264,10 @@ BUILDERS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bytes]]] = {
     "xlsx_grid": (".xlsx", xlsx_grid),
     "xlsx_two_per_row": (".xlsx", xlsx_two_per_row),
     "xlsx_libreoffice": (".xlsx", lambda v: resaved_by_libreoffice(xlsx_grid(v), ".xlsx")),
+    "xls_grid": (".xls", lambda v: as_xls(xlsx_grid(v))),
+    "xls_two_per_row": (".xls", lambda v: as_xls(xlsx_two_per_row(v))),
+    "doc_table": (".doc", lambda v: as_doc(docx_table(v))),
+    "doc_paragraphs": (".doc", lambda v: as_doc(docx_paragraphs(v))),
 }
 
 

@@ -91,6 +91,21 @@ def test_a_docx_sent_as_octet_stream_named_bin_goes_on_as_docx(
     assert forwarded["youshiki1.docx"].get_content() == docx
 
 
+@pytest.mark.slow  # LibreOffice converts the .xls
+def test_an_xls_sent_as_octet_stream_is_read_and_forwarded_as_the_xls_it_is(
+    tmp_path: Path, sink: tuple[int, Recorder]
+) -> None:
+    port, recorder = sink
+    form = values("scb-shinkin-flattened")
+    xls = office.as_xls(office.xlsx_two_per_row(form))
+    mail = mails.octet_stream(mails.MailInput("xls-1", form, xls, "申込書.dat", b""))
+    _, decision = drained(tmp_path, port, mail)
+    assert (decision["status"], decision["agency"]) == ("routed", "scb")
+    forwarded = attachments(received_by(recorder)["scb@agency.example.jp"][0])
+    assert forwarded["申込書.xls"].get_content_type() == "application/vnd.ms-excel"  # named by its reading
+    assert forwarded["申込書.xls"].get_content() == xls
+
+
 def test_a_macro_workbook_is_held_unread_and_never_forwarded(
     tmp_path: Path, sink: tuple[int, Recorder]
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from forms.pipeline import Pipeline
 from tests.support.paths import OWN_SAMPLES, SAMPLES
 
-SUFFIXES = (".pdf", ".eml", ".docx", ".xlsx", ".tif", ".jpg", ".png")
+SUFFIXES = (".pdf", ".eml", ".docx", ".xlsx", ".doc", ".xls", ".tif", ".jpg", ".png")
 CASES = sorted(
     (inp, exp)
     for folder in (SAMPLES, OWN_SAMPLES)
@@ -19,12 +19,13 @@ CASES = sorted(
     for inp in (exp.with_name(exp.name.replace(".expected.json", ext)) for ext in SUFFIXES)
     if inp.exists()
 )
-#: Samples read by OCR, by a word of their name.
-OCR_WORDS = ("scanned", "fax", "photo")
+#: Samples read by OCR, by a word of their name; 97–2003 Office files, converted by LibreOffice.
+OCR_WORDS, LEGACY = ("scanned", "fax", "photo"), (".doc", ".xls")
 
 
 def _marks(inp: Path) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.slow] if any(word in inp.name for word in OCR_WORDS) else []
+    slow = any(word in inp.name for word in OCR_WORDS) or inp.suffix in LEGACY
+    return [pytest.mark.slow] if slow else []
 
 
 @pytest.mark.skipif(not CASES, reason="../shared/samples is not beside the repo")

@@ -89,6 +89,8 @@ SAMPLES = (
             "attachment": "申込書_例示フーズ.docx",
         },
     ),
+    Sample("scb-excel-97.xls", "scb-shinkin-flattened", lambda v: office.as_xls(office.xlsx_two_per_row(v))),
+    Sample("kosha-word-97.doc", "kosha-scanned", lambda v: office.as_doc(office.docx_table(v))),
     Sample("jetro-fax-fine.tif", "jetro-fillable", _fax(3)),
     Sample(
         "kosha-fax-gateway.eml",
@@ -122,8 +124,9 @@ def expected(sample: Sample) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
-    for sample in SAMPLES:
+def main(names: list[str]) -> int:
+    """Write every sample, or those named."""
+    for sample in (s for s in SAMPLES if not names or s.name in names):
         values = json.loads((SHARED_SAMPLES / f"{sample.base}.values.json").read_text(encoding="utf-8"))
         (HERE / sample.name).write_bytes(sample.make({**values, **sample.changes}))
         stem = sample.name.rpartition(".")[0]
@@ -134,4 +137,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -246,5 +246,5 @@ def test_an_encrypted_part_and_an_ole_file_are_refused() -> None:
     central = bytes(package).find(b"PK\x01\x02")
     package[central + 8] |= 0x1  # the first part's "encrypted" flag in the directory
     assert detail(read_office(bytes(package))) == (Code.FORM_UNREADABLE, "encrypted")
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024
-    assert detail(read_document(ole)) == (Code.FORM_UNREADABLE, "legacy_office")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024  # an OLE header and nothing behind it
+    assert detail(read_document(ole)) == (Code.FORM_UNREADABLE, "corrupt")

@@ -4,7 +4,8 @@ Banks send the form as a PDF, a TIFF from a fax-to-mail gateway, a JPEG or PNG (
 scanner's e-mail), or re-typed in Word or Excel (a ZIP package). ``sniff`` looks at the first bytes
 only: it is cheap enough for the mailroom to run on every attachment, and it opens nothing. What a
 ZIP holds (.docx, .xlsx, a macro-enabled file, or none of them) is decided in a reader process
-(``forms.extract.office``), behind the zip-bomb guard.
+(``forms.extract.office``), behind the zip-bomb guard; what an OLE file holds (.doc, .xls, an encrypted
+or macro-carrying file, or none of them) likewise (``forms.extract.legacy``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ OFFICE_TYPES = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
 }
+#: 97–2003 Office documents (OLE), by the shape their reading gave.
+LEGACY_TYPES = {"doc": ("application/msword", ".doc"), "xls": ("application/vnd.ms-excel", ".xls")}
 
 
 def sniff(data: bytes) -> Carrier:
@@ -88,13 +91,14 @@ _NO_SUFFIX = (".bin", ".dat", ".octet-stream")
 
 
 def file_type(data: bytes, shape: str | None = None, name: str = "") -> tuple[str, str]:
-    """(MIME type, suffix) for forwarding ``data``: by its bytes; a ZIP by the shape its reading gave,
-    else by the suffix of its name."""
+    """(MIME type, suffix) for forwarding ``data``: by its bytes; a ZIP or an OLE file by the shape its
+    reading gave, else by the suffix of its name."""
     carrier = sniff(data)
-    if carrier is Carrier.ZIP:
-        if shape in OFFICE_TYPES:
-            return OFFICE_TYPES[shape]
-        for content_type, suffix in OFFICE_TYPES.values():
+    types = {Carrier.ZIP: OFFICE_TYPES, Carrier.OLE: LEGACY_TYPES}.get(carrier)
+    if types is not None:
+        if shape in types:
+            return types[shape]
+        for content_type, suffix in types.values():
             if name.lower().endswith(suffix):
                 return content_type, suffix
     return CONTENT_TYPES[carrier]
@@ -106,7 +110,8 @@ def forwarded_name(name: str, suffix: str) -> str:
     written = f".{written.lower()}" if dot else ""
     if written == suffix or written in _SAME_SUFFIX.get(suffix, ()):
         return name
-    known = {s for _, s in (*CONTENT_TYPES.values(), *OFFICE_TYPES.values())} | set(_NO_SUFFIX)
+    known = {s for _, s in (*CONTENT_TYPES.values(), *OFFICE_TYPES.values(), *LEGACY_TYPES.values())}
+    known |= set(_NO_SUFFIX)
     known |= {alias for aliases in _SAME_SUFFIX.values() for alias in aliases}
     return (stem if dot and written in known else name) + suffix
 

@@ -9,7 +9,8 @@ fax-to-mail gateways make them, is a fax) |
 | TIFF | ``fax.read_tiff``: fax pages (G3/G4, non-square fax resolutions) or scanner pages |
 | JPEG, PNG (one, or the pages of one form as several: ``carrier.pack_pages``) | ``photo.read_photos`` |
 | ZIP | ``office.read_office``: .docx and .xlsx; zip bombs and macros refused unread |
-| OLE | refused: a legacy .doc/.xls or a password-protected Office file |
+| OLE | ``legacy.read_legacy``: a .doc/.xls converted by LibreOffice, read as .docx/.xlsx; encrypted files,
+macros and other OLE files refused |
 
 Runs in a reader process (``forms.extract.reader_process``) with its time and memory limits; never
 raises for bad input.
@@ -25,12 +26,13 @@ import pikepdf
 
 from forms import model
 from forms.errors import Code
-from forms.extract import fax, office, photo, reader, streams
+from forms.extract import fax, legacy, office, photo, reader, streams
 from forms.extract.carrier import Carrier, sniff, unpack_pages
 from forms.extract.scan import OcrEngine
+from forms.extract.soffice import Converter
 from forms.model import Shape
 
-LEGACY_OFFICE = "legacy_office"
+LEGACY_OFFICE = legacy.LEGACY_OFFICE
 PAGES_LOOKED_AT = 10
 _FAX_FILTERS = frozenset({"/CCITTFaxDecode", "/JBIG2Decode"})
 
@@ -41,9 +43,11 @@ def read_document(
     max_pages: int = 50,
     ocr: OcrEngine | None = None,
     inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20,
+    converter: Converter | None = None,
 ) -> model.ExtractResult:
     """The 様式1 in ``data``, or the Problem that says why there is none (``inflate_budget``: what a
-    PDF's streams may inflate to, ``streams.check``)."""
+    PDF's streams may inflate to, ``streams.check``; ``converter``: LibreOffice for .doc/.xls, None
+    refuses them)."""
     carrier = sniff(data)
     if carrier is Carrier.PDF:
         result = reader.read_pdf(data, max_pages=max_pages, ocr=ocr, inflate_budget=inflate_budget)
@@ -65,7 +69,7 @@ def read_document(
     if carrier is Carrier.ZIP:
         return office.read_office(data)
     if carrier is Carrier.OLE:
-        return model.problem(Code.FORM_UNREADABLE, None, detail=LEGACY_OFFICE)
+        return legacy.read_legacy(data, converter)
     return model.problem(Code.FORM_NOT_FOUND, None, detail="not_a_document")
 
 

@@ -25,6 +25,7 @@ import cv2
 from forms.errors import Code, OcrError
 from forms.extract import document, ocr_engine, sandbox, streams
 from forms.extract.sandbox import read_frame, write_frame
+from forms.extract.soffice import Converter
 from forms.extract.youshiki3 import ReadResult, read_returned
 from forms.model import Extraction, ExtractResult, Problem, problem
 
@@ -68,12 +69,20 @@ class LazyOcr:
 
 
 def read_one(
-    data: bytes, max_pages: int, ocr: LazyOcr, inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20
+    data: bytes,
+    max_pages: int,
+    ocr: LazyOcr,
+    inflate_budget: int = streams.DEFAULT_BUDGET_MB << 20,
+    converter: Converter | None = None,
 ) -> ExtractResult:
-    """Read one document (PDF, image, Office file) with the project's readers; never raises."""
+    """Read one document (PDF, image, Office file) with the project's readers; never raises.
+    ``converter``: LibreOffice for .doc/.xls (default limits when None)."""
     engine = ocr if ocr.available() else None
     try:
-        result = document.read_document(data, max_pages=max_pages, ocr=engine, inflate_budget=inflate_budget)
+        result = document.read_document(
+            data, max_pages=max_pages, ocr=engine, inflate_budget=inflate_budget,
+            converter=converter or Converter(),
+        )  # fmt: skip
     except MemoryError:
         return problem(Code.FORM_UNREADABLE, None, detail="memory")
     except Exception as exc:  # a reader bug must not take the worker down
@@ -119,8 +128,9 @@ Handler = Callable[[bytes, Mapping[str, Any]], object]
 def handlers(args: argparse.Namespace) -> dict[str, Handler]:
     """What this process answers, by the kind of request."""
     ocr, budget = LazyOcr(), args.inflate_mb << 20
+    converter = Converter(timeout_s=args.convert_timeout_s, memory_mb=args.convert_memory_mb)
     return {
-        sandbox.YOUSHIKI1: lambda data, _: read_one(data, args.max_pages, ocr, budget),
+        sandbox.YOUSHIKI1: lambda data, _: read_one(data, args.max_pages, ocr, budget, converter),
         sandbox.YOUSHIKI3: lambda data, o: read_youshiki3(data, o.get("agencies", {}), budget, ocr),
         sandbox.STATS: lambda _data, _o: {"peak_rss_mb": peak_rss_mb()},
     }
@@ -132,6 +142,8 @@ def worker_main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-pages", type=int, required=True)
     ap.add_argument("--memory-mb", type=int, default=0)
     ap.add_argument("--inflate-mb", type=int, default=streams.DEFAULT_BUDGET_MB)
+    ap.add_argument("--convert-timeout-s", type=float, default=Converter.timeout_s)
+    ap.add_argument("--convert-memory-mb", type=int, default=Converter.memory_mb)
     args = ap.parse_args(argv)
     if args.memory_mb > 0:
         limit = args.memory_mb * 1024 * 1024

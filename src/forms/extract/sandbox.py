@@ -169,13 +169,16 @@ class ReaderPool:
     """Up to ``workers`` reader processes, started when first needed (a process that never reads an
     attachment, such as ``forms serve`` beside its deciders, starts none); ``read`` reads one 様式1 and
     ``read_youshiki3`` one returned 様式3, with the limits. ``inflate_mb``: what a PDF's streams may
-    inflate to (``extract.streams``)."""
+    inflate to (``extract.streams``); ``convert_timeout_s``, ``convert_memory_mb``: LibreOffice's own limits
+    converting a .doc/.xls (``extract.soffice``)."""
 
     def __init__(
-        self, *, workers: int, timeout_s: float, memory_mb: int, max_pages: int, inflate_mb: int = 256
-    ) -> None:
+        self, *, workers: int, timeout_s: float, memory_mb: int, max_pages: int, inflate_mb: int = 256,
+        convert_timeout_s: float = 30.0, convert_memory_mb: int = 768,
+    ) -> None:  # fmt: skip
         self._timeout = timeout_s
-        self._args = (f"--max-pages={max_pages}", f"--memory-mb={memory_mb}", f"--inflate-mb={inflate_mb}")
+        self._args = (f"--max-pages={max_pages}", f"--memory-mb={memory_mb}", f"--inflate-mb={inflate_mb}",
+                      f"--convert-timeout-s={convert_timeout_s}", f"--convert-memory-mb={convert_memory_mb}")
         self._size = max(1, workers)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []

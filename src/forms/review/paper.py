@@ -4,7 +4,7 @@
 The file goes into the mailroom's spool, as a received mail does, with its channel (``post`` or
 ``fax``) and who handed it in; the mailroom stores, reads and decides it, and answers the bank at the
 金融機関E-mail written on the form (``intake.channels``). The file is recognised by its bytes: a PDF,
-TIFF, JPEG or PNG scan (or a .docx/.xlsx), nothing else.
+TIFF, JPEG or PNG scan (or a .docx/.xlsx, a .doc/.xls), nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from forms.intake.spool import Spool
 from forms.review.desk import Desk
 
 #: What a clerk may hand in (a scan, or a form re-typed and printed to a file).
-ACCEPTED = frozenset({Carrier.PDF, Carrier.TIFF, Carrier.JPEG, Carrier.PNG, Carrier.ZIP})
+ACCEPTED = frozenset({Carrier.PDF, Carrier.TIFF, Carrier.JPEG, Carrier.PNG, Carrier.ZIP, Carrier.OLE})
 
 
 class Paper:

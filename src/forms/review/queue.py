@@ -18,7 +18,7 @@ from forms.store.queue import QueueFilter, QueueRow
 
 EVERY = Scope.every()
 #: Shapes read from their text, without page images (the console shows none).
-OFFICE_SHAPES = frozenset({Shape.DOCX, Shape.XLSX})
+OFFICE_SHAPES = frozenset({Shape.DOCX, Shape.XLSX, Shape.DOC, Shape.XLS})
 
 
 class Queue:
