@@ -125,7 +125,7 @@ def _check_mail(case: Case, data: bytes) -> None:
         if form.startswith(b"PK"):
             assert "企業名（屋号）" in carriers.labels_in(form)
         elif not form.startswith(b"%PDF-"):
-            assert sniff(form) in (Carrier.TIFF, Carrier.JPEG, Carrier.PNG)  # its reading: in the sweep
+            assert sniff(form) in (Carrier.TIFF, Carrier.JPEG, Carrier.PNG, Carrier.OLE)  # read in the sweep
         else:
             text = _text(form).replace(" ", "")
             assert "企業名（屋号）" in text or PdfReader(io.BytesIO(form)).get_fields()

@@ -8,6 +8,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +108,7 @@ def test_without_libreoffice_a_legacy_file_is_refused_as_before(
 def test_the_converter_runs_caged_and_is_killed_with_its_whole_group(tmp_path: Path) -> None:
     """A program in LibreOffice's place that records its limits and network, starts a child and hangs:
     at the time limit both are gone, and the limits and the namespace were LibreOffice's own."""
-    seen, marker = tmp_path / "seen", f"forms-hang-{tmp_path.name}"
+    seen, marker = tmp_path / "seen", f"forms-hang-{uuid.uuid4().hex}"
     stand_in = tmp_path / "soffice.bin"
     stand_in.write_text(
         "#!/bin/bash\n"
@@ -121,3 +126,27 @@ def test_the_converter_runs_caged_and_is_killed_with_its_whole_group(tmp_path: P
     assert re.search(r"Max file size\s+67108864\s", limits)
     if network_cage():
         assert Path(f"{seen}.net").read_text().strip() != os.readlink("/proc/self/ns/net")
+
+
+def _until(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_the_converter_dies_with_the_reader_that_started_it(tmp_path: Path) -> None:
+    """A reader killed by the pool (its own time limit) takes LibreOffice with it (PR_SET_PDEATHSIG)."""
+    marker = f"forms-orphan-{uuid.uuid4().hex}"
+    stand_in = tmp_path / "soffice.bin"
+    stand_in.write_text(f"#!/bin/bash\nexec -a {marker} sleep 60\n", encoding="utf-8")
+    stand_in.chmod(0o755)
+    converter = f"Converter(timeout_s=60.0, program={str(stand_in)!r})"
+    code = f"from forms.extract.soffice import Converter\n{converter}.convert(b'x', '.xls', 'xlsx')\n"
+    reader = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        assert _until(lambda: _processes_naming(marker) != [])
+    finally:
+        reader.kill()
+        reader.wait()
+    assert _until(lambda: _processes_naming(marker) == [])
