@@ -108,6 +108,7 @@ HOSTILE_LEGACY = (
     ("hostile-xls-excel4-macro", ".xls whose sheet is an Excel 4 macro sheet", "excel4_macro_xls"),
     ("hostile-xls-truncated", ".xls cut after 4 KiB", "corrupt_xls"),
     ("hostile-ole-fat-loop", ".xls whose Workbook sectors run in a loop", "ole_fat_loop"),
+    ("hostile-doc-table-loop", ".doc whose 1Table sectors run in a loop", "doc_table_loop"),
     ("hostile-ole-fat-bomb", ".xls whose header declares 2³¹ FAT sectors", "ole_fat_bomb"),
     ("hostile-ole-powerpoint", "an OLE file holding neither Word nor Excel (PowerPoint Document)",
      "ole_other"),

@@ -13,8 +13,8 @@ so a reader that skipped a guard would convert it, read it and route it.
   and made a storage: LibreOffice writes no VBA project of its own into .xls).
 - ``excel4_macro_xls``: LibreOffice's .xls whose sheet is declared an Excel 4 macro sheet (BoundSheet8).
 - ``corrupt_xls``: LibreOffice's .xls cut after its first 4 KiB.
-- ``ole_fat_loop``: the Workbook stream's sector chain made a loop; ``ole_fat_bomb``: the header declares
-  2³¹ FAT sectors.
+- ``ole_fat_loop``: the Workbook stream's sector chain made a loop (``doc_table_loop``: a .doc's 1Table
+  stream's, which holds its text's pieces); ``ole_fat_bomb``: the header declares 2³¹ FAT sectors.
 - ``ole_other``: the Workbook stream renamed ``PowerPoint Document``: an OLE file that is no Word or
   Excel document.
 """
@@ -149,15 +149,23 @@ def corrupt_xls(values: Mapping[str, Any]) -> tuple[bytes, str]:
     return _xls(values)[:4096], ".xls"
 
 
-def ole_fat_loop(values: Mapping[str, Any]) -> tuple[bytes, str]:
-    data = _xls(values)
+def _looped(data: bytes, stream: str) -> bytes:
+    """``data`` whose ``stream``'s first sector is followed, in the allocation table, by itself."""
     ole = olefile.OleFileIO(io.BytesIO(data))
-    start = ole.root.kids_dict["workbook"].isectStart
+    start = ole.root.kids_dict[stream.casefold()].isectStart
     ole.close()
     first_fat = struct.unpack_from("<I", data, 0x4C)[0]  # the header's first DIFAT entry
     out = bytearray(data)
-    struct.pack_into("<I", out, (first_fat + 1) * _SECTOR + 4 * start, start)  # its first sector → itself
-    return bytes(out), ".xls"
+    struct.pack_into("<I", out, (first_fat + 1) * _SECTOR + 4 * start, start)
+    return bytes(out)
+
+
+def ole_fat_loop(values: Mapping[str, Any]) -> tuple[bytes, str]:
+    return _looped(_xls(values), "Workbook"), ".xls"
+
+
+def doc_table_loop(values: Mapping[str, Any]) -> tuple[bytes, str]:
+    return _looped(office.as_doc(office.docx_table(values)), "1Table"), ".doc"
 
 
 def ole_fat_bomb(values: Mapping[str, Any]) -> tuple[bytes, str]:
@@ -178,13 +186,15 @@ BUILDERS: dict[str, Callable[[Mapping[str, Any]], tuple[bytes, str]]] = {
     "excel4_macro_xls": excel4_macro_xls,
     "corrupt_xls": corrupt_xls,
     "ole_fat_loop": ole_fat_loop,
+    "doc_table_loop": doc_table_loop,
     "ole_fat_bomb": ole_fat_bomb,
     "ole_other": ole_other,
 }
 #: The detail each builder's file is refused with (FORM_UNREADABLE).
 DETAILS = {"encrypted_xls": "encrypted", "encrypted_doc": "encrypted", "encrypted_ooxml": "encrypted",
            "vba_xls": "macro", "excel4_macro_xls": "macro", "corrupt_xls": "corrupt",
-           "ole_fat_loop": "corrupt", "ole_fat_bomb": "corrupt", "ole_other": "legacy_office"}  # fmt: skip
+           "ole_fat_loop": "corrupt", "doc_table_loop": "corrupt", "ole_fat_bomb": "corrupt",
+           "ole_other": "legacy_office"}  # fmt: skip
 SUFFIXES = {"encrypted_xls": ".xls", "encrypted_doc": ".doc", "encrypted_ooxml": ".xlsx", "vba_xls": ".xls",
-            "excel4_macro_xls": ".xls", "corrupt_xls": ".xls", "ole_fat_loop": ".xls", "ole_fat_bomb": ".xls",
-            "ole_other": ".ppt"}  # fmt: skip
+            "excel4_macro_xls": ".xls", "corrupt_xls": ".xls", "ole_fat_loop": ".xls",
+            "doc_table_loop": ".doc", "ole_fat_bomb": ".xls", "ole_other": ".ppt"}  # fmt: skip

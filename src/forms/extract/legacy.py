@@ -7,7 +7,7 @@ and what it holds decides:
 
 - an encrypted .docx/.xlsx (``EncryptionInfo`` + ``EncryptedPackage``) → FORM_UNREADABLE ``encrypted``;
 - a VBA project (``Macros``, ``_VBA_PROJECT_CUR``, ``VBA`` storages, a ``_VBA_PROJECT`` stream) → ``macro``;
-- a main stream whose sector chain loops or leaves the file, or an allocation table larger than the
+- a stream whose sector chain loops or leaves the file, or an allocation table larger than the
   file → ``corrupt``;
 - ``WordDocument`` with the FIB's fEncrypted bit set → ``encrypted``;
 - ``Workbook`` / ``Book`` with a FilePass record right after the first BOF (a password) → ``encrypted``;
@@ -91,7 +91,8 @@ def _look_into(ole: olefile.OleFileIO, size: int) -> Kind | model.Problem:
     main = next((n for n in streams if ole.get_type(n) == olefile.STGTY_STREAM), None)
     if main is None:
         return unreadable(LEGACY_OFFICE)
-    if not _sound(ole, ole.root.kids_dict[main.casefold()], size):
+    chained = (olefile.STGTY_STREAM, olefile.STGTY_ROOT)
+    if not all(_sound(ole, e, size) for e in ole.direntries if e is not None and e.entry_type in chained):
         return unreadable(CORRUPT)
     if main == "WordDocument":
         return _word(ole.openstream(main).read(64))
@@ -99,13 +100,14 @@ def _look_into(ole: olefile.OleFileIO, size: int) -> Kind | model.Problem:
 
 
 def _sound(ole: olefile.OleFileIO, entry: olefile.olefile.OleDirectoryEntry, size: int) -> bool:
-    """Whether the container's allocation table fits in the file and the stream's sector chain runs
-    once through sectors of the file, as long as the stream says (olefile reads a chain in a loop
-    round and round up to the declared size; LibreOffice must never be given such a file)."""
+    """Whether the container's allocation table fits in the file and a stream's (or the mini stream's,
+    the root's) sector chain runs once through sectors of the file, as long as the stream says
+    (olefile reads a chain in a loop round and round up to the declared size; LibreOffice must never
+    be given such a file)."""
     if ole.num_fat_sectors * ole.sectorsize > size:
         return False
-    if entry.size < ole.minisectorcutoff:
-        return True  # in the mini stream, itself a chain checked when the root was loaded
+    if entry.entry_type != olefile.STGTY_ROOT and entry.size < ole.minisectorcutoff:
+        return True  # in the mini stream, whose own chain is the root's
     seen: set[int] = set()
     sector = entry.isectStart
     while sector != olefile.ENDOFCHAIN:
