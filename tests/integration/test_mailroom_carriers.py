@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from forms.mailroom.worker import Mailroom
+from forms.review.original import original
 from forms.store import Store
-from tests.corpus import hostile_carriers, mails, office
+from tests.corpus import hostile_carriers, legacy_office, mails, office
 from tests.support.mailroom import fax_mail, mailroom_env, received_by
 from tests.support.paths import SAMPLES
 from tests.support.settings import make_settings
@@ -119,6 +120,31 @@ def test_a_macro_workbook_is_held_unread_and_never_forwarded(
     assert "マクロ" in decision["reasons"][0]["message"]
     got = received_by(recorder)
     assert "jetro@agency.example.jp" not in got and list(got) == [form["bank_email"]]
+
+
+@pytest.mark.slow  # LibreOffice saves the .xls with its password
+def test_a_password_protected_xls_is_held_for_a_clerk_kept_and_never_forwarded(
+    tmp_path: Path, sink: tuple[int, Recorder]
+) -> None:
+    port, recorder = sink
+    form = values("jetro-fillable")
+    xls, _ = legacy_office.encrypted_xls(form)
+    mail = mails.octet_stream(mails.MailInput("xls-2", form, xls, "様式1.xls", b""))
+    _, decision = drained(tmp_path, port, mail)
+    codes = [r["code"] for r in decision["reasons"]]
+    assert (decision["status"], codes) == ("needs_review", ["FORM_UNREADABLE"])
+    assert "パスワード" in decision["reasons"][0]["message"]
+    got = received_by(recorder)
+    assert "jetro@agency.example.jp" not in got and list(got) == [form["bank_email"]]
+    store = Store.open(make_settings(tmp_path).store_url)
+    try:
+        row = store.intakes.get(1)
+        assert row is not None
+        kept = original(store.intakes.blob(row.sha256), form_sha256=row.form_sha256, decision=row.decision,
+                        max_part_bytes=1 << 24)  # fmt: skip
+    finally:
+        store.close()
+    assert kept.mail is not None and [a.data for a in kept.mail.attachments] == [xls]  # kept as it came
 
 
 @pytest.mark.slow
