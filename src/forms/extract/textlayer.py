@@ -40,7 +40,7 @@ _BACKWARDS = 0.5
 _SPACING = 0.35
 #: In the flow of pages, a page's first line lies this share of its height below the last line before it.
 PAGE_JOIN = 0.4
-_BREAK = re.compile(r"\r\n")
+_BREAK = "\r\n"  # what PDFium puts between two lines of text
 _SPACES = re.compile(r"\s+")  # what str.isspace() calls a space
 
 
@@ -240,31 +240,35 @@ def _pieces(textpage: pdfium.PdfTextPage, text: str, runs: list[Run], page: int)
     count = textpage.count_chars()
     boxes = _Boxes(textpage)
     start = 0
-    for match in [*_BREAK.finditer(text), None]:
-        end = match.start() if match else len(text)
-        made = _piece(boxes, text, start, end, count)
+    for run in text.split(_BREAK):
+        end = start + len(run)
+        made = _piece(boxes, text, (run, start, end), count)
         if len(made) == 1:
             pieces.append(made[0])
             runs.append((page, start, end - 1, made[0].bottom, made[0].top))
         elif made:
             pieces.extend(made)
             runs.append((page, start, end - 1, min(p.bottom for p in made), max(p.top for p in made)))
-        start = match.end() if match else end
+        start = end + len(_BREAK)
     return pieces
 
 
-def _piece(boxes: _Boxes, text: str, start: int, end: int, count: int) -> list[_Piece]:
-    run = text[start:end]
+def _piece(boxes: _Boxes, text: str, at: tuple[str, int, int], count: int) -> list[_Piece]:
+    """The piece of the run ``at`` = (its text, start, end in ``text``): one span when it holds no
+    space (most runs), else split at its gaps."""
+    run, start, end = at
     stripped = run.strip()
     if not stripped or end > count:
         return []
     first = start + (len(run) - len(run.lstrip()))
-    last = start + len(run.rstrip()) - 1
+    last = first + len(stripped) - 1
     left, right = boxes.loose(first), boxes.loose(last)
     top, bottom = max(left[3], right[3]), min(left[1], right[1])
     height = max(top - bottom, 1.0)
     spans = None
     if right[2] >= left[0] - _BACKWARDS * height:
+        if _SPACES.search(stripped) is None:
+            return [_Piece(top=top, bottom=bottom, spans=[Span(stripped, left[0], right[2])])]
         spans = _split_at_gaps(boxes, text, first, last, (left[0], right[2]), height)
     if spans is None:  # chars out of reading order (a fallback font's glyphs written last, lines run on)
         return _pieces_by_chars(boxes, text, first, last)
