@@ -171,3 +171,14 @@ def test_without_a_page_to_look_at_a_blank_box_is_unticked_and_unknown_text_unsu
     assert values["consent_sharing"] == RawValue(False, 0.0)
     agencies = {k: values[k] for k in spec.AGENCY_FIELDS}
     assert agencies == {k: RawValue(k == "agency_jetro") for k in spec.AGENCY_FIELDS}
+
+
+def test_a_line_s_labels_are_found_again_by_its_text_and_where_its_spans_start() -> None:
+    # one text, two layouts: 支店名 starts a span in the first (a label), a word's middle in the second
+    index = labels.LabelIndex.of(FORM)
+    apart = line(700, (40, "本店"), (58, "支店名"), (240, "蒲田支店")).layout()
+    joined = Line(0, 709.0, 700.0, (Span("本店支店名", 40.0, 85.0), Span("蒲田支店", 240.0, 276.0))).layout()
+    assert apart.text == joined.text == "本店支店名 蒲田支店"
+    for _ in range(2):  # found, then found again as it was kept
+        assert [(m.key, m.start) for m in index.matches(apart)] == [("bank_branch", 2)]
+        assert index.matches(joined) == []

@@ -19,6 +19,8 @@ from forms.extract.ticks import CHECKED_MARKS, UNCHECKED_MARKS, AgencyName, norm
 MULTILINE_FIELDS = ("consultation", "reapplication_reason")
 LEADING_JUNK = " \u3000\t:："
 HINT_END = "のいずれかを記入)"
+#: Lines whose labels an index keeps found (forgotten all at once past it).
+SEEN_LINES = 4096
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class LabelIndex:
         self._labels = frozenset(self._key_of)
         self._starts = frozenset(label[:n] for label in self._labels for n in range(1, len(label) + 1))
         self.checkboxes = frozenset(f.key for f in form.of_type("checkbox"))
+        self._seen: dict[tuple[str, frozenset[int]], tuple[Match, ...]] = {}  # matches(), by line
 
     @classmethod
     def of(cls, form: spec.FormSpec) -> LabelIndex:
@@ -58,7 +61,17 @@ class LabelIndex:
         return normal(text) in self._starts
 
     def matches(self, layout: LineLayout) -> list[Match]:
-        """Labels in the line, left to right, each starting at a word or span boundary."""
+        """Labels in the line, left to right, each starting at a word or span boundary: found once for
+        each text and its span starts, all they depend on (a template's lines come back form after form)."""
+        key = (layout.text, layout.span_starts)
+        found = self._seen.get(key)
+        if found is None:
+            if len(self._seen) >= SEEN_LINES:
+                self._seen.clear()
+            found = self._seen[key] = tuple(self._matches(layout))
+        return list(found)
+
+    def _matches(self, layout: LineLayout) -> list[Match]:
         norm, origin = normal_with_origin(layout.text)
         out: list[Match] = []
         found = self._pattern.search(norm)
