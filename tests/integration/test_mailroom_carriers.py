@@ -122,6 +122,21 @@ def test_a_macro_workbook_is_held_unread_and_never_forwarded(
     assert "jetro@agency.example.jp" not in got and list(got) == [form["bank_email"]]
 
 
+@pytest.mark.slow  # LibreOffice converts the .doc: first looked at as a returned 様式3 (a .doc might be one)
+def test_a_doc_youshiki1_is_not_taken_for_a_returned_youshiki3_and_goes_on_as_a_doc(
+    tmp_path: Path, sink: tuple[int, Recorder]
+) -> None:
+    port, recorder = sink
+    form = values("kosha-scanned")
+    doc = office.as_doc(office.docx_table(form))
+    mail = mails.octet_stream(mails.MailInput("doc-1", form, doc, "申込書.doc", b""))
+    _, decision = drained(tmp_path, port, mail)
+    assert (decision["status"], decision["agency"]) == ("routed", "kosha"), decision["reasons"]
+    forwarded = attachments(received_by(recorder)["kosha@agency.example.jp"][0])
+    assert forwarded["申込書.doc"].get_content_type() == "application/msword"
+    assert forwarded["申込書.doc"].get_content() == doc
+
+
 @pytest.mark.slow  # LibreOffice saves the .xls with its password
 def test_a_password_protected_xls_is_held_for_a_clerk_kept_and_never_forwarded(
     tmp_path: Path, sink: tuple[int, Recorder]

@@ -25,6 +25,7 @@ from forms.mailroom.worker import Mailroom
 from forms.model import Mail
 from forms.store import Store
 from forms.store.ledger import StoreLedger
+from tests.corpus import office
 from tests.support.settings import make_settings
 from tests.support.youshiki3 import KEY, RULEBOOK, filled_docx, issue, mail_bytes
 
@@ -148,3 +149,16 @@ def test_the_outcome_as_the_decision_the_store_keeps(store: Store, ledger: Store
     done = recorded.to_decision("<y3-1@mihon-bank.example.jp>").to_json()
     assert (done["status"], done["agency"], done["fields"]["amount_yen"]) == ("routed", "jetro", 30_000_000)
     assert done["fields"]["disbursed_on"] == "2026-09-10" and done["attachment"] == "y3.docx"
+
+
+@pytest.mark.slow  # LibreOffice converts the .doc
+def test_a_youshiki3_returned_as_a_word_97_doc_is_recorded_as_its_docx_would_be(
+    store: Store, ledger: StoreLedger
+) -> None:
+    issued_id = issue(store)
+    doc = office.as_doc(filled_docx())  # the filled .docx saved as Word 97–2003 by LibreOffice
+    mail = parse_mail(mail_bytes(doc, "houkoku.doc", subject="ご報告（株式会社サンプル精機）"))
+    assert might_be_returned(mail)  # by the .doc alone: neither the subject nor the name says 様式3
+    outcome = record(store, ledger, mail)
+    assert (outcome.status, outcome.issued_id) == (ReturnedStatus.RECORDED, issued_id), outcome.reasons
+    assert [(r.date, r.amount) for r in ledger.company(KEY).loans] == [(dt.date(2026, 9, 10), 30_000_000)]

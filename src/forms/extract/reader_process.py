@@ -96,12 +96,18 @@ def read_one(
 
 
 def read_youshiki3(
-    data: bytes, agencies: Mapping[str, Sequence[str]], inflate_budget: int, ocr: LazyOcr | None = None
+    data: bytes,
+    agencies: Mapping[str, Sequence[str]],
+    inflate_budget: int,
+    ocr: LazyOcr | None = None,
+    converter: Converter | None = None,
 ) -> ReadResult:
-    """Read one returned 様式3 (on paper: by ``ocr``); never raises."""
+    """Read one returned 様式3 (on paper: by ``ocr``; a .doc: converted by ``converter``, default limits
+    when None); never raises."""
     engine = ocr if ocr is not None and ocr.available() else None
     try:
-        return read_returned(data, agencies=agencies, inflate_budget=inflate_budget, ocr=engine)
+        convert, budget = converter or Converter(), inflate_budget
+        return read_returned(data, agencies=agencies, inflate_budget=budget, ocr=engine, converter=convert)
     except MemoryError:
         return (problem(Code.FORM_UNREADABLE, None, detail="memory"),)
     except Exception as exc:  # a reader bug must not take the worker down
@@ -131,7 +137,7 @@ def handlers(args: argparse.Namespace) -> dict[str, Handler]:
     converter = Converter(timeout_s=args.convert_timeout_s, memory_mb=args.convert_memory_mb)
     return {
         sandbox.YOUSHIKI1: lambda data, _: read_one(data, args.max_pages, ocr, budget, converter),
-        sandbox.YOUSHIKI3: lambda data, o: read_youshiki3(data, o.get("agencies", {}), budget, ocr),
+        sandbox.YOUSHIKI3: lambda d, o: read_youshiki3(d, o.get("agencies", {}), budget, ocr, converter),
         sandbox.STATS: lambda _data, _o: {"peak_rss_mb": peak_rss_mb()},
     }
 

@@ -1,4 +1,5 @@
-"""Reading a RETURNED 様式3: the .docx this service issued, filled in by a bank in Word, or a PDF of it.
+"""Reading a RETURNED 様式3: the .docx this service issued, filled in by a bank in Word (or saved by it as
+a 97–2003 .doc, converted by LibreOffice: ``extract.legacy``), or a PDF of it.
 
     .docx bytes ──python-docx──┐
                                ├─▶ rows (label → value lines, each character with its strike) ─▶
@@ -32,8 +33,9 @@ from forms.extract.reference import find_youshiki3_reference
 from forms.extract.youshiki3_layout import Layout, Line, docx_layout, label_form, pdf_layout
 from forms.normalize import nfkc_text, parse_date, parse_yen
 
-if TYPE_CHECKING:  # the OCR engine (OpenCV, onnxruntime) is the reader processes' own
+if TYPE_CHECKING:  # the OCR engine (OpenCV, onnxruntime) and LibreOffice are the reader processes' own
     from forms.extract.ocr_engine import OcrEngine
+    from forms.extract.soffice import Converter
 
 __all__ = ["EXPANSION_STATUSES", "LABELS", "LOAN_STATUSES", "Line", "ReturnedYoushiki3", "read_returned"]
 TITLE = "融資及び海外展開の状況報告"
@@ -289,15 +291,21 @@ def is_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
+def is_word97(data: bytes) -> bool:  # an OLE file whose directory names a WordDocument stream (a .doc)
+    return sniff(data) is Carrier.OLE and "WordDocument".encode("utf-16-le") in data
+
+
 def read_returned(
     data: bytes,
     *,
     agencies: Mapping[str, Sequence[str]],
     inflate_budget: int | None = None,
     ocr: OcrEngine | None = None,
+    converter: Converter | None = None,
 ) -> ReadResult:
-    """The answers of a returned 様式3, or why a clerk must look at it: a .docx, a PDF with its text, or
-    paper (a PDF of page images, a fax's TIFF, pictures) read by ``ocr`` (``youshiki3_pages``).
+    """The answers of a returned 様式3, or why a clerk must look at it: a .docx (or a .doc, converted by
+    ``converter``: ``extract.legacy``), a PDF with its text, or paper (a PDF of page images, a fax's
+    TIFF, pictures) read by ``ocr`` (``youshiki3_pages``).
 
     ``agencies``: each agency key → the names the 様式3 may print it as (the rulebook's name and
     short name); the 返送先 row says which agency issued the form. ``inflate_budget``: what a PDF's
@@ -308,6 +316,11 @@ def read_returned(
         return (model.problem(Code.FORM_UNREADABLE, None, detail="too_large"),)
     if is_docx(data):
         layout = docx_layout(data)
+    elif is_word97(data):
+        converted = _from_word97(data, converter)
+        if isinstance(converted, model.Problem):
+            return (converted,)
+        layout = docx_layout(converted)
     elif is_pdf(data):
         layout = pdf_layout(data, inflate_budget=inflate_budget)
         if isinstance(layout, Layout) and not layout.text.strip():
@@ -321,6 +334,21 @@ def read_returned(
     if layout is None:
         return (model.problem(Code.FORM_UNREADABLE, None),)
     return answers(layout, agencies)
+
+
+def _from_word97(data: bytes, converter: Converter | None) -> bytes | model.Problem:
+    """A .doc as the .docx LibreOffice makes of it, once ``legacy`` has looked into it (encrypted,
+    macros, damage: refused)."""
+    from forms.extract import legacy  # olefile and LibreOffice's caller load when a .doc comes
+
+    kind = legacy.inspect(data)
+    if isinstance(kind, model.Problem):
+        return kind
+    if kind is not legacy.Kind.DOC:
+        return model.problem(Code.FORM_NOT_FOUND, None, form="youshiki3")
+    if converter is None or not converter.available():
+        return legacy.unreadable(legacy.LEGACY_OFFICE)
+    return converter.convert(data, ".doc", "docx:MS Word 2007 XML")
 
 
 def is_paper(data: bytes) -> bool:

@@ -46,6 +46,7 @@ from forms.extract.youshiki3 import (
     is_docx,
     is_paper,
     is_pdf,
+    is_word97,
     only_open_reference,
     unsure_stops,
 )
@@ -135,9 +136,9 @@ def answer_json(answer: ReturnedYoushiki3) -> dict[str, Any]:
 
 
 def might_be_returned(mail: model.Mail) -> bool:
-    """Cheap test (no PDF parsing) for the mailroom: a .docx attachment, or a subject or file name
-    that names 様式3. A 様式3 PDF without either is read as a 様式1 and ends with the clerks."""
-    if any(is_docx(a.data) for a in mail.attachments):
+    """Cheap test (no PDF parsing) for the mailroom: a .docx or .doc attachment, or a subject or file
+    name that names 様式3. A 様式3 PDF without either is read as a 様式1 and ends with the clerks."""
+    if any(is_docx(a.data) or is_word97(a.data) for a in mail.attachments):
         return True
     names = [mail.subject, *(a.filename for a in mail.attachments)]
     return any(h in unicodedata.normalize("NFKC", n).casefold() for n in names for h in _HINTS)
@@ -170,8 +171,9 @@ def read_attachments(
     None) when none of the first ``max_attachments`` .docx, PDF and picture attachments is (a mail's
     pictures are one document: the pages of one form)."""
     documents = [
-        a for a in documents_of(mail.attachments) if is_docx(a.data) or is_pdf(a.data) or is_paper(a.data)
-    ]
+        a for a in documents_of(mail.attachments)
+        if is_docx(a.data) or is_word97(a.data) or is_pdf(a.data) or is_paper(a.data)
+    ]  # fmt: skip
     for attachment in documents[: max(1, max_attachments)]:
         result = reader.read_youshiki3(attachment.data, names)
         if isinstance(result, tuple) and result[0].code is Code.FORM_NOT_FOUND:
