@@ -182,3 +182,11 @@ def test_a_line_s_labels_are_found_again_by_its_text_and_where_its_spans_start()
     for _ in range(2):  # found, then found again as it was kept
         assert [(m.key, m.start) for m in index.matches(apart)] == [("bank_branch", 2)]
         assert index.matches(joined) == []
+
+
+def test_a_line_longer_than_any_form_s_is_read_but_not_kept() -> None:
+    index = labels.LabelIndex.of(FORM)
+    long = line(700, (40, "支店名"), (240, "蒲" * 300)).layout()
+    for _ in range(2):
+        assert [m.key for m in index.matches(long)] == ["bank_branch"]
+    assert (long.text, long.span_starts) not in index._seen

@@ -42,3 +42,11 @@ def test_the_least_recently_seen_ink_is_forgotten_past_the_budget() -> None:
     assert len(seen) == 3
     assert seen.get(SeenInk.key(inks[1], "band")) is None
     assert all(seen.get(SeenInk.key(inks[k], "band")) == FOUND for k in (0, 2, 3))
+
+
+def test_no_more_findings_are_kept_than_the_most_however_small() -> None:
+    seen = SeenInk(most=2)
+    for k in range(5):
+        seen.put(SeenInk.key(ink((k, 0)), "band"), FOUND)
+    assert len(seen) == 2
+    assert [seen.get(SeenInk.key(ink((k, 0)), "band")) for k in range(5)] == [None, None, None, FOUND, FOUND]

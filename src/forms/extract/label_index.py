@@ -19,8 +19,9 @@ from forms.extract.ticks import CHECKED_MARKS, UNCHECKED_MARKS, AgencyName, norm
 MULTILINE_FIELDS = ("consultation", "reapplication_reason")
 LEADING_JUNK = " \u3000\t:："
 HINT_END = "のいずれかを記入)"
-#: Lines whose labels an index keeps found (forgotten all at once past it).
-SEEN_LINES = 4096
+#: Lines whose labels an index keeps found (forgotten all at once past it), each of at most SEEN_CHARS
+#: chars (a 様式1's are under 100; longer ones, a hostile document's, are looked at each time).
+SEEN_LINES, SEEN_CHARS = 4096, 256
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class LabelIndex:
     def matches(self, layout: LineLayout) -> list[Match]:
         """Labels in the line, left to right, each starting at a word or span boundary: found once for
         each text and its span starts, all they depend on (a template's lines come back form after form)."""
+        if len(layout.text) > SEEN_CHARS:
+            return self._matches(layout)
         key = (layout.text, layout.span_starts)
         found = self._seen.get(key)
         if found is None:

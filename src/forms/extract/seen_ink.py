@@ -6,7 +6,8 @@ parts of a band's ink (``forms.extract.marks``: rulings taken out, connected par
 0.1 ms a band at the quick look, as much as drawing and masking it. A reader keeps what it found for the
 pictures it looked at last, keyed by the masked ink itself (its bits and its shape) and by everything
 else the finding depends on (the band's line height, origin, scale and line): one key, one finding.
-At most ``BUDGET`` bytes of keys are kept, the least recently seen forgotten first.
+At most ``BUDGET`` bytes of keys and ``MOST`` findings are kept (a stream of hostile documents with many
+tiny bands cannot grow it either), the least recently seen forgotten first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Hashable
 import numpy as np
 
 BUDGET = 8 << 20  # bytes of ink kept as keys: ~2,000 quick looks, ~150 close ones
+MOST = 4096  # findings kept, whatever their size
 #: A part of the ink as marks.py finds it: (x0, x1, frame, inside, size).
 Found = tuple[tuple[float, float, bool, float, float], ...]
 
@@ -25,9 +27,9 @@ Found = tuple[tuple[float, float, bool, float, float], ...]
 class SeenInk:
     """Findings by the ink they were found in (thread-safe: a tool may read in several threads)."""
 
-    def __init__(self, budget: int = BUDGET) -> None:
+    def __init__(self, budget: int = BUDGET, most: int = MOST) -> None:
         self._seen: OrderedDict[tuple[bytes, tuple[int, ...], Hashable], Found] = OrderedDict()
-        self._budget, self._size = budget, 0
+        self._budget, self._most, self._size = budget, most, 0
         self._lock = threading.Lock()
 
     @staticmethod
@@ -47,7 +49,7 @@ class SeenInk:
             if key not in self._seen:
                 self._seen[key] = found
                 self._size += len(key[0])
-                while self._size > self._budget and len(self._seen) > 1:
+                while (self._size > self._budget or len(self._seen) > self._most) and len(self._seen) > 1:
                     forgotten, _ = self._seen.popitem(last=False)
                     self._size -= len(forgotten[0])
         return found
