@@ -20,9 +20,10 @@ HACHIOJI = {"hq_address": "八王子市明神町4丁目5番6号", "hq_postal_cod
 SAITAMA = {"hq_address": "埼玉県さいたま市浦和区高砂3丁目15番1号", "hq_postal_code": "330-0063"}
 RETAIL = {"industry_category": "小売業", "industry_detail": "菓子小売業"}
 SERVICE = {"industry_category": "サービス業", "industry_detail": "ソフトウェア業"}
-COOP = {"entity_type": "組合", "company_name": "サンプル金属工業協同組合"}
-SOLE = {"entity_type": "個人事業者", "company_name": "サンプル精工所", "corporate_number": "",
-        "capital_yen": ""}  # fmt: skip
+COOP = {"entity_type": "組合", "company_name": "サンプル金属工業協同組合",
+        "company_name_kana": "サンプルキンゾクコウギョウキョウドウクミアイ"}  # fmt: skip
+SOLE = {"entity_type": "個人事業者", "company_name": "サンプル精工所",
+        "company_name_kana": "サンプルセイコウショ", "corporate_number": "", "capital_yen": ""}  # fmt: skip
 AGRI_MACHINERY = "農業用機械器具製造業"
 REQS = ("req_tokyo_office", "req_license", "req_tax", "req_antisocial")
 FULL_CAP = [_sup("jetro", "2026-04-20", 600_000), _sup("scb", "2026-05-10", 400_000)]
@@ -84,7 +85,8 @@ def _rule_cases() -> list[Case]:
     return [
         _c("scb-via-bank-printed", P, SCB, "scb through a 銀行",
            rejected("SCB_REQUIRES_SHINKIN:bank_type", bank_type="bank"),
-           changes={"bank_type": "銀行", "bank_name": "みほん銀行"}),
+           changes={"bank_type": "銀行", "bank_name": "みほん銀行",
+                    "bank_email": "shiro.mihon@mihon-bank.example.jp"}),
         _c("scb-not-customer-fillable", F, SCB, "信用金庫取引先 unticked",
            rejected("SCB_NOT_CUSTOMER:scb_customer", scb_customer=False), changes={"scb_customer": False}),
         _c("jetro-loan-none-fillable", F, JETRO, "jetro with loan 利用なし",
