@@ -30,6 +30,7 @@ from forms.jp import banks, kana, postal
 from forms.jp.email_words import (
     domain_from_name,
     local_from_names,
+    marks_in_domain,
     misread_variants,
     names_as_written,
     nearly_from_form,
@@ -266,21 +267,23 @@ def _company_name_in_domain(work: _Work, names: list[str]) -> None:
     (サンブル精機 / サンブルセイキ for サンプル): they agree only on the kana without their marks. The
     company's e-mail domain, in roman letters, keeps them (sample-seiki: p, not b or f). The name is
     taken with its marks as the domain spells it when that name, marks aside, reads as its フリガナ; the
-    フリガナ is vouched for only when it has the same marks."""
+    フリガナ is vouched for only when it has the same marks. Failing that, ``marks_in_domain``."""
     emails = [v for e in work.candidates("contact_email") for v in misread_variants(e)]
     variants = [v for n in names for v in kana.voicing_variants(n)]
     spelled = [v for v in variants if any(domain_from_name(e, v, joined=False) for e in emails)]
+    evidence = E.NAME_IN_DOMAIN if spelled else E.MARKS_IN_DOMAIN
+    spelled = spelled or [v for v in variants if any(marks_in_domain(e, v) for e in emails)]
     for name in dict.fromkeys(spelled):
         for reading in work.candidates("company_name_kana"):
             if not kana.name_reads_as_unvoiced(name, reading):
                 continue
             work.choose("company_name", name)
             work.add("company_name", E.KANA_READING)
-            work.add("company_name", E.NAME_IN_DOMAIN)
+            work.add("company_name", evidence)
             if kana.name_reads_as(name, reading):
                 work.choose("company_name_kana", reading)
                 work.add("company_name_kana", E.KANA_READING)
-                work.add("company_name_kana", E.NAME_IN_DOMAIN)
+                work.add("company_name_kana", evidence)
             return
 
 
@@ -302,12 +305,11 @@ def _names_in_emails(work: _Work) -> None:
 
 def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
     """An e-mail address spelled from the form: its local part from the person's name (or a mailbox word
-    of the rulebook), its domain from the company's (the bank's) name and a known ending. Every letter is
-    then vouched for by a name read elsewhere on the form, whatever the resolution; so is a reading freed
-    of a fax's usual misreads of an address (e read c, a comma for a dot: ``misread_variants``), and, on
-    a standard fax, a name freed of its usual misreads of a name's kanji (兄本 for 見本: the name is
-    then spelled by the address, the address by the name: neither letters nor kanji a misread of the
-    other's)."""
+    of the rulebook), its domain from words of the company's (the bank's) name (some may be left out) and
+    a known ending. Every letter is then vouched for by a name read elsewhere on the form, whatever the
+    resolution; so is a reading freed of a fax's usual misreads of an address (e read c, a comma for a dot:
+    ``misread_variants``), and, on a standard fax, a name freed of its usual misreads of a name's kanji (兄本
+    for 見本: the name is spelled by the address, the address by the name: neither a misread of the other)."""
     words = rulebook.certainty.mailbox_words if rulebook.certainty else frozenset()
     for email_key, person_key, org_key in (
         ("contact_email", "contact_name", "company_name"),
@@ -323,7 +325,7 @@ def _addresses_from_form(work: _Work, rulebook: Rulebook) -> None:
         for email in dict.fromkeys(variants):
             if not parse_email(email) or not local_from_names(email, persons, words):
                 continue
-            if any(domain_from_name(email, org, joined=joined) for org in orgs):
+            if any(domain_from_name(email, org, joined=joined, some_words=True) for org in orgs):
                 work.choose(email_key, email)
                 work.add(email_key, E.ADDRESS_FROM_FORM)
                 work.discard(email_key, E.NAME_NEAR_EMAIL)  # a reading of the name spells it: that is right

@@ -82,6 +82,7 @@ class Evidence(StrEnum):
     KNOWN_INDUSTRY = "known_industry"  # the industry ends with a head the rulebook knows
     KANA_READING = "kana_reading"  # the company name reads as its フリガナ
     NAME_IN_DOMAIN = "name_in_domain"  # the company name is spelled by its e-mail's domain (its voicing too)
+    MARKS_IN_DOMAIN = "marks_in_domain"  # the marks of the name's kana words, as its domain spells them
     ADDRESS_FROM_FORM = "address_from_form"  # every word of the e-mail address is a name on the form
     NAME_IN_EMAIL = "name_in_email"  # the person's name, in roman letters, is in the e-mail address
     BANK_KIND = "bank_kind"  # 業態 agrees with the bank's name (…信用金庫) or its 全銀 code
@@ -234,11 +235,8 @@ class Base64Payload(bytes):
 
 @dataclass(frozen=True)
 class Attachment:
-    """A part of a mail that may hold a document.
-
-    ``filename`` is the decoded name as the sender wrote it (display only, never a path);
-    ``safe_name`` is a sanitised basename usable on disk.
-    """
+    """A part of a mail that may hold a document. ``filename`` is the decoded name as the sender wrote it
+    (display only, never a path); ``safe_name`` is a sanitised basename usable on disk."""
 
     filename: str
     safe_name: str

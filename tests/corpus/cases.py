@@ -21,7 +21,9 @@ SAITAMA = {"hq_address": "埼玉県さいたま市浦和区高砂3丁目15番1�
 RETAIL = {"industry_category": "小売業", "industry_detail": "菓子小売業"}
 SERVICE = {"industry_category": "サービス業", "industry_detail": "ソフトウェア業"}
 COOP = {"entity_type": "組合", "company_name": "サンプル金属工業協同組合",
-        "company_name_kana": "サンプルキンゾクコウギョウキョウドウクミアイ"}  # fmt: skip
+        "corporate_number": "7011005003344",
+        "company_name_kana": "サンプルキンゾクコウギョウキョウドウクミアイ",
+        "contact_email": "hanako.mihon@sample-kinzoku.example.or.jp"}  # fmt: skip
 SOLE = {"entity_type": "個人事業者", "company_name": "サンプル精工所",
         "company_name_kana": "サンプルセイコウショ", "corporate_number": "", "capital_yen": ""}  # fmt: skip
 AGRI_MACHINERY = "農業用機械器具製造業"

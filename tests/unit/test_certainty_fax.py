@@ -140,3 +140,27 @@ def test_the_industry_detail_is_forwarded_when_its_industry_is_certain() -> None
     no_head = decide("fax", [Candidate(None, faxed(jetro, industry_detail="精密金属部品製造柴"))], ctx)
     assert no_head.status is model.Status.NEEDS_REVIEW
     assert ("LOW_CONFIDENCE", "industry_detail") in {(str(r.code), r.field) for r in no_head.reasons}
+
+
+def test_a_domain_that_spells_only_the_kana_word_gives_the_name_its_marks_and_no_more() -> None:
+    coop = {
+        **sample_values("jetro-fillable"),
+        "company_name": "サンプル金属工業協同組合",
+        "company_name_kana": "サンプルキンゾクコウギョウキョウドウクミアイ",
+        "contact_email": "hanako.mihon@sample-kinzoku.example.or.jp",  # 工業 left out of the domain
+    }
+    marks_lost = {
+        "company_name": "サンブル金属工業協同組合",
+        "company_name_kana": "サンブルキンゾクコウギョウキョウドウクミアイ",
+    }
+    values, fields = assessed(faxed(coop, **marks_lost))
+    assert values["company_name"] == "サンプル金属工業協同組合" and fields["company_name"].certain
+    assert E.MARKS_IN_DOMAIN in fields["company_name"].evidence
+    assert fields["contact_email"].certain and E.ADDRESS_FROM_FORM in fields["contact_email"].evidence
+    sangyo = "サンブルキンゾクサンギョウキョウドウクミアイ"  # 産業, not 工業
+    other_kanji = faxed(coop, **{**marks_lost, "company_name_kana": sangyo})
+    assert not assessed(other_kanji)[1]["company_name"].certain  # the rest is the フリガナ's to vouch for
+    no_word = faxed(coop, **marks_lost, contact_email="hanako.mihon@kinzoku.example.or.jp")
+    assert not assessed(no_word)[1]["company_name"].certain  # nothing spells サンプル's ゜
+    misread = faxed(coop, contact_email="hanako.mihon@sample-kinzoko.example.or.jp")  # u read o
+    assert not assessed(misread)[1]["contact_email"].certain

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from forms.jp.email_words import domain_from_name, local_from_names, misread_variants, nearly_from_form
+from forms.jp.email_words import (
+    domain_from_name,
+    local_from_names,
+    marks_in_domain,
+    misread_variants,
+    nearly_from_form,
+)
 
 MAILBOX = frozenset({"kaigai"})
 
@@ -101,3 +107,30 @@ def test_the_misreads_a_fax_makes_of_an_address_are_undone_only_as_variants() ->
     assert variants[0] == "hanako,mihon@sample-sciki.example.co.jp."  # as read, first
     assert "hanako.mihon@sample-seiki.example.co.jp" in variants
     assert len(misread_variants("c" * 10 + "@x.example.jp")) == 2**4  # four c's at most, each c or e
+
+
+def test_a_domain_may_leave_words_of_the_name_out_where_asked_but_spell_the_rest_in_order() -> None:
+    coop = "サンプル金属工業協同組合"
+    assert domain_from_name("h@sample-kinzoku.example.or.jp", coop, some_words=True)
+    assert not domain_from_name("h@sample-kinzoku.example.or.jp", coop)
+    assert domain_from_name("kaigai@mihon.example.jp", "みほん銀行", some_words=True)
+    assert not domain_from_name("h@kinzoku-sample.example.or.jp", coop, some_words=True)  # out of order
+    assert not domain_from_name("h@sample-kinzoku-x.example.or.jp", coop, some_words=True)  # a word not its
+    assert not domain_from_name("h@samble-kinzoku.example.or.jp", coop, some_words=True)
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "marked"),
+    [
+        ("h@sample-seiki.example.co.jp", "サンプル金属工業協同組合", True),  # p: プ
+        ("h@sample-seiki.example.co.jp", "サンブル金属工業協同組合", False),
+        ("h@sample-seiki.example.co.jp", "サンフル金属工業協同組合", False),
+        ("h@kinzoku.example.or.jp", "サンプル金属工業協同組合", False),  # no label for サンプル
+        ("h@mihon.example.jp", "みほん商事", True),
+        ("h@mibon.example.jp", "みほん商事", False),
+        ("h@reiji-foods.example.co.jp", "例示ブーズ", False),
+        ("h@seiki.example.co.jp", "見本精機", False),  # no kana that takes a mark: nothing to vouch for
+    ],
+)
+def test_the_marks_of_kana_words_as_the_domain_spells_them(email: str, name: str, marked: bool) -> None:
+    assert marks_in_domain(email, name) is marked

@@ -34,6 +34,7 @@ _KIND_WORDS = {
 _LEGAL = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|協同組合|\((?:株|有|同)\)")
 _KIND = re.compile("(" + "|".join(sorted(_KIND_WORDS, key=len, reverse=True)) + ")")
 _KATAKANA = re.compile(r"[ァ-ヶー]+")
+_KANA = re.compile(r"[ぁ-ゖァ-ヶー]+")
 _LOCAL = re.compile(r"[a-z]+(?:[._\-][a-z]+)*")
 #: English first vowels and the katakana vowels a loanword writes them with (sample サンプル, foods フーズ).
 _VOWELS = {"a": "ae", "e": "ei", "i": "ia", "o": "ou", "u": "ua"}
@@ -119,20 +120,45 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z]", "", "".join(h for _, h in kana.segments(bare)).lower()) if bare.strip() else ""
 
 
-def domain_from_name(email: str, name: str, *, joined: bool = True) -> bool:
+def domain_from_name(email: str, name: str, *, joined: bool = True, some_words: bool = False) -> bool:
     """Whether the domain is ``name`` (a company or bank, its legal form aside) spelled word by word,
     then a known ending. ``joined``: words may run together in a label (mihonshoji); not where a fax
-    may have lost the dash between them (a standard fax drops one in 13 of 397 addresses)."""
-    domain = unicodedata.normalize("NFKC", email).partition("@")[2].lower()
+    may have lost the dash between them (a standard fax drops one in 13 of 397 addresses).
+    ``some_words``: the name's words in order, any left out (sample-kinzoku for サンプル金属工業協同組合):
+    every letter is still a name's, though the domain alone does not say whose it is."""
     words = _name_words(name)
-    if not words:
+    labels = _domain_labels(email)
+    return bool(words and labels) and _spells(words, labels, joined, some_words)
+
+
+def marks_in_domain(email: str, name: str) -> bool:
+    """Whether every kana word of the company's ``name`` that may carry a voicing mark is one label of the
+    domain, marks and all (サンプル of サンプル金属工業協同組合 in sample-seiki: p, not b or f), where the
+    domain does not spell the whole name (a cooperative writing from a member's domain). Only the marks
+    are vouched for: the rest of the name is left to its フリガナ."""
+    labels = _domain_labels(email)
+    bare = _LEGAL.sub("", unicodedata.normalize("NFKC", name))
+    words = kana.segments(bare) if bare.strip() else []
+    marked = [(w, re.sub(r"[^a-z]", "", h.lower())) for w, h in words if kana.has_voiceable_kana(w)]
+    if not labels or not marked or any(not _KANA.fullmatch(w) for w, _ in marked):
         return False
+    return all(any(_kana_word_is(w, roman, label) for label in labels) for w, roman in marked)
+
+
+def _kana_word_is(written: str, roman: str, label: str) -> bool:
+    """A katakana word as a loanword (サンプル: sample), a hiragana one as its Hepburn (みほん: mihon)."""
+    return _loan_matches(roman, label) if _KATAKANA.fullmatch(written) else _short(roman) == _short(label)
+
+
+def _domain_labels(email: str) -> tuple[str, ...]:
+    """The labels of the address's domain before a known ending (sample, seiki); none when it has none."""
+    domain = unicodedata.normalize("NFKC", email).partition("@")[2].lower()
     for ending in KNOWN_ENDINGS:
         if domain.endswith("." + ending):
             head = domain[: -len(ending) - 1]
             if re.fullmatch(r"[a-z]+(?:[-.][a-z]+)*", head):
-                return _spells(words, tuple(re.split(r"[-.]", head)), joined)
-    return False
+                return tuple(re.split(r"[-.]", head))
+    return ()
 
 
 # ── names as words ────────────────────────────────────────────────────────────────────────────
@@ -156,21 +182,23 @@ def _name_words(name: str) -> list[_Word]:
     return out
 
 
-def _spells(words: list[_Word], labels: tuple[str, ...], joined: bool = True) -> bool:
+def _spells(words: list[_Word], labels: tuple[str, ...], joined: bool = True, skip: bool = False) -> bool:
     """Whether ``labels`` spell ``words`` in order: a loanword one label; kanji or kana words one label
-    each or several run together in one (mihonshoji for 見本 商事)."""
+    each or several run together in one (mihonshoji for 見本 商事). ``skip``: words may be left out."""
     if not words or not labels:
-        return not words and not labels
+        return not labels and (skip or not words)
+    if skip and _spells(words[1:], labels, joined, skip):
+        return True
     kind, spellings = words[0]
     if kind == "loan":
-        return _loan_matches(spellings[0], labels[0]) and _spells(words[1:], labels[1:], joined)
+        return _loan_matches(spellings[0], labels[0]) and _spells(words[1:], labels[1:], joined, skip)
     label = _short(labels[0])
     for spelling in spellings:
         if label == spelling:
-            return _spells(words[1:], labels[1:], joined)
+            return _spells(words[1:], labels[1:], joined, skip)
         if joined and label.startswith(spelling) and words[1:] and words[1][0] == "exact":
             rest = (label[len(spelling) :], *labels[1:])
-            if _spells(words[1:], rest, joined):
+            if _spells(words[1:], rest, joined, skip):
                 return True
     return False
 
