@@ -235,13 +235,27 @@ class _Boxes:
 
 
 def _pieces(textpage: pdfium.PdfTextPage, text: str, runs: list[Run], page: int) -> list[_Piece]:
-    """One piece per run between PDFium's generated line breaks (each run put in ``runs``)."""
+    """One piece per run between PDFium's generated line breaks (each run put in ``runs``). A run of
+    one span (no space in it, its chars left to right: most runs) is made here, ``_piece`` inlined."""
     pieces: list[_Piece] = []
     count = textpage.count_chars()
     boxes = _Boxes(textpage)
-    start = 0
+    raw, rect, loose = textpage.raw, pdfium_c.FS_RECTF(), pdfium_c.FPDFText_GetLooseCharBox
+    start, space = 0, _SPACES.search
     for run in text.split(_BREAK):
         end = start + len(run)
+        stripped = run.strip()
+        first = start + len(run) - len(run.lstrip())
+        last = first + len(stripped) - 1
+        if stripped and end <= count and space(stripped) is None and loose(raw, first, rect):
+            x0, bottom, top = rect.left, rect.bottom, rect.top
+            if loose(raw, last, rect):
+                top, bottom = max(top, rect.top), min(bottom, rect.bottom)
+                if rect.right >= x0 - _BACKWARDS * max(top - bottom, 1.0):
+                    pieces.append(_Piece(top, bottom, [Span(stripped, x0, rect.right)]))
+                    runs.append((page, start, end - 1, bottom, top))
+                    start = end + 2  # len(_BREAK)
+                    continue
         made = _piece(boxes, text, (run, start, end), count)
         if len(made) == 1:
             pieces.append(made[0])
@@ -322,7 +336,7 @@ def _split_at_gaps(
         after = boxes.loose(j)[0]
         if after < before - _BACKWARDS * height:
             return None
-        drawn = sum(boxes.width(k) for k in range(i, j))  # real spaces, not gaps
+        drawn = boxes.width(i) if j == i + 1 else sum(map(boxes.width, range(i, j)))  # real spaces, not gaps
         if not drawn and after - before <= _SPACING * height and _mixed(text[i - 1], text[j]):
             dropped.update(range(i, j))  # the spacing a word processor puts between kanji and digits
         if after - before - drawn > SPAN_GAP * height:
@@ -344,19 +358,28 @@ def _mixed(a: str, b: str) -> bool:
 
 
 def _lines(page: int, pieces: Sequence[_Piece]) -> list[Line]:
-    """Group pieces whose vertical extents overlap by half the smaller height."""
+    """Group pieces whose vertical extents overlap by half the smaller height (a group begins as its
+    first piece, which is this page's own, made for this)."""
     groups: list[_Piece] = []
-    for piece in sorted(pieces, key=lambda p: -p.top):
+    for piece in sorted(pieces, key=_minus_top):
         group = _overlapping(groups, piece)
         if group is None:
-            groups.append(_Piece(piece.top, piece.bottom, list(piece.spans)))
+            groups.append(piece)
         else:
             group.spans.extend(piece.spans)
             group.top, group.bottom = max(group.top, piece.top), min(group.bottom, piece.bottom)
     return [
-        Line(page, g.top, g.bottom, tuple(sorted(g.spans, key=lambda s: s.x0)))
-        for g in sorted(groups, key=lambda g: -g.top)
+        Line(page, g.top, g.bottom, (g.spans[0],) if len(g.spans) == 1 else tuple(sorted(g.spans, key=_x0)))
+        for g in sorted(groups, key=_minus_top)
     ]
+
+
+def _minus_top(piece: _Piece) -> float:
+    return -piece.top
+
+
+def _x0(span: Span) -> float:
+    return span.x0
 
 
 def _overlapping(groups: Sequence[_Piece], piece: _Piece) -> _Piece | None:
