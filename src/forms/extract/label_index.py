@@ -46,6 +46,7 @@ class LabelIndex:
         self._starts = frozenset(label[:n] for label in self._labels for n in range(1, len(label) + 1))
         self.checkboxes = frozenset(f.key for f in form.of_type("checkbox"))
         self._seen: dict[tuple[str, frozenset[int]], tuple[Match, ...]] = {}  # matches(), by line
+        self._normal: dict[str, str] = {}  # normal() of the spans asked about, by their text
 
     @classmethod
     def of(cls, form: spec.FormSpec) -> LabelIndex:
@@ -56,10 +57,22 @@ class LabelIndex:
         return cached[1]
 
     def is_label(self, text: str) -> bool:
-        return normal(text) in self._labels
+        return self._normal_of(text) in self._labels
 
     def is_label_start(self, text: str) -> bool:
-        return normal(text) in self._starts
+        return self._normal_of(text) in self._starts
+
+    def _normal_of(self, text: str) -> str:
+        """``normal(text)``, kept for texts of at most SEEN_CHARS (SEEN_LINES of them, then forgotten at
+        once): both questions are asked of each span, and a template's spans come back form after form."""
+        found = self._normal.get(text)
+        if found is None:
+            found = normal(text)
+            if len(text) <= SEEN_CHARS:
+                if len(self._normal) >= SEEN_LINES:
+                    self._normal.clear()
+                self._normal[text] = found
+        return found
 
     def matches(self, layout: LineLayout) -> list[Match]:
         """Labels in the line, left to right, each starting at a word or span boundary: found once for
