@@ -10,15 +10,30 @@ from __future__ import annotations
 import enum
 import unicodedata
 
+import numpy as np
+
 _BAD_CATEGORIES = frozenset({"Cc", "Co", "Cn", "Cs"})
 
 
 def char_stats(text: str) -> tuple[int, int, int]:
-    """Visible, undecodable and Japanese chars: the text translated to one letter per char's kind,
-    the letters counted (PDFium's generated ``\\r\\n`` line breaks are not chars of the page)."""
-    kinds, breaks = text.translate(_KINDS), text.count("\r\n")
-    visible = len(kinds) - kinds.count(_Kind.SPACE.value) - 2 * breaks
-    return visible, kinds.count(_Kind.BAD.value) - 2 * breaks, kinds.count(_Kind.JAPANESE.value)
+    """Visible, undecodable and Japanese chars: each char's kind looked up by its code point and the
+    kinds counted (PDFium's generated ``\\r\\n`` line breaks are not chars of the page). The code points
+    are taken as one array (UTF-32; a lone surrogate as itself): a page's ~1,000 chars are counted in
+    ~15 µs, where translating the text to one letter a kind took ~60 µs."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    astral = codes[codes >= _BMP] if codes.size and int(codes.max()) >= _BMP else codes[:0]
+    plane = codes[codes < _BMP] if astral.size else codes
+    kinds = _TABLE[plane]
+    if kinds.size and int(kinds.max()) == _UNKNOWN:
+        for code in np.unique(plane[kinds == _UNKNOWN]).tolist():
+            _TABLE[code] = _INDEX[_kind(chr(code))]
+        kinds = _TABLE[plane]
+    counts = np.bincount(kinds, minlength=len(_INDEX)).tolist()
+    for code in astral.tolist():  # beyond the BMP (rare): by the bounded table of letters
+        counts[_INDEX[_Kind(_KINDS[code])]] += 1
+    breaks = text.count("\r\n")
+    spaces, bad, japanese = (counts[_INDEX[k]] for k in (_Kind.SPACE, _Kind.BAD, _Kind.JAPANESE))
+    return len(text) - spaces - 2 * breaks, bad - 2 * breaks, japanese
 
 
 class _Kind(enum.Enum):
@@ -35,7 +50,7 @@ def _kind(ch: str) -> _Kind:
 
 
 class _KindTable(dict[int, str]):
-    """str.translate's table: a code point to its kind's letter, filled as chars come (emptied past MAX)."""
+    """A code point beyond the BMP to its kind's letter, filled as chars come (emptied past MAX)."""
 
     MAX = 1 << 16
 
@@ -47,6 +62,10 @@ class _KindTable(dict[int, str]):
 
 
 _KINDS = _KindTable()
+#: The kind of every code point of the BMP (its index in _INDEX), filled as chars come (_UNKNOWN: not yet).
+_BMP, _UNKNOWN = 1 << 16, 255
+_INDEX = {kind: n for n, kind in enumerate(_Kind)}
+_TABLE = np.full(_BMP, _UNKNOWN, np.uint8)
 
 
 def _is_japanese(ch: str) -> bool:
