@@ -125,8 +125,8 @@ class _DrawnWithin:
             return False
         if bytes(own) != bytes(chars) or not pdfium_c.FPDFPageObj_GetBounds(obj, *self._refs):
             return False  # in a form (its matrix is not the chars'), or no bounds
-        left, bottom, right, top = (s.value for s in self._sides)
-        self.bounds = (left, bottom, right, top)
+        left, bottom, right, top = self._sides
+        self.bounds = (left.value, bottom.value, right.value, top.value)
         return True
 
     def _embedded(self, font: ctypes._Pointer) -> bool:

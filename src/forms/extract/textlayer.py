@@ -42,6 +42,7 @@ _SPACING = 0.35
 PAGE_JOIN = 0.4
 _BREAK = "\r\n"  # what PDFium puts between two lines of text
 _SPACES = re.compile(r"\s+")  # what str.isspace() calls a space
+_FIRST = frozenset((0,))  # the span starts of a line of one span
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class Line:
 
 
 def _layout_of(spans: tuple[Span, ...], join: float) -> LineLayout:
+    if len(spans) == 1:  # most lines: the span's text as it is
+        return LineLayout(spans[0].text, _FIRST, spans, join)
     texts: list[str] = []
     starts: list[int] = []
     at, before = 0, None
