@@ -77,19 +77,6 @@ def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.flush()
 
 
-def write_frames(stream: IO[bytes], *payloads: bytes) -> None:
-    """Frames written as one (a reader wakes once for a request, not once a frame), without copying
-    the payloads together: writev on the stream's pipe, as many times as the pipe takes."""
-    stream.flush()
-    parts = [memoryview(p) for payload in payloads for p in (_HEADER.pack(len(payload)), payload)]
-    while parts:
-        written = os.writev(stream.fileno(), parts)
-        while parts and written >= len(parts[0]):
-            written -= len(parts.pop(0))
-        if parts:
-            parts[0] = parts[0][written:]
-
-
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
     chunks, got = [], 0
     while got < n:
@@ -129,7 +116,8 @@ class _Worker:
             if not ready or read_frame(self.stdout) != READY:
                 return TIMED_OUT
             self.started = True
-        write_frames(self.stdin, pickle.dumps((kind, dict(options))), data)
+        write_frame(self.stdin, pickle.dumps((kind, dict(options))))
+        write_frame(self.stdin, data)
         ready, _, _ = select.select([self.stdout], [], [], timeout)
         if not ready:
             return TIMED_OUT
