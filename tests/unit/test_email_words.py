@@ -109,6 +109,15 @@ def test_the_misreads_a_fax_makes_of_an_address_are_undone_only_as_variants() ->
     assert len(misread_variants("c" * 10 + "@x.example.jp")) == 2**4  # four c's at most, each c or e
 
 
+def test_a_loanword_of_the_domain_one_misread_from_the_name_s_is_told() -> None:
+    """Two readings of a fine fax agreed on saple-seiki (bench/fax_evidence.py, m lost): a doubt."""
+    person, sole = ["見本　花子"], ["サンプル精工所"]  # サンプル: sample, its consonants s m p l
+    assert nearly_from_form("hanako.mihon@saple-seiki.example.co.jp", person, sole, MAILBOX)  # m lost
+    assert nearly_from_form("hanako.mihon@somple-seiki.example.co.jp", person, sole, MAILBOX)  # a read o
+    assert not nearly_from_form("hanako.mihon@sample-seiki.example.co.jp", person, sole, MAILBOX)
+    assert not nearly_from_form("rokuko@reiji-foods.example.co.jp", ["例示　六子"], ["例示フーズ"], MAILBOX)
+
+
 def test_a_domain_may_leave_words_of_the_name_out_where_asked_but_spell_the_rest_in_order() -> None:
     coop = "サンプル金属工業協同組合"
     assert domain_from_name("h@sample-kinzoku.example.or.jp", coop, some_words=True)

@@ -61,13 +61,25 @@ def nearly_from_form(email: str, persons: list[str], orgs: list[str], mailbox_wo
     local, _, domain = unicodedata.normalize("NFKC", email).lower().partition("@")
     parts = {p for name in persons for p in _name_parts(name)} | set(mailbox_words)
     exact = {s for org in orgs for kind, spellings in _name_words(org) if kind == "exact" for s in spellings}
-    exact |= {label for ending in KNOWN_ENDINGS for label in ending.split(".")}  # exaple for example
+    endings = {label for ending in KNOWN_ENDINGS for label in ending.split(".")}
+    exact |= endings  # exaple for example
     pairs = [(_short(w), parts) for w in re.split(r"[._\-]", local)]
     pairs += [(_short(w), exact) for w in re.split(r"[.\-]", domain)]
+    loans = {s for org in orgs for kind, spellings in _name_words(org) if kind == "loan" for s in spellings}
     return any(
         len(w) >= 3 and w not in known and any(len(k) >= 3 and kana.misread_apart(w, k) for k in known)
         for w, known in pairs
-    )
+    ) or any(_loan_nearly(w, loan) for w in re.split(r"[.\-]", domain) if w not in endings for loan in loans)
+
+
+def _loan_nearly(label: str, roman: str) -> bool:
+    """Whether a domain's label is not a katakana loanword of the name (``_loan_matches``) but one misread
+    of an address from it: its consonants the word's but for one (saple for サンプル: m lost), or all of
+    them with another first vowel (somple)."""
+    if len(label) < 3 or _loan_matches(roman, label):
+        return False
+    ours, theirs = _consonants(re.sub(r"n(?=[pbm])", "m", roman)), _consonants(_english_sounds(label))
+    return len(ours) >= 2 and (ours == theirs or kana.misread_apart(theirs, ours))
 
 
 def _name_parts(name: str) -> set[str]:
