@@ -60,12 +60,13 @@ def nearly_from_form(email: str, persons: list[str], orgs: list[str], mailbox_wo
     such misreads (bench/fax_evidence.py): a doubt. Words under three letters are not compared."""
     local, _, domain = unicodedata.normalize("NFKC", email).lower().partition("@")
     parts = {p for name in persons for p in _name_parts(name)} | set(mailbox_words)
-    exact = {s for org in orgs for kind, spellings in _name_words(org) if kind == "exact" for s in spellings}
+    words = [word for org in orgs for word in _name_words(org)]
+    exact = {s for kind, spellings in words if kind == "exact" for s in spellings}
     endings = {label for ending in KNOWN_ENDINGS for label in ending.split(".")}
     exact |= endings  # exaple for example
     pairs = [(_short(w), parts) for w in re.split(r"[._\-]", local)]
     pairs += [(_short(w), exact) for w in re.split(r"[.\-]", domain)]
-    loans = {s for org in orgs for kind, spellings in _name_words(org) if kind == "loan" for s in spellings}
+    loans = {s for kind, spellings in words if kind == "loan" for s in spellings}
     return any(
         len(w) >= 3 and w not in known and any(len(k) >= 3 and kana.misread_apart(w, k) for k in known)
         for w, known in pairs
