@@ -21,6 +21,7 @@ DEBS=(
   fonts-seto               # tests: handwriting-style Japanese fonts for the handwritten scans of the corpus
   fonts-yozvox-yozfont
   postfix                  # tests: postfix in front of forms serve (a throwaway instance of its own)
+  wamerican                # English words: a katakana loanword of a name as a domain spells it (forms.jp.english)
 )
 missing=()
 for p in "${DEBS[@]}"; do

@@ -118,6 +118,23 @@ def test_a_loanword_of_the_domain_one_misread_from_the_name_s_is_told() -> None:
     assert not nearly_from_form("rokuko@reiji-foods.example.co.jp", ["例示　六子"], ["例示フーズ"], MAILBOX)
 
 
+def test_a_loanword_label_with_a_vowel_lost_or_changed_inside_is_no_word_and_told() -> None:
+    """The consonants and the first vowel of sampl, fods, fouds are the loanword's: only their being no
+    English word (Debian's wamerican) tells them from sample and foods."""
+    person, sole, foods = ["見本　花子"], ["株式会社サンプル精機"], ["例示フーズ"]
+    for label in ("sampl", "sampel"):
+        email = f"hanako.mihon@{label}-seiki.example.co.jp"
+        assert not domain_from_name(email, sole[0], joined=False)
+        assert nearly_from_form(email, person, sole, MAILBOX)
+    for label in ("fods", "fouds"):
+        email = f"rokuko@reiji-{label}.example.co.jp"
+        assert not domain_from_name(email, foods[0], joined=False)
+        assert nearly_from_form(email, ["例示　六子"], foods, MAILBOX)
+    assert domain_from_name("hanako.mihon@sample-seiki.example.co.jp", sole[0], joined=False)
+    assert domain_from_name("rokuko@reiji-foods.example.co.jp", foods[0], joined=False)
+    assert not marks_in_domain("h@sampl-kinzoku.example.or.jp", "サンプル金属工業協同組合")
+
+
 def test_a_domain_may_leave_words_of_the_name_out_where_asked_but_spell_the_rest_in_order() -> None:
     coop = "サンプル金属工業協同組合"
     assert domain_from_name("h@sample-kinzoku.example.or.jp", coop, some_words=True)

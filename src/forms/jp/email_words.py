@@ -5,7 +5,8 @@ mailbox word such as ``kaigai``), its domain from the company's or bank's name a
 Names are read with ``pykakasi`` (``kana``): a word in kanji or kana must be its Hepburn reading exactly
 (long vowels shortened on both sides); a word in katakana (a loanword: サンプル, フーズ) is compared with
 the English word by its consonants (n before p/b/m as m, l as r, c as k or s, final ds as z) and its first
-vowel, which keeps what low resolution takes (プ/ブ/フ: p, b, f differ; e read c is a consonant).
+vowel, which keeps what low resolution takes (プ/ブ/フ: p, b, f differ; e read c is a consonant), and the
+label must be an English word (``english``: sampl, fods, a vowel lost, are none).
 Agreement is evidence; anything else returns False, never a doubt (a domain may abbreviate the name).
 """
 
@@ -15,7 +16,7 @@ import itertools
 import re
 import unicodedata
 
-from forms.jp import kana, lookalikes
+from forms.jp import english, kana, lookalikes
 
 #: Domain endings taken as known: the public suffixes a Japanese company or bank uses, and the names
 #: reserved for examples (RFC 2606, JPRS), which fictional data uses.
@@ -76,7 +77,7 @@ def nearly_from_form(email: str, persons: list[str], orgs: list[str], mailbox_wo
 def _loan_nearly(label: str, roman: str) -> bool:
     """Whether a domain's label is not a katakana loanword of the name (``_loan_matches``) but one misread
     of an address from it: its consonants the word's but for one (saple for サンプル: m lost), or all of
-    them with another first vowel (somple)."""
+    them with another first vowel (somple) or with a vowel lost or changed inside (sampl: no word)."""
     if len(label) < 3 or _loan_matches(roman, label):
         return False
     ours, theirs = _consonants(re.sub(r"n(?=[pbm])", "m", roman)), _consonants(_english_sounds(label))
@@ -216,11 +217,13 @@ def _spells(words: list[_Word], labels: tuple[str, ...], joined: bool = True, sk
     return False
 
 
-def _loan_matches(roman: str, english: str) -> bool:
-    """A katakana loanword's Hepburn against an English word: consonants and first vowel."""
-    return _consonants(re.sub(r"n(?=[pbm])", "m", roman)) == _consonants(_english_sounds(english)) and (
-        _first_vowel(roman) in _VOWELS.get(_first_vowel(english), "")
-    )
+def _loan_matches(roman: str, english_word: str) -> bool:
+    """A katakana loanword's Hepburn against an English word: consonants and first vowel, and a word of
+    the list (the consonants alone let a vowel lost or changed inside pass)."""
+    ours = _consonants(re.sub(r"n(?=[pbm])", "m", roman))
+    sounds_alike = ours == _consonants(_english_sounds(english_word))
+    first_vowel = _first_vowel(roman) in _VOWELS.get(_first_vowel(english_word), "")
+    return sounds_alike and first_vowel and english.is_word(english_word)
 
 
 def _english_sounds(word: str) -> str:
