@@ -24,7 +24,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from forms.extract import charkinds
-from forms.extract.pdf import Pages
+from forms.extract.pdf import Pages, address, by_address
 
 #: A gap wider than this share of the text height splits a run into two spans.
 SPAN_GAP = 0.8
@@ -43,6 +43,9 @@ PAGE_JOIN = 0.4
 _BREAK = "\r\n"  # what PDFium puts between two lines of text
 _SPACES = re.compile(r"\s+")  # what str.isspace() calls a space
 _FIRST = frozenset((0,))  # the span starts of a line of one span
+_RECT, _SIDE = ctypes.POINTER(pdfium_c.FS_RECTF), ctypes.POINTER(ctypes.c_double)
+_loose = by_address(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, _RECT)
+_box = by_address(pdfium_c.FPDFText_GetCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, *[_SIDE] * 4)
 
 
 @dataclass(frozen=True)
@@ -221,18 +224,18 @@ class _Boxes:
     """A text page's char boxes asked of PDFium (get_charbox makes its structures at each call: +0.2 µs)."""
 
     def __init__(self, textpage: pdfium.PdfTextPage) -> None:
-        self._page, self._rect = textpage.raw, pdfium_c.FS_RECTF()
+        self._page, self._rect = address(textpage.raw), pdfium_c.FS_RECTF()
         self._sides = [ctypes.c_double() for _ in range(4)]
 
     def loose(self, index: int) -> Box:  # (left, bottom, right, top) of the char's font box
         rect = self._rect
-        if not pdfium_c.FPDFText_GetLooseCharBox(self._page, index, rect):
+        if not _loose(self._page, index, rect):
             raise pdfium.PdfiumError("no box for a char")
         return rect.left, rect.bottom, rect.right, rect.top
 
     def width(self, index: int) -> float:  # of the glyph (0 for a space PDFium made up)
         left, right, bottom, top = self._sides
-        if not pdfium_c.FPDFText_GetCharBox(self._page, index, left, right, bottom, top):
+        if not _box(self._page, index, left, right, bottom, top):
             raise pdfium.PdfiumError("no box for a char")
         return right.value - left.value
 
@@ -243,7 +246,7 @@ def _pieces(textpage: pdfium.PdfTextPage, text: str, runs: list[Run], page: int)
     pieces: list[_Piece] = []
     count = textpage.count_chars()
     boxes = _Boxes(textpage)
-    raw, rect, loose = textpage.raw, pdfium_c.FS_RECTF(), pdfium_c.FPDFText_GetLooseCharBox
+    raw, rect, loose = address(textpage.raw), pdfium_c.FS_RECTF(), _loose
     start, space = 0, _SPACES.search
     for run in text.split(_BREAK):
         end = start + len(run)
