@@ -9,6 +9,7 @@ import zlib
 import pikepdf
 import pytest
 
+from forms.extract import pdf as pdf_guards
 from forms.extract import streams
 from forms.model import Problem
 from tests.corpus import hostile
@@ -118,3 +119,47 @@ def test_a_jpeg_larger_than_its_dictionary_says_is_refused() -> None:
     assert detail(streams.check(pdf)) == "image_too_large"
     assert streams.jpeg_size(frame + bytes(8)) == (60_000, 60_000)
     assert streams.jpeg_size(b"not a jpeg") is None
+
+
+def saved(pdf: pikepdf.Pdf) -> bytes:
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return out.getvalue()
+
+
+def test_a_clean_files_streams_are_bounded_by_their_length() -> None:
+    """Read from a file qpdf found whole, a stream's /Length stands for its raw bytes in the bound:
+    the same streams as above, counted one byte over the budget and not at it."""
+    data = saved(page_with_content(zlib.compress(bytes(64 * MB), 9), ["/FlateDecode"]))
+    opened = pdf_guards.open_pdf(data, max_pages=5)
+    assert isinstance(opened, pdf_guards.OpenedPdf) and not opened.repaired
+    with opened.pdf as pdf:
+        assert detail(streams.check(pdf, budget=64 * MB - 1, repaired=False)) == "stream_too_large"
+        assert streams.check(pdf, budget=64 * MB, repaired=False) is None
+
+
+def lying_length() -> bytes:
+    """A 64 MiB flate bomb whose content stream says it is 10 bytes long."""
+    data = saved(page_with_content(zlib.compress(bytes(64 * MB), 9), ["/FlateDecode"]))
+    size = len(zlib.compress(bytes(64 * MB), 9))
+    honest = b"/Length %d" % size
+    assert data.count(honest) == 1
+    return data.replace(honest, b"/Length 10".ljust(len(honest)))
+
+
+def test_a_length_that_lies_does_not_shrink_the_bound() -> None:
+    """qpdf reads the stream up to its ``endstream`` whatever /Length says, and warns: the bound is
+    taken from the bytes it read (10 bytes would bound at ~10 KB and let the bomb through)."""
+    opened = pdf_guards.open_pdf(lying_length(), max_pages=5)
+    assert isinstance(opened, pdf_guards.OpenedPdf) and not opened.repaired  # qpdf reads streams lazily
+    with opened.pdf as pdf:
+        assert detail(streams.check(pdf, budget=32 * MB, repaired=False)) == "stream_too_large"
+
+
+def test_a_repaired_files_lengths_are_not_trusted() -> None:
+    """Warnings qpdf gave before (opening the file: ``repaired``) are not asked again: its /Length
+    are not taken then either."""
+    with pikepdf.open(io.BytesIO(lying_length())) as pdf:
+        list(pdf.objects)
+        assert pdf.get_warnings()  # the lie found, and the warnings taken
+        assert detail(streams.check(pdf, budget=32 * MB, repaired=True)) == "stream_too_large"

@@ -145,7 +145,7 @@ def open_pdfium(
 ) -> pdfium.PdfDocument | model.Problem:
     """The same bytes opened with PDFium (empty user password tried, as qpdf does), once their
     streams passed :func:`streams.check` (``inflate_budget`` bytes)."""
-    refused = streams.check(opened.pdf, budget=inflate_budget)
+    refused = streams.check(opened.pdf, budget=inflate_budget, repaired=opened.repaired)
     if refused is not None:
         return refused
     try:
