@@ -173,9 +173,12 @@ def _unseen(
             or top < l_bottom - MARGIN
         ):
             continue
-        if any(right > k0 and left < k1 for k0, k1 in look.keep):
-            return False
-        if not any(x0 <= left and right <= x1 and b <= bottom and top <= t and not (t < l_bottom or b > l_top)
-                   for x0, x1, b, t in boxes):  # fmt: skip
+        for k0, k1 in look.keep:
+            if right > k0 and left < k1:
+                return False
+        for x0, x1, b, t in boxes:  # loops, not any() of generators: ~30 objects a page
+            if x0 <= left and right <= x1 and b <= bottom and top <= t and not (t < l_bottom or b > l_top):
+                break
+        else:
             return False
     return True

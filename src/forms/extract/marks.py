@@ -252,7 +252,7 @@ def _mask_text(
     for x0, x1, b, t in boxes:
         if t < bottom or b > top:
             continue
-        for a, z in _minus((x0, x1), keep):
+        for a, z in _minus((x0, x1), keep) if keep else ((x0, x1),):
             c0, c1 = max(0, int((a - left) * scale) - 1), min(w, int((z - left) * scale) + 2)
             r0, r1 = max(0, int((top - t) * scale) - 1), min(h, int((top - b) * scale) + 2)
             if c1 > c0 and r1 > r0:

@@ -48,7 +48,7 @@ _loose = by_address(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, ctypes.c_vo
 _box = by_address(pdfium_c.FPDFText_GetCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, *[_SIDE] * 4)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     text: str
     x0: float

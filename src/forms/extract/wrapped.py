@@ -56,8 +56,8 @@ def _join(
     is_label: Callable[[str], bool],
     is_label_start: Callable[[str], bool],
 ) -> tuple[str, list[tuple[int, Span]]] | None:
-    text = span.text
-    if len(text.strip()) < MIN_START or is_label(text) or not is_label_start(text):
+    text = span.text  # not the start of a label first: most spans are values (a whole label is a start)
+    if len(text.strip()) < MIN_START or not is_label_start(text) or is_label(text):
         return None
     used: list[tuple[int, Span]] = []
     above = lines[n]
