@@ -81,8 +81,8 @@ class Line:
     continued: tuple[Fragment, ...] = ()  # the label's rest on the next page (wrapped.py)
 
     @property
-    def height(self) -> float:
-        return max(self.top - self.bottom, 1.0)
+    def height(self) -> float:  # max(…, 1.0) written out: asked ~150 times a form
+        return 1.0 if self.top - self.bottom < 1.0 else self.top - self.bottom
 
     @property
     def x0(self) -> float:
@@ -246,8 +246,7 @@ def _pieces(textpage: pdfium.PdfTextPage, text: str, runs: list[Run], page: int)
     """One piece per run between PDFium's generated line breaks (each run put in ``runs``). A run of
     one span (no space in it, its chars left to right: most runs) is made here, ``_piece`` inlined."""
     pieces: list[_Piece] = []
-    count = textpage.count_chars()
-    boxes = _Boxes(textpage)
+    count, boxes = textpage.count_chars(), _Boxes(textpage)
     raw, rect, loose = address(textpage.raw), pdfium_c.FS_RECTF(), _loose
     start, space = 0, _SPACES.search
     for run in text.split(_BREAK):  # max() and min() written out: ~0.1 µs a call, three a run
@@ -390,11 +389,12 @@ def _minus_top(piece: _Piece) -> float:
 
 def _overlapping(groups: Sequence[_Piece], piece: _Piece) -> _Piece | None:
     """The group (searched from the lowest up) sharing half its height with ``piece``."""
+    top, bottom = piece.top, piece.bottom  # min() and max() written out: ~100 pieces a form
     for group in reversed(groups):
-        if group.bottom > piece.top + group.top - group.bottom:
+        g_top, g_bottom = group.top, group.bottom
+        if g_bottom > top + g_top - g_bottom:
             return None  # this group and every earlier one lie well above the piece
-        overlap = min(group.top, piece.top) - max(group.bottom, piece.bottom)
-        smaller = min(group.top - group.bottom, piece.top - piece.bottom)
-        if overlap >= 0.5 * smaller:
+        overlap = (top if top < g_top else g_top) - (bottom if bottom > g_bottom else g_bottom)
+        if overlap >= 0.5 * (top - bottom if top - bottom < g_top - g_bottom else g_top - g_bottom):
             return group
     return None
