@@ -61,11 +61,12 @@ def _unexplained(
     latin_names = {i for m in re.finditer("jetro", text.casefold()) for i in range(m.start(), m.end())}
     out = []
     for i in range(*at):
-        ch, x = text[i], x_at(layout, line, i)
-        explained = ch.isspace() or ch in _ROW_PUNCTUATION or is_mark(ch) or i in latin_names
-        if explained or ord(ch) >= _CJK_START or any(n.x0 <= x < n.x1 for n in names):
+        ch = text[i]  # the char's x asked only of what its kind does not explain (CJK first: most are)
+        if ord(ch) >= _CJK_START or ch.isspace() or ch in _ROW_PUNCTUATION or is_mark(ch) or i in latin_names:
             continue
-        out.append((x, x_at(layout, line, i + 1)))
+        x = x_at(layout, line, i)
+        if not any(n.x0 <= x < n.x1 for n in names):
+            out.append((x, x_at(layout, line, i + 1)))
     return out
 
 

@@ -17,8 +17,10 @@ def from_orphans(state: State, lines: Sequence[Line], index: LabelIndex) -> None
     nearer to (touching it, the other a line away) — taken as the value when that label has none,
     put before or after a multi-line value — and otherwise makes the labels around it unsure (the text
     may be the value of either)."""
+    orphans = frozenset(state.orphans)
     for run in _paragraphs(state.orphans, lines):
-        above, below = _labelled_near(state, lines, run[0], -1), _labelled_near(state, lines, run[-1], +1)
+        above = _labelled_near(state, lines, run[0], -1, orphans)
+        below = _labelled_near(state, lines, run[-1], +1, orphans)
         groups: dict[tuple[str | None, str | None], dict[int, list[Span]]] = {}
         for n in run:
             for span in lines[n].spans:
@@ -103,10 +105,13 @@ def _give(state: State, key: str, text: str, *, above_it: bool) -> bool:
     return True
 
 
-def _labelled_near(state: State, lines: Sequence[Line], n: int, step: int) -> int | None:
-    """The labelled line next to line ``n`` (above: step -1, below: +1), over orphan lines only, within
-    1.5 line heights of each other, on the same page (text at the top of a page is never given to a label
-    at the bottom of the page before: a running header or a page number may stand there)."""
+def _labelled_near(
+    state: State, lines: Sequence[Line], n: int, step: int, orphans: frozenset[int]
+) -> int | None:
+    """The labelled line next to line ``n`` (above: step -1, below: +1), over orphan lines only (the
+    state's, as a set), within 1.5 line heights of each other, on the same page (text at the top of a
+    page is never given to a label at the bottom of the page before: a running header or a page number
+    may stand there)."""
     k, here = n + step, lines[n]
     while 0 <= k < len(lines):
         other = lines[k]
@@ -115,7 +120,7 @@ def _labelled_near(state: State, lines: Sequence[Line], n: int, step: int) -> in
             return None
         if k in state.labelled:
             return k
-        if k not in state.orphans:
+        if k not in orphans:
             return None
         here, k = other, k + step
     return None
