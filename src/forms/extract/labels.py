@@ -107,7 +107,9 @@ def _read_line(
     layout, matches = read
     line = lines[n]
     for k, (m, value, segment) in enumerate(_line_values(layout, matches, index.checkboxes)):
-        limit = x_at(layout, line, matches[k + 1].start) if k + 1 < len(matches) else FAR_RIGHT
+        limit = FAR_RIGHT  # the next label's x, asked only by a site (a line's xs are made when asked)
+        if k + 1 < len(matches) and (m.key == "agency" or (value is None and m.key in index.checkboxes)):
+            limit = x_at(layout, line, matches[k + 1].start)
         if m.key == "agency":
             agency_row.read_agency_row(state, lines, n, (layout, m, segment, limit), index)
         elif m.key in index.checkboxes:
