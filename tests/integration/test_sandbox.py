@@ -13,7 +13,7 @@ import pytest
 
 from forms.config import Settings
 from forms.errors import Code
-from forms.extract.sandbox import ReaderPool
+from forms.extract.sandbox import CLOSED, ReaderPool, read_frame
 from forms.model import Extraction, Problem
 from tests.corpus import hostile, hostile_carriers
 from tests.support.paths import SAMPLES
@@ -154,3 +154,16 @@ def test_readers_work_in_parallel() -> None:
         for t in threads:
             t.join()
         assert len(results) == 6 and all(isinstance(r, Extraction) for r in results)
+
+
+def test_a_reader_that_dies_closing_a_document_has_the_next_job_read_by_a_new_one() -> None:
+    """A reader answers before it closes the document it read, and says CLOSED after: one that dies in
+    between has answered its job, and the next job goes to a new reader (not FORM_UNREADABLE)."""
+    with ReaderPool(workers=1, timeout_s=30.0, memory_mb=1024, max_pages=50) as pool:
+        assert isinstance(pool.read(fillable()), Extraction)
+        worker = pool._all[0]
+        assert read_frame(worker.stdout) == CLOSED  # taken here, as if not yet said ...
+        worker.proc.kill()  # ... when the reader dies
+        worker.proc.wait()
+        assert isinstance(pool.read(fillable()), Extraction)
+        assert pool._all[0].proc.pid != worker.proc.pid

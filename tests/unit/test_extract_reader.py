@@ -12,7 +12,7 @@ import pytest
 
 from forms import model, spec
 from forms.errors import Code
-from forms.extract import pdf, reader
+from forms.extract import pdf, reader, reader_process
 from tests.support.youshiki1 import fill_module
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -239,3 +239,15 @@ def test_scanned_sample_is_read_by_ocr() -> None:
     assert isinstance(result, model.Extraction)
     assert result.shape == model.Shape.SCANNED
     assert result.values["company_name"].value == "株式会社例示フーズ"
+
+
+def test_a_reader_process_closes_the_document_once_it_has_answered() -> None:
+    """Within closed_after the reading is whole and the document still open; the closers close it."""
+    with pdf.closed_after() as later:
+        result = reader.read_pdf((SAMPLES / "scb-shinkin-flattened.pdf").read_bytes())
+    assert isinstance(result, model.Extraction) and result.shape is model.Shape.PRINTED
+    held = [close.__self__ for close in later]  # the pages, the PDFium document, the qpdf file: in that order
+    assert [type(h).__name__ for h in held] == ["Pages", "PdfDocument", "OpenedPdf"]
+    assert held[0].kept_textpage(0) is not None and held[1].raw is not None
+    reader_process.close_all(later)
+    assert held[0].kept_textpage(0) is None and held[1].raw is None

@@ -52,7 +52,7 @@ def read_pdf(
     except _LIBRARY_ERRORS:
         return pdf.unreadable(pdf.CORRUPT)
     finally:
-        opened.close()
+        pdf.close_soon(opened.close)
 
 
 def _read(
@@ -73,11 +73,12 @@ def _read(
     doc = pdf.open_pdfium(data, opened, inflate_budget=inflate_budget)
     if isinstance(doc, model.Problem):
         return doc
+    pages = pdf.Pages(doc)
     try:
-        with pdf.Pages(doc) as pages:
-            return _read_pages(pages, opened, fields.is_youshiki1, ocr)
+        return _read_pages(pages, opened, fields.is_youshiki1, ocr)
     finally:
-        doc.close()
+        pdf.close_soon(pages.close)
+        pdf.close_soon(doc.close)
 
 
 def _read_pages(

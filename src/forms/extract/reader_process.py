@@ -5,7 +5,8 @@ Run as ``python -m forms.extract.reader_process --max-pages N [--memory-mb M] [-
 requests in on stdin, answers out on stdout (see the sandbox). A request names its kind: a 様式1
 (``read_one``), a returned 様式3 (``extract.youshiki3.read_returned``), or this process's peak
 resident size (``stats``). Only this process imports the PDF, Office and OCR libraries; the service
-that starts it stays light.
+that starts it stays light. A PDF read is closed once its answer is written (``pdf.closed_after``): the
+decider works on the answer meanwhile, and the next request is read only after (its time limit counts it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import cv2
 
 from forms.errors import Code, OcrError
-from forms.extract import document, ocr_engine, sandbox, streams
+from forms.extract import document, ocr_engine, pdf, sandbox, streams
 from forms.extract.sandbox import read_frame, write_frame
 from forms.extract.soffice import Converter
 from forms.extract.youshiki3 import ReadResult, read_returned
@@ -167,8 +168,20 @@ def worker_main(argv: list[str] | None = None) -> None:
         except EOFError:
             return
         handler = answer.get(kind)
-        result = handler(data, options) if handler else problem(Code.FORM_UNREADABLE, None, detail="kind")
+        with pdf.closed_after() as later:  # the document closed once the answer is on its way
+            result = handler(data, options) if handler else problem(Code.FORM_UNREADABLE, None, detail="kind")
         write_frame(stdout, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        close_all(later)
+        write_frame(stdout, sandbox.CLOSED)
+
+
+def close_all(closers: Sequence[Callable[[], object]]) -> None:
+    """Run each of ``closers`` (a failure logged: the next request must still be read)."""
+    for close in closers:
+        try:
+            close()
+        except Exception:
+            log.exception("closing a document failed")
 
 
 class InlineReader:

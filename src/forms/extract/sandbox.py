@@ -10,17 +10,19 @@ never a lost intake. Inside, streams are measured before they are inflated (``ex
 a bomb is refused long before the limit.
 
 Workers are plain subprocesses talking length-prefixed frames over stdin/stdout (a request: its kind
-and options as a pickle, then the bytes; the answer: a pickle; a new worker says READY first, once
-its libraries are loaded, and a job's time limit starts after that), so they are safe to start from
-threaded or asyncio programs. They are long-lived: the OCR model is loaded once per worker, on the
-first scan. :meth:`ReaderPool.read` is thread-safe; a thread pool of the same size keeps every
-worker busy.
+and options as a pickle, then the bytes; the answer: a pickle, then CLOSED once the worker has closed
+the document it read; a new worker says READY first, once its libraries are loaded, and a job's time
+limit starts after that), so they are safe to start from threaded or asyncio programs. A worker that
+dies closing a document has answered for it: the next job goes to a new one. They are long-lived: the
+OCR model is loaded once per worker, on the first scan. :meth:`ReaderPool.read` is thread-safe; a
+thread pool of the same size keeps every worker busy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import logging
 import os
 import pickle
@@ -50,6 +52,8 @@ PIPE_BYTES = 1 << 20
 
 #: What a reader process says once it is ready for requests, and how long it may take to get there.
 READY, STARTUP_S = b"ready", 120.0
+#: What a reader process says after each answer once it has closed the document it read (it answers first).
+CLOSED = b"closed"
 
 #: The kinds of request a reader process answers (``reader_process.HANDLERS``).
 YOUSHIKI1, YOUSHIKI3, STATS = "youshiki1", "youshiki3", "stats"
@@ -102,26 +106,41 @@ class _Worker:
         cmd = [sys.executable, "-m", "forms.extract.reader_process", *args]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        # Answers are read unbuffered: CLOSED follows an answer at once, and a buffered reader would
+        # take it in with the answer, where select() cannot see it.
+        self.stdin, self.stdout = self.proc.stdin, cast(io.BufferedReader, self.proc.stdout).raw
         for pipe in (self.stdin, self.stdout):
             _widen(pipe)
-        self.started = False
+        self.started = self.closing = False
 
     def ask(self, kind: str, options: Mapping[str, Any], data: bytes, timeout: float) -> object:
         """The worker's answer, or TIMED_OUT when it did not answer in time. The time a new worker
         takes to start (its libraries imported, READY) is not the job's: a busy machine may need
-        seconds for it."""
+        seconds for it. A worker that dies or hangs closing the last document it read (CLOSED) is
+        GONE before the job is given to it: the job is not the cause."""
         if not self.started:
             ready, _, _ = select.select([self.stdout], [], [], max(timeout, STARTUP_S))
             if not ready or read_frame(self.stdout) != READY:
                 return TIMED_OUT
             self.started = True
+        if self.closing and not self._closed(timeout):
+            return GONE
         write_frame(self.stdin, pickle.dumps((kind, dict(options))))
         write_frame(self.stdin, data)
         ready, _, _ = select.select([self.stdout], [], [], timeout)
         if not ready:
             return TIMED_OUT
-        return pickle.loads(read_frame(self.stdout))
+        answer = pickle.loads(read_frame(self.stdout))
+        self.closing = True
+        return answer
+
+    def _closed(self, timeout: float) -> bool:
+        try:
+            ready, _, _ = select.select([self.stdout], [], [], timeout)
+            self.closing = not (ready and read_frame(self.stdout) == CLOSED)
+        except (EOFError, OSError):
+            return False
+        return not self.closing
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -143,7 +162,7 @@ class _Worker:
             self.stdout.close()
 
 
-TIMED_OUT = object()
+TIMED_OUT, GONE = object(), object()
 
 
 def _widen(pipe: IO[bytes]) -> None:
@@ -243,6 +262,11 @@ class ReaderPool:
         worker = self._checkout()
         try:
             result = worker.ask(kind, options, data, self._timeout)
+            while result is GONE:  # it died closing the document it read before: not this job's doing
+                log.warning("reader process died closing a document (exit %s)", worker.proc.poll())
+                self._replace(worker)
+                worker = self._checkout()
+                result = worker.ask(kind, options, data, self._timeout)
         except (EOFError, OSError, pickle.UnpicklingError):
             log.warning("reader process died (exit %s); restarting it", worker.proc.poll())
             self._replace(worker)
