@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
+import httpx2
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
@@ -15,7 +15,7 @@ class Described:
     def __init__(self, description: Mapping[str, Any]) -> None:
         self.openapi = OpenAPI.from_dict(dict(description))  # checks the description itself first
 
-    def check(self, response: httpx.Response) -> httpx.Response:
+    def check(self, response: httpx2.Response) -> httpx2.Response:
         """``response`` unchanged, once openapi-core found nothing wrong with it."""
         request = response.request
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization",)}
