@@ -80,7 +80,7 @@ def _loan_nearly(label: str, roman: str) -> bool:
     them with another first vowel (somple) or with a vowel lost or changed inside (sampl: no word)."""
     if len(label) < 3 or _loan_matches(roman, label):
         return False
-    ours, theirs = _consonants(re.sub(r"n(?=[pbm])", "m", roman)), _consonants(_english_sounds(label))
+    ours, theirs = _loan_consonants(roman), _consonants(_english_sounds(label))
     return len(ours) >= 2 and (ours == theirs or kana.misread_apart(theirs, ours))
 
 
@@ -220,10 +220,14 @@ def _spells(words: list[_Word], labels: tuple[str, ...], joined: bool = True, sk
 def _loan_matches(roman: str, english_word: str) -> bool:
     """A katakana loanword's Hepburn against an English word: consonants and first vowel, and a word of
     the list (the consonants alone let a vowel lost or changed inside pass)."""
-    ours = _consonants(re.sub(r"n(?=[pbm])", "m", roman))
-    sounds_alike = ours == _consonants(_english_sounds(english_word))
+    sounds_alike = _loan_consonants(roman) == _consonants(_english_sounds(english_word))
     first_vowel = _first_vowel(roman) in _VOWELS.get(_first_vowel(english_word), "")
     return sounds_alike and first_vowel and english.is_word(english_word)
+
+
+def _loan_consonants(roman: str) -> str:
+    """A loanword's consonants as English spells them (n before p, b or m is m: サンプル sample)."""
+    return _consonants(re.sub(r"n(?=[pbm])", "m", roman))
 
 
 def _english_sounds(word: str) -> str:
